@@ -1,0 +1,31 @@
+//===- IngotOps.h - Operations of the ingot dialect -------------*- C++ -*-===//
+
+#ifndef INGOT_DIALECTS_INGOT_INGOTOPS_H
+#define INGOT_DIALECTS_INGOT_INGOTOPS_H
+
+#include "dialects/ingot/IngotAttrs.h"
+#include "dialects/ingot/IngotDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::ingot {
+
+/// Shape of NumPy broadcasting `a` against `b` (dynamic dims stay dynamic),
+/// or failure if a pair of static sizes differs and neither is 1.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                ArrayRef<int64_t> b);
+
+/// Verifies an elementwise binary op: equal element types, result shape the
+/// broadcast of the operand shapes.
+LogicalResult verifyBroadcastBinaryOp(Operation *op);
+
+} // namespace mlir::ingot
+
+#define GET_OP_CLASSES
+#include "dialects/ingot/IngotOps.h.inc"
+
+#endif // INGOT_DIALECTS_INGOT_INGOTOPS_H

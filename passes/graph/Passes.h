@@ -1,0 +1,32 @@
+//===- Passes.h - Graph passes on the ingot dialect -------------*- C++ -*-===//
+
+#ifndef INGOT_PASSES_GRAPH_PASSES_H
+#define INGOT_PASSES_GRAPH_PASSES_H
+
+#include "dialects/ingot/IngotAttrs.h"
+#include "dialects/ingot/IngotDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/Support/Error.h"
+
+namespace mlir::ingot {
+
+#define GEN_PASS_DECL
+#include "passes/graph/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/graph/Passes.h.inc"
+
+/// Parses a routing rule in `--moe-routing` syntax: `top-k:K`,
+/// `top-p:P[,max=M]`, `threshold:T[,max=M]`.
+llvm::Expected<RoutingAttr> parseRoutingRule(MLIRContext *context,
+                                             llvm::StringRef text);
+
+/// Sets `rule` on every ingot.route under `root`; fails, with a diagnostic
+/// on the op, where a layer has fewer experts than a top-k rule asks for.
+LogicalResult setRoutingRule(Operation *root, RoutingAttr rule);
+
+} // namespace mlir::ingot
+
+#endif // INGOT_PASSES_GRAPH_PASSES_H

@@ -1,0 +1,19 @@
+# The lit suite: FileCheck tests of the dialect, passes and tools.
+import os
+
+import lit.formats
+
+config.name = "Ingot"
+config.test_format = lit.formats.ShTest(not lit_config.isWindows)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.ingot_obj_root, "test")
+config.excludes = ["unit", "fixtures", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+# Our tools first, then FileCheck, not, count, split-file from LLVM.
+config.environment["PATH"] = os.pathsep.join(
+    [config.ingot_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
+config.substitutions.append(("%ingot_src_root", config.ingot_src_root))
+if config.ingot_have_cuda:
+    config.available_features.add("cuda")
