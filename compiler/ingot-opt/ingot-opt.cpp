@@ -16,6 +16,6 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses();
   mlir::ingot::registerIngotGraphPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Ingot optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Ingot optimizer driver\n", registry));
 }

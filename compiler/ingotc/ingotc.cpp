@@ -71,8 +71,7 @@ int fail(const Twine &message) {
 }
 
 void printVersion(raw_ostream &os) {
-  os << "ingotc " << INGOT_VERSION << " (LLVM " << INGOT_LLVM_VERSION
-     << ")\n";
+  os << "ingotc " << INGOT_VERSION << " (LLVM " << INGOT_LLVM_VERSION << ")\n";
 }
 
 /// Host CPU, its vector features that matter to the kernels, and the

@@ -77,9 +77,9 @@ int64_t BlockQuantAttr::getBytesPerBlock() const {
   return getBlockLayout(getFormat()).bytes;
 }
 
-LogicalResult
-BlockQuantAttr::verifyEncoding(ArrayRef<int64_t> shape, Type elementType,
-                               function_ref<InFlightDiagnostic()> emitError) const {
+LogicalResult BlockQuantAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type elementType,
+    function_ref<InFlightDiagnostic()> emitError) const {
   if (!isa<FloatType>(elementType))
     return emitError() << "block-quantized tensor must have a float element "
                           "type, got "
@@ -90,8 +90,8 @@ BlockQuantAttr::verifyEncoding(ArrayRef<int64_t> shape, Type elementType,
   if (!ShapedType::isDynamic(inner) && inner % getBlockSize() != 0)
     return emitError() << "innermost dimension " << inner
                        << " is not a multiple of the "
-                       << stringifyBlockFormat(getFormat())
-                       << " block size " << getBlockSize();
+                       << stringifyBlockFormat(getFormat()) << " block size "
+                       << getBlockSize();
   return success();
 }
 
@@ -111,9 +111,9 @@ GroupQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-LogicalResult
-GroupQuantAttr::verifyEncoding(ArrayRef<int64_t> shape, Type elementType,
-                               function_ref<InFlightDiagnostic()> emitError) const {
+LogicalResult GroupQuantAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type elementType,
+    function_ref<InFlightDiagnostic()> emitError) const {
   if (!isa<FloatType>(elementType))
     return emitError() << "group-quantized tensor must have a float element "
                           "type, got "
@@ -123,8 +123,7 @@ GroupQuantAttr::verifyEncoding(ArrayRef<int64_t> shape, Type elementType,
   int64_t inner = shape.back();
   if (!ShapedType::isDynamic(inner) && inner % getGroupSize() != 0)
     return emitError() << "innermost dimension " << inner
-                       << " is not a multiple of group_size "
-                       << getGroupSize();
+                       << " is not a multiple of group_size " << getGroupSize();
   return success();
 }
 
@@ -158,27 +157,37 @@ LogicalResult KVQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 namespace {
 /// The keyed fields of `#ingot.rope_scaling` and `#ingot.routing`, parsed as
-/// `key = number` pairs in any order.
+/// `key = number` pairs in any order; keys in `integerKeys` take integers,
+/// the others floats.
 struct KeyedNumbers {
-  llvm::StringMap<double> values;
+  llvm::ArrayRef<StringRef> integerKeys;
+  llvm::SmallVector<std::pair<std::string, double>> values;
 
   ParseResult parse(AsmParser &parser) {
     while (succeeded(parser.parseOptionalComma())) {
       StringRef key;
       double value;
       SMLoc loc = parser.getCurrentLocation();
-      if (parser.parseKeyword(&key) || parser.parseEqual() ||
-          parser.parseFloat(value))
+      if (parser.parseKeyword(&key) || parser.parseEqual())
         return failure();
-      if (!values.try_emplace(key, value).second)
+      if (llvm::is_contained(integerKeys, key)) {
+        int64_t integer = 0;
+        if (parser.parseInteger(integer))
+          return failure();
+        value = static_cast<double>(integer);
+      } else if (parser.parseFloat(value)) {
+        return failure();
+      }
+      if (llvm::any_of(values, [&](auto &kv) { return kv.first == key; }))
         return parser.emitError(loc) << "duplicate key '" << key << "'";
+      values.emplace_back(key.str(), value);
     }
     return success();
   }
 
   /// Takes `key` out, or `fallback` when absent.
   double take(StringRef key, double fallback) {
-    auto it = values.find(key);
+    auto it = llvm::find_if(values, [&](auto &kv) { return kv.first == key; });
     if (it == values.end())
       return fallback;
     double value = it->second;
@@ -190,15 +199,10 @@ struct KeyedNumbers {
   ParseResult checkAllTaken(AsmParser &parser, SMLoc loc, StringRef what) {
     if (values.empty())
       return success();
-    return parser.emitError(loc) << "unknown key '" << values.begin()->first()
-                                 << "' for " << what;
+    return parser.emitError(loc)
+           << "unknown key '" << values.front().first << "' for " << what;
   }
 };
-
-/// Whether `value` is an integer that fits int64_t.
-bool isInteger(double value) {
-  return value == static_cast<double>(static_cast<int64_t>(value));
-}
 } // namespace
 
 static APFloat toAP(double value) { return APFloat(value); }
@@ -214,7 +218,8 @@ Attribute RopeScalingAttr::parse(AsmParser &parser, Type) {
                           << "', expected linear, llama3 or yarn";
     return {};
   }
-  KeyedNumbers keys;
+  static constexpr StringRef integerKeys[] = {"original_max_position"};
+  KeyedNumbers keys{integerKeys, {}};
   if (keys.parse(parser) || parser.parseGreater())
     return {};
   double factor = keys.take("factor", 1.0);
@@ -230,10 +235,6 @@ Attribute RopeScalingAttr::parse(AsmParser &parser, Type) {
   }
   if (keys.checkAllTaken(parser, loc, "rope scaling " + kindName.str()))
     return {};
-  if (!isInteger(original)) {
-    parser.emitError(loc) << "original_max_position must be an integer";
-    return {};
-  }
   return parser.getChecked<RopeScalingAttr>(
       loc, parser.getContext(), *kind, toAP(factor),
       static_cast<int64_t>(original), toAP(low), toAP(high), toAP(betaFast),
@@ -245,6 +246,8 @@ void RopeScalingAttr::print(AsmPrinter &printer) const {
   printer << "<" << stringifyRopeScalingKind(getKind()) << ", factor = ";
   num(getFactor());
   if (getKind() == RopeScalingKind::linear) {
+    if (getOriginalMaxPosition() != 0)
+      printer << ", original_max_position = " << getOriginalMaxPosition();
     printer << ">";
     return;
   }
@@ -266,18 +269,24 @@ void RopeScalingAttr::print(AsmPrinter &printer) const {
   printer << ">";
 }
 
-LogicalResult RopeScalingAttr::verify(
-    function_ref<InFlightDiagnostic()> emitError, RopeScalingKind kind,
-    APFloat factor, int64_t originalMaxPosition, APFloat lowFreqFactor,
-    APFloat highFreqFactor, APFloat betaFast, APFloat betaSlow,
-    APFloat attnFactor) {
+LogicalResult
+RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        RopeScalingKind kind, APFloat factor,
+                        int64_t originalMaxPosition, APFloat lowFreqFactor,
+                        APFloat highFreqFactor, APFloat betaFast,
+                        APFloat betaSlow, APFloat attnFactor) {
   if (!(factor.convertToDouble() > 0.0))
     return emitError() << "rope scaling factor must be positive";
+  if (originalMaxPosition < 0)
+    return emitError() << "original_max_position must be >= 0";
   if (kind == RopeScalingKind::linear)
     return success();
-  if (originalMaxPosition <= 0)
+  if (originalMaxPosition == 0)
     return emitError() << "rope scaling " << stringifyRopeScalingKind(kind)
                        << " needs a positive original_max_position";
+  if (kind == RopeScalingKind::llama3 &&
+      !(lowFreqFactor.convertToDouble() > 0.0))
+    return emitError() << "llama3 rope scaling needs low_freq_factor > 0";
   if (kind == RopeScalingKind::llama3 &&
       !(highFreqFactor.convertToDouble() > lowFreqFactor.convertToDouble()))
     return emitError() << "llama3 rope scaling needs high_freq_factor > "
@@ -285,6 +294,8 @@ LogicalResult RopeScalingAttr::verify(
   if (kind == RopeScalingKind::yarn &&
       !(betaFast.convertToDouble() > betaSlow.convertToDouble()))
     return emitError() << "yarn rope scaling needs beta_fast > beta_slow";
+  if (kind == RopeScalingKind::yarn && !(attnFactor.convertToDouble() > 0.0))
+    return emitError() << "yarn rope scaling needs attn_factor > 0";
   return success();
 }
 
@@ -303,7 +314,8 @@ Attribute RoutingAttr::parse(AsmParser &parser, Type) {
                           << "', expected top_k, top_p or threshold";
     return {};
   }
-  KeyedNumbers keys;
+  static constexpr StringRef integerKeys[] = {"k", "max"};
+  KeyedNumbers keys{integerKeys, {}};
   if (keys.parse(parser) || parser.parseGreater())
     return {};
   double k = 0, value = 0, max = 0;
@@ -322,10 +334,6 @@ Attribute RoutingAttr::parse(AsmParser &parser, Type) {
   }
   if (keys.checkAllTaken(parser, loc, "routing rule " + kindName.str()))
     return {};
-  if (!isInteger(k) || !isInteger(max)) {
-    parser.emitError(loc) << "k and max must be integers";
-    return {};
-  }
   return parser.getChecked<RoutingAttr>(loc, parser.getContext(), *kind,
                                         static_cast<int64_t>(k), toAP(value),
                                         static_cast<int64_t>(max));
@@ -403,11 +411,11 @@ Type KVCacheType::parse(AsmParser &parser) {
 }
 
 void KVCacheType::print(AsmPrinter &printer) const {
-  printer << "<" << getCapacity() << "x" << getNumHeads() << "x"
-          << getHeadDim() << "x" << getElementType();
+  printer << "<" << getCapacity() << "x" << getNumHeads() << "x" << getHeadDim()
+          << "x" << getElementType();
   if (getEncoding()) {
     printer << ", ";
-    printer.printStrippedAttrOrType(getEncoding());
+    printer.printAttribute(getEncoding());
   }
   printer << ">";
 }

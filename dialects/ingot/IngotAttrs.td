@@ -105,7 +105,7 @@ def Ingot_BlockQuantAttr : Ingot_Attr<"BlockQuant", "block",
     type is the logical (dequantized) type.
 
     ```mlir
-    tensor<576x576xf32, #ingot.block<q4_k>>   // 256-element blocks, 144 bytes
+    tensor<576x1536xf32, #ingot.block<q4_k>>   // 256-element blocks, 144 bytes
     ```
   }];
   let parameters = (ins EnumParameter<Ingot_BlockFormat>:$format);
@@ -131,7 +131,7 @@ def Ingot_GroupQuantAttr : Ingot_Attr<"GroupQuant", "group",
     tensor<4096x4096xf16, #ingot.group<bits = 4, group_size = 128, symmetric = false>>
     ```
   }];
-  let parameters = (ins "int64_t":$bits, "int64_t":$groupSize,
+  let parameters = (ins "int64_t":$bits, "int64_t":$group_size,
                         "bool":$symmetric);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

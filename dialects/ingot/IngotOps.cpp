@@ -27,8 +27,8 @@ static std::string sizeStr(int64_t size) {
 static FailureOr<int64_t> normalizeAxis(Operation *op, int64_t axis,
                                         int64_t rank) {
   if (axis < -rank || axis >= rank)
-    return op->emitOpError() << "axis " << axis << " is out of range for rank "
-                             << rank;
+    return op->emitOpError()
+           << "axis " << axis << " is out of range for rank " << rank;
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -78,8 +78,6 @@ LogicalResult mlir::ingot::verifyBroadcastBinaryOp(Operation *op) {
   if (lhs.getElementType() != rhs.getElementType() ||
       lhs.getElementType() != result.getElementType())
     return op->emitOpError("expects operands and result of one element type");
-  if (lhs.getEncoding() || rhs.getEncoding())
-    return op->emitOpError("expects operands without a storage encoding");
   FailureOr<SmallVector<int64_t>> shape =
       broadcastShapes(lhs.getShape(), rhs.getShape());
   if (failed(shape))
@@ -132,8 +130,6 @@ LogicalResult EmbeddingOp::verify() {
       failed(expectSize(*this, result.getDimSize(1), table.getDimSize(1),
                         "result dimension 1")))
     return failure();
-  if (result.getEncoding())
-    return emitOpError("expects a result without a storage encoding");
   return success();
 }
 
@@ -144,13 +140,14 @@ LogicalResult MatmulOp::verify() {
   int64_t rank = a.getRank();
   if (rank < 2)
     return emitOpError() << "expects a of rank >= 2, got " << rank;
-  if (b.getRank() != 2 && b.getRank() != rank)
-    return emitOpError() << "expects b of rank 2 or " << rank << ", got "
-                         << b.getRank();
+  if (b.getRank() != 2 && b.getRank() != rank) {
+    InFlightDiagnostic diag = emitOpError() << "expects b of rank 2";
+    if (rank != 2)
+      diag << " or " << rank;
+    return diag << ", got " << b.getRank();
+  }
   if (failed(expectRank(*this, result, rank, "result")))
     return failure();
-  if (a.getEncoding() || result.getEncoding())
-    return emitOpError("only b may have a storage encoding");
   if (a.getElementType() != result.getElementType())
     return emitOpError("expects a and result of one element type");
   for (int64_t i = 0; i + 2 < b.getRank(); ++i)
@@ -169,16 +166,16 @@ LogicalResult MatmulOp::verify() {
   if (!compatible(ka, kb))
     return emitOpError() << "contraction sizes differ: " << sizeStr(ka)
                          << " in a, " << sizeStr(kb) << " in b";
-  if (failed(expectSize(*this, result.getDimSize(rank - 2), m,
-                        "result rows")) ||
-      failed(expectSize(*this, result.getDimSize(rank - 1), n,
-                        "result columns")))
+  if (failed(
+          expectSize(*this, result.getDimSize(rank - 2), m, "result rows")) ||
+      failed(
+          expectSize(*this, result.getDimSize(rank - 1), n, "result columns")))
     return failure();
-  if (getBias() &&
-      failed(expectSize(*this, getBias().getType().getDimSize(0), n,
-                        "bias size")))
-    return failure();
-  return success();
+  if (!getBias())
+    return success();
+  if (getBias().getType().getElementType() != result.getElementType())
+    return emitOpError("expects bias of the result's element type");
+  return expectSize(*this, getBias().getType().getDimSize(0), n, "bias size");
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,19 +211,17 @@ LogicalResult ReshapeOp::verify() {
   auto result = getType();
   if (x.getElementType() != result.getElementType())
     return emitOpError("expects operand and result of one element type");
-  if (x.getEncoding() || result.getEncoding())
-    return emitOpError("cannot reshape a tensor with a storage encoding");
   auto [inProduct, inDynamic] = staticProduct(x.getShape());
   auto [outProduct, outDynamic] = staticProduct(result.getShape());
-  if (outDynamic > std::max(inDynamic, 1) ||
-      (inDynamic > 0 && outDynamic == 0))
+  if (outDynamic > std::max(inDynamic, 1) || (inDynamic > 0 && outDynamic == 0))
     return emitOpError() << "cannot infer the dynamic sizes of " << result
                          << " from " << x;
   if (inDynamic == 0 && outDynamic == 0 && inProduct != outProduct)
     return emitOpError() << "element count changes: " << inProduct << " to "
                          << outProduct;
-  if (inDynamic == 0 && outDynamic == 1 &&
-      (outProduct == 0 || inProduct % outProduct != 0))
+  if (inDynamic == 0 && outDynamic == 1 && outProduct == 0)
+    return emitOpError("cannot infer a dynamic size next to a zero size");
+  if (inDynamic == 0 && outDynamic == 1 && inProduct % outProduct != 0)
     return emitOpError() << "element count " << inProduct
                          << " is not a multiple of " << outProduct;
   return success();
@@ -297,7 +292,7 @@ LogicalResult SliceOp::verify() {
   if (start < 0 || size < 1)
     return emitOpError("expects start >= 0 and size >= 1");
   int64_t dim = x.getDimSize(*axis);
-  if (!ShapedType::isDynamic(dim) && start + size > dim)
+  if (!ShapedType::isDynamic(dim) && (start > dim || size > dim - start))
     return emitOpError() << "range " << start << " + " << size
                          << " exceeds dimension size " << dim;
   for (int64_t d = 0; d < x.getRank(); ++d)
@@ -325,8 +320,7 @@ LogicalResult BroadcastOp::verify() {
   }
   // The op carries no sizes: a dynamic result size is x's own dynamic size.
   for (int64_t d = 0; d < result.getRank(); ++d)
-    if (result.isDynamicDim(d) &&
-        (d < offset || !x.isDynamicDim(d - offset)))
+    if (result.isDynamicDim(d) && (d < offset || !x.isDynamicDim(d - offset)))
       return emitOpError() << "result dimension " << d
                            << " is dynamic but x has no dynamic size there";
   return success();
@@ -465,8 +459,7 @@ LogicalResult MaskOp::verify() {
 
 /// Checks `type` is `[?, heads, head_dim]` of `cache`.
 static LogicalResult verifyCacheEntries(Operation *op, KVCacheType cache,
-                                        RankedTensorType type,
-                                        StringRef name) {
+                                        RankedTensorType type, StringRef name) {
   if (failed(expectRank(op, type, 3, name)) ||
       failed(expectSize(op, type.getDimSize(1), cache.getNumHeads(),
                         name.str() + " heads")) ||
@@ -504,8 +497,8 @@ LogicalResult AttentionOp::verify() {
                         "key head_dim")) ||
       failed(expectSize(*this, v.getDimSize(0), k.getDimSize(0),
                         "value length")) ||
-      failed(expectSize(*this, v.getDimSize(1), k.getDimSize(1),
-                        "value heads")) ||
+      failed(
+          expectSize(*this, v.getDimSize(1), k.getDimSize(1), "value heads")) ||
       failed(expectSize(*this, result.getDimSize(0), q.getDimSize(0),
                         "result dimension 0")) ||
       failed(expectSize(*this, result.getDimSize(1), q.getDimSize(1),
@@ -513,7 +506,14 @@ LogicalResult AttentionOp::verify() {
       failed(expectSize(*this, result.getDimSize(2), v.getDimSize(2),
                         "result dimension 2")))
     return failure();
+  Type elementType = q.getElementType();
+  if (k.getElementType() != elementType || v.getElementType() != elementType ||
+      result.getElementType() != elementType)
+    return emitOpError("expects query, key, value and result of one element "
+                       "type");
   int64_t qHeads = q.getDimSize(1), kvHeads = k.getDimSize(1);
+  if (qHeads == 0 || kvHeads == 0)
+    return emitOpError("expects at least one query and one key/value head");
   if (!ShapedType::isDynamic(qHeads) && !ShapedType::isDynamic(kvHeads) &&
       qHeads % kvHeads != 0)
     return emitOpError() << "query heads " << qHeads
@@ -555,12 +555,11 @@ LogicalResult RouteOp::verify() {
     return failure();
   int64_t tokens = logits.getDimSize(0), experts = logits.getDimSize(1);
   if (!ShapedType::isDynamic(tokens) &&
-      failed(expectSize(*this, getOffsets().getType().getDimSize(0),
-                        tokens + 1, "offsets size")))
+      failed(expectSize(*this, getOffsets().getType().getDimSize(0), tokens + 1,
+                        "offsets size")))
     return failure();
   if (failed(expectSize(*this, getWeights().getType().getDimSize(0),
-                        getExperts().getType().getDimSize(0),
-                        "weights size")))
+                        getExperts().getType().getDimSize(0), "weights size")))
     return failure();
   RoutingAttr rule = getRule();
   if (!ShapedType::isDynamic(experts) && rule.getKind() == RoutingKind::top_k &&
@@ -605,8 +604,9 @@ LogicalResult MoeFfnOp::verify() {
 
 LogicalResult MoeSortOp::verify() {
   int64_t experts = getNumExperts();
-  if (experts < 1)
-    return emitOpError("expects num_experts >= 1");
+  // Expert ids are i32.
+  if (experts < 1 || experts > std::numeric_limits<int32_t>::max())
+    return emitOpError("expects num_experts in [1, 2^31)");
   int64_t pairs = getExperts().getType().getDimSize(0);
   if (failed(expectSize(*this, getExpertOffsets().getType().getDimSize(0),
                         experts + 1, "expert_offsets size")) ||
@@ -627,8 +627,6 @@ LogicalResult GatherRowsOp::verify() {
     return failure();
   if (x.getElementType() != result.getElementType())
     return emitOpError("expects operand and result of one element type");
-  if (x.getEncoding() || result.getEncoding())
-    return emitOpError("cannot gather from a tensor with a storage encoding");
   for (int64_t d = 0; d < x.getRank(); ++d)
     if (failed(expectSize(*this, result.getDimSize(d),
                           d == 0 ? getIndices().getType().getDimSize(0)
@@ -671,9 +669,8 @@ LogicalResult ScatterAddOp::verify() {
       failed(expectSize(*this, getIndices().getType().getDimSize(0),
                         src.getDimSize(0), "indices size")))
     return failure();
-  if (getScale() &&
-      failed(expectSize(*this, getScale().getType().getDimSize(0),
-                        src.getDimSize(0), "scale size")))
+  if (getScale() && failed(expectSize(*this, getScale().getType().getDimSize(0),
+                                      src.getDimSize(0), "scale size")))
     return failure();
   if (src.getElementType() != dest.getElementType())
     return emitOpError("expects src and dest of one element type");

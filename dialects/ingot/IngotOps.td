@@ -12,7 +12,17 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 class Ingot_Op<string mnemonic, list<Trait> traits = []>
     : Op<Ingot_Dialect, mnemonic, traits>;
 
-def Ingot_FloatTensor : RankedTensorOf<[AnyFloat]>;
+// Only ops that read weights accept a tensor with a storage encoding
+// (`Ingot_WeightTensor`); every other operand is a plain tensor.
+def Ingot_NoEncodingPred
+    : CPred<"!::llvm::cast<::mlir::RankedTensorType>($_self).getEncoding()">;
+def Ingot_Tensor : Type<And<[AnyRankedTensor.predicate, Ingot_NoEncodingPred]>,
+    "ranked tensor without storage encoding", "::mlir::RankedTensorType">;
+def Ingot_FloatTensor
+    : Type<And<[RankedTensorOf<[AnyFloat]>.predicate, Ingot_NoEncodingPred]>,
+    "ranked float tensor without storage encoding",
+    "::mlir::RankedTensorType">;
+def Ingot_WeightTensor : RankedTensorOf<[AnyFloat]>;
 def Ingot_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Ingot_I32Vector : 1DTensorOf<[I32]>;
 def Ingot_FloatVector : 1DTensorOf<[AnyFloat]>;
@@ -29,7 +39,7 @@ def Ingot_WeightDeclOp : Ingot_Op<"weight_decl", [Symbol]> {
     is the weight's storage format.
 
     ```mlir
-    ingot.weight_decl @blk.0.attn_q : tensor<576x576xf32, #ingot.block<q4_k>> {source = "blk.0.attn_q.weight"}
+    ingot.weight_decl @blk.0.attn_q : tensor<576x576xf32, #ingot.block<q8_0>> {source = "blk.0.attn_q.weight"}
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
@@ -47,7 +57,7 @@ def Ingot_WeightOp : Ingot_Op<"weight",
     the declared one, encoding included.
 
     ```mlir
-    %w = ingot.weight @blk.0.attn_q : tensor<576x576xf32, #ingot.block<q4_k>>
+    %w = ingot.weight @blk.0.attn_q : tensor<576x576xf32, #ingot.block<q8_0>>
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$name);
@@ -112,7 +122,7 @@ def Ingot_EmbeddingOp : Ingot_Op<"embedding", [Pure]> {
     %h = ingot.embedding %table, %ids : tensor<49152x576xf32, #ingot.block<q8_0>>, tensor<?xi32> -> tensor<?x576xf32>
     ```
   }];
-  let arguments = (ins Ingot_FloatTensor:$table, Ingot_IndexTensor:$ids);
+  let arguments = (ins Ingot_WeightTensor:$table, Ingot_IndexTensor:$ids);
   let results = (outs Ingot_FloatTensor:$result);
   let assemblyFormat = [{
     $table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($result)
@@ -130,12 +140,12 @@ def Ingot_MatmulOp : Ingot_Op<"matmul", [Pure]> {
     is `transpose_b`. `bias` has the size of the result's last dimension.
 
     ```mlir
-    %y = ingot.matmul %x, %w transpose_b : tensor<?x576xf32>, tensor<1536x576xf32, #ingot.block<q4_k>> -> tensor<?x1536xf32>
+    %y = ingot.matmul %x, %w transpose_b : tensor<?x576xf32>, tensor<1536x576xf32, #ingot.block<q8_0>> -> tensor<?x1536xf32>
     %s = ingot.matmul %q, %k transpose_b : tensor<9x?x64xf32>, tensor<9x?x64xf32> -> tensor<9x?x?xf32>
     %z = ingot.matmul %x, %w transpose_b bias %b : tensor<?x896xf32>, tensor<128x896xf32>, tensor<128xf32> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Ingot_FloatTensor:$a, Ingot_FloatTensor:$b,
+  let arguments = (ins Ingot_FloatTensor:$a, Ingot_WeightTensor:$b,
                        Optional<Ingot_FloatVector>:$bias,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b);
   let results = (outs Ingot_FloatTensor:$result);
@@ -267,8 +277,8 @@ def Ingot_ReshapeOp : Ingot_Op<"reshape", [Pure]> {
     %y = ingot.reshape %x : tensor<?x576xf32> -> tensor<?x9x64xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$x);
-  let results = (outs AnyRankedTensor:$result);
+  let arguments = (ins Ingot_Tensor:$x);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -283,8 +293,8 @@ def Ingot_TransposeOp : Ingot_Op<"transpose", [Pure]> {
     %y = ingot.transpose %x [1, 0, 2] : tensor<?x9x64xf32> -> tensor<9x?x64xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$permutation);
-  let results = (outs AnyRankedTensor:$result);
+  let arguments = (ins Ingot_Tensor:$x, DenseI64ArrayAttr:$permutation);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = [{
     $x $permutation attr-dict `:` type($x) `->` type($result)
   }];
@@ -299,8 +309,8 @@ def Ingot_ConcatOp : Ingot_Op<"concat", [Pure]> {
     %y = ingot.concat %a, %b {axis = 0 : i64} : tensor<?x3x64xf32>, tensor<?x3x64xf32> -> tensor<?x3x64xf32>
     ```
   }];
-  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
-  let results = (outs AnyRankedTensor:$result);
+  let arguments = (ins Variadic<Ingot_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = [{
     $inputs attr-dict `:` type($inputs) `->` type($result)
   }];
@@ -318,9 +328,9 @@ def Ingot_SliceOp : Ingot_Op<"slice", [Pure]> {
     %q = ingot.slice %qkv {axis = 1 : i64, start = 0 : i64, size = 576 : i64} : tensor<?x960xf32> -> tensor<?x576xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$x, I64Attr:$axis, I64Attr:$start,
+  let arguments = (ins Ingot_Tensor:$x, I64Attr:$axis, I64Attr:$start,
                        I64Attr:$size);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -331,15 +341,17 @@ def Ingot_BroadcastOp : Ingot_Op<"broadcast", [Pure]> {
   let description = [{
     NumPy broadcasting of `x` to the result's shape (PyTorch's `expand`):
     shapes are aligned at the innermost dimension; a dimension of size 1 and
-    any missing leading dimension stretch. With a reshape it expresses how
-    grouped-query attention repeats key/value heads.
+    any missing leading dimension stretch to a static size. The op carries
+    no sizes, so a dynamic result dimension must be a dynamic dimension of
+    `x`. With a reshape it expresses how grouped-query attention repeats
+    key/value heads.
 
     ```mlir
     %y = ingot.broadcast %k : tensor<?x3x1x64xf32> -> tensor<?x3x3x64xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$x);
-  let results = (outs AnyRankedTensor:$result);
+  let arguments = (ins Ingot_Tensor:$x);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -611,8 +623,8 @@ def Ingot_MoeFfnOp : Ingot_Op<"moe_ffn", [Pure]> {
   }];
   let arguments = (ins Ingot_FloatTensor:$x, Ingot_I32Vector:$offsets,
                        Ingot_I32Vector:$experts, Ingot_FloatVector:$weights,
-                       Ingot_FloatTensor:$gate, Ingot_FloatTensor:$up,
-                       Ingot_FloatTensor:$down,
+                       Ingot_WeightTensor:$gate, Ingot_WeightTensor:$up,
+                       Ingot_WeightTensor:$down,
                        Ingot_ActivationAttr:$activation);
   let results = (outs Ingot_FloatTensor:$result);
   let assemblyFormat = [{
@@ -663,8 +675,8 @@ def Ingot_GatherRowsOp : Ingot_Op<"gather_rows", [Pure]> {
     %xs = ingot.gather_rows %x, %toks : tensor<?x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$x, Ingot_I32Vector:$indices);
-  let results = (outs AnyRankedTensor:$result);
+  let arguments = (ins Ingot_Tensor:$x, Ingot_I32Vector:$indices);
+  let results = (outs Ingot_Tensor:$result);
   let assemblyFormat = [{
     $x `,` $indices attr-dict `:` type($x) `,` type($indices) `->` type($result)
   }];
@@ -683,7 +695,7 @@ def Ingot_GroupedMatmulOp : Ingot_Op<"grouped_matmul", [Pure]> {
     %h = ingot.grouped_matmul %xs, %gate, %eoff : tensor<?x64xf32>, tensor<8x128x64xf32>, tensor<9xi32> -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Ingot_FloatTensor:$x, Ingot_FloatTensor:$w,
+  let arguments = (ins Ingot_FloatTensor:$x, Ingot_WeightTensor:$w,
                        Ingot_I32Vector:$expert_offsets);
   let results = (outs Ingot_FloatTensor:$result);
   let assemblyFormat = [{
@@ -705,8 +717,8 @@ def Ingot_ScatterAddOp : Ingot_Op<"scatter_add", [Pure,
     ```
   }];
   let arguments = (ins Ingot_FloatTensor:$src, Ingot_I32Vector:$indices,
-                       Optional<Ingot_FloatVector>:$scale,
-                       Ingot_FloatTensor:$dest);
+                       Ingot_FloatTensor:$dest,
+                       Optional<Ingot_FloatVector>:$scale);
   let results = (outs Ingot_FloatTensor:$result);
   let assemblyFormat = [{
     $src `,` $indices (`scale` $scale^)? `into` $dest attr-dict `:` type($src)
