@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/ingot/IngotDialect.h"
+#include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,8 +20,12 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <map>
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -41,8 +46,9 @@ cl::OptionCategory targetCategory("Target");
 cl::OptionCategory moeCategory("Mixture of experts");
 cl::OptionCategory outputCategory("Output");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model>"),
-                               cl::cat(inputCategory));
+cl::list<std::string> positionals(cl::Positional,
+                                  cl::desc("<model> | inspect <model>"),
+                                  cl::cat(inputCategory));
 
 cl::opt<bool> printTargets("print-targets",
                            cl::desc("List the host CPU and the CPU and GPU "
@@ -54,6 +60,11 @@ cl::opt<std::string>
                cl::desc("Replace the model's expert routing: top-k:K | "
                         "top-p:P[,max=M] | threshold:T[,max=M]"),
                cl::value_desc("rule"), cl::cat(moeCategory));
+
+cl::opt<int64_t> contextLength(
+    "ctx", cl::desc("KV-cache capacity in tokens (default: the model's, at "
+                    "most 4096)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(targetCategory));
 
 cl::opt<EmitKind> emit("emit", cl::desc("What to write"),
                        cl::values(clEnumValN(EmitKind::Mlir, "mlir",
@@ -109,24 +120,66 @@ void printTargetList(raw_ostream &os) {
      << (INGOT_HAVE_CUDA ? "found" : "not found") << "\n";
 }
 
-/// Parses `path` as ingot-dialect MLIR and writes it back out.
+/// Prints each error diagnostic as one line, `ingotc: error: FILE:LINE:COL:
+/// MESSAGE`; notes and the source excerpt are left out.
+struct OneLineDiagnostics {
+  explicit OneLineDiagnostics(mlir::MLIRContext &context)
+      : handler(&context, [](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() != mlir::DiagnosticSeverity::Error)
+            return mlir::success();
+          std::string where;
+          if (auto loc = dyn_cast<mlir::FileLineColLoc>(diag.getLocation()))
+            where = formatv("{0}:{1}:{2}: ", loc.getFilename(), loc.getLine(),
+                            loc.getColumn())
+                        .str();
+          std::string message = diag.str();
+          std::replace(message.begin(), message.end(), '\n', ' ');
+          errs() << "ingotc: error: " << where << message << "\n";
+          return mlir::success();
+        }) {}
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+/// The graph of `path`: parsed when it is `.mlir`, imported otherwise.
+mlir::OwningOpRef<mlir::ModuleOp> loadGraph(mlir::MLIRContext &context,
+                                      SourceMgr &sourceMgr, StringRef path) {
+  if (path == "-" || path.ends_with(".mlir")) {
+    std::string error;
+    std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
+    if (!buffer) {
+      fail(error);
+      return {};
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
+    return mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  }
+  auto model = mlir::ingot::ImportedModel::open(context, path);
+  if (!model) {
+    fail(toString(model.takeError()));
+    return {};
+  }
+  mlir::ingot::BuildOptions options;
+  options.contextLength = contextLength;
+  auto module = (*model)->buildModule(options);
+  if (!module) {
+    fail(path + ": " + toString(module.takeError()));
+    return {};
+  }
+  return std::move(*module);
+}
+
+/// Reads or imports `path` and writes its graph.
 int emitMlir(StringRef path) {
   mlir::DialectRegistry registry;
   registry.insert<mlir::ingot::IngotDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   mlir::MLIRContext context(registry);
-  std::string error;
-  std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
-  if (!buffer)
-    return fail(error);
   SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  OneLineDiagnostics diagnostics(context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadGraph(context, sourceMgr, path);
   if (!module)
     return kUserError;
-  if (!moeRouting.empty()) {
+  if (moeRouting.getNumOccurrences()) {
     Expected<mlir::ingot::RoutingAttr> rule =
         mlir::ingot::parseRoutingRule(&context, moeRouting);
     if (!rule)
@@ -134,11 +187,105 @@ int emitMlir(StringRef path) {
     if (failed(mlir::ingot::setRoutingRule(*module, *rule)))
       return kUserError;
   }
+  if (failed(mlir::verify(*module)))
+    return kUserError;
+  std::string error;
   auto output = mlir::openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
   module->print(output->os());
   output->keep();
+  return kSuccess;
+}
+
+/// `1234567` as `1.23 M`.
+std::string humanCount(double n) {
+  const char *units[] = {"", " K", " M", " G", " T"};
+  int unit = 0;
+  while (n >= 1000 && unit < 4) {
+    n /= 1000;
+    ++unit;
+  }
+  return formatv(unit ? "{0:f2}{1}" : "{0:f0}{1}", n, units[unit]).str();
+}
+
+/// `ingotc inspect MODEL`: what the model is, in a terminal.
+int inspect(StringRef path) {
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::ingot::IngotDialect>();
+  auto opened = mlir::ingot::ImportedModel::open(context, path);
+  if (!opened)
+    return fail(toString(opened.takeError()));
+  const mlir::ingot::ImportedModel &model = **opened;
+  const mlir::ingot::ModelConfig &c = model.getConfig();
+  raw_ostream &os = outs();
+  os << "model:          " << path << " (" << model.getFormat() << ")\n";
+  os << "architecture:   " << mlir::ingot::stringifyArchitecture(c.arch)
+     << (c.isMoE() ? " (mixture of experts)" : " (dense)") << "\n";
+  os << "layers:         " << c.numLayers << "\n";
+  os << "hidden size:    " << c.hiddenSize << "\n";
+  os << "attention:      " << c.numHeads << " heads, " << c.numKVHeads
+     << " key/value heads, head_dim " << c.headDim;
+  if (c.slidingWindow)
+    os << ", sliding window " << *c.slidingWindow;
+  os << "\n";
+  os << "rope:           theta " << format("%g", c.ropeTheta) << ", "
+     << mlir::ingot::stringifyRopeStyle(c.ropeStyle);
+  if (c.ropeScaling)
+    os << ", " << mlir::ingot::stringifyRopeScalingKind(c.ropeScaling->kind)
+       << " scaling x" << format("%g", c.ropeScaling->factor);
+  os << "\n";
+  if (c.isMoE()) {
+    os << "experts:        " << c.numExperts << " of FFN size "
+       << c.expertIntermediateSize;
+    if (c.sharedExpertIntermediateSize)
+      os << ", shared expert of FFN size " << c.sharedExpertIntermediateSize;
+    os << "\n";
+    std::string rule = moeRouting.empty()
+                           ? "top-k:" + std::to_string(c.expertsPerToken)
+                           : moeRouting.getValue();
+    os << "routing:        " << rule << " (softmax"
+       << (c.normTopKProb ? ", renormalized" : "") << ")\n";
+  } else {
+    os << "feed-forward:   " << c.intermediateSize << "\n";
+  }
+  os << "vocabulary:     " << c.vocabSize
+     << (c.tiedEmbeddings ? " (tied embeddings)" : "") << "\n";
+  os << "context:        " << c.contextLength << "\n";
+  os << "tokenizer:      " << model.getTokenizerKind() << "\n";
+
+  // Parameters and bytes per storage format.
+  struct Totals {
+    int64_t tensors = 0, params = 0, bytes = 0;
+  };
+  std::map<std::string, Totals> byFormat;
+  Totals all;
+  for (const auto &entry : model.getWeights()) {
+    mlir::RankedTensorType type = entry.second.type;
+    std::string format;
+    if (auto block = dyn_cast_or_null<mlir::ingot::BlockQuantAttr>(
+            type.getEncoding()))
+      format = mlir::ingot::stringifyBlockFormat(block.getFormat()).str();
+    else
+      llvm::raw_string_ostream(format) << type.getElementType();
+    int64_t bytes = mlir::ingot::getStorageBytes(type).value_or(0);
+    for (Totals *t : {&byFormat[format], &all}) {
+      t->tensors += 1;
+      t->params += type.getNumElements();
+      t->bytes += bytes;
+    }
+  }
+  os << "parameters:     " << humanCount(all.params) << " ("
+     << all.params << ")\n\n";
+  os << formatv("  {0,-8} {1,8} {2,14} {3,12}\n", "format", "tensors",
+                "parameters", "MiB");
+  auto row = [&](StringRef name, const Totals &t) {
+    os << formatv("  {0,-8} {1,8} {2,14} {3,12:f2}\n", name, t.tensors,
+                  t.params, t.bytes / (1024.0 * 1024.0));
+  };
+  for (const auto &[name, totals] : byFormat)
+    row(name, totals);
+  row("total", all);
   return kSuccess;
 }
 } // namespace
@@ -153,20 +300,32 @@ int main(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "Ingot: an ahead-of-time compiler for language models\n\n"
-          "  ingotc MODEL [options]\n",
+          "  ingotc MODEL [options]      compile MODEL (.gguf, a Hugging Face "
+          "directory, or .mlir)\n"
+          "  ingotc inspect MODEL        describe MODEL\n",
           &errorStream)) {
-    // LLVM may add a second "did you mean" line; keep the first.
-    errs() << StringRef(parseErrors).split('\n').first << "\n";
+    // LLVM may add a second "did you mean" line; keep the first. Errors in
+    // option values LLVM prints to stderr itself, leaving ours empty.
+    StringRef first = StringRef(parseErrors).split('\n').first;
+    if (!first.empty())
+      errs() << first << "\n";
     return kUserError;
   }
   if (printTargets) {
     printTargetList(outs());
     return kSuccess;
   }
-  if (inputFile.empty())
+  if (positionals.empty())
     return fail("no input model (see ingotc --help)");
-  if (inputFile != "-" && !StringRef(inputFile).ends_with(".mlir"))
-    return fail("cannot read '" + inputFile +
-                "': this version reads only .mlir files");
-  return emitMlir(inputFile);
+  if (positionals[0] == "inspect") {
+    if (positionals.size() != 2)
+      return fail("usage: ingotc inspect MODEL");
+    return inspect(positionals[1]);
+  }
+  if (positionals.size() > 1)
+    return fail("more than one input model: '" + positionals[0] + "', '" +
+                positionals[1] + "'");
+  if (contextLength < 0)
+    return fail("--ctx must be positive, got " + Twine(contextLength));
+  return emitMlir(positionals[0]);
 }

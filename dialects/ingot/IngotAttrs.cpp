@@ -456,7 +456,7 @@ FailureOr<int64_t> mlir::ingot::getStorageBytes(RankedTensorType type) {
     int64_t perGroup = group.getSymmetric() ? 2 : 4;
     return count * group.getBits() / 8 + groups * perGroup;
   }
-  if (encoding)
+  if (encoding || !type.getElementType().isIntOrFloat())
     return failure();
   unsigned bits = type.getElementType().getIntOrFloatBitWidth();
   return (count * bits + 7) / 8;

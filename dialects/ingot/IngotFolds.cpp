@@ -16,13 +16,25 @@ static bool isSplatOf(Value value, double number) {
   return element && element.getValueAsDouble() == number;
 }
 
-/// `x op c` folds to `x` when `c` is the identity and `x` already has the
-/// result type (no broadcast happens).
+/// `x op c` folds to `x` when `c` is the identity and cannot stretch `x`:
+/// each of its dimensions is 1 or the same static size as `x`'s (a dynamic
+/// size of `x` might be 1 at run time and stretch).
 static OpFoldResult foldIdentity(Value lhs, Value rhs, Type result,
                                  double identity) {
-  if (lhs.getType() == result && isSplatOf(rhs, identity))
-    return lhs;
-  return {};
+  if (lhs.getType() != result || !isSplatOf(rhs, identity))
+    return {};
+  auto x = cast<RankedTensorType>(lhs.getType());
+  auto c = cast<RankedTensorType>(rhs.getType());
+  if (c.getRank() > x.getRank())
+    return {};
+  int64_t offset = x.getRank() - c.getRank();
+  for (int64_t d = 0; d < c.getRank(); ++d) {
+    int64_t size = c.getDimSize(d);
+    if (size != 1 && (x.isDynamicDim(d + offset) ||
+                      size != x.getDimSize(d + offset)))
+      return {};
+  }
+  return lhs;
 }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
@@ -89,7 +101,12 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {
-  if (getX().getType() == getType() && getStart() == 0)
+  // The whole of a static dimension.
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += getType().getRank();
+  if (getX().getType() == getType() && getStart() == 0 &&
+      !getType().isDynamicDim(axis))
     return getX();
   return {};
 }

@@ -83,17 +83,19 @@ def Ingot_ConstantOp : Ingot_Op<"constant", [ConstantLike, Pure,
 }
 
 def Ingot_IotaOp : Ingot_Op<"iota", [Pure]> {
-  let summary = "0, 1, ..., n-1";
+  let summary = "offset, offset+1, ..., offset+n-1";
   let description = [{
-    A vector of `n` consecutive integers from 0, e.g. key positions.
+    A vector of `n` consecutive integers from `offset` (0 when absent), e.g.
+    the positions of the tokens of a step that starts at `offset`.
 
     ```mlir
-    %pos = ingot.iota %n : tensor<?xi32>
+    %kpos = ingot.iota %n : tensor<?xi32>
+    %qpos = ingot.iota %t offset %start : tensor<?xi32>
     ```
   }];
-  let arguments = (ins Index:$n);
+  let arguments = (ins Index:$n, Optional<Index>:$offset);
   let results = (outs Ingot_I32Vector:$result);
-  let assemblyFormat = "$n attr-dict `:` type($result)";
+  let assemblyFormat = "$n (`offset` $offset^)? attr-dict `:` type($result)";
 }
 
 def Ingot_ZerosLikeOp : Ingot_Op<"zeros_like", [Pure, SameOperandsAndResultType]> {

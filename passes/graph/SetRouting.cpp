@@ -30,6 +30,8 @@ llvm::Expected<RoutingAttr> mlir::ingot::parseRoutingRule(MLIRContext *context,
   if (!kind)
     return ruleError(text, "unknown rule '" + kindName + "'");
   auto [valueText, options] = rest.split(',');
+  if (rest.ends_with(","))
+    return ruleError(text, "trailing comma");
   int64_t k = 0, max = 0;
   double value = 0;
   if (*kind == RoutingKind::top_k) {

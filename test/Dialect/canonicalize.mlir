@@ -535,3 +535,28 @@ func.func @broadcast_rank(%x: tensor<64xf32>) -> tensor<2x64xf32> {
   %y = ingot.broadcast %x : tensor<64xf32> -> tensor<2x64xf32>
   return %y : tensor<2x64xf32>
 }
+
+// -----
+
+// Negative: the zero constant could stretch a dynamic dimension of size 1,
+// so x + 0 is not x.
+// CHECK-LABEL: func @add_zero_may_stretch_dynamic(
+// CHECK: %[[R:.*]] = ingot.add
+// CHECK: return %[[R]]
+func.func @add_zero_may_stretch_dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
+  %z = ingot.constant dense<0.0> : tensor<3xf32>
+  %y = ingot.add %x, %z : tensor<?xf32>, tensor<3xf32> -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+// Negative: a slice from 0 of a dynamic dimension is not the whole of it.
+// CHECK-LABEL: func @slice_prefix_of_dynamic(
+// CHECK: %[[R:.*]] = ingot.slice
+// CHECK: return %[[R]]
+func.func @slice_prefix_of_dynamic(%x: tensor<?x4xf32>) -> tensor<2x4xf32> {
+  %y = ingot.slice %x {axis = 1 : i64, start = 0 : i64, size = 4 : i64} : tensor<?x4xf32> -> tensor<?x4xf32>
+  %z = ingot.slice %y {axis = 0 : i64, start = 0 : i64, size = 2 : i64} : tensor<?x4xf32> -> tensor<2x4xf32>
+  return %z : tensor<2x4xf32>
+}

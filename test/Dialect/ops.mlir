@@ -40,7 +40,7 @@ func.func @constant() -> (tensor<f32>, tensor<3xf32>, tensor<2x2xf16>) {
 
 // -----
 
-// iota (dynamic and static length) and zeros_like.
+// iota (dynamic and static length, with an offset) and zeros_like.
 
 // CHECK-LABEL: func @iota_zeros_like(
 // CHECK-SAME: %[[N:.*]]: index, %[[X:.*]]: tensor<?x64xf32>)
@@ -48,10 +48,12 @@ func.func @iota_zeros_like(%n: index, %x: tensor<?x64xf32>)
     -> (tensor<?xi32>, tensor<8xi32>, tensor<?x64xf32>) {
   // CHECK: %[[I:.*]] = ingot.iota %[[N]] : tensor<?xi32>
   // CHECK: %[[J:.*]] = ingot.iota %[[N]] : tensor<8xi32>
+  // CHECK: %[[K:.*]] = ingot.iota %[[N]] offset %[[N]] : tensor<?xi32>
   // CHECK: %[[Z:.*]] = ingot.zeros_like %[[X]] : tensor<?x64xf32>
   // CHECK: return %[[I]], %[[J]], %[[Z]]
   %i = ingot.iota %n : tensor<?xi32>
   %j = ingot.iota %n : tensor<8xi32>
+  %k = ingot.iota %n offset %n : tensor<?xi32>
   %z = ingot.zeros_like %x : tensor<?x64xf32>
   return %i, %j, %z : tensor<?xi32>, tensor<8xi32>, tensor<?x64xf32>
 }

@@ -1,0 +1,302 @@
+//===- GGUFModel.cpp - GGUF files as imported models ----------------------===//
+//
+// GGUF's metadata keys are `{arch}.name`; tensor names are already the
+// canonical ones. Dimensions are stored innermost first and reversed here.
+// llama.cpp's converter permutes the q/k projection rows of the `llama`
+// architecture (Llama, Mistral, Mixtral) so that interleaved rope computes
+// what Hugging Face's rotate-half rope computes: those models get
+// interleaved rope, every other architecture neox.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/import/Model.h"
+
+#include "frontends/gguf/Dequantize.h"
+#include "frontends/gguf/GGUFReader.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::ingot;
+using ::ingot::gguf::GGMLType;
+using ::ingot::gguf::GGUFReader;
+using ::ingot::gguf::GGUFTensorInfo;
+
+ImportedModel::~ImportedModel() = default;
+
+namespace {
+
+class GGUFModel : public ImportedModel {
+public:
+  GGUFModel(MLIRContext &context, std::unique_ptr<GGUFReader> reader)
+      : ImportedModel(context), reader(std::move(reader)) {}
+
+  llvm::Error load();
+
+  StringRef getFormat() const override { return "gguf"; }
+  std::vector<std::string> getFiles() const override {
+    return {reader->getPath().str()};
+  }
+  std::string getTokenizerKind() const override;
+  llvm::Expected<std::vector<float>>
+  readWeight(StringRef name) const override;
+
+private:
+  llvm::Error error(const Twine &message) const {
+    return llvm::createStringError(reader->getPath() + ": " + message);
+  }
+  /// `{arch}.key` as an integer, or `fallback` when absent (no fallback:
+  /// required).
+  llvm::Expected<int64_t> integer(StringRef key,
+                                  std::optional<int64_t> fallback) const;
+  llvm::Expected<double> number(StringRef key, double fallback) const;
+
+  std::unique_ptr<GGUFReader> reader;
+  std::string archName;
+};
+
+} // namespace
+
+llvm::Expected<int64_t>
+GGUFModel::integer(StringRef key, std::optional<int64_t> fallback) const {
+  std::string full = archName + "." + key.str();
+  if (!reader->contains(full)) {
+    if (fallback)
+      return *fallback;
+    return error("missing metadata key '" + full + "'");
+  }
+  return reader->getInteger(full);
+}
+
+llvm::Expected<double> GGUFModel::number(StringRef key,
+                                         double fallback) const {
+  std::string full = archName + "." + key.str();
+  if (!reader->contains(full))
+    return fallback;
+  return reader->getFloat(full);
+}
+
+/// The ingot type of a GGUF tensor: logical shape outermost first, float
+/// element type, block formats as encodings.
+static RankedTensorType getTensorType(MLIRContext &context,
+                                      const GGUFTensorInfo &info) {
+  SmallVector<int64_t> shape(info.dims.rbegin(), info.dims.rend());
+  Builder b(&context);
+  auto block = [&](BlockFormat format) {
+    return RankedTensorType::get(shape, b.getF32Type(),
+                                 BlockQuantAttr::get(&context, format));
+  };
+  switch (info.type) {
+  case GGMLType::F32:
+    return RankedTensorType::get(shape, b.getF32Type());
+  case GGMLType::F16:
+    return RankedTensorType::get(shape, b.getF16Type());
+  case GGMLType::BF16:
+    return RankedTensorType::get(shape, b.getBF16Type());
+  case GGMLType::Q4_0:
+    return block(BlockFormat::q4_0);
+  case GGMLType::Q4_1:
+    return block(BlockFormat::q4_1);
+  case GGMLType::Q5_0:
+    return block(BlockFormat::q5_0);
+  case GGMLType::Q5_1:
+    return block(BlockFormat::q5_1);
+  case GGMLType::Q8_0:
+    return block(BlockFormat::q8_0);
+  case GGMLType::Q4_K:
+    return block(BlockFormat::q4_k);
+  case GGMLType::Q5_K:
+    return block(BlockFormat::q5_k);
+  case GGMLType::Q6_K:
+    return block(BlockFormat::q6_k);
+  }
+  llvm_unreachable("unknown ggml type");
+}
+
+llvm::Error GGUFModel::load() {
+  llvm::Expected<StringRef> arch = reader->getString("general.architecture");
+  if (!arch)
+    return arch.takeError();
+  archName = arch->str();
+  std::optional<Architecture> kind =
+      llvm::StringSwitch<std::optional<Architecture>>(archName)
+          .Case("llama", Architecture::Llama)
+          .Case("qwen2", Architecture::Qwen2)
+          .Case("qwen3", Architecture::Qwen3)
+          .Case("qwen2moe", Architecture::Qwen2Moe)
+          .Case("qwen3moe", Architecture::Qwen3Moe)
+          .Case("olmoe", Architecture::Olmoe)
+          .Default(std::nullopt);
+  if (!kind)
+    return error("unknown architecture '" + archName +
+                 "' (supported: llama, qwen2, qwen3, qwen2moe, qwen3moe, "
+                 "olmoe)");
+  ModelConfig &c = config;
+  c.arch = *kind;
+
+  // Every integer the architecture needs, with GGUF's defaults.
+  auto get = [&](int64_t &field, StringRef key,
+                 std::optional<int64_t> fallback) -> llvm::Error {
+    llvm::Expected<int64_t> value = integer(key, fallback);
+    if (!value)
+      return value.takeError();
+    field = *value;
+    return llvm::Error::success();
+  };
+  if (llvm::Error e = get(c.hiddenSize, "embedding_length", std::nullopt))
+    return e;
+  if (llvm::Error e = get(c.numLayers, "block_count", std::nullopt))
+    return e;
+  if (llvm::Error e = get(c.numHeads, "attention.head_count", std::nullopt))
+    return e;
+  if (llvm::Error e = get(c.numKVHeads, "attention.head_count_kv", c.numHeads))
+    return e;
+  if (c.numHeads < 1)
+    return error("'" + archName + ".attention.head_count' must be >= 1");
+  if (llvm::Error e =
+          get(c.headDim, "attention.key_length", c.hiddenSize / c.numHeads))
+    return e;
+  if (llvm::Error e = get(c.contextLength, "context_length", 4096))
+    return e;
+  if (llvm::Error e = get(c.numExperts, "expert_count", 0))
+    return e;
+  if (llvm::Error e = get(c.expertsPerToken, "expert_used_count", 0))
+    return e;
+  if (c.numExperts > 0) {
+    if (llvm::Error e = get(c.expertIntermediateSize,
+                            "expert_feed_forward_length", std::nullopt))
+      return e;
+    if (llvm::Error e = get(c.sharedExpertIntermediateSize,
+                            "expert_shared_feed_forward_length", 0))
+      return e;
+  } else if (llvm::Error e =
+                 get(c.intermediateSize, "feed_forward_length", std::nullopt)) {
+    return e;
+  }
+  int64_t window = 0;
+  if (llvm::Error e = get(window, "attention.sliding_window", 0))
+    return e;
+  if (window > 0)
+    c.slidingWindow = window;
+
+  llvm::Expected<double> eps =
+      number("attention.layer_norm_rms_epsilon", 1e-5);
+  llvm::Expected<double> theta = number("rope.freq_base", 10000.0);
+  if (!eps)
+    return eps.takeError();
+  if (!theta)
+    return theta.takeError();
+  c.rmsNormEps = *eps;
+  c.ropeTheta = *theta;
+
+  if (c.arch == Architecture::Llama) {
+    if (c.numExperts > 0)
+      c.arch = Architecture::Mixtral;
+    else if (c.slidingWindow)
+      c.arch = Architecture::Mistral;
+    c.ropeStyle = RopeStyle::interleaved;
+  }
+  // Qwen2-MoE and OLMoE use raw router probabilities; the others
+  // renormalize the chosen ones, unless the file says otherwise.
+  c.normTopKProb = c.arch == Architecture::Mixtral ||
+                   c.arch == Architecture::Qwen3Moe;
+  if (reader->contains(archName + ".expert_weights_norm")) {
+    llvm::Expected<bool> norm =
+        reader->getBool(archName + ".expert_weights_norm");
+    if (!norm)
+      return norm.takeError();
+    c.normTopKProb = *norm;
+  }
+
+  std::string scalingKey = archName + ".rope.scaling.type";
+  if (reader->contains(scalingKey)) {
+    llvm::Expected<StringRef> type = reader->getString(scalingKey);
+    if (!type)
+      return type.takeError();
+    if (*type != "none") {
+      RopeScalingConfig s;
+      if (*type == "linear")
+        s.kind = RopeScalingKind::linear;
+      else if (*type == "yarn")
+        s.kind = RopeScalingKind::yarn;
+      else if (*type == "llama3")
+        s.kind = RopeScalingKind::llama3;
+      else
+        return error("metadata key '" + scalingKey + "': unknown rope scaling '" +
+                     *type + "' (supported: none, linear, yarn, llama3)");
+      llvm::Expected<double> factor = number("rope.scaling.factor", 1.0);
+      if (!factor)
+        return factor.takeError();
+      s.factor = *factor;
+      if (llvm::Error e = get(s.originalMaxPosition,
+                              "rope.scaling.original_context_length", 0))
+        return e;
+      llvm::Expected<double> low = number("rope.scaling.low_freq_factor", 1.0);
+      llvm::Expected<double> high =
+          number("rope.scaling.high_freq_factor", 4.0);
+      if (!low)
+        return low.takeError();
+      if (!high)
+        return high.takeError();
+      s.lowFreqFactor = *low;
+      s.highFreqFactor = *high;
+      c.ropeScaling = s;
+    }
+  }
+
+  for (const GGUFTensorInfo &info : reader->getTensors())
+    weights[info.name] = {info.name.str(), getTensorType(*context, info)};
+  const GGUFTensorInfo *embd = reader->lookupTensor("token_embd.weight");
+  if (!embd)
+    return error("missing tensor 'token_embd.weight'");
+  c.vocabSize = static_cast<int64_t>(embd->dims.back());
+  c.tiedEmbeddings = !reader->lookupTensor("output.weight");
+  if (llvm::Error e = c.validate())
+    return error(llvm::toString(std::move(e)));
+  return llvm::Error::success();
+}
+
+std::string GGUFModel::getTokenizerKind() const {
+  const ::ingot::gguf::GGUFValue *model = reader->lookup("tokenizer.ggml.model");
+  std::optional<StringRef> name = model ? model->getAsString() : std::nullopt;
+  if (!name)
+    return "none";
+  if (*name == "gpt2")
+    return "byte-level BPE (gpt2)";
+  if (*name == "llama")
+    return "SentencePiece BPE (llama)";
+  return name->str();
+}
+
+llvm::Expected<std::vector<float>>
+GGUFModel::readWeight(StringRef name) const {
+  llvm::Expected<const GGUFTensorInfo &> info = reader->getTensor(name);
+  if (!info)
+    return info.takeError();
+  std::vector<float> values(info->numElements);
+  if (llvm::Error e = ::ingot::gguf::dequantize(info->type, info->data, values))
+    return e;
+  return values;
+}
+
+llvm::Expected<std::unique_ptr<ImportedModel>>
+mlir::ingot::openGGUFModel(MLIRContext &context, StringRef path) {
+  llvm::Expected<std::unique_ptr<GGUFReader>> reader = GGUFReader::open(path);
+  if (!reader)
+    return reader.takeError();
+  auto model = std::make_unique<GGUFModel>(context, std::move(*reader));
+  if (llvm::Error e = model->load())
+    return e;
+  return std::unique_ptr<ImportedModel>(std::move(model));
+}
+
+llvm::Expected<std::unique_ptr<ImportedModel>>
+ImportedModel::open(MLIRContext &context, StringRef path) {
+  context.loadDialect<IngotDialect>();
+  if (path.ends_with(".gguf"))
+    return openGGUFModel(context, path);
+  return llvm::createStringError(
+      path + ": unknown model format (expected a .gguf file or a Hugging "
+             "Face model directory)");
+}
