@@ -8,11 +8,13 @@
 // dimension here is a multiple of 256, so no k-quant fits). Each layer has an
 // f16 KV cache of 128 positions.
 //
-// @prefill runs the `tokens` new tokens `ids` at positions `pos`, which are
-// consecutive and start at the number of tokens already in the caches. It
-// returns the logits of every new token and the updated caches.
+// @forward follows the model entry convention: it runs the new tokens `ids`
+// at positions start .. start+tokens-1, where `start` is the number of tokens
+// already in the caches, and returns the logits of every new token and the
+// updated caches (a prefill is start = 0, a decode step one token).
 //
 // Check: ingot-opt examples/tiny-dense.mlir
+// Run:   ingot-run examples/tiny-dense.mlir --weights-random=1 --tokens=1,2,3 --decode=4
 
 ingot.weight_decl @token_embd : tensor<256x64xf32, #ingot.block<q8_0>> {source = "token_embd.weight"}
 
@@ -38,18 +40,18 @@ ingot.weight_decl @blk.1.ffn_down : tensor<64x128xf32, #ingot.block<q8_0>> {sour
 
 ingot.weight_decl @output_norm : tensor<64xf32> {source = "output_norm.weight"}
 
-func.func @prefill(%ids: tensor<?xi32>, %pos: tensor<?xi32>,
+func.func @forward(%ids: tensor<?xi32>, %start: index,
                    %kc0: !ingot.kv_cache<128x2x16xf16>, %vc0: !ingot.kv_cache<128x2x16xf16>,
                    %kc1: !ingot.kv_cache<128x2x16xf16>, %vc1: !ingot.kv_cache<128x2x16xf16>)
     -> (tensor<?x256xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>) {
-  // Sequence bookkeeping: start = pos[0] tokens are cached already; keys
-  // then cover positions 0 .. start+tokens-1.
+  // Sequence bookkeeping: `start` tokens are cached already; keys cover
+  // positions 0 .. start+tokens-1 and the new tokens sit at the last
+  // `tokens` of them.
   %c0 = arith.constant 0 : index
   %tokens = tensor.dim %ids, %c0 : tensor<?xi32>
-  %pos0 = tensor.extract %pos[%c0] : tensor<?xi32>
-  %start = arith.index_cast %pos0 : i32 to index
   %keys = arith.addi %start, %tokens : index
   %kpos = ingot.iota %keys : tensor<?xi32>
+  %pos = tensor.extract_slice %kpos[%start] [%tokens] [1] : tensor<?xi32> to tensor<?xi32>
   %mask = ingot.mask causal %pos, %kpos : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xf32>
   // 1 / sqrt(head_dim)
   %scale = ingot.constant dense<0.25> : tensor<f32>

@@ -9,13 +9,10 @@
 // [experts, out, in], `*_shexp` the shared expert). Vocabulary 256, lm_head
 // tied to the token embedding.
 //
-// Check: ingot-opt examples/tiny-moe.mlir
+// @forward follows the model entry convention of tiny-dense.mlir.
 //
-// Known issue: the `#ingot.routing<top_k, k = 2>` below is the documented
-// syntax, but the current routing-rule parser rejects integer values
-// ("unexpected decimal integer literal for a floating point value"), so this
-// file does not parse until that is fixed (test/Dialect/examples.test runs it
-// from then on).
+// Check: ingot-opt examples/tiny-moe.mlir
+// Run:   ingot-run examples/tiny-moe.mlir --weights-random=1 --tokens=1,2,3 --decode=4
 
 ingot.weight_decl @token_embd : tensor<256x64xf32, #ingot.block<q8_0>> {source = "token_embd.weight"}
 
@@ -51,18 +48,18 @@ ingot.weight_decl @blk.1.ffn_down_shexp : tensor<64x128xf32, #ingot.block<q8_0>>
 
 ingot.weight_decl @output_norm : tensor<64xf32> {source = "output_norm.weight"}
 
-func.func @prefill(%ids: tensor<?xi32>, %pos: tensor<?xi32>,
+func.func @forward(%ids: tensor<?xi32>, %start: index,
                    %kc0: !ingot.kv_cache<128x2x16xf16>, %vc0: !ingot.kv_cache<128x2x16xf16>,
                    %kc1: !ingot.kv_cache<128x2x16xf16>, %vc1: !ingot.kv_cache<128x2x16xf16>)
     -> (tensor<?x256xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>) {
-  // Sequence bookkeeping: start = pos[0] tokens are cached already; keys
-  // then cover positions 0 .. start+tokens-1.
+  // Sequence bookkeeping: `start` tokens are cached already; keys cover
+  // positions 0 .. start+tokens-1 and the new tokens sit at the last
+  // `tokens` of them.
   %c0 = arith.constant 0 : index
   %tokens = tensor.dim %ids, %c0 : tensor<?xi32>
-  %pos0 = tensor.extract %pos[%c0] : tensor<?xi32>
-  %start = arith.index_cast %pos0 : i32 to index
   %keys = arith.addi %start, %tokens : index
   %kpos = ingot.iota %keys : tensor<?xi32>
+  %pos = tensor.extract_slice %kpos[%start] [%tokens] [1] : tensor<?xi32> to tensor<?xi32>
   %mask = ingot.mask causal %pos, %kpos : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xf32>
   // 1 / sqrt(head_dim)
   %scale = ingot.constant dense<0.25> : tensor<f32>

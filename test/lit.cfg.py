@@ -8,8 +8,8 @@ config.test_format = lit.formats.ShTest(not lit_config.isWindows)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.ingot_obj_root, "test")
-config.excludes = ["unit", "fixtures", "CMakeLists.txt", "lit.cfg.py",
-                   "lit.site.cfg.py"]
+config.excludes = ["unit", "fixtures", "corpus", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
 
 # Our tools first, then FileCheck, not, count, split-file from LLVM.
 config.environment["PATH"] = os.pathsep.join(
@@ -17,3 +17,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%ingot_src_root", config.ingot_src_root))
 if config.ingot_have_cuda:
     config.available_features.add("cuda")
+# The libFuzzer targets build only where clang++ 22 and its runtime are.
+if all(os.path.exists(os.path.join(config.ingot_tools_dir, "ingot-fuzz-" + t))
+       for t in ["gguf", "safetensors", "config"]):
+    config.available_features.add("fuzzers")

@@ -379,6 +379,10 @@ LogicalResult RopeOp::verify() {
                          << sizeStr(headDim);
   if (!(getTheta().convertToFloat() > 1.0f))
     return emitOpError("expects theta > 1");
+  if (getFreqFactors() && !ShapedType::isDynamic(rotary) &&
+      failed(expectSize(*this, getFreqFactors().getType().getDimSize(0),
+                        rotary / 2, "freq_factors size")))
+    return failure();
   return success();
 }
 

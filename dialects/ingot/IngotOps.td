@@ -409,19 +409,23 @@ def Ingot_RopeOp : Ingot_Op<"rope", [Pure]> {
     `position · theta^(-2i/rotary_dim)`, after `scaling`. `neox` pairs
     feature `i` with `i + rotary_dim/2` (Hugging Face's `rotate_half`);
     `interleaved` pairs `2i` with `2i+1` (GPT-J, Meta's original Llama).
+    With `freq_factors` (a vector of `rotary_dim/2` divisors, GGUF's
+    `rope_freqs.weight`), pair `i`'s angle is divided by `freq_factors[i]`:
+    how GGUF files carry Llama 3 frequency scaling.
 
     ```mlir
     %y = ingot.rope %q, %pos {theta = 1.0e+04 : f32, style = #ingot<rope_style neox>} : tensor<?x9x64xf32>, tensor<?xi32> -> tensor<?x9x64xf32>
     ```
   }];
   let arguments = (ins Ingot_FloatTensor:$x, Ingot_IndexTensor:$positions,
+                       Optional<Ingot_FloatVector>:$freq_factors,
                        F32Attr:$theta, Ingot_RopeStyleAttr:$style,
                        OptionalAttr<I64Attr>:$rotary_dim,
                        OptionalAttr<Ingot_RopeScalingAttr>:$scaling);
   let results = (outs Ingot_FloatTensor:$result);
   let assemblyFormat = [{
-    $x `,` $positions attr-dict `:` type($x) `,` type($positions) `->`
-    type($result)
+    $x `,` $positions (`freq_factors` $freq_factors^)? attr-dict `:` type($x)
+    `,` type($positions) (`,` type($freq_factors)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }

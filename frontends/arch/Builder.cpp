@@ -169,6 +169,8 @@ DecoderBuilder::requiredWeights() const {
   for (int64_t i = 0; i < c.numLayers; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     add(p + "attn_norm.weight", {c.hiddenSize});
+    if (i == 0 && weights.count("rope_freqs.weight"))
+      add("rope_freqs.weight", {c.headDim / 2});
     add(p + "attn_q.weight", {qDim, c.hiddenSize});
     add(p + "attn_k.weight", {kvDim, c.hiddenSize});
     add(p + "attn_v.weight", {kvDim, c.hiddenSize});
@@ -323,7 +325,11 @@ Value DecoderBuilder::attention(int64_t i, Value h, Value qpos, Value kpos,
         APFloat(s.betaFast), APFloat(s.betaSlow), APFloat(s.attnFactor));
   }
   auto rope = [&](Value x) {
-    return RopeOp::create(b, loc, x.getType(), x, qpos,
+    // GGUF carries Llama 3 scaling as per-frequency divisors.
+    Value factors;
+    if (weights.count("rope_freqs.weight"))
+      factors = weight("rope_freqs.weight");
+    return RopeOp::create(b, loc, x.getType(), x, qpos, factors,
                           b.getF32FloatAttr(c.ropeTheta),
                           RopeStyleAttr::get(b.getContext(), c.ropeStyle),
                           /*rotary_dim=*/nullptr, scaling);

@@ -16,6 +16,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
 
 using namespace mlir;
 using namespace mlir::ingot;
@@ -296,6 +297,9 @@ ImportedModel::open(MLIRContext &context, StringRef path) {
   context.loadDialect<IngotDialect>();
   if (path.ends_with(".gguf"))
     return openGGUFModel(context, path);
+  if (llvm::sys::fs::is_directory(path) || path.ends_with(".json") ||
+      path.ends_with(".safetensors"))
+    return openHFModel(context, path);
   return llvm::createStringError(
       path + ": unknown model format (expected a .gguf file or a Hugging "
              "Face model directory)");

@@ -65,6 +65,11 @@ protected:
 llvm::Expected<std::unique_ptr<ImportedModel>>
 openGGUFModel(MLIRContext &context, llvm::StringRef path);
 
+/// Opens a Hugging Face model: a directory with config.json and
+/// safetensors weights (single file or sharded), or a file in it.
+llvm::Expected<std::unique_ptr<ImportedModel>>
+openHFModel(MLIRContext &context, llvm::StringRef path);
+
 } // namespace mlir::ingot
 
 #endif // INGOT_FRONTENDS_IMPORT_MODEL_H

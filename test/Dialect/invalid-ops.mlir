@@ -1768,3 +1768,12 @@ func.func @broadcast_encoded(%a: tensor<1x32xf32, #ingot.block<q8_0>>) -> tensor
   %y = ingot.broadcast %a : tensor<1x32xf32, #ingot.block<q8_0>> -> tensor<4x32xf32>
   return %y : tensor<4x32xf32>
 }
+
+// -----
+
+// One divisor per rotated pair: 16 features need 8.
+func.func @rope_freq_factors_size(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %f: tensor<16xf32>) -> tensor<?x4x16xf32> {
+  // expected-error @+1 {{'ingot.rope' op freq_factors size is 16, expected 8}}
+  %a = ingot.rope %q, %pos freq_factors %f {theta = 5.0e+05 : f32, style = #ingot<rope_style interleaved>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<16xf32> -> tensor<?x4x16xf32>
+  return %a : tensor<?x4x16xf32>
+}

@@ -555,3 +555,15 @@ func.func @rope_scaled(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>)
   %b = ingot.rope %q, %pos {theta = 1.0e+06 : f32, style = #ingot<rope_style interleaved>, rotary_dim = 8 : i64, scaling = #ingot.rope_scaling<yarn, factor = 4.0, original_max_position = 32768>} : tensor<?x4x16xf32>, tensor<?xi32> -> tensor<?x4x16xf32>
   return %a, %b : tensor<?x4x16xf32>, tensor<?x4x16xf32>
 }
+
+// -----
+
+// rope with per-frequency divisors (GGUF's rope_freqs.weight).
+
+// CHECK-LABEL: func @rope_freq_factors(
+// CHECK-SAME: %[[Q:.*]]: tensor<?x4x16xf32>, %[[POS:.*]]: tensor<?xi32>, %[[F:.*]]: tensor<8xf32>
+func.func @rope_freq_factors(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %f: tensor<8xf32>) -> tensor<?x4x16xf32> {
+  // CHECK: ingot.rope %[[Q]], %[[POS]] freq_factors %[[F]] {style = #ingot<rope_style interleaved>, theta = 5.000000e+05 : f32} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<8xf32> -> tensor<?x4x16xf32>
+  %a = ingot.rope %q, %pos freq_factors %f {theta = 5.0e+05 : f32, style = #ingot<rope_style interleaved>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<8xf32> -> tensor<?x4x16xf32>
+  return %a : tensor<?x4x16xf32>
+}

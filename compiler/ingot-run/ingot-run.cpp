@@ -1,0 +1,357 @@
+//===- ingot-run.cpp - Runs an ingot graph with the reference evaluator ---===//
+//
+// Runs a model graph on the host with the reference evaluator: a prefill of
+// the prompt, then decode steps of one token each, the KV caches threaded
+// through, printing logits as text. The graph's entry follows the model
+// convention the importers emit:
+//
+//   func.func @forward(%ids: tensor<?xi32>, %start: index,
+//                      %k0: !ingot.kv_cache<...>, %v0: ..., ...)
+//       -> (tensor<?xVxf32>, caches...)
+//
+// `ids` are the new tokens, `start` the number already in the caches; the
+// results are one row of logits per new token and the updated caches, in
+// argument order. Weights come from `--weights-random=SEED` for now; model
+// importers will plug real WeightReaders in.
+//
+// Errors are one line on stderr and exit code 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/reference/Evaluator.h"
+#include "compiler/reference/RefValue.h"
+#include "compiler/reference/WeightReader.h"
+#include "dialects/ingot/IngotDialect.h"
+#include "dialects/ingot/IngotOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <optional>
+
+using namespace llvm;
+using namespace ingot::reference;
+
+namespace {
+enum ExitCode { kSuccess = 0, kUserError = 1 };
+
+enum class PrintMode { None, Last, All };
+
+cl::OptionCategory runCategory("Running a graph");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<graph.mlir>"),
+                               cl::cat(runCategory));
+
+cl::opt<std::string> entry("entry",
+                           cl::desc("The function to run (default: forward)"),
+                           cl::value_desc("name"), cl::init("forward"),
+                           cl::cat(runCategory));
+
+cl::list<int64_t> tokens("tokens", cl::CommaSeparated,
+                         cl::desc("The prompt's token ids, run as one prefill"),
+                         cl::value_desc("id,id,..."), cl::cat(runCategory));
+
+cl::list<int64_t>
+    decodeTokens("decode", cl::CommaSeparated,
+                 cl::desc("Token ids run after the prefill, one decode step "
+                          "each at the next position"),
+                 cl::value_desc("id,id,..."), cl::cat(runCategory));
+
+cl::opt<uint64_t>
+    weightsRandom("weights-random",
+                  cl::desc("Use deterministic pseudo-random weights drawn "
+                           "from SEED"),
+                  cl::value_desc("seed"), cl::cat(runCategory));
+
+cl::opt<PrintMode>
+    printMode("print", cl::desc("Which logits rows to print per step"),
+              cl::values(clEnumValN(PrintMode::Last, "last",
+                                    "the last token's row (default)"),
+                         clEnumValN(PrintMode::All, "all", "every row"),
+                         clEnumValN(PrintMode::None, "none", "no rows")),
+              cl::init(PrintMode::Last), cl::cat(runCategory));
+
+cl::opt<bool> checkConsistency(
+    "check-consistency",
+    cl::desc("Also run the prompt and the decode tokens as one prefill and "
+             "compare its rows with the steps' rows; fails beyond "
+             "--tolerance"),
+    cl::cat(runCategory));
+
+cl::opt<bool> exactKVCaches(
+    "exact-kv-caches",
+    cl::desc("Keep KV-cache entries in f32 instead of rounding them to the "
+             "caches' element type (a what-if without storage rounding)"),
+    cl::cat(runCategory));
+
+cl::opt<double> tolerance("tolerance",
+                          cl::desc("Largest absolute difference "
+                                   "--check-consistency accepts "
+                                   "(default: 1e-4)"),
+                          cl::init(1e-4), cl::cat(runCategory));
+
+/// One line on stderr, `ingot-run: error: ...`.
+int fail(const Twine &message) {
+  errs() << "ingot-run: error: " << message << "\n";
+  return kUserError;
+}
+
+/// "file:line:col" of a diagnostic's location, or "".
+std::string formatLocation(mlir::Location loc) {
+  if (auto file = dyn_cast<mlir::FileLineColLoc>(loc))
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+            Twine(file.getColumn()))
+        .str();
+  return "";
+}
+
+/// A reader for graphs run without a weight source.
+class NoWeightReader : public WeightReader {
+public:
+  Expected<std::vector<float>> read(mlir::ingot::WeightDeclOp) override {
+    return makeError("no weight source (pass --weights-random=SEED)");
+  }
+};
+
+/// Checks `fn` follows the entry convention; returns its cache types.
+Expected<std::vector<mlir::Type>> checkEntry(mlir::func::FuncOp fn) {
+  auto violation = [&](const Twine &detail) {
+    return makeError("@" + fn.getSymName() +
+                     " does not follow the entry convention (ids: "
+                     "tensor<?xi32>, start: index, caches...) -> (logits, "
+                     "caches...): " +
+                     detail);
+  };
+  mlir::FunctionType type = fn.getFunctionType();
+  if (fn.isExternal())
+    return violation("it has no body");
+  if (type.getNumInputs() < 2)
+    return violation("it takes fewer than 2 arguments");
+  auto ids = dyn_cast<mlir::RankedTensorType>(type.getInput(0));
+  if (!ids || ids.getRank() != 1 || !isa<mlir::IntegerType>(ids.getElementType()))
+    return violation("argument #0 is not a 1-D integer tensor");
+  if (!isa<mlir::IndexType>(type.getInput(1)))
+    return violation("argument #1 is not an index");
+  std::vector<mlir::Type> caches;
+  for (unsigned i = 2; i < type.getNumInputs(); ++i) {
+    if (!isa<mlir::ingot::KVCacheType>(type.getInput(i)))
+      return violation("argument #" + Twine(i) + " is not a KV cache");
+    caches.push_back(type.getInput(i));
+  }
+  if (type.getNumResults() != caches.size() + 1)
+    return violation("it returns " + Twine(type.getNumResults()) +
+                     " values, expected logits and " + Twine(caches.size()) +
+                     " caches");
+  auto logits = dyn_cast<mlir::RankedTensorType>(type.getResult(0));
+  if (!logits || logits.getRank() != 2 ||
+      !isa<mlir::FloatType>(logits.getElementType()))
+    return violation("result #0 is not a 2-D float tensor of logits");
+  for (unsigned i = 0; i < caches.size(); ++i)
+    if (type.getResult(i + 1) != caches[i])
+      return violation("result #" + Twine(i + 1) +
+                       " is not the type of argument #" + Twine(i + 2));
+  return caches;
+}
+
+/// A sequence being run: the caches between steps and the next position.
+class Session {
+public:
+  Session(Evaluator &evaluator, mlir::func::FuncOp fn)
+      : evaluator(evaluator), fn(fn) {}
+
+  Error init(ArrayRef<mlir::Type> cacheTypes) {
+    for (mlir::Type type : cacheTypes) {
+      Expected<RefValue> cache = getZeroValue(type);
+      if (!cache)
+        return cache.takeError();
+      caches.push_back(std::move(*cache));
+    }
+    return Error::success();
+  }
+
+  /// Runs `ids` at the next positions; returns their logits, row by row.
+  Expected<std::vector<std::vector<float>>> step(ArrayRef<int64_t> ids) {
+    std::vector<RefValue> args;
+    args.push_back(RefValue::getIntTensor({static_cast<int64_t>(ids.size())},
+                                          ids.vec()));
+    args.push_back(RefValue::getScalar(position));
+    args.insert(args.end(), caches.begin(), caches.end());
+    Expected<std::vector<RefValue>> results = evaluator.run(fn, args);
+    if (!results)
+      return results.takeError();
+    const RefValue &logits = results->front();
+    int64_t rows = logits.getDimSize(0), vocab = logits.getDimSize(1);
+    if (rows != static_cast<int64_t>(ids.size()))
+      return makeError("@" + fn.getSymName() + " returned " + Twine(rows) +
+                       " rows of logits for " + Twine(ids.size()) + " tokens");
+    std::vector<std::vector<float>> out(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      out[r].assign(logits.getFloats().begin() + r * vocab,
+                    logits.getFloats().begin() + (r + 1) * vocab);
+    for (size_t i = 0; i < caches.size(); ++i)
+      caches[i] = std::move((*results)[i + 1]);
+    position += static_cast<int64_t>(ids.size());
+    return out;
+  }
+
+  int64_t getPosition() const { return position; }
+
+private:
+  Evaluator &evaluator;
+  mlir::func::FuncOp fn;
+  std::vector<RefValue> caches;
+  int64_t position = 0;
+};
+
+void printRows(ArrayRef<std::vector<float>> rows) {
+  size_t first = printMode == PrintMode::All ? 0 : rows.size() - 1;
+  if (printMode == PrintMode::None)
+    return;
+  for (size_t r = first; r < rows.size(); ++r) {
+    for (auto [i, value] : llvm::enumerate(rows[r]))
+      outs() << (i ? " " : "") << format("%.6g", value);
+    outs() << "\n";
+  }
+}
+
+std::string joinIds(ArrayRef<int64_t> ids) {
+  std::string text;
+  for (auto [i, id] : llvm::enumerate(ids))
+    text += (i ? "," : "") + std::to_string(id);
+  return text;
+}
+
+int runGraph() {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::ingot::IngotDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  mlir::MLIRContext context(registry);
+  std::string firstError;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    if (diag.getSeverity() == mlir::DiagnosticSeverity::Error &&
+        firstError.empty()) {
+      std::string location = formatLocation(diag.getLocation());
+      firstError = (location.empty() ? "" : location + ": ") + diag.str();
+    }
+    return mlir::success();
+  });
+
+  std::string error;
+  std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(inputFile, &error);
+  if (!buffer)
+    return fail(error);
+  SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail(firstError.empty() ? "cannot parse " + inputFile : firstError);
+  auto fn = module->lookupSymbol<mlir::func::FuncOp>(entry);
+  if (!fn)
+    return fail("no function @" + entry + " in " + inputFile);
+  Expected<std::vector<mlir::Type>> cacheTypes = checkEntry(fn);
+  if (!cacheTypes)
+    return fail(toString(cacheTypes.takeError()));
+
+  RandomWeightReader randomWeights(weightsRandom);
+  NoWeightReader noWeights;
+  WeightReader &weights = weightsRandom.getNumOccurrences()
+                              ? static_cast<WeightReader &>(randomWeights)
+                              : static_cast<WeightReader &>(noWeights);
+  EvaluatorOptions options;
+  options.exactKVCaches = exactKVCaches;
+  Evaluator evaluator(weights, options);
+
+  // The prompt, then one decode step per token; every row kept for the
+  // consistency check.
+  Session session(evaluator, fn);
+  if (Error err = session.init(*cacheTypes))
+    return fail(toString(std::move(err)));
+  std::vector<std::vector<float>> stepRows;
+  Expected<std::vector<std::vector<float>>> rows = session.step(tokens);
+  if (!rows)
+    return fail(toString(rows.takeError()));
+  outs() << "# prefill: tokens " << joinIds(tokens) << " at positions 0.."
+         << tokens.size() - 1 << "\n";
+  printRows(*rows);
+  stepRows.insert(stepRows.end(), rows->begin(), rows->end());
+  for (int64_t token : decodeTokens) {
+    int64_t position = session.getPosition();
+    rows = session.step({token});
+    if (!rows)
+      return fail(toString(rows.takeError()));
+    outs() << "# decode: token " << token << " at position " << position
+           << "\n";
+    printRows(*rows);
+    stepRows.insert(stepRows.end(), rows->begin(), rows->end());
+  }
+  if (!checkConsistency)
+    return kSuccess;
+
+  std::vector<int64_t> all(tokens.begin(), tokens.end());
+  all.insert(all.end(), decodeTokens.begin(), decodeTokens.end());
+  Session whole(evaluator, fn);
+  if (Error err = whole.init(*cacheTypes))
+    return fail(toString(std::move(err)));
+  Expected<std::vector<std::vector<float>>> wholeRows = whole.step(all);
+  if (!wholeRows)
+    return fail(toString(wholeRows.takeError()));
+  double maxDiff = 0.0;
+  for (size_t r = 0; r < stepRows.size(); ++r)
+    for (size_t i = 0; i < stepRows[r].size(); ++i) {
+      double diff = std::fabs(static_cast<double>(stepRows[r][i]) -
+                              (*wholeRows)[r][i]);
+      if (std::isnan(diff))
+        diff = INFINITY;
+      maxDiff = std::max(maxDiff, diff);
+    }
+  bool ok = maxDiff <= tolerance;
+  std::string diffText, toleranceText;
+  raw_string_ostream(diffText) << format("%.3g", maxDiff);
+  raw_string_ostream(toleranceText)
+      << format("%g", static_cast<double>(tolerance));
+  outs() << "# consistency: prefill of all " << all.size()
+         << " tokens vs the steps: max abs difference " << diffText
+         << " (tolerance " << toleranceText << "): " << (ok ? "ok" : "FAILED")
+         << "\n";
+  outs().flush();
+  if (!ok)
+    return fail("decode steps differ from a whole prefill by " + diffText +
+                ", more than the tolerance " + toleranceText);
+  return kSuccess;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(runCategory);
+  std::string parseErrors;
+  raw_string_ostream errorStream(parseErrors);
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "Ingot reference runner: runs a graph on the host with the "
+          "reference evaluator\n\n"
+          "  ingot-run GRAPH.mlir --tokens=ID,... [--decode=ID,...] "
+          "[--weights-random=SEED]\n",
+          &errorStream)) {
+    errs() << StringRef(parseErrors).split('\n').first << "\n";
+    return kUserError;
+  }
+  if (inputFile.empty())
+    return fail("no input graph (see ingot-run --help)");
+  if (tokens.empty())
+    return fail("no prompt: pass --tokens=ID,ID,...");
+  return runGraph();
+}

@@ -1,0 +1,476 @@
+//===- HFModel.cpp - Hugging Face checkpoints as imported models ----------===//
+//
+// config.json gives the hyperparameters (keys as transformers names them);
+// tensor names are mapped onto the canonical GGUF names. Per-expert tensors
+// (`...experts.3.gate_proj.weight`) are stacked into one `[experts, out, in]`
+// weight whose source is written with `*` for the expert index.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/import/Model.h"
+
+#include "frontends/gguf/Dequantize.h"
+#include "frontends/hf/Config.h"
+#include "frontends/hf/Safetensors.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::ingot;
+using ::ingot::hf::ConfigObject;
+using ::ingot::hf::HFModelConfig;
+using ::ingot::hf::SafetensorsCheckpoint;
+using ::ingot::hf::SafetensorsDType;
+using ::ingot::hf::SafetensorsTensor;
+
+namespace {
+
+class HFModel : public ImportedModel {
+public:
+  HFModel(MLIRContext &context, HFModelConfig hfConfig,
+          std::unique_ptr<SafetensorsCheckpoint> checkpoint, std::string dir)
+      : ImportedModel(context), hfConfig(std::move(hfConfig)),
+        checkpoint(std::move(checkpoint)), dir(std::move(dir)) {}
+
+  llvm::Error load();
+
+  StringRef getFormat() const override { return "safetensors"; }
+  std::vector<std::string> getFiles() const override {
+    std::vector<std::string> files = hfConfig.listFiles();
+    for (const std::string &file : checkpoint->listInputFiles())
+      files.push_back(file);
+    return files;
+  }
+  std::string getTokenizerKind() const override {
+    SmallString<128> path(dir);
+    llvm::sys::path::append(path, "tokenizer.json");
+    return llvm::sys::fs::exists(path) ? "byte-level BPE (tokenizer.json)"
+                                       : "none";
+  }
+  llvm::Expected<std::vector<float>>
+  readWeight(StringRef name) const override;
+
+private:
+  llvm::Error loadConfig();
+  llvm::Error loadWeights();
+
+  HFModelConfig hfConfig;
+  std::unique_ptr<SafetensorsCheckpoint> checkpoint;
+  std::string dir;
+  /// Canonical name -> the checkpoint tensors it is made of (several for
+  /// stacked experts, in expert order).
+  llvm::StringMap<std::vector<const SafetensorsTensor *>> parts;
+};
+
+/// Appends `n` values of `tensor` converted to f32.
+llvm::Error appendFloats(const SafetensorsTensor &tensor,
+                         std::vector<float> &out) {
+  size_t n = tensor.numElements;
+  const uint8_t *p = tensor.bytes.data();
+  switch (tensor.dtype) {
+  case SafetensorsDType::F32:
+    for (size_t i = 0; i < n; ++i) {
+      float value;
+      std::memcpy(&value, p + 4 * i, 4);
+      out.push_back(value);
+    }
+    return llvm::Error::success();
+  case SafetensorsDType::F16:
+  case SafetensorsDType::BF16:
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t bits = uint16_t(p[2 * i]) | uint16_t(p[2 * i + 1]) << 8;
+      out.push_back(tensor.dtype == SafetensorsDType::F16
+                        ? ::ingot::gguf::halfToFloat(bits)
+                        : ::ingot::gguf::bfloat16ToFloat(bits));
+    }
+    return llvm::Error::success();
+  default:
+    return llvm::createStringError(
+        tensor.file + ": tensor '" + tensor.name + "': dtype " +
+        ::ingot::hf::getSafetensorsDTypeName(tensor.dtype) +
+        " is not a float weight (supported: F32, F16, BF16)");
+  }
+}
+
+} // namespace
+
+llvm::Error HFModel::loadConfig() {
+  const ConfigObject &json = hfConfig.getConfig();
+  llvm::Expected<StringRef> type = json.getString("model_type");
+  if (!type)
+    return type.takeError();
+  std::optional<Architecture> arch =
+      llvm::StringSwitch<std::optional<Architecture>>(*type)
+          .Case("llama", Architecture::Llama)
+          .Case("qwen2", Architecture::Qwen2)
+          .Case("qwen3", Architecture::Qwen3)
+          .Case("mistral", Architecture::Mistral)
+          .Case("mixtral", Architecture::Mixtral)
+          .Case("qwen2_moe", Architecture::Qwen2Moe)
+          .Case("qwen3_moe", Architecture::Qwen3Moe)
+          .Case("olmoe", Architecture::Olmoe)
+          .Default(std::nullopt);
+  if (!arch)
+    return json.makeError("key '" + json.getKeyPath("model_type") + "': " + "unknown architecture '" + *type +
+                              "' (supported: llama, qwen2, qwen3, mistral, "
+                              "mixtral, qwen2_moe, qwen3_moe, olmoe)");
+  ModelConfig &c = config;
+  c.arch = *arch;
+  c.ropeStyle = RopeStyle::neox;
+
+  auto integer = [&](int64_t &field, StringRef key,
+                     std::optional<int64_t> fallback) -> llvm::Error {
+    llvm::Expected<int64_t> value =
+        fallback ? json.getInt(key, *fallback) : json.getInt(key);
+    if (!value)
+      return value.takeError();
+    field = *value;
+    return llvm::Error::success();
+  };
+  if (auto e = integer(c.vocabSize, "vocab_size", std::nullopt))
+    return e;
+  if (auto e = integer(c.hiddenSize, "hidden_size", std::nullopt))
+    return e;
+  if (auto e = integer(c.numLayers, "num_hidden_layers", std::nullopt))
+    return e;
+  if (auto e = integer(c.numHeads, "num_attention_heads", std::nullopt))
+    return e;
+  if (auto e = integer(c.numKVHeads, "num_key_value_heads", c.numHeads))
+    return e;
+  if (c.numHeads < 1)
+    return json.makeError("key '" + json.getKeyPath("num_attention_heads") + "': " + "must be >= 1");
+  if (auto e = integer(c.headDim, "head_dim", c.hiddenSize / c.numHeads))
+    return e;
+  if (auto e = integer(c.contextLength, "max_position_embeddings", 4096))
+    return e;
+  if (auto e = integer(c.intermediateSize, "intermediate_size", 0))
+    return e;
+
+  llvm::Expected<double> eps = json.getDouble("rms_norm_eps", 1e-6);
+  if (!eps)
+    return eps.takeError();
+  c.rmsNormEps = *eps;
+  llvm::Expected<bool> tied = json.getBool("tie_word_embeddings", false);
+  if (!tied)
+    return tied.takeError();
+  c.tiedEmbeddings = *tied;
+
+  // Rope: theta and scaling, either top level (transformers 4) or in
+  // `rope_parameters` (transformers 5).
+  llvm::Expected<std::optional<ConfigObject>> ropeParams =
+      json.getOptionalObject("rope_parameters");
+  if (!ropeParams)
+    return ropeParams.takeError();
+  llvm::Expected<std::optional<ConfigObject>> ropeScaling =
+      json.getOptionalObject("rope_scaling");
+  if (!ropeScaling)
+    return ropeScaling.takeError();
+  const ConfigObject &ropeObject =
+      *ropeParams ? **ropeParams : (*ropeScaling ? **ropeScaling : json);
+  llvm::Expected<double> theta =
+      (*ropeParams ? **ropeParams : json).getDouble("rope_theta", 10000.0);
+  if (!theta)
+    return theta.takeError();
+  c.ropeTheta = *theta;
+  if (*ropeParams || *ropeScaling) {
+    llvm::Expected<StringRef> kind = ropeObject.getString(
+        "rope_type", ropeObject.has("type") ? "" : "default");
+    if (!kind)
+      return kind.takeError();
+    StringRef name = *kind;
+    if (name.empty()) {
+      llvm::Expected<StringRef> legacy = ropeObject.getString("type");
+      if (!legacy)
+        return legacy.takeError();
+      name = *legacy;
+    }
+    if (name != "default") {
+      RopeScalingConfig s;
+      if (name == "linear")
+        s.kind = RopeScalingKind::linear;
+      else if (name == "llama3")
+        s.kind = RopeScalingKind::llama3;
+      else if (name == "yarn")
+        s.kind = RopeScalingKind::yarn;
+      else
+        return ropeObject.makeError("key '" + ropeObject.getKeyPath("rope_type") + "': " + "unsupported rope scaling '" + name +
+                                        "' (supported: linear, llama3, yarn)");
+      auto number = [&](double &field, StringRef key) -> llvm::Error {
+        llvm::Expected<double> value = ropeObject.getDouble(key, field);
+        if (!value)
+          return value.takeError();
+        field = *value;
+        return llvm::Error::success();
+      };
+      if (auto e = number(s.factor, "factor"))
+        return e;
+      if (auto e = number(s.lowFreqFactor, "low_freq_factor"))
+        return e;
+      if (auto e = number(s.highFreqFactor, "high_freq_factor"))
+        return e;
+      if (auto e = number(s.betaFast, "beta_fast"))
+        return e;
+      if (auto e = number(s.betaSlow, "beta_slow"))
+        return e;
+      if (auto e = number(s.attnFactor, "attention_factor"))
+        return e;
+      llvm::Expected<int64_t> original =
+          ropeObject.getInt("original_max_position_embeddings", 0);
+      if (!original)
+        return original.takeError();
+      s.originalMaxPosition = *original;
+      c.ropeScaling = s;
+    }
+  }
+
+  if (c.arch == Architecture::Mistral) {
+    llvm::Expected<std::optional<int64_t>> window =
+        json.getOptionalInt("sliding_window");
+    if (!window)
+      return window.takeError();
+    if (*window)
+      c.slidingWindow = **window;
+  }
+
+  bool moe = c.arch == Architecture::Mixtral ||
+             c.arch == Architecture::Qwen2Moe ||
+             c.arch == Architecture::Qwen3Moe || c.arch == Architecture::Olmoe;
+  if (moe) {
+    // transformers spells the expert count either way, by version.
+    if (auto e = integer(c.numExperts,
+                         json.has("num_experts") ? "num_experts"
+                                                 : "num_local_experts",
+                         std::nullopt))
+      return e;
+    if (auto e = integer(c.expertsPerToken, "num_experts_per_tok",
+                         std::nullopt))
+      return e;
+    if (c.arch == Architecture::Mixtral || c.arch == Architecture::Olmoe)
+      c.expertIntermediateSize = c.intermediateSize;
+    else if (auto e = integer(c.expertIntermediateSize,
+                              "moe_intermediate_size", std::nullopt))
+      return e;
+    if (c.arch == Architecture::Qwen2Moe)
+      if (auto e = integer(c.sharedExpertIntermediateSize,
+                           "shared_expert_intermediate_size", 0))
+        return e;
+    llvm::Expected<bool> norm = json.getBool(
+        "norm_topk_prob", c.arch == Architecture::Mixtral);
+    if (!norm)
+      return norm.takeError();
+    c.normTopKProb = c.arch == Architecture::Mixtral || *norm;
+    if (c.arch == Architecture::Qwen2Moe || c.arch == Architecture::Qwen3Moe) {
+      llvm::Expected<int64_t> step = json.getInt("decoder_sparse_step", 1);
+      if (!step)
+        return step.takeError();
+      llvm::Expected<std::optional<std::vector<int64_t>>> dense =
+          json.getOptionalIntList("mlp_only_layers");
+      if (!dense)
+        return dense.takeError();
+      if (*step != 1 || (*dense && !(*dense)->empty()))
+        return json.makeError("key '" + json.getKeyPath("mlp_only_layers") + "': " + "models mixing dense and expert layers are not "
+                              "supported yet");
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error HFModel::loadWeights() {
+  // Per-layer names, then the experts' names with the expert index.
+  static const std::pair<const char *, const char *> layerNames[] = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"mlp.gate.weight", "ffn_gate_inp.weight"},
+      {"block_sparse_moe.gate.weight", "ffn_gate_inp.weight"},
+      {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight"},
+      {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight"},
+      {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight"},
+      {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight"},
+  };
+  static const std::pair<const char *, const char *> expertNames[] = {
+      {"gate_proj.weight", "ffn_gate_exps.weight"},
+      {"up_proj.weight", "ffn_up_exps.weight"},
+      {"down_proj.weight", "ffn_down_exps.weight"},
+      {"w1.weight", "ffn_gate_exps.weight"},
+      {"w3.weight", "ffn_up_exps.weight"},
+      {"w2.weight", "ffn_down_exps.weight"},
+  };
+  llvm::Regex layerRe("^model\\.layers\\.([0-9]+)\\.(.*)$");
+  llvm::Regex expertRe("^(mlp|block_sparse_moe)\\.experts\\.([0-9]+)\\.(.*)$");
+  // Canonical stacked name -> expert index -> tensor.
+  std::map<std::string, std::map<int64_t, const SafetensorsTensor *>> stacks;
+  std::map<std::string, std::string> stackSource;
+
+  auto add = [&](const std::string &canonical,
+                 const SafetensorsTensor *tensor) -> llvm::Error {
+    if (!parts.try_emplace(canonical,
+                           std::vector<const SafetensorsTensor *>{tensor})
+             .second)
+      return llvm::createStringError(tensor->file + ": tensor '" +
+                                     tensor->name + "' maps onto '" +
+                                     canonical + "' twice");
+    return llvm::Error::success();
+  };
+  for (const SafetensorsTensor *tensor : checkpoint->getTensors()) {
+    StringRef name = tensor->name;
+    SmallVector<StringRef, 4> m;
+    if (name == "model.embed_tokens.weight") {
+      if (auto e = add("token_embd.weight", tensor))
+        return e;
+    } else if (name == "model.norm.weight") {
+      if (auto e = add("output_norm.weight", tensor))
+        return e;
+    } else if (name == "lm_head.weight") {
+      if (!config.tiedEmbeddings)
+        if (auto e = add("output.weight", tensor))
+          return e;
+    } else if (layerRe.match(name, &m)) {
+      std::string prefix = ("blk." + m[1] + ".").str();
+      StringRef rest = m[2];
+      SmallVector<StringRef, 4> em;
+      if (expertRe.match(rest, &em)) {
+        for (auto [suffix, canonical] : expertNames)
+          if (em[3] == suffix) {
+            int64_t expert = 0;
+            em[2].getAsInteger(10, expert);
+            std::string key = prefix + canonical;
+            if (!stacks[key].try_emplace(expert, tensor).second)
+              return llvm::createStringError(tensor->file + ": tensor '" +
+                                             name + "' appears twice");
+            stackSource[key] = (name.substr(0, name.size() - rest.size()) +
+                                em[1] + ".experts.*." + em[3])
+                                   .str();
+          }
+        continue;
+      }
+      for (auto [hf, canonical] : layerNames)
+        if (rest == hf)
+          if (auto e = add(prefix + canonical, tensor))
+            return e;
+    }
+  }
+
+  auto elementType = [&](const SafetensorsTensor &t) -> FailureOr<Type> {
+    Builder b(context);
+    switch (t.dtype) {
+    case SafetensorsDType::F32:
+      return b.getF32Type();
+    case SafetensorsDType::F16:
+      return b.getF16Type();
+    case SafetensorsDType::BF16:
+      return Type(b.getBF16Type());
+    default:
+      return failure();
+    }
+  };
+  auto typeError = [&](const SafetensorsTensor &t) {
+    return llvm::createStringError(
+        t.file + ": tensor '" + t.name + "': dtype " +
+        ::ingot::hf::getSafetensorsDTypeName(t.dtype) +
+        " is not supported for weights yet (supported: F32, F16, BF16)");
+  };
+  for (auto &[name, list] : parts) {
+    const SafetensorsTensor &t = *list.front();
+    FailureOr<Type> element = elementType(t);
+    if (failed(element))
+      return typeError(t);
+    weights[name] = {t.name.str(),
+                     RankedTensorType::get(ArrayRef<int64_t>(t.shape),
+                                           *element)};
+  }
+  for (auto &[name, experts] : stacks) {
+    const SafetensorsTensor &first = *experts.begin()->second;
+    int64_t count = static_cast<int64_t>(experts.size());
+    std::vector<const SafetensorsTensor *> ordered;
+    for (auto [index, tensor] : experts) {
+      if (index != static_cast<int64_t>(ordered.size()))
+        return llvm::createStringError(
+            first.file + ": tensor '" +
+            stackSource[name] + "': expert " + Twine(ordered.size()) + " is missing");
+      if (tensor->shape != first.shape || tensor->dtype != first.dtype)
+        return llvm::createStringError(tensor->file + ": tensor '" +
+                                       tensor->name +
+                                       "' differs in shape or dtype from "
+                                       "expert 0");
+      ordered.push_back(tensor);
+    }
+    FailureOr<Type> element = elementType(first);
+    if (failed(element))
+      return typeError(first);
+    SmallVector<int64_t> shape = {count};
+    shape.append(first.shape.begin(), first.shape.end());
+    weights[name] = {stackSource[name],
+                     RankedTensorType::get(shape, *element)};
+    parts[name] = std::move(ordered);
+  }
+  // Tied embeddings: no output weight, even when lm_head.weight is stored.
+  return llvm::Error::success();
+}
+
+llvm::Error HFModel::load() {
+  if (auto e = loadConfig())
+    return e;
+  if (auto e = loadWeights())
+    return e;
+  if (auto e = config.validate())
+    return llvm::createStringError(hfConfig.getConfig().getFile() + ": " +
+                                   llvm::toString(std::move(e)));
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<float>>
+HFModel::readWeight(StringRef name) const {
+  auto it = parts.find(name);
+  if (it == parts.end())
+    return llvm::createStringError(dir + ": no weight '" + name + "'");
+  std::vector<float> values;
+  for (const SafetensorsTensor *tensor : it->second)
+    if (auto e = appendFloats(*tensor, values))
+      return e;
+  return values;
+}
+
+llvm::Expected<std::unique_ptr<ImportedModel>>
+mlir::ingot::openHFModel(MLIRContext &context, StringRef path) {
+  // The model directory: `path` itself, or the directory of a file in it.
+  SmallString<256> dir(path);
+  if (!llvm::sys::fs::is_directory(dir))
+    llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  llvm::Expected<HFModelConfig> hfConfig = HFModelConfig::load(dir);
+  if (!hfConfig)
+    return hfConfig.takeError();
+  StringRef weightsPath = llvm::sys::fs::is_directory(path) ||
+                                  path.ends_with("config.json")
+                              ? StringRef(dir)
+                              : path;
+  llvm::Expected<std::unique_ptr<SafetensorsCheckpoint>> checkpoint =
+      SafetensorsCheckpoint::open(weightsPath);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  auto model = std::make_unique<HFModel>(context, std::move(*hfConfig),
+                                         std::move(*checkpoint),
+                                         dir.str().str());
+  if (auto e = model->load())
+    return e;
+  return std::unique_ptr<ImportedModel>(std::move(model));
+}
