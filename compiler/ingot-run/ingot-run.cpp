@@ -23,6 +23,8 @@
 #include "compiler/reference/WeightReader.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "dialects/ingot/IngotOps.h"
+#include "frontends/import/Model.h"
+#include "passes/graph/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,7 +53,8 @@ enum class PrintMode { None, Last, All };
 
 cl::OptionCategory runCategory("Running a graph");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<graph.mlir>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<graph.mlir | model>"),
                                cl::cat(runCategory));
 
 cl::opt<std::string> entry("entry",
@@ -68,6 +71,35 @@ cl::list<int64_t>
                  cl::desc("Token ids run after the prefill, one decode step "
                           "each at the next position"),
                  cl::value_desc("id,id,..."), cl::cat(runCategory));
+
+cl::opt<std::string>
+    prompt("prompt",
+           cl::desc("Prompt text, tokenized with the model's own vocabulary "
+                    "(byte-level BPE models; a simplified pre-tokenizer)"),
+           cl::value_desc("text"), cl::cat(runCategory));
+
+cl::opt<unsigned>
+    generate("generate",
+             cl::desc("After the prompt, generate N tokens greedily and print "
+                      "the text"),
+             cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
+
+cl::opt<std::string>
+    weightsModel("weights",
+                 cl::desc("Read the weights of a .mlir graph from this model "
+                          "file (GGUF or Hugging Face directory)"),
+                 cl::value_desc("model"), cl::cat(runCategory));
+
+cl::opt<int64_t> contextLength(
+    "ctx", cl::desc("KV-cache capacity when importing a model (default: the "
+                    "model's, at most 4096)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
+
+cl::opt<std::string>
+    moeRouting("moe-routing",
+               cl::desc("Replace the model's expert routing: top-k:K | "
+                        "top-p:P[,max=M] | threshold:T[,max=M]"),
+               cl::value_desc("rule"), cl::cat(runCategory));
 
 cl::opt<uint64_t>
     weightsRandom("weights-random",
@@ -124,6 +156,24 @@ public:
     return makeError("no weight source (pass --weights-random=SEED)");
   }
 };
+
+/// Weights read from an imported model file.
+class ModelWeightReader : public WeightReader {
+public:
+  explicit ModelWeightReader(const mlir::ingot::ImportedModel &model)
+      : model(model) {}
+  Expected<std::vector<float>> read(mlir::ingot::WeightDeclOp decl) override {
+    return model.readWeight(decl.getSymName());
+  }
+
+private:
+  const mlir::ingot::ImportedModel &model;
+};
+
+/// The index of the largest value (the first of equals).
+int64_t argmax(ArrayRef<float> row) {
+  return std::max_element(row.begin(), row.end()) - row.begin();
+}
 
 /// Checks `fn` follows the entry convention; returns its cache types.
 Expected<std::vector<mlir::Type>> checkEntry(mlir::func::FuncOp fn) {
@@ -248,16 +298,45 @@ int runGraph() {
     return mlir::success();
   });
 
-  std::string error;
-  std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(inputFile, &error);
-  if (!buffer)
-    return fail(error);
-  SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return fail(firstError.empty() ? "cannot parse " + inputFile : firstError);
+  // The graph: parsed, or imported from a model file, whose weights are
+  // then used (or those of --weights=MODEL).
+  std::unique_ptr<mlir::ingot::ImportedModel> model;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  bool isGraph = StringRef(inputFile).ends_with(".mlir") || inputFile == "-";
+  StringRef modelPath = isGraph ? StringRef(weightsModel) : StringRef(inputFile);
+  if (!modelPath.empty()) {
+    auto opened = mlir::ingot::ImportedModel::open(context, modelPath);
+    if (!opened)
+      return fail(toString(opened.takeError()));
+    model = std::move(*opened);
+  }
+  if (isGraph) {
+    std::string error;
+    std::unique_ptr<MemoryBuffer> buffer =
+        mlir::openInputFile(inputFile, &error);
+    if (!buffer)
+      return fail(error);
+    SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return fail(firstError.empty() ? "cannot parse " + inputFile
+                                     : firstError);
+  } else {
+    mlir::ingot::BuildOptions buildOptions;
+    buildOptions.contextLength = contextLength;
+    auto built = model->buildModule(buildOptions);
+    if (!built)
+      return fail(inputFile + ": " + toString(built.takeError()));
+    module = std::move(*built);
+  }
+  if (moeRouting.getNumOccurrences()) {
+    auto rule = mlir::ingot::parseRoutingRule(&context, moeRouting);
+    if (!rule)
+      return fail("--moe-routing: " + toString(rule.takeError()));
+    if (failed(mlir::ingot::setRoutingRule(*module, *rule)))
+      return fail(firstError);
+  }
   auto fn = module->lookupSymbol<mlir::func::FuncOp>(entry);
   if (!fn)
     return fail("no function @" + entry + " in " + inputFile);
@@ -265,11 +344,35 @@ int runGraph() {
   if (!cacheTypes)
     return fail(toString(cacheTypes.takeError()));
 
+  // The prompt as text: the model's tokenizer.
+  std::optional<::ingot::tokenizer::ByteLevelBPE> bpe;
+  if (!prompt.empty() || generate) {
+    if (!model)
+      return fail("--prompt and --generate need a model's tokenizer");
+    auto data = model->loadTokenizer();
+    if (!data)
+      return fail(toString(data.takeError()));
+    auto created = ::ingot::tokenizer::ByteLevelBPE::create(*data);
+    if (!created)
+      return fail(modelPath + ": " + toString(created.takeError()));
+    bpe = std::move(*created);
+    if (!prompt.empty())
+      for (int32_t id : bpe->encode(prompt))
+        tokens.push_back(id);
+  }
+  if (tokens.empty())
+    return fail("no prompt: pass --tokens=ID,ID,... or --prompt=TEXT");
+
   RandomWeightReader randomWeights(weightsRandom);
   NoWeightReader noWeights;
-  WeightReader &weights = weightsRandom.getNumOccurrences()
-                              ? static_cast<WeightReader &>(randomWeights)
-                              : static_cast<WeightReader &>(noWeights);
+  std::optional<ModelWeightReader> modelWeights;
+  if (model)
+    modelWeights.emplace(*model);
+  WeightReader &weights =
+      modelWeights ? static_cast<WeightReader &>(*modelWeights)
+      : weightsRandom.getNumOccurrences()
+          ? static_cast<WeightReader &>(randomWeights)
+          : static_cast<WeightReader &>(noWeights);
   EvaluatorOptions options;
   options.exactKVCaches = exactKVCaches;
   Evaluator evaluator(weights, options);
@@ -296,6 +399,20 @@ int runGraph() {
            << "\n";
     printRows(*rows);
     stepRows.insert(stepRows.end(), rows->begin(), rows->end());
+  }
+  if (generate) {
+    std::vector<int32_t> generated;
+    int64_t next = argmax(stepRows.back());
+    for (unsigned i = 0; i < generate; ++i) {
+      generated.push_back(static_cast<int32_t>(next));
+      rows = session.step({next});
+      if (!rows)
+        return fail(toString(rows.takeError()));
+      next = argmax(rows->back());
+    }
+    std::vector<int64_t> ids(generated.begin(), generated.end());
+    outs() << "# generated: " << joinIds(ids) << "\n";
+    outs() << "# text: " << prompt << bpe->decode(generated) << "\n";
   }
   if (!checkConsistency)
     return kSuccess;
@@ -344,14 +461,14 @@ int main(int argc, char **argv) {
           "Ingot reference runner: runs a graph on the host with the "
           "reference evaluator\n\n"
           "  ingot-run GRAPH.mlir --tokens=ID,... [--decode=ID,...] "
-          "[--weights-random=SEED]\n",
+          "[--weights-random=SEED | --weights=MODEL]\n"
+          "  ingot-run MODEL (--tokens=ID,... | --prompt=TEXT) "
+          "[--generate=N]\n",
           &errorStream)) {
     errs() << StringRef(parseErrors).split('\n').first << "\n";
     return kUserError;
   }
   if (inputFile.empty())
     return fail("no input graph (see ingot-run --help)");
-  if (tokens.empty())
-    return fail("no prompt: pass --tokens=ID,ID,...");
   return runGraph();
 }

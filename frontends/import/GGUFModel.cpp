@@ -40,6 +40,10 @@ public:
     return {reader->getPath().str()};
   }
   std::string getTokenizerKind() const override;
+  llvm::Expected<::ingot::tokenizer::TokenizerData>
+  loadTokenizer() const override {
+    return ::ingot::tokenizer::loadGGUFTokenizer(*reader);
+  }
   llvm::Expected<std::vector<float>>
   readWeight(StringRef name) const override;
 

@@ -53,6 +53,14 @@ public:
     return llvm::sys::fs::exists(path) ? "byte-level BPE (tokenizer.json)"
                                        : "none";
   }
+  llvm::Expected<::ingot::tokenizer::TokenizerData>
+  loadTokenizer() const override {
+    SmallString<128> path(dir);
+    llvm::sys::path::append(path, "tokenizer.json");
+    if (!llvm::sys::fs::exists(path))
+      return ::ingot::tokenizer::TokenizerData();
+    return ::ingot::tokenizer::loadHFTokenizer(path);
+  }
   llvm::Expected<std::vector<float>>
   readWeight(StringRef name) const override;
 

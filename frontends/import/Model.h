@@ -13,6 +13,7 @@
 
 #include "frontends/arch/Builder.h"
 #include "frontends/arch/ModelConfig.h"
+#include "frontends/tokenizer/Tokenizer.h"
 
 #include "llvm/Support/Error.h"
 
@@ -41,6 +42,10 @@ public:
   /// The tokenizer's kind ("gpt2 byte-level BPE", "llama sentencepiece",
   /// ...), or "none".
   virtual std::string getTokenizerKind() const = 0;
+
+  /// The model's tokenizer data (kind None when the model has none).
+  virtual llvm::Expected<::ingot::tokenizer::TokenizerData>
+  loadTokenizer() const = 0;
 
   /// The weight `name` (a canonical name from getWeights()) dequantized to
   /// f32, row-major in its logical shape.
