@@ -134,19 +134,6 @@ StringRef ingot::gguf::getGGUFValueTypeName(GGUFValueType type) {
   return "UNKNOWN";
 }
 
-std::string ingot::gguf::quoteForMessage(StringRef text) {
-  constexpr size_t kMaxQuoted = 80;
-  std::string result;
-  llvm::raw_string_ostream os(result);
-  os << '\'';
-  // printEscapedString escapes backslashes, quotes and every byte outside
-  // printable ASCII as \XX, so the result is one line.
-  llvm::printEscapedString(text.take_front(kMaxQuoted), os);
-  os << '\'';
-  if (text.size() > kMaxQuoted)
-    os << "...";
-  return result;
-}
 
 bool GGUFValue::isInteger() const {
   switch (type) {

@@ -14,6 +14,7 @@
 #ifndef INGOT_FRONTENDS_GGUF_GGUFREADER_H
 #define INGOT_FRONTENDS_GGUF_GGUFREADER_H
 
+#include "frontends/Quote.h"
 #include "frontends/gguf/GGMLType.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -220,9 +221,7 @@ private:
   llvm::StringMap<size_t> tensorIndex;
 };
 
-/// `text` quoted for a one-line message: in single quotes, non-printable
-/// bytes escaped, cut to at most 80 bytes.
-std::string quoteForMessage(llvm::StringRef text);
+using ::ingot::quoteForMessage;
 
 } // namespace ingot::gguf
 

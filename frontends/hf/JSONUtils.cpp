@@ -134,19 +134,6 @@ Expected<llvm::json::Value> ingot::hf::parseJSON(StringRef text,
   return value;
 }
 
-std::string ingot::hf::quote(StringRef text) {
-  constexpr size_t kMaxQuoted = 80;
-  std::string result;
-  llvm::raw_string_ostream os(result);
-  os << '\'';
-  // printEscapedString writes backslashes, quotes and every byte outside
-  // printable ASCII as escapes, so the result stays on one line.
-  llvm::printEscapedString(text.take_front(kMaxQuoted), os);
-  os << '\'';
-  if (text.size() > kMaxQuoted)
-    os << "...";
-  return result;
-}
 
 StringRef ingot::hf::describeJSONKind(const llvm::json::Value &value) {
   switch (value.kind()) {

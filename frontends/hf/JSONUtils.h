@@ -10,6 +10,7 @@
 #ifndef INGOT_FRONTENDS_HF_JSONUTILS_H
 #define INGOT_FRONTENDS_HF_JSONUTILS_H
 
+#include "frontends/Quote.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
@@ -29,9 +30,10 @@ constexpr unsigned kMaxJSONDepth = 64;
 llvm::Expected<llvm::json::Value> parseJSON(llvm::StringRef text,
                                             bool rejectDuplicateKeys);
 
-/// `text` for a one-line message: in single quotes, non-printable bytes
-/// escaped, cut to at most 80 bytes.
-std::string quote(llvm::StringRef text);
+/// See quoteForMessage.
+inline std::string quote(llvm::StringRef text) {
+  return quoteForMessage(text);
+}
 
 /// The kind of a JSON value with its article, for messages: "null", "a
 /// boolean", "an integer", "a number", "a string", "an array", "an object".
