@@ -141,7 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   else
     sink = sink + describeJSONKind(*strict).size();
 
-  llvm::Expected<ConfigObject> config = ConfigObject::parse(text, "config.json");
+  llvm::Expected<ConfigObject> config =
+      ConfigObject::parse(text, "config.json");
   if (!config) {
     sink = sink + llvm::toString(config.takeError()).size();
     return 0;

@@ -151,7 +151,8 @@ def shrink_gguf(path, max_array=8, max_tensors=6):
 
 def gguf_seeds():
     seeds = {}
-    seeds["all-types.gguf"] = (FIXTURES / "gguf" / "all-types.gguf").read_bytes()
+    seeds["all-types.gguf"] = (FIXTURES / "gguf" /
+                               "all-types.gguf").read_bytes()
     for model, kind in [("llama", "q4_0"), ("llama", "q8_0"),
                         ("qwen2_moe", "f16"), ("olmoe", "f32")]:
         path = FIXTURES / "models" / model / f"model-{kind}.gguf"
@@ -188,6 +189,11 @@ def gguf_seeds():
         [("general.alignment", U32, 64)],
         [("w", [4, 2, 1, 1], 0, bytes(32)), ("b", [32], 8, bytes(34))],
         version=2, alignment=64)
+    # Rejected: arrays nested one level deeper than the reader accepts (16).
+    nested = (U8, [1])
+    for _ in range(17):
+        nested = (ARR, [nested])
+    seeds["too-deep-array.gguf"] = gguf_file([("deep", ARR, nested)], [])
     seeds["empty.gguf"] = gguf_file([], [])
     seeds["no-padding.gguf"] = b"GGUF" + struct.pack("<IQQ", 3, 0, 0)
     return seeds
@@ -247,6 +253,23 @@ def safetensors_seeds():
          ("rank8", "U8", [1, 2, 1, 2, 1, 2, 1, 1])],
         metadata={"format": "pt", "note": "\u00e9\\\""}, pad=7)
     seeds["header-only.safetensors"] = safetensors_file([], metadata={})
+
+    # Headers the reader rejects, one error path each.
+    def raw(header):
+        text = header.encode()
+        return struct.pack("<Q", len(text)) + text
+    entry = '"dtype":"F32","data_offsets":[0,0]'
+    for name, header in [
+        ("metadata-not-object", '{"__metadata__":[1]}'),
+        ("dtype-not-string",
+         '{"t":{"dtype":4,"shape":[],"data_offsets":[0,4]}}'),
+        ("rank-33", '{"t":{%s,"shape":[%s]}}' % (entry, ",".join(["1"] * 33))),
+        ("dim-too-large", '{"t":{%s,"shape":[9223372036854775808]}}' % entry),
+        ("elements-overflow",
+         '{"t":{%s,"shape":[4294967296,4294967296]}}' % entry),
+        ("bytes-overflow", '{"t":{%s,"shape":[4611686018427387904]}}' % entry),
+    ]:
+        seeds[f"reject-{name}.safetensors"] = raw(header)
     return seeds
 
 
