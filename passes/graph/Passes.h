@@ -7,6 +7,7 @@
 #include "dialects/ingot/IngotDialect.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "llvm/Support/Error.h"
 
@@ -26,6 +27,13 @@ llvm::Expected<RoutingAttr> parseRoutingRule(MLIRContext *context,
 /// Sets `rule` on every ingot.route under `root`; fails, with a diagnostic
 /// on the op, where a layer has fewer experts than a top-k rule asks for.
 LogicalResult setRoutingRule(Operation *root, RoutingAttr rule);
+
+/// Rewrites ingot.moe_ffn into the sparse form: moe_sort, gather_rows,
+/// grouped_matmul (gate, up, down), the activation, and a weighted
+/// scatter_add. With `requireRoute`, only ops whose routing comes from an
+/// ingot.route over the same number of experts are rewritten.
+void populateRouteMoEPatterns(RewritePatternSet &patterns,
+                              bool requireRoute = true);
 
 } // namespace mlir::ingot
 
