@@ -452,6 +452,10 @@ func.func @rope_yarn(%x: tensor<4x2x16xf32>, %p: tensor<4xi32>) -> tensor<4x2x16
   %y = ingot.rope %x, %p {theta = 1.0e+04 : f32, style = #ingot<rope_style neox>, scaling = #ingot.rope_scaling<yarn, factor = 4.0, original_max_position = 256, beta_fast = 32.0, beta_slow = 1.0, attn_factor = 1.2>} : tensor<4x2x16xf32>, tensor<4xi32> -> tensor<4x2x16xf32>
   return %y : tensor<4x2x16xf32>
 }
+func.func @rope_freq_factors(%x: tensor<4x2x8xf32>, %p: tensor<4xi32>, %f: tensor<4xf32>) -> tensor<4x2x8xf32> {
+  %y = ingot.rope %x, %p freq_factors %f {theta = 1.0e+04 : f32, style = #ingot<rope_style neox>} : tensor<4x2x8xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<4x2x8xf32>
+  return %y : tensor<4x2x8xf32>
+}
 func.func @rope_yarn_partial_interleaved(%x: tensor<4x2x12xf32>, %p: tensor<4xi32>) -> tensor<4x2x12xf32> {
   %y = ingot.rope %x, %p {theta = 1.0e+04 : f32, style = #ingot<rope_style interleaved>, rotary_dim = 8 : i64, scaling = #ingot.rope_scaling<yarn, factor = 4.0, original_max_position = 256, beta_fast = 32.0, beta_slow = 1.0, attn_factor = 1.2>} : tensor<4x2x12xf32>, tensor<4xi32> -> tensor<4x2x12xf32>
   return %y : tensor<4x2x12xf32>
@@ -988,6 +992,25 @@ func.func @f(%ids: tensor<?xi32>, %n: index) -> (tensor<?xi32>, index, i32, tens
   EXPECT_EQ((*results)[4].getFloats(), (std::vector<float>{0, 0, 0, 0}));
   EXPECT_EQ((*results)[5].getInts(), (std::vector<int64_t>{7, 8, 9}));
   EXPECT_EQ((*results)[6].getScalar(), 2);
+}
+
+TEST_F(EvaluatorTest, IotaWithOffset) {
+  OwningOpRef<ModuleOp> module = parse(R"mlir(
+func.func @f(%n: index, %start: index) -> tensor<?xi32> {
+  %pos = ingot.iota %n offset %start : tensor<?xi32>
+  return %pos : tensor<?xi32>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  auto results =
+      run(*module, "f", {RefValue::getScalar(3), RefValue::getScalar(5)});
+  ASSERT_TRUE(bool(results)) << llvm::toString(results.takeError());
+  EXPECT_EQ((*results)[0].getInts(), (std::vector<int64_t>{5, 6, 7}));
+  // Negative: positions that do not fit i32.
+  std::string error = errorOf(
+      *module, "f", {RefValue::getScalar(3), RefValue::getScalar(-1)});
+  EXPECT_NE(error.find("offset -1 is out of range"), std::string::npos)
+      << error;
 }
 
 TEST_F(EvaluatorTest, RopeScalingFrequencies) {
