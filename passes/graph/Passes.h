@@ -35,6 +35,12 @@ LogicalResult setRoutingRule(Operation *root, RoutingAttr rule);
 void populateRouteMoEPatterns(RewritePatternSet &patterns,
                               bool requireRoute = true);
 
+/// Fuses the fine-grained attention the frontend emits (head swaps, q·kᵀ,
+/// scale, mask, softmax, ·v, with the KV cache read, concatenated and
+/// written, and the grouped-query expansion) into one ingot.attention that
+/// also updates the caches.
+void populateFuseAttentionPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::ingot
 
 #endif // INGOT_PASSES_GRAPH_PASSES_H

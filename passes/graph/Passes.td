@@ -104,4 +104,59 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::ingot::IngotDialect"];
 }
 
+def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "fuses fine-grained attention into one ingot.attention";
+  let description = [{
+    Matches the attention the frontend emits, rooted at the final
+    `transpose [1, 0, 2]`: the head swaps of q, k and v, `q·kᵀ`, the product
+    with a splat constant scale, an added `ingot.mask`, a softmax over the
+    last axis and the product with v. Keys and values are walked back
+    through the grouped-query expansion (`reshape` → `broadcast` →
+    `reshape`) and through the cache append (`concat [kv_read(%c, %start),
+    %new]` on axis 0, with `kv_write %c, %new, %start` beside it). The chain
+    becomes one `ingot.attention` on the new entries with `cache(...) at
+    %start`; its updated caches replace the `kv_write` results, and the
+    ops left dead are erased.
+
+    Preconditions (the chain is left as it is otherwise): the mask's query
+    positions are `ingot.iota %t offset %start` and its key positions
+    `ingot.iota %n` with `%n = arith.addi %start, %t`, where `%start` is
+    also the `kv_read` length and the `kv_write` position; the updated
+    caches are used only after the fused op. Without a cache (no `kv_read`
+    and `concat`), both mask positions must be the same `ingot.iota %t`.
+    Mask kinds (`causal`, `sliding_window` with its window, `none`) carry
+    over unchanged.
+
+    Before (one key/value head per query head shown for brevity):
+
+    ```mlir
+    %qpos = ingot.iota %t offset %start : tensor<?xi32>
+    %kpos = ingot.iota %n : tensor<?xi32>
+    %pk = ingot.kv_read %kc, %start : !ingot.kv_cache<256x2x16xf32> -> tensor<?x2x16xf32>
+    %k = ingot.concat %pk, %knew {axis = 0 : i64} : ...
+    %kc1 = ingot.kv_write %kc, %knew, %start : ...
+    // likewise %v, %vc1 from %vnew
+    %qh = ingot.transpose %q [1, 0, 2] : ...
+    %kh = ingot.transpose %k [1, 0, 2] : ...
+    %vh = ingot.transpose %v [1, 0, 2] : ...
+    %s = ingot.matmul %qh, %kh transpose_b : ...
+    %c = ingot.constant dense<2.500000e-01> : tensor<f32>
+    %ss = ingot.mul %s, %c : ...
+    %m = ingot.mask causal %qpos, %kpos : ...
+    %sm = ingot.add %ss, %m : ...
+    %p = ingot.softmax %sm {axis = -1 : i64} : tensor<2x?x?xf32>
+    %o = ingot.matmul %p, %vh : ...
+    %out = ingot.transpose %o [1, 0, 2] : tensor<2x?x16xf32> -> tensor<?x2x16xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %out, %kc1, %vc1 = ingot.attention %q, %knew, %vnew cache(%kc, %vc) at %start
+        {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::ingot::IngotDialect"];
+}
+
 #endif // INGOT_PASSES_GRAPH_PASSES_TD
