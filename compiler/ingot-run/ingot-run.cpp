@@ -20,6 +20,7 @@
 
 #include "compiler/reference/Evaluator.h"
 #include "compiler/reference/RefValue.h"
+#include "compiler/reference/Session.h"
 #include "compiler/reference/WeightReader.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "dialects/ingot/IngotOps.h"
@@ -215,56 +216,6 @@ Expected<std::vector<mlir::Type>> checkEntry(mlir::func::FuncOp fn) {
   return caches;
 }
 
-/// A sequence being run: the caches between steps and the next position.
-class Session {
-public:
-  Session(Evaluator &evaluator, mlir::func::FuncOp fn)
-      : evaluator(evaluator), fn(fn) {}
-
-  Error init(ArrayRef<mlir::Type> cacheTypes) {
-    for (mlir::Type type : cacheTypes) {
-      Expected<RefValue> cache = getZeroValue(type);
-      if (!cache)
-        return cache.takeError();
-      caches.push_back(std::move(*cache));
-    }
-    return Error::success();
-  }
-
-  /// Runs `ids` at the next positions; returns their logits, row by row.
-  Expected<std::vector<std::vector<float>>> step(ArrayRef<int64_t> ids) {
-    std::vector<RefValue> args;
-    args.push_back(RefValue::getIntTensor({static_cast<int64_t>(ids.size())},
-                                          ids.vec()));
-    args.push_back(RefValue::getScalar(position));
-    args.insert(args.end(), caches.begin(), caches.end());
-    Expected<std::vector<RefValue>> results = evaluator.run(fn, args);
-    if (!results)
-      return results.takeError();
-    const RefValue &logits = results->front();
-    int64_t rows = logits.getDimSize(0), vocab = logits.getDimSize(1);
-    if (rows != static_cast<int64_t>(ids.size()))
-      return makeError("@" + fn.getSymName() + " returned " + Twine(rows) +
-                       " rows of logits for " + Twine(ids.size()) + " tokens");
-    std::vector<std::vector<float>> out(rows);
-    for (int64_t r = 0; r < rows; ++r)
-      out[r].assign(logits.getFloats().begin() + r * vocab,
-                    logits.getFloats().begin() + (r + 1) * vocab);
-    for (size_t i = 0; i < caches.size(); ++i)
-      caches[i] = std::move((*results)[i + 1]);
-    position += static_cast<int64_t>(ids.size());
-    return out;
-  }
-
-  int64_t getPosition() const { return position; }
-
-private:
-  Evaluator &evaluator;
-  mlir::func::FuncOp fn;
-  std::vector<RefValue> caches;
-  int64_t position = 0;
-};
-
 void printRows(ArrayRef<std::vector<float>> rows) {
   size_t first = printMode == PrintMode::All ? 0 : rows.size() - 1;
   if (printMode == PrintMode::None)
@@ -380,7 +331,7 @@ int runGraph() {
   // The prompt, then one decode step per token; every row kept for the
   // consistency check.
   Session session(evaluator, fn);
-  if (Error err = session.init(*cacheTypes))
+  if (Error err = session.init())
     return fail(toString(std::move(err)));
   std::vector<std::vector<float>> stepRows;
   Expected<std::vector<std::vector<float>>> rows = session.step(tokens);
@@ -420,7 +371,7 @@ int runGraph() {
   std::vector<int64_t> all(tokens.begin(), tokens.end());
   all.insert(all.end(), decodeTokens.begin(), decodeTokens.end());
   Session whole(evaluator, fn);
-  if (Error err = whole.init(*cacheTypes))
+  if (Error err = whole.init())
     return fail(toString(std::move(err)));
   Expected<std::vector<std::vector<float>>> wholeRows = whole.step(all);
   if (!wholeRows)

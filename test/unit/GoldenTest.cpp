@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/reference/Evaluator.h"
+#include "compiler/reference/Session.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
@@ -29,6 +30,7 @@ using namespace mlir;
 using namespace mlir::ingot;
 using ::ingot::reference::Evaluator;
 using ::ingot::reference::RefValue;
+using ::ingot::reference::Session;
 
 namespace {
 
@@ -50,43 +52,17 @@ private:
   const ImportedModel &model;
 };
 
-/// Runs @forward step by step, threading the KV caches.
-class Session {
-public:
-  Session(func::FuncOp forward, Evaluator &evaluator)
-      : forward(forward), evaluator(evaluator) {}
-
-  llvm::Error init() {
-    for (Type type : forward.getArgumentTypes().drop_front(2)) {
-      auto zero = ::ingot::reference::getZeroValue(type);
-      if (!zero)
-        return zero.takeError();
-      caches.push_back(*zero);
-    }
-    return llvm::Error::success();
-  }
-
-  /// Logits `[ids.size(), vocab]` of one step.
-  llvm::Expected<std::vector<float>> step(llvm::ArrayRef<int64_t> ids) {
-    std::vector<RefValue> args = {
-        RefValue::getIntTensor({static_cast<int64_t>(ids.size())},
-                               std::vector<int64_t>(ids.begin(), ids.end())),
-        RefValue::getScalar(position)};
-    args.insert(args.end(), caches.begin(), caches.end());
-    auto results = evaluator.run(forward, args);
-    if (!results)
-      return results.takeError();
-    position += ids.size();
-    caches.assign(results->begin() + 1, results->end());
-    return (*results)[0].getFloats();
-  }
-
-private:
-  func::FuncOp forward;
-  Evaluator &evaluator;
-  std::vector<RefValue> caches;
-  int64_t position = 0;
-};
+/// The logits of one step of `session`, rows concatenated.
+llvm::Expected<std::vector<float>> step(::ingot::reference::Session &session,
+                                        llvm::ArrayRef<int64_t> ids) {
+  auto rows = session.step(ids);
+  if (!rows)
+    return rows.takeError();
+  std::vector<float> flat;
+  for (const std::vector<float> &row : *rows)
+    flat.insert(flat.end(), row.begin(), row.end());
+  return flat;
+}
 
 std::vector<float> readFloats(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
@@ -146,7 +122,7 @@ TEST_P(GoldenTest, MatchesTransformers) {
       auto forward = (**module).lookupSymbol<func::FuncOp>("forward");
       ModelWeights weights(**imported);
       Evaluator evaluator(weights);
-      Session session(forward, evaluator);
+      Session session(evaluator, forward);
       ASSERT_FALSE(bool(session.init()));
 
       std::vector<float> prefillGold = readFloats(fixturePath(
@@ -156,13 +132,13 @@ TEST_P(GoldenTest, MatchesTransformers) {
       size_t vocab = prefillGold.size() / prompt.size();
       ASSERT_EQ(prefillGold.size(), prompt.size() * vocab);
 
-      auto logits = session.step(prompt);
+      auto logits = step(session, prompt);
       ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
       ASSERT_EQ(logits->size(), prefillGold.size());
       auto [err, scale] = compare(*logits, prefillGold);
       EXPECT_LE(err, 1e-4 * std::max(1.0, scale)) << "prefill";
       for (size_t i = 0; i < decode.size(); ++i) {
-        auto row = session.step({decode[i]});
+        auto row = step(session, {decode[i]});
         ASSERT_TRUE(bool(row)) << llvm::toString(row.takeError());
         ASSERT_EQ(row->size(), vocab);
         auto [stepErr, stepScale] = compare(
@@ -224,18 +200,18 @@ TEST_P(RoutingGoldenTest, MatchesDenseMaskedRule) {
     ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
     ModelWeights weights(**imported);
     Evaluator evaluator(weights);
-    Session session((**module).lookupSymbol<func::FuncOp>("forward"),
-                    evaluator);
+    Session session(evaluator,
+                    (**module).lookupSymbol<func::FuncOp>("forward"));
     ASSERT_FALSE(bool(session.init()));
 
     std::vector<float> gold =
         readFloats(fixturePath(model, r.getString("file")->str()));
     size_t vocab = gold.size() / (prompt.size() + decode.size());
-    auto logits = session.step(prompt);
+    auto logits = step(session, prompt);
     ASSERT_TRUE(bool(logits)) << llvm::toString(logits.takeError());
     std::vector<float> all = *logits;
     for (int64_t id : decode) {
-      auto row = session.step({id});
+      auto row = step(session, {id});
       ASSERT_TRUE(bool(row)) << llvm::toString(row.takeError());
       all.insert(all.end(), row->begin(), row->end());
     }
