@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/ingot/IngotDialect.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
@@ -18,8 +19,12 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Pass.h"
 
 #include <map>
 #include "llvm/MC/TargetRegistry.h"
@@ -44,6 +49,7 @@ enum class EmitKind { Mlir };
 cl::OptionCategory inputCategory("Input");
 cl::OptionCategory targetCategory("Target");
 cl::OptionCategory moeCategory("Mixture of experts");
+cl::OptionCategory optCategory("Optimization");
 cl::OptionCategory outputCategory("Output");
 
 cl::list<std::string> positionals(cl::Positional,
@@ -65,6 +71,35 @@ cl::opt<int64_t> contextLength(
     "ctx", cl::desc("KV-cache capacity in tokens (default: the model's, at "
                     "most 4096)"),
     cl::value_desc("N"), cl::init(0), cl::cat(targetCategory));
+
+cl::opt<unsigned> optLevel(
+    "O", cl::Prefix,
+    cl::desc("Optimization level: -O0 keeps the imported graph, -O1 and -O2 "
+             "(the default) run the graph pipeline (see docs/pipeline.md)"),
+    cl::init(2), cl::cat(optCategory));
+
+cl::opt<std::string> passPipeline(
+    "pass-pipeline",
+    cl::desc("Run this textual pass pipeline instead of the default one, e.g. "
+             "'builtin.module(func.func(ingot-fuse-attention))'"),
+    cl::value_desc("pipeline"), cl::cat(optCategory));
+
+cl::opt<bool> printIRBefore("print-ir-before-all",
+                            cl::desc("Print the IR before every pass (stderr)"),
+                            cl::cat(optCategory));
+cl::opt<bool> printIRAfter("print-ir-after-all",
+                           cl::desc("Print the IR after every pass (stderr)"),
+                           cl::cat(optCategory));
+/// `--time-passes` is LLVM's own flag (it also times LLVM's passes); ingotc
+/// shows it among its options and times the graph passes with it.
+void exposeTimePasses() {
+  auto &options = cl::getRegisteredOptions();
+  auto it = options.find("time-passes");
+  if (it == options.end())
+    return;
+  it->second->setDescription("Report the time each pass takes (stderr)");
+  it->second->addCategory(optCategory);
+}
 
 cl::opt<EmitKind> emit("emit", cl::desc("What to write"),
                        cl::values(clEnumValN(EmitKind::Mlir, "mlir",
@@ -168,26 +203,61 @@ mlir::OwningOpRef<mlir::ModuleOp> loadGraph(mlir::MLIRContext &context,
   return std::move(*module);
 }
 
-/// Reads or imports `path` and writes its graph.
+/// The pipeline options given on the command line.
+::ingot::PipelineOptions pipelineOptions() {
+  ::ingot::PipelineOptions options;
+  options.optLevel = optLevel;
+  options.moeRouting = moeRouting;
+  return options;
+}
+
+/// Reads or imports `path`, runs the graph pipeline and writes the graph.
 int emitMlir(StringRef path) {
   mlir::DialectRegistry registry;
   registry.insert<mlir::ingot::IngotDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   mlir::MLIRContext context(registry);
-  SourceMgr sourceMgr;
   OneLineDiagnostics diagnostics(context);
+  if (Error err = ::ingot::validatePipelineOptions(&context, pipelineOptions()))
+    return fail(toString(std::move(err)));
+  SourceMgr sourceMgr;
   mlir::OwningOpRef<mlir::ModuleOp> module = loadGraph(context, sourceMgr, path);
   if (!module)
     return kUserError;
-  if (moeRouting.getNumOccurrences()) {
-    Expected<mlir::ingot::RoutingAttr> rule =
-        mlir::ingot::parseRoutingRule(&context, moeRouting);
-    if (!rule)
-      return fail("--moe-routing: " + toString(rule.takeError()));
-    if (failed(mlir::ingot::setRoutingRule(*module, *rule)))
-      return kUserError;
-  }
   if (failed(mlir::verify(*module)))
+    return kUserError;
+
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  if (!passPipeline.empty()) {
+    std::string error;
+    raw_string_ostream errorStream(error);
+    FailureOr<mlir::OpPassManager> parsed =
+        mlir::parsePassPipeline(passPipeline, errorStream);
+    if (failed(parsed))
+      return fail("--pass-pipeline: " +
+                  StringRef(error).trim().split('\n').first);
+    if (parsed->getOpAnchorName() != pm.getOpAnchorName())
+      return fail("--pass-pipeline: the pipeline must be anchored on "
+                  "builtin.module, got '" +
+                  parsed->getOpAnchorName() + "'");
+    static_cast<mlir::OpPassManager &>(pm) = std::move(*parsed);
+  } else {
+    ::ingot::buildGraphPipeline(pm, pipelineOptions());
+  }
+  if (printIRBefore || printIRAfter) {
+    context.disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) {
+          return printIRBefore.getValue();
+        },
+        /*shouldPrintAfterPass=*/[](mlir::Pass *, mlir::Operation *) {
+          return printIRAfter.getValue();
+        },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  }
+  if (llvm::TimePassesIsEnabled)
+    pm.enableTiming();
+  if (failed(pm.run(*module)))
     return kUserError;
   std::string error;
   auto output = mlir::openOutputFile(outputFile, &error);
@@ -292,8 +362,12 @@ int inspect(StringRef path) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  exposeTimePasses();
   cl::HideUnrelatedOptions(
-      {&inputCategory, &targetCategory, &moeCategory, &outputCategory});
+      {&inputCategory, &targetCategory, &moeCategory, &optCategory,
+       &outputCategory});
+  mlir::registerTransformsPasses();
+  mlir::ingot::registerIngotGraphPasses();
   cl::SetVersionPrinter(printVersion);
   std::string parseErrors;
   raw_string_ostream errorStream(parseErrors);

@@ -22,6 +22,13 @@ void IngotDialect::initialize() {
 Operation *IngotDialect::materializeConstant(OpBuilder &builder,
                                              Attribute value, Type type,
                                              Location loc) {
+  // A weight read, folded to its symbol (see WeightOp::fold).
+  if (auto symbol = dyn_cast<FlatSymbolRefAttr>(value)) {
+    auto tensorType = dyn_cast<RankedTensorType>(type);
+    if (!tensorType)
+      return nullptr;
+    return WeightOp::create(builder, loc, tensorType, symbol);
+  }
   auto elements = dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;

@@ -39,6 +39,8 @@ static OpFoldResult foldIdentity(Value lhs, Value rhs, Type result,
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+OpFoldResult WeightOp::fold(FoldAdaptor) { return getNameAttr(); }
+
 OpFoldResult AddOp::fold(FoldAdaptor) {
   return foldIdentity(getLhs(), getRhs(), getType(), 0.0);
 }

@@ -63,6 +63,9 @@ def Ingot_WeightOp : Ingot_Op<"weight",
   let arguments = (ins FlatSymbolRefAttr:$name);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
+  // Folds to its symbol: ConstantLike ops must fold, and the folder then
+  // treats two reads of the same weight (and type) as one constant.
+  let hasFolder = 1;
 }
 
 def Ingot_ConstantOp : Ingot_Op<"constant", [ConstantLike, Pure,

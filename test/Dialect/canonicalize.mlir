@@ -560,3 +560,24 @@ func.func @slice_prefix_of_dynamic(%x: tensor<?x4xf32>) -> tensor<2x4xf32> {
   %z = ingot.slice %y {axis = 0 : i64, start = 0 : i64, size = 2 : i64} : tensor<?x4xf32> -> tensor<2x4xf32>
   return %z : tensor<2x4xf32>
 }
+
+// -----
+
+// Reads of different weights stay apart; two reads of the same weight (same
+// type) become one.
+ingot.weight_decl @wa : tensor<4x4xf32> {source = "a"}
+ingot.weight_decl @wb : tensor<4x4xf32> {source = "b"}
+// CHECK-LABEL: func.func @weights_distinct
+// CHECK-DAG:     %[[A:.*]] = ingot.weight @wa
+// CHECK-DAG:     %[[B:.*]] = ingot.weight @wb
+// CHECK-NOT:     ingot.weight
+// CHECK:         %[[S:.*]] = ingot.add %[[A]], %[[B]]
+// CHECK:         ingot.add %[[S]], %[[A]]
+func.func @weights_distinct() -> tensor<4x4xf32> {
+  %a = ingot.weight @wa : tensor<4x4xf32>
+  %b = ingot.weight @wb : tensor<4x4xf32>
+  %a2 = ingot.weight @wa : tensor<4x4xf32>
+  %s = ingot.add %a, %b : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
+  %t = ingot.add %s, %a2 : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
+  return %t : tensor<4x4xf32>
+}

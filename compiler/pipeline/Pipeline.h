@@ -1,0 +1,45 @@
+//===- Pipeline.h - The graph pipeline ingotc runs by default ---*- C++ -*-===//
+//
+// One place that says which graph passes run, in which order, with which
+// options: ingotc builds its pass manager from here, and tests and tools
+// that want "what ingotc does" use the same function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INGOT_COMPILER_PIPELINE_PIPELINE_H
+#define INGOT_COMPILER_PIPELINE_PIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace ingot {
+
+/// The user-facing knobs of the graph pipeline, as given on the command line.
+struct PipelineOptions {
+  /// 0: the imported graph as it is; 1 and 2: the graph passes.
+  unsigned optLevel = 2;
+  /// `--moe-routing`: replaces the model's expert routing rule when set.
+  std::string moeRouting;
+};
+
+/// Checks every option value before anything runs; the error is one line
+/// that names the option and the accepted values.
+llvm::Error validatePipelineOptions(mlir::MLIRContext *context,
+                                    const PipelineOptions &options);
+
+/// Adds the graph pipeline to `pm` (anchored on the module), in this order:
+///   1. ingot-set-routing     (only with --moe-routing)
+///   2. canonicalize          (folds the frontend's identities)
+///   3. ingot-fuse-attention  (decomposed attention -> ingot.attention)
+///   4. ingot-route-moe       (moe_ffn -> sort, gather, grouped matmul,
+///                             weighted scatter)
+///   5. canonicalize, cse
+/// Options must have passed validatePipelineOptions.
+void buildGraphPipeline(mlir::OpPassManager &pm,
+                        const PipelineOptions &options);
+
+} // namespace ingot
+
+#endif // INGOT_COMPILER_PIPELINE_PIPELINE_H
