@@ -207,7 +207,8 @@ mlir::OwningOpRef<mlir::ModuleOp> loadGraph(mlir::MLIRContext &context,
 ::ingot::PipelineOptions pipelineOptions() {
   ::ingot::PipelineOptions options;
   options.optLevel = optLevel;
-  options.moeRouting = moeRouting;
+  if (moeRouting.getNumOccurrences())
+    options.moeRouting = moeRouting.getValue();
   return options;
 }
 

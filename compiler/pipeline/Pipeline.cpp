@@ -16,9 +16,9 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
   if (options.optLevel > 2)
     return llvm::createStringError("-O" + std::to_string(options.optLevel) +
                                    ": accepted levels are -O0, -O1, -O2");
-  if (!options.moeRouting.empty()) {
+  if (options.moeRouting) {
     context->loadDialect<mlir::ingot::IngotDialect>();
-    auto rule = mlir::ingot::parseRoutingRule(context, options.moeRouting);
+    auto rule = mlir::ingot::parseRoutingRule(context, *options.moeRouting);
     if (!rule)
       return llvm::createStringError("--moe-routing: " +
                                      llvm::toString(rule.takeError()));
@@ -27,9 +27,9 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
 }
 
 void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
-  if (!options.moeRouting.empty()) {
+  if (options.moeRouting) {
     mlir::ingot::IngotSetRoutingPassOptions routing;
-    routing.rule = options.moeRouting;
+    routing.rule = *options.moeRouting;
     pm.addPass(mlir::ingot::createIngotSetRoutingPass(routing));
   }
   if (options.optLevel == 0)

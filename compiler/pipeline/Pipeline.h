@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 
 namespace ingot {
@@ -21,7 +22,7 @@ struct PipelineOptions {
   /// 0: the imported graph as it is; 1 and 2: the graph passes.
   unsigned optLevel = 2;
   /// `--moe-routing`: replaces the model's expert routing rule when set.
-  std::string moeRouting;
+  std::optional<std::string> moeRouting;
 };
 
 /// Checks every option value before anything runs; the error is one line
