@@ -68,6 +68,8 @@ public:
   }
   llvm::Expected<std::vector<float>>
   readWeight(StringRef name) const override;
+  llvm::Expected<GroupQuantizedData>
+  readGroupQuantized(StringRef name) const override;
 
 private:
   llvm::Error loadConfig();
@@ -531,6 +533,37 @@ HFModel::readWeight(StringRef name) const {
       return e;
   }
   return values;
+}
+
+llvm::Expected<GroupQuantizedData>
+HFModel::readGroupQuantized(StringRef name) const {
+  auto it = parts.find(name);
+  auto weight = weights.find(name);
+  if (it == parts.end() || weight == weights.end())
+    return llvm::createStringError(dir + ": no weight '" + name + "'");
+  if (!isa_and_nonnull<GroupQuantAttr>(weight->second.type.getEncoding()))
+    return llvm::createStringError(dir + ": weight '" + name +
+                                   "' is not stored group-quantized");
+  GroupQuantizedData data;
+  for (const SafetensorsTensor *tensor : it->second) {
+    // Every part of a group-encoded weight is a quantized layer with
+    // contiguous groups (getWeightType).
+    const QuantizedLinear &q = quantized.at(tensor);
+    int64_t n = q.getOutFeatures(), k = q.getInFeatures();
+    int64_t groups = q.getNumGroups();
+    data.cols = k;
+    data.groupSize = q.getGroupSize();
+    data.rows += n;
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t c = 0; c < k; ++c)
+        data.codes.push_back(q.getValue(r, c));
+      for (int64_t g = 0; g < groups; ++g) {
+        data.scales.push_back(q.getScale(r, g));
+        data.zeros.push_back(q.getZero(r, g));
+      }
+    }
+  }
+  return data;
 }
 
 llvm::Expected<std::unique_ptr<ImportedModel>>

@@ -127,6 +127,31 @@ TEST_P(QuantizedFixtureTest, MatchesDequantizedFloatModel) {
     ASSERT_TRUE(bool(fl)) << llvm::toString(fl.takeError());
     ASSERT_EQ(q->size(), fl->size());
     EXPECT_EQ(0, std::memcmp(q->data(), fl->data(), 4 * q->size()));
+
+    // The stored codes, scales and zero points give the same values.
+    auto raw = (*quantized)->readGroupQuantized(name);
+    if (!qt.getEncoding()) {
+      EXPECT_FALSE(bool(raw));
+      llvm::consumeError(raw.takeError());
+      continue;
+    }
+    ASSERT_TRUE(bool(raw)) << llvm::toString(raw.takeError());
+    ASSERT_EQ(raw->rows * raw->cols, int64_t(q->size()));
+    ASSERT_EQ(raw->groupSize, f.groupSize);
+    int64_t groups = raw->cols / raw->groupSize;
+    ASSERT_EQ(int64_t(raw->scales.size()), raw->rows * groups);
+    ASSERT_EQ(raw->zeros.size(), raw->scales.size());
+    for (int64_t r = 0; r < raw->rows; ++r)
+      for (int64_t c = 0; c < raw->cols; ++c) {
+        int64_t g = r * groups + c / raw->groupSize;
+        uint8_t code = raw->codes[r * raw->cols + c];
+        ASSERT_LT(code, 16);
+        if (f.symmetric) {
+          ASSERT_EQ(raw->zeros[g], 8);
+        }
+        ASSERT_EQ(raw->scales[g] * float(int32_t(code) - raw->zeros[g]),
+                  (*q)[r * raw->cols + c]);
+      }
   }
   // 7 linear layers in each of 2 layers.
   EXPECT_EQ(encoded, f.groupSize ? 14 : 0);
