@@ -153,7 +153,8 @@ TEST_P(QuantizedFixtureTest, MatchesDequantizedFloatModel) {
                   (*q)[r * raw->cols + c]);
       }
   }
-  // 7 linear layers in each of 2 layers.
+  // 7 linear weights in each of 2 layers (q, k, v, o and the FFN's three,
+  // which mixtral stacks over its experts).
   EXPECT_EQ(encoded, f.groupSize ? 14 : 0);
 
   // The llama fixture's `short` case: "The tokens are", then " small.".
@@ -179,7 +180,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Fixture{"llama-gptq", 32, false},
                       Fixture{"llama-gptq-sym", 64, true},
                       Fixture{"llama-gptq-actorder", 0, false},
-                      Fixture{"llama-awq", 32, false}),
+                      Fixture{"llama-awq", 32, false},
+                      Fixture{"mixtral-gptq", 32, false}),
     [](const ::testing::TestParamInfo<Fixture> &info) {
       std::string name = info.param.name;
       for (char &c : name)
