@@ -1,10 +1,9 @@
-//===- Quantized.cpp - GPTQ and AWQ int4 checkpoints -----------------------===//
+//===- Quantized.cpp - GPTQ and AWQ int4 checkpoints ----------------------===//
 
 #include "frontends/hf/Quantized.h"
 
 #include "frontends/hf/JSONUtils.h"
 
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/Twine.h"
 
 #include <cstring>
@@ -186,7 +185,8 @@ QuantizedLinear::open(const SafetensorsCheckpoint &checkpoint, StringRef prefix,
   const SafetensorsTensor &qw = *layer.qweight;
 
   // The companions, each required but g_idx.
-  auto companion = [&](StringRef suffix) -> Expected<const SafetensorsTensor *> {
+  auto companion =
+      [&](StringRef suffix) -> Expected<const SafetensorsTensor *> {
     std::string name = (prefix + suffix).str();
     if (const SafetensorsTensor *t = checkpoint.lookupTensor(name))
       return t;
@@ -236,10 +236,10 @@ QuantizedLinear::open(const SafetensorsCheckpoint &checkpoint, StringRef prefix,
   if (Error e = expectTensor(**qzeros, {SafetensorsDType::I32}, {g, n / 8},
                              "packed zero points"))
     return e;
-  if (Error e = expectTensor(
-          **scales,
-          {SafetensorsDType::F16, SafetensorsDType::BF16, SafetensorsDType::F32},
-          {g, n}, "scales"))
+  if (Error e = expectTensor(**scales,
+                             {SafetensorsDType::F16, SafetensorsDType::BF16,
+                              SafetensorsDType::F32},
+                             {g, n}, "scales"))
     return e;
 
   if (layer.gIdx) {

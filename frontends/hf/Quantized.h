@@ -22,8 +22,9 @@
 //     scales   F16 [G, N]
 //
 // with G = K / group_size groups, group g covering input channels
-// [g*group_size, (g+1)*group_size). The weight is scale * (q - zero), which
-// f32 holds exactly (an 11-bit significand times an integer below 32).
+// [g*group_size, (g+1)*group_size). Scales may also be BF16 or F32. The
+// weight is scale * (q - zero), which f32 holds exactly for F16 and BF16
+// scales (a significand of at most 11 bits times an integer below 32).
 //
 // Depends on LLVM Support only, like the readers; errors are one line naming
 // the file and the tensor or key.
@@ -121,7 +122,7 @@ public:
   /// The scale of row n in group g.
   float getScale(int64_t n, int64_t g) const;
 
-  /// Appends the `[N, K]` weight, row-major: scale * (q - zero), exact.
+  /// Appends the `[N, K]` weight, row-major: scale * (q - zero) in f32.
   void dequantize(std::vector<float> &out) const;
 
 private:
