@@ -98,13 +98,23 @@ ingot::hf::parseQuantizationConfig(const ConfigObject &json) {
     return object.takeError();
   if (!*object)
     return std::nullopt;
-  const ConfigObject &q = **object;
+  Expected<QuantizationConfig> config = parseQuantizationObject(**object);
+  if (!config)
+    return config.takeError();
+  return *config;
+}
+
+Expected<QuantizationConfig>
+ingot::hf::parseQuantizationObject(const ConfigObject &q,
+                                   StringRef defaultMethod) {
   auto keyError = [&](StringRef key, const Twine &message) {
     return q.makeError("key " + quote(q.getKeyPath(key)) + ": " + message);
   };
 
   QuantizationConfig c;
-  Expected<StringRef> method = q.getString("quant_method");
+  Expected<StringRef> method =
+      defaultMethod.empty() ? q.getString("quant_method")
+                            : q.getString("quant_method", defaultMethod);
   if (!method)
     return method.takeError();
   if (*method == "gptq")

@@ -75,6 +75,18 @@ struct QuantizationConfig {
 llvm::Expected<std::optional<QuantizationConfig>>
 parseQuantizationConfig(const ConfigObject &config);
 
+/// The name of AutoGPTQ's own file, which checkpoints saved by AutoGPTQ
+/// (rather than transformers) have instead of `quantization_config`.
+inline constexpr llvm::StringLiteral kQuantizeConfigName =
+    "quantize_config.json";
+
+/// Reads one quantization object: `quantization_config`, or the whole of
+/// `quantize_config.json`, where `quant_method` may be absent (then
+/// `defaultMethod`, "gptq" for AutoGPTQ's file). Errors as above.
+llvm::Expected<QuantizationConfig>
+parseQuantizationObject(const ConfigObject &object,
+                        llvm::StringRef defaultMethod = "");
+
 /// The tensor-name suffixes of a quantized linear layer.
 inline constexpr llvm::StringLiteral kQWeightSuffix = ".qweight";
 inline constexpr llvm::StringLiteral kQZerosSuffix = ".qzeros";

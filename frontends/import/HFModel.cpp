@@ -48,6 +48,8 @@ public:
   StringRef getFormat() const override { return "safetensors"; }
   std::vector<std::string> getFiles() const override {
     std::vector<std::string> files = hfConfig.listFiles();
+    if (!quantizeConfigFile.empty())
+      files.push_back(quantizeConfigFile);
     for (const std::string &file : checkpoint->listInputFiles())
       files.push_back(file);
     return files;
@@ -86,8 +88,11 @@ private:
   /// Canonical name -> the checkpoint tensors it is made of (several for
   /// stacked experts, in expert order).
   llvm::StringMap<std::vector<const SafetensorsTensor *>> parts;
-  /// config.json's quantization_config, when the checkpoint is GPTQ or AWQ.
+  /// config.json's quantization_config (or quantize_config.json), when the
+  /// checkpoint is GPTQ or AWQ.
   std::optional<QuantizationConfig> quantization;
+  /// quantize_config.json, when it was read.
+  std::string quantizeConfigFile;
   /// The quantized layers, by their qweight tensor.
   std::map<const SafetensorsTensor *, QuantizedLinear> quantized;
 };
@@ -308,6 +313,22 @@ llvm::Error HFModel::loadConfig() {
   if (!quant)
     return quant.takeError();
   quantization = *quant;
+  if (!quantization) {
+    // Checkpoints saved by AutoGPTQ itself keep it in quantize_config.json.
+    SmallString<128> path(dir);
+    llvm::sys::path::append(path, ::ingot::hf::kQuantizeConfigName);
+    if (llvm::sys::fs::exists(path)) {
+      llvm::Expected<ConfigObject> object = ConfigObject::load(path);
+      if (!object)
+        return object.takeError();
+      llvm::Expected<QuantizationConfig> parsed =
+          ::ingot::hf::parseQuantizationObject(*object, "gptq");
+      if (!parsed)
+        return parsed.takeError();
+      quantization = *parsed;
+      quantizeConfigFile = path.str().str();
+    }
+  }
   return llvm::Error::success();
 }
 
@@ -369,7 +390,7 @@ llvm::Error HFModel::loadWeights() {
         return llvm::createStringError(
             tensor->file + ": tensor '" + name +
             "' is a packed quantized weight, but config.json has no "
-            "quantization_config");
+            "quantization_config (and there is no quantize_config.json)");
       StringRef prefix = name.drop_back(::ingot::hf::kQWeightSuffix.size());
       llvm::Expected<QuantizedLinear> layer =
           QuantizedLinear::open(*checkpoint, prefix, *quantization);

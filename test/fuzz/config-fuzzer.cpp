@@ -150,5 +150,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   visitObject(*config, 0);
   consume(parseQuantizationConfig(*config));
+  consume(parseQuantizationObject(*config, "gptq")); // quantize_config.json
   return 0;
 }
