@@ -337,6 +337,13 @@ int inspect(StringRef path) {
     if (auto block = dyn_cast_or_null<mlir::ingot::BlockQuantAttr>(
             type.getEncoding()))
       format = mlir::ingot::stringifyBlockFormat(block.getFormat()).str();
+    else if (auto group = dyn_cast_or_null<mlir::ingot::GroupQuantAttr>(
+                 type.getEncoding()))
+      // int4_g32: asymmetric; int4s_g32: symmetric.
+      format = ("int" + Twine(group.getBits()) +
+                (group.getSymmetric() ? "s" : "") + "_g" +
+                Twine(group.getGroupSize()))
+                   .str();
     else
       llvm::raw_string_ostream(format) << type.getElementType();
     int64_t bytes = mlir::ingot::getStorageBytes(type).value_or(0);

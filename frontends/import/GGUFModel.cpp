@@ -26,6 +26,12 @@ using ::ingot::gguf::GGUFTensorInfo;
 
 ImportedModel::~ImportedModel() = default;
 
+llvm::Expected<GroupQuantizedData>
+ImportedModel::readGroupQuantized(StringRef name) const {
+  return llvm::createStringError("weight '" + name +
+                                 "' is not stored group-quantized");
+}
+
 namespace {
 
 class GGUFModel : public ImportedModel {

@@ -11,20 +11,25 @@
 
 #include "frontends/gguf/Dequantize.h"
 #include "frontends/hf/Config.h"
+#include "frontends/hf/Quantized.h"
 #include "frontends/hf/Safetensors.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Regex.h"
 
+#include <cstring>
 #include <map>
 
 using namespace mlir;
 using namespace mlir::ingot;
 using ::ingot::hf::ConfigObject;
 using ::ingot::hf::HFModelConfig;
+using ::ingot::hf::QuantizationConfig;
+using ::ingot::hf::QuantizedLinear;
 using ::ingot::hf::SafetensorsCheckpoint;
 using ::ingot::hf::SafetensorsDType;
 using ::ingot::hf::SafetensorsTensor;
@@ -43,6 +48,8 @@ public:
   StringRef getFormat() const override { return "safetensors"; }
   std::vector<std::string> getFiles() const override {
     std::vector<std::string> files = hfConfig.listFiles();
+    if (!quantizeConfigFile.empty())
+      files.push_back(quantizeConfigFile);
     for (const std::string &file : checkpoint->listInputFiles())
       files.push_back(file);
     return files;
@@ -63,10 +70,17 @@ public:
   }
   llvm::Expected<std::vector<float>>
   readWeight(StringRef name) const override;
+  llvm::Expected<GroupQuantizedData>
+  readGroupQuantized(StringRef name) const override;
 
 private:
   llvm::Error loadConfig();
   llvm::Error loadWeights();
+  /// The ingot type of one checkpoint tensor that is (part of) a weight:
+  /// its float type, or for a quantized layer's qweight the logical
+  /// `[out, in]` type with its `#ingot.group` encoding (f32 without encoding
+  /// when the groups cannot be expressed as one, see docs/frontends.md).
+  FailureOr<RankedTensorType> getWeightType(const SafetensorsTensor &t) const;
 
   HFModelConfig hfConfig;
   std::unique_ptr<SafetensorsCheckpoint> checkpoint;
@@ -74,6 +88,13 @@ private:
   /// Canonical name -> the checkpoint tensors it is made of (several for
   /// stacked experts, in expert order).
   llvm::StringMap<std::vector<const SafetensorsTensor *>> parts;
+  /// config.json's quantization_config (or quantize_config.json), when the
+  /// checkpoint is GPTQ or AWQ.
+  std::optional<QuantizationConfig> quantization;
+  /// quantize_config.json, when it was read.
+  std::string quantizeConfigFile;
+  /// The quantized layers, by their qweight tensor.
+  std::map<const SafetensorsTensor *, QuantizedLinear> quantized;
 };
 
 /// Appends `n` values of `tensor` converted to f32.
@@ -286,6 +307,28 @@ llvm::Error HFModel::loadConfig() {
                               "supported yet");
     }
   }
+
+  llvm::Expected<std::optional<QuantizationConfig>> quant =
+      ::ingot::hf::parseQuantizationConfig(json);
+  if (!quant)
+    return quant.takeError();
+  quantization = *quant;
+  if (!quantization) {
+    // Checkpoints saved by AutoGPTQ itself keep it in quantize_config.json.
+    SmallString<128> path(dir);
+    llvm::sys::path::append(path, ::ingot::hf::kQuantizeConfigName);
+    if (llvm::sys::fs::exists(path)) {
+      llvm::Expected<ConfigObject> object = ConfigObject::load(path);
+      if (!object)
+        return object.takeError();
+      llvm::Expected<QuantizationConfig> parsed =
+          ::ingot::hf::parseQuantizationObject(*object, "gptq");
+      if (!parsed)
+        return parsed.takeError();
+      quantization = *parsed;
+      quantizeConfigFile = path.str().str();
+    }
+  }
   return llvm::Error::success();
 }
 
@@ -339,6 +382,29 @@ llvm::Error HFModel::loadWeights() {
   };
   for (const SafetensorsTensor *tensor : checkpoint->getTensors()) {
     StringRef name = tensor->name;
+    // A quantized layer's qweight stands for its `.weight`; the other
+    // tensors of the layer are read through it.
+    std::string quantizedName;
+    if (name.ends_with(::ingot::hf::kQWeightSuffix)) {
+      if (!quantization)
+        return llvm::createStringError(
+            tensor->file + ": tensor '" + name +
+            "' is a packed quantized weight, but config.json has no "
+            "quantization_config (and there is no quantize_config.json)");
+      StringRef prefix = name.drop_back(::ingot::hf::kQWeightSuffix.size());
+      llvm::Expected<QuantizedLinear> layer =
+          QuantizedLinear::open(*checkpoint, prefix, *quantization);
+      if (!layer)
+        return layer.takeError();
+      quantized.emplace(tensor, std::move(*layer));
+      quantizedName = (prefix + ".weight").str();
+      name = quantizedName;
+    } else if (quantization &&
+               (name.ends_with(::ingot::hf::kQZerosSuffix) ||
+                name.ends_with(::ingot::hf::kScalesSuffix) ||
+                name.ends_with(::ingot::hf::kGIdxSuffix))) {
+      continue;
+    }
     SmallVector<StringRef, 4> m;
     if (name == "model.embed_tokens.weight") {
       if (auto e = add("token_embd.weight", tensor))
@@ -366,6 +432,11 @@ llvm::Error HFModel::loadWeights() {
             stackSource[key] = (name.substr(0, name.size() - rest.size()) +
                                 em[1] + ".experts.*." + em[3])
                                    .str();
+            if (quantized.count(tensor))
+              stackSource[key] =
+                  (StringRef(stackSource[key]).drop_back(strlen(".weight")) +
+                   ::ingot::hf::kQWeightSuffix)
+                      .str();
           }
         continue;
       }
@@ -376,9 +447,56 @@ llvm::Error HFModel::loadWeights() {
     }
   }
 
-  auto elementType = [&](const SafetensorsTensor &t) -> FailureOr<Type> {
-    Builder b(context);
-    switch (t.dtype) {
+  auto typeError = [&](const SafetensorsTensor &t) {
+    return llvm::createStringError(
+        t.file + ": tensor '" + t.name + "': dtype " +
+        ::ingot::hf::getSafetensorsDTypeName(t.dtype) +
+        " is not supported for weights yet (supported: F32, F16, BF16)");
+  };
+  for (auto &[name, list] : parts) {
+    const SafetensorsTensor &t = *list.front();
+    FailureOr<RankedTensorType> type = getWeightType(t);
+    if (failed(type))
+      return typeError(t);
+    weights[name] = {t.name.str(), *type};
+  }
+  for (auto &[name, experts] : stacks) {
+    const SafetensorsTensor &first = *experts.begin()->second;
+    FailureOr<RankedTensorType> firstType = getWeightType(first);
+    if (failed(firstType))
+      return typeError(first);
+    int64_t count = static_cast<int64_t>(experts.size());
+    std::vector<const SafetensorsTensor *> ordered;
+    for (auto [index, tensor] : experts) {
+      if (index != static_cast<int64_t>(ordered.size()))
+        return llvm::createStringError(
+            first.file + ": tensor '" +
+            stackSource[name] + "': expert " + Twine(ordered.size()) + " is missing");
+      FailureOr<RankedTensorType> type = getWeightType(*tensor);
+      if (tensor->shape != first.shape || tensor->dtype != first.dtype ||
+          failed(type) || *type != *firstType)
+        return llvm::createStringError(tensor->file + ": tensor '" +
+                                       tensor->name +
+                                       "' differs in shape, dtype or "
+                                       "quantization from expert 0");
+      ordered.push_back(tensor);
+    }
+    SmallVector<int64_t> shape = {count};
+    shape.append(firstType->getShape().begin(), firstType->getShape().end());
+    weights[name] = {stackSource[name],
+                     RankedTensorType::get(shape, firstType->getElementType(),
+                                           firstType->getEncoding())};
+    parts[name] = std::move(ordered);
+  }
+  // Tied embeddings: no output weight, even when lm_head.weight is stored.
+  return llvm::Error::success();
+}
+
+FailureOr<RankedTensorType>
+HFModel::getWeightType(const SafetensorsTensor &t) const {
+  Builder b(context);
+  auto floatType = [&](SafetensorsDType dtype) -> FailureOr<Type> {
+    switch (dtype) {
     case SafetensorsDType::F32:
       return b.getF32Type();
     case SafetensorsDType::F16:
@@ -389,48 +507,26 @@ llvm::Error HFModel::loadWeights() {
       return failure();
     }
   };
-  auto typeError = [&](const SafetensorsTensor &t) {
-    return llvm::createStringError(
-        t.file + ": tensor '" + t.name + "': dtype " +
-        ::ingot::hf::getSafetensorsDTypeName(t.dtype) +
-        " is not supported for weights yet (supported: F32, F16, BF16)");
-  };
-  for (auto &[name, list] : parts) {
-    const SafetensorsTensor &t = *list.front();
-    FailureOr<Type> element = elementType(t);
+  auto it = quantized.find(&t);
+  if (it == quantized.end()) {
+    FailureOr<Type> element = floatType(t.dtype);
     if (failed(element))
-      return typeError(t);
-    weights[name] = {t.name.str(),
-                     RankedTensorType::get(ArrayRef<int64_t>(t.shape),
-                                           *element)};
+      return failure();
+    return RankedTensorType::get(ArrayRef<int64_t>(t.shape), *element);
   }
-  for (auto &[name, experts] : stacks) {
-    const SafetensorsTensor &first = *experts.begin()->second;
-    int64_t count = static_cast<int64_t>(experts.size());
-    std::vector<const SafetensorsTensor *> ordered;
-    for (auto [index, tensor] : experts) {
-      if (index != static_cast<int64_t>(ordered.size()))
-        return llvm::createStringError(
-            first.file + ": tensor '" +
-            stackSource[name] + "': expert " + Twine(ordered.size()) + " is missing");
-      if (tensor->shape != first.shape || tensor->dtype != first.dtype)
-        return llvm::createStringError(tensor->file + ": tensor '" +
-                                       tensor->name +
-                                       "' differs in shape or dtype from "
-                                       "expert 0");
-      ordered.push_back(tensor);
-    }
-    FailureOr<Type> element = elementType(first);
-    if (failed(element))
-      return typeError(first);
-    SmallVector<int64_t> shape = {count};
-    shape.append(first.shape.begin(), first.shape.end());
-    weights[name] = {stackSource[name],
-                     RankedTensorType::get(shape, *element)};
-    parts[name] = std::move(ordered);
-  }
-  // Tied embeddings: no output weight, even when lm_head.weight is stored.
-  return llvm::Error::success();
+  const QuantizedLinear &q = it->second;
+  SmallVector<int64_t, 2> shape = {q.getOutFeatures(), q.getInFeatures()};
+  int64_t group = q.getGroupSize();
+  // The logical type is f32: scale * (q - zero) needs more bits than an f16
+  // scale has. #ingot.group needs groups of contiguous input channels
+  // (act-order reorders them) and a power-of-two size; otherwise the weight
+  // is imported as the plain f32 values it stands for.
+  if (!q.hasContiguousGroups() || group < 2 || !llvm::isPowerOf2_64(group))
+    return RankedTensorType::get(shape, b.getF32Type());
+  return RankedTensorType::get(
+      shape, b.getF32Type(),
+      GroupQuantAttr::get(context, q.getConfig().bits, group,
+                          q.isSymmetric()));
 }
 
 llvm::Error HFModel::load() {
@@ -450,10 +546,45 @@ HFModel::readWeight(StringRef name) const {
   if (it == parts.end())
     return llvm::createStringError(dir + ": no weight '" + name + "'");
   std::vector<float> values;
-  for (const SafetensorsTensor *tensor : it->second)
-    if (auto e = appendFloats(*tensor, values))
+  for (const SafetensorsTensor *tensor : it->second) {
+    auto layer = quantized.find(tensor);
+    if (layer != quantized.end())
+      layer->second.dequantize(values);
+    else if (auto e = appendFloats(*tensor, values))
       return e;
+  }
   return values;
+}
+
+llvm::Expected<GroupQuantizedData>
+HFModel::readGroupQuantized(StringRef name) const {
+  auto it = parts.find(name);
+  auto weight = weights.find(name);
+  if (it == parts.end() || weight == weights.end())
+    return llvm::createStringError(dir + ": no weight '" + name + "'");
+  if (!isa_and_nonnull<GroupQuantAttr>(weight->second.type.getEncoding()))
+    return llvm::createStringError(dir + ": weight '" + name +
+                                   "' is not stored group-quantized");
+  GroupQuantizedData data;
+  for (const SafetensorsTensor *tensor : it->second) {
+    // Every part of a group-encoded weight is a quantized layer with
+    // contiguous groups (getWeightType).
+    const QuantizedLinear &q = quantized.at(tensor);
+    int64_t n = q.getOutFeatures(), k = q.getInFeatures();
+    int64_t groups = q.getNumGroups();
+    data.cols = k;
+    data.groupSize = q.getGroupSize();
+    data.rows += n;
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t c = 0; c < k; ++c)
+        data.codes.push_back(q.getValue(r, c));
+      for (int64_t g = 0; g < groups; ++g) {
+        data.scales.push_back(q.getScale(r, g));
+        data.zeros.push_back(q.getZero(r, g));
+      }
+    }
+  }
+  return data;
 }
 
 llvm::Expected<std::unique_ptr<ImportedModel>>

@@ -23,6 +23,20 @@
 
 namespace mlir::ingot {
 
+/// A weight with a `#ingot.group` encoding as the file stores it, unpacked:
+/// element (r, c) is scales[r][g] * (codes[r][c] - zeros[r][g]) with
+/// g = c / groupSize. Rows are the weight's outer dimensions flattened
+/// (experts, then output channels); columns its innermost dimension.
+struct GroupQuantizedData {
+  int64_t rows = 0, cols = 0, groupSize = 0;
+  /// [rows, cols], each in [0, 2^bits).
+  std::vector<uint8_t> codes;
+  /// [rows, cols / groupSize].
+  std::vector<float> scales;
+  /// [rows, cols / groupSize], integers (8 everywhere for symmetric int4).
+  std::vector<int32_t> zeros;
+};
+
 class ImportedModel {
 public:
   virtual ~ImportedModel();
@@ -51,6 +65,13 @@ public:
   /// f32, row-major in its logical shape.
   virtual llvm::Expected<std::vector<float>>
   readWeight(llvm::StringRef name) const = 0;
+
+  /// The codes, scales and zero points of the weight `name`, whose type has
+  /// a `#ingot.group` encoding (GPTQ/AWQ checkpoints), so that it can be
+  /// packed as it is rather than quantized again; an error for any other
+  /// weight.
+  virtual llvm::Expected<GroupQuantizedData>
+  readGroupQuantized(llvm::StringRef name) const;
 
   /// Builds the model's graph.
   llvm::Expected<OwningOpRef<ModuleOp>>

@@ -11,6 +11,7 @@
 
 #include "frontends/hf/Config.h"
 #include "frontends/hf/JSONUtils.h"
+#include "frontends/hf/Quantized.h"
 
 #include "llvm/Support/Error.h"
 
@@ -148,5 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   visitObject(*config, 0);
+  consume(parseQuantizationConfig(*config));
+  consume(parseQuantizationObject(*config, "gptq")); // quantize_config.json
   return 0;
 }

@@ -253,6 +253,16 @@ def safetensors_seeds():
          ("rank8", "U8", [1, 2, 1, 2, 1, 2, 1, 1])],
         metadata={"format": "pt", "note": "\u00e9\\\""}, pad=7)
     seeds["header-only.safetensors"] = safetensors_file([], metadata={})
+    # Quantized linear layers (the fuzzer opens every `*.qweight` as GPTQ and
+    # as AWQ): GPTQ with a g_idx (whose counting-pattern values are out of
+    # range), GPTQ without, AWQ; 32 input and 8 output channels, one group.
+    seeds["quantized.safetensors"] = safetensors_file(
+        [("g.qweight", "I32", [4, 8]), ("g.qzeros", "I32", [1, 1]),
+         ("g.scales", "F16", [1, 8]), ("g.g_idx", "I32", [32]),
+         ("b.qweight", "I32", [4, 8]), ("b.qzeros", "I32", [1, 1]),
+         ("b.scales", "BF16", [1, 8]),
+         ("a.qweight", "I32", [32, 1]), ("a.qzeros", "I32", [1, 1]),
+         ("a.scales", "F32", [1, 8])])
 
     # Headers the reader rejects, one error path each.
     def raw(header):
@@ -289,6 +299,9 @@ def config_seeds():
         seeds[f"llama-{name}"] = (models / "llama" / name).read_bytes()
     seeds["index.json"] = (FIXTURES / "safetensors" / "sharded" /
                            "model.safetensors.index.json").read_bytes()
+    for model in ["llama-gptq", "llama-awq"]:
+        seeds[f"{model}-config.json"] = (FIXTURES / "quantized" / model /
+                                         "config.json").read_bytes()
 
     # Shapes the getters treat specially.
     seeds["variants.json"] = json.dumps({

@@ -10,6 +10,8 @@
 
 #include "frontends/hf/Safetensors.h"
 
+#include "frontends/hf/Quantized.h"
+
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -95,6 +97,35 @@ void visitCheckpoint(const SafetensorsCheckpoint &checkpoint) {
     consume(checkpoint.getWeight(tensor->name));
   }
   consume(checkpoint.getWeight("ingot.fuzz.absent"));
+
+  // Every `*.qweight` as a GPTQ and an AWQ layer, groups of 32 and of all
+  // input channels; the ones that open are dequantized when small.
+  for (const SafetensorsTensor *tensor : checkpoint.getTensors()) {
+    if (!tensor->name.ends_with(kQWeightSuffix))
+      continue;
+    llvm::StringRef prefix = tensor->name.drop_back(kQWeightSuffix.size());
+    for (QuantMethod method : {QuantMethod::GPTQ, QuantMethod::AWQ})
+      for (int64_t groupSize : {int64_t(32), int64_t(-1)}) {
+        QuantizationConfig config;
+        config.method = method;
+        config.groupSize = groupSize;
+        llvm::Expected<QuantizedLinear> layer =
+            QuantizedLinear::open(checkpoint, prefix, config);
+        if (!layer) {
+          sink = sink + llvm::toString(layer.takeError()).size();
+          continue;
+        }
+        int64_t n = layer->getOutFeatures(), k = layer->getInFeatures();
+        if (n * k > (1 << 20))
+          continue;
+        std::vector<float> values;
+        layer->dequantize(values);
+        if (values.size() != static_cast<size_t>(n * k))
+          __builtin_trap();
+        for (float v : values)
+          sink = sink + (v == v);
+      }
+  }
 }
 
 } // namespace
