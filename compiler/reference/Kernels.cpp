@@ -268,6 +268,40 @@ Expected<RefValue> binary(BinaryKind kind, const RefValue &lhs,
   return RefValue::getFloatTensor(std::move(*shape), std::move(out));
 }
 
+Expected<RefValue> select(const RefValue &condition, const RefValue &trueValue,
+                          const RefValue &falseValue) {
+  if (Error err = expectIntTensor(condition, "condition"))
+    return err;
+  if (Error err = expectFloatTensor(trueValue, "true value"))
+    return err;
+  if (Error err = expectFloatTensor(falseValue, "false value"))
+    return err;
+  Expected<std::vector<int64_t>> values =
+      broadcastShape(trueValue.getShape(), falseValue.getShape());
+  if (!values)
+    return values.takeError();
+  Expected<std::vector<int64_t>> shape =
+      broadcastShape(condition.getShape(), *values);
+  if (!shape)
+    return shape.takeError();
+  std::vector<int64_t> cStrides =
+      getBroadcastStrides(condition.getShape(), *shape);
+  std::vector<int64_t> tStrides =
+      getBroadcastStrides(trueValue.getShape(), *shape);
+  std::vector<int64_t> fStrides =
+      getBroadcastStrides(falseValue.getShape(), *shape);
+  int64_t count = getNumElements(*shape);
+  std::vector<float> out(count);
+  std::vector<int64_t> coords;
+  for (int64_t i = 0; i < count; ++i) {
+    unravel(i, *shape, coords);
+    out[i] = condition.getInts()[dot(coords, cStrides)]
+                 ? trueValue.getFloats()[dot(coords, tStrides)]
+                 : falseValue.getFloats()[dot(coords, fStrides)];
+  }
+  return RefValue::getFloatTensor(std::move(*shape), std::move(out));
+}
+
 static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 double applyUnary(UnaryKind kind, double x) {
@@ -832,7 +866,7 @@ bool isVisible(MaskKind kind, int64_t window, int64_t queryPos,
 
 Expected<RefValue> mask(MaskKind kind, int64_t window,
                         const RefValue &queryPositions,
-                        const RefValue &keyPositions) {
+                        const RefValue &keyPositions, bool boolean) {
   for (const RefValue *positions : {&queryPositions, &keyPositions}) {
     if (Error err = expectIntTensor(*positions, "positions"))
       return err;
@@ -841,6 +875,15 @@ Expected<RefValue> mask(MaskKind kind, int64_t window,
   }
   int64_t queries = queryPositions.getDimSize(0);
   int64_t keys = keyPositions.getDimSize(0);
+  if (boolean) {
+    std::vector<int64_t> visible(queries * keys);
+    for (int64_t i = 0; i < queries; ++i)
+      for (int64_t j = 0; j < keys; ++j)
+        visible[i * keys + j] =
+            isVisible(kind, window, queryPositions.getInts()[i],
+                      keyPositions.getInts()[j]);
+    return RefValue::getIntTensor({queries, keys}, std::move(visible));
+  }
   std::vector<float> out(queries * keys);
   for (int64_t i = 0; i < queries; ++i)
     for (int64_t j = 0; j < keys; ++j)

@@ -57,6 +57,12 @@ enum class UnaryKind {
 };
 
 /// One element of a unary function, in double.
+/// `ingot.select`: `condition ? trueValue : falseValue` elementwise, all
+/// three broadcast; `condition` is an integer tensor (non-zero: true).
+llvm::Expected<RefValue> select(const RefValue &condition,
+                                const RefValue &trueValue,
+                                const RefValue &falseValue);
+
 double applyUnary(UnaryKind kind, double x);
 
 /// Elementwise `kind` over a float tensor.
@@ -150,10 +156,12 @@ llvm::Expected<std::pair<RefValue, RefValue>> topk(const RefValue &x,
 bool isVisible(mlir::ingot::MaskKind kind, int64_t window, int64_t queryPos,
                int64_t keyPos);
 
-/// The additive mask `[queries, keys]`: 0 where visible, -inf elsewhere.
+/// The additive mask `[queries, keys]`: 0 where visible, -inf elsewhere;
+/// with `boolean`, an integer tensor: 1 where visible, 0 elsewhere.
 llvm::Expected<RefValue> mask(mlir::ingot::MaskKind kind, int64_t window,
                               const RefValue &queryPositions,
-                              const RefValue &keyPositions);
+                              const RefValue &keyPositions,
+                              bool boolean = false);
 
 /// The first `length` positions of `cache` as `[length, heads, head_dim]`.
 llvm::Expected<RefValue> kvRead(const RefValue &cache, int64_t length);

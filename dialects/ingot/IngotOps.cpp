@@ -88,6 +88,28 @@ LogicalResult mlir::ingot::verifyBroadcastBinaryOp(Operation *op) {
   return success();
 }
 
+LogicalResult SelectOp::verify() {
+  auto condition = getCondition().getType();
+  auto trueValue = getTrueValue().getType();
+  auto falseValue = getFalseValue().getType();
+  auto result = getType();
+  if (trueValue.getElementType() != falseValue.getElementType() ||
+      trueValue.getElementType() != result.getElementType())
+    return emitOpError("expects values and result of one element type");
+  FailureOr<SmallVector<int64_t>> values =
+      broadcastShapes(trueValue.getShape(), falseValue.getShape());
+  FailureOr<SmallVector<int64_t>> shape =
+      succeeded(values) ? broadcastShapes(condition.getShape(), *values)
+                        : values;
+  if (failed(shape))
+    return emitOpError() << "cannot broadcast " << condition << ", "
+                         << trueValue << " and " << falseValue;
+  if (failed(verifyCompatibleShape(*shape, result.getShape())))
+    return emitOpError() << "result " << result
+                         << " is not the broadcast shape of the operands";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//

@@ -141,16 +141,30 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
 def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"> {
   let summary = "fuses fine-grained attention into one ingot.attention";
   let description = [{
-    Matches the attention the frontend emits, rooted at the final
-    `transpose [1, 0, 2]`: the head swaps of q, k and v, `q·kᵀ`, the product
-    with a splat constant scale, an added `ingot.mask`, a softmax over the
-    last axis and the product with v. Keys and values are walked back
-    through the grouped-query expansion (`reshape` → `broadcast` →
-    `reshape`) and through the cache append (`concat [kv_read(%c, %start),
-    %new]` on axis 0, with `kv_write %c, %new, %start` beside it). The chain
-    becomes one `ingot.attention` on the new entries with `cache(...) at
-    %start`; its updated caches replace the `kv_write` results, and the
-    ops left dead are erased.
+    Matches decomposed attention rooted at the final `transpose [1, 0, 2]`
+    of `probs · v` and replaces it with one `ingot.attention`:
+
+    - `q·kᵀ` over the head-swapped q and k (`transpose [1, 0, 2]`);
+    - scaling by products or quotients by splat constants (`x / c` is a
+      scale of `1/c`), on the scores, on q or on k (before or after the head
+      swap); their factors multiply into `scale`;
+    - an optional logit softcap `c * tanh(s / c)` (or `c * tanh(s * (1/c))`)
+      → `softcap = c`; the two constants must agree;
+    - a mask: an additive `ingot.mask` added to the scores, a boolean one
+      (`i1` result) applied with `ingot.select %m, %scores, -inf`, or made
+      additive with `ingot.select %m, 0, -inf`, or none (`mask = none`);
+      `-inf` may also be the lowest finite float;
+    - softmax over the last axis, as `ingot.softmax` or max-subtracted
+      `exp(x - reduce_max(x)) / reduce_sum(exp(...))`;
+    - grouped-query attention: keys and values expanded to the query heads
+      by `reshape` → `broadcast` → `reshape`, tokens first (`[S,KV,1,D]`)
+      or heads first after the swap (`[KV,1,S,D]`, like `repeat_kv`);
+    - the cache append: `concat [kv_read(%c, %start), %new]` on axis 0 with
+      `kv_write %c, %new, %start` beside it.
+
+    The chain becomes one `ingot.attention` on the new entries with
+    `cache(...) at %start`; its updated caches replace the `kv_write`
+    results, and the ops left dead are erased.
 
     Preconditions (the chain is left as it is otherwise): the mask's query
     positions are `ingot.iota %t offset %start` and its key positions
@@ -158,8 +172,14 @@ def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"
     also the `kv_read` length and the `kv_write` position; the updated
     caches are used only after the fused op. Without a cache (no `kv_read`
     and `concat`), both mask positions must be the same `ingot.iota %t`.
-    Mask kinds (`causal`, `sliding_window` with its window, `none`) carry
-    over unchanged.
+    Without a mask, `%start` is the `kv_read` length. Mask kinds (`causal`,
+    `sliding_window` with its window, `none`) carry over unchanged. Near
+    misses stay as they are: a mask that is not an `ingot.mask` of the
+    step's positions, a softmax or reduction over another axis, a scale
+    that is not a constant, a tanh whose constants are not a softcap.
+
+    With `raise-softmax`, decomposed softmaxes outside attention are also
+    raised to `ingot.softmax` (`populateRaiseSoftmaxPatterns`).
 
     Before (one key/value head per query head shown for brevity):
 
@@ -189,7 +209,38 @@ def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"
     %out, %kc1, %vc1 = ingot.attention %q, %knew, %vnew cache(%kc, %vc) at %start
         {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : ...
     ```
+
+    Before (no cache; divided scores, softcap 30, a boolean mask, the
+    decomposed softmax):
+
+    ```mlir
+    %s = ingot.matmul %qh, %kh transpose_b : ...
+    %ss = ingot.div %s, %c4 : ...                    // %c4 = 4.0
+    %t0 = ingot.div %ss, %c30 : ...                  // %c30 = 30.0
+    %t1 = ingot.tanh %t0 : ...
+    %sc = ingot.mul %t1, %c30 : ...
+    %m = ingot.mask causal %pos, %pos : ... -> tensor<?x?xi1>
+    %sm = ingot.select %m, %sc, %ninf : ...          // %ninf = -inf
+    %mx = ingot.reduce max %sm {axis = -1 : i64} : ...
+    %d = ingot.sub %sm, %mx : ...
+    %e = ingot.exp %d : ...
+    %z = ingot.reduce sum %e {axis = -1 : i64} : ...
+    %p = ingot.div %e, %z : ...
+    %o = ingot.matmul %p, %vh : ...
+    %out = ingot.transpose %o [1, 0, 2] : ...
+    ```
+
+    After:
+
+    ```mlir
+    %out = ingot.attention %q, %k, %v {mask = #ingot<mask_kind causal>,
+        scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32} : ...
+    ```
   }];
+  let options = [
+    Option<"raiseSoftmax", "raise-softmax", "bool", /*default=*/"false",
+           "also raise decomposed softmaxes outside attention to ingot.softmax">,
+  ];
   let dependentDialects = ["::mlir::ingot::IngotDialect"];
 }
 

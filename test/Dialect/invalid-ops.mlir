@@ -1849,3 +1849,48 @@ func.func @expert_matvec_element_type(%x: tensor<1x64xf32>, %w: tensor<8x128x64x
   %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf16>
   return %y : tensor<?x128xf16>
 }
+
+// -----
+
+// select: the values must share the result's element type.
+func.func @select_element_type(%m: tensor<?x?xi1>, %a: tensor<2x?x?xf32>, %b: tensor<f16>) -> tensor<2x?x?xf32> {
+  // expected-error @+1 {{'ingot.select' op expects values and result of one element type}}
+  %y = ingot.select %m, %a, %b : tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f16> -> tensor<2x?x?xf32>
+  return %y : tensor<2x?x?xf32>
+}
+
+// -----
+
+// select: the condition does not broadcast with the values.
+func.func @select_broadcast(%m: tensor<3x5xi1>, %a: tensor<2x4x5xf32>, %b: tensor<f32>) -> tensor<2x4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op cannot broadcast 'tensor<3x5xi1>', 'tensor<2x4x5xf32>' and 'tensor<f32>'}}
+  %y = ingot.select %m, %a, %b : tensor<3x5xi1>, tensor<2x4x5xf32>, tensor<f32> -> tensor<2x4x5xf32>
+  return %y : tensor<2x4x5xf32>
+}
+
+// -----
+
+// select: the result is not the broadcast shape.
+func.func @select_result_shape(%m: tensor<4x5xi1>, %a: tensor<2x4x5xf32>, %b: tensor<f32>) -> tensor<4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op result 'tensor<4x5xf32>' is not the broadcast shape of the operands}}
+  %y = ingot.select %m, %a, %b : tensor<4x5xi1>, tensor<2x4x5xf32>, tensor<f32> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}
+
+// -----
+
+// select: the condition must be i1.
+func.func @select_condition_type(%m: tensor<4x5xf32>, %a: tensor<4x5xf32>, %b: tensor<f32>) -> tensor<4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op operand #0 must be ranked i1 tensor without storage encoding, but got 'tensor<4x5xf32>'}}
+  %y = ingot.select %m, %a, %b : tensor<4x5xf32>, tensor<4x5xf32>, tensor<f32> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}
+
+// -----
+
+// mask: a result that is neither float nor i1.
+func.func @mask_result_type(%q: tensor<?xi32>, %k: tensor<?xi32>) -> tensor<?x?xi32> {
+  // expected-error @+1 {{'ingot.mask' op result #0 must be ranked float or i1 tensor without storage encoding, but got 'tensor<?x?xi32>'}}
+  %m = ingot.mask causal %q, %k : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi32>
+  return %m : tensor<?x?xi32>
+}
