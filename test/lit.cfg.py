@@ -8,7 +8,7 @@ config.test_format = lit.formats.ShTest(not lit_config.isWindows)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.ingot_obj_root, "test")
-config.excludes = ["unit", "fixtures", "corpus", "CMakeLists.txt",
+config.excludes = ["unit", "fixtures", "corpus", "Inputs", "CMakeLists.txt",
                    "lit.cfg.py", "lit.site.cfg.py"]
 
 # Our tools first, then FileCheck, not, count, split-file from LLVM.

@@ -94,8 +94,10 @@ Expected<RefValue> getDenseValue(DenseElementsAttr attr) {
   }
   if (isa<IntegerType, IndexType>(elementType)) {
     std::vector<int64_t> data;
+    // i1 is a boolean: true is 1, not -1.
+    bool boolean = elementType.isInteger(1);
     for (const APInt &value : attr.getValues<APInt>())
-      data.push_back(value.getSExtValue());
+      data.push_back(boolean ? value.getZExtValue() : value.getSExtValue());
     return RefValue::getIntTensor(std::move(shape), std::move(data));
   }
   return makeError("constants of this element type are not supported");
@@ -284,6 +286,10 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
       .Case([&](ig::MulOp) { return binaryOp(BinaryKind::Mul); })
       .Case([&](ig::DivOp) { return binaryOp(BinaryKind::Div); })
       .Case([&](ig::MaximumOp) { return binaryOp(BinaryKind::Maximum); })
+      .Case([&](ig::SelectOp op) {
+        return one(select(get(op.getCondition()), get(op.getTrueValue()),
+                          get(op.getFalseValue())));
+      })
       .Case([&](ig::SiluOp) { return unaryOp(UnaryKind::Silu); })
       .Case([&](ig::GeluOp op) {
         return unaryOp(op.getApproximate() ? UnaryKind::GeluTanh
@@ -355,9 +361,10 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
       })
       .Case([&](ig::MaskOp op) {
         IntegerAttr window = op.getWindowAttr();
-        return one(mask(op.getKind(), window ? window.getInt() : 0,
-                        get(op.getQueryPositions()),
-                        get(op.getKeyPositions())));
+        return one(
+            mask(op.getKind(), window ? window.getInt() : 0,
+                 get(op.getQueryPositions()), get(op.getKeyPositions()),
+                 /*boolean=*/op.getType().getElementType().isInteger(1)));
       })
       .Case([&](ig::KVReadOp op) { return evaluateKVRead(op); })
       .Case([&](ig::KVWriteOp op) { return evaluateKVWrite(op); })
@@ -382,6 +389,10 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
       .Case([&](ig::GroupedMatmulOp op) {
         return one(groupedMatmul(get(op.getX()), get(op.getW()),
                                  get(op.getExpertOffsets())));
+      })
+      .Case([&](ig::ExpertMatvecOp op) {
+        return one(
+            expertMatvec(get(op.getX()), get(op.getW()), get(op.getExperts())));
       })
       .Case([&](ig::ScatterAddOp op) {
         return one(scatterAdd(get(op.getSrc()), get(op.getIndices()),

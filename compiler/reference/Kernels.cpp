@@ -268,6 +268,40 @@ Expected<RefValue> binary(BinaryKind kind, const RefValue &lhs,
   return RefValue::getFloatTensor(std::move(*shape), std::move(out));
 }
 
+Expected<RefValue> select(const RefValue &condition, const RefValue &trueValue,
+                          const RefValue &falseValue) {
+  if (Error err = expectIntTensor(condition, "condition"))
+    return err;
+  if (Error err = expectFloatTensor(trueValue, "true value"))
+    return err;
+  if (Error err = expectFloatTensor(falseValue, "false value"))
+    return err;
+  Expected<std::vector<int64_t>> values =
+      broadcastShape(trueValue.getShape(), falseValue.getShape());
+  if (!values)
+    return values.takeError();
+  Expected<std::vector<int64_t>> shape =
+      broadcastShape(condition.getShape(), *values);
+  if (!shape)
+    return shape.takeError();
+  std::vector<int64_t> cStrides =
+      getBroadcastStrides(condition.getShape(), *shape);
+  std::vector<int64_t> tStrides =
+      getBroadcastStrides(trueValue.getShape(), *shape);
+  std::vector<int64_t> fStrides =
+      getBroadcastStrides(falseValue.getShape(), *shape);
+  int64_t count = getNumElements(*shape);
+  std::vector<float> out(count);
+  std::vector<int64_t> coords;
+  for (int64_t i = 0; i < count; ++i) {
+    unravel(i, *shape, coords);
+    out[i] = condition.getInts()[dot(coords, cStrides)]
+                 ? trueValue.getFloats()[dot(coords, tStrides)]
+                 : falseValue.getFloats()[dot(coords, fStrides)];
+  }
+  return RefValue::getFloatTensor(std::move(*shape), std::move(out));
+}
+
 static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 double applyUnary(UnaryKind kind, double x) {
@@ -832,7 +866,7 @@ bool isVisible(MaskKind kind, int64_t window, int64_t queryPos,
 
 Expected<RefValue> mask(MaskKind kind, int64_t window,
                         const RefValue &queryPositions,
-                        const RefValue &keyPositions) {
+                        const RefValue &keyPositions, bool boolean) {
   for (const RefValue *positions : {&queryPositions, &keyPositions}) {
     if (Error err = expectIntTensor(*positions, "positions"))
       return err;
@@ -841,6 +875,15 @@ Expected<RefValue> mask(MaskKind kind, int64_t window,
   }
   int64_t queries = queryPositions.getDimSize(0);
   int64_t keys = keyPositions.getDimSize(0);
+  if (boolean) {
+    std::vector<int64_t> visible(queries * keys);
+    for (int64_t i = 0; i < queries; ++i)
+      for (int64_t j = 0; j < keys; ++j)
+        visible[i * keys + j] =
+            isVisible(kind, window, queryPositions.getInts()[i],
+                      keyPositions.getInts()[j]);
+    return RefValue::getIntTensor({queries, keys}, std::move(visible));
+  }
   std::vector<float> out(queries * keys);
   for (int64_t i = 0; i < queries; ++i)
     for (int64_t j = 0; j < keys; ++j)
@@ -1233,6 +1276,46 @@ Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
     }
   }
   return RefValue::getFloatTensor({rows, outSize}, std::move(out));
+}
+
+Expected<RefValue> expertMatvec(const RefValue &x, const RefValue &w,
+                                const RefValue &experts) {
+  if (Error err = expectFloatTensor(x, "x"))
+    return err;
+  if (Error err = expectRank(x, 2, "x (rows, in)"))
+    return err;
+  if (Error err = expectFloatTensor(w, "w"))
+    return err;
+  if (Error err = expectRank(w, 3, "w (experts, out, in)"))
+    return err;
+  if (Error err = expectIntTensor(experts, "experts"))
+    return err;
+  if (Error err = expectRank(experts, 1, "experts"))
+    return err;
+  int64_t pairs = experts.getDimSize(0), rows = x.getDimSize(0);
+  int64_t in = x.getDimSize(1);
+  int64_t numExperts = w.getDimSize(0), outSize = w.getDimSize(1);
+  if (Error err = expectSize(w.getDimSize(2), in, "the input size of w"))
+    return err;
+  if (rows != 1 && rows != pairs)
+    return makeError("x has " + Twine(rows) + " rows, expected 1 or " +
+                     Twine(pairs));
+  std::vector<float> out(pairs * outSize);
+  for (int64_t p = 0; p < pairs; ++p) {
+    int64_t e = experts.getInts()[p];
+    if (e < 0 || e >= numExperts)
+      return makeError("expert id " + Twine(e) + " is out of range [0, " +
+                       Twine(numExperts) + ")");
+    const float *we = w.getFloats().data() + e * outSize * in;
+    const float *xr = x.getFloats().data() + (rows == 1 ? 0 : p) * in;
+    for (int64_t o = 0; o < outSize; ++o) {
+      double sum = 0.0;
+      for (int64_t i = 0; i < in; ++i)
+        sum += static_cast<double>(we[o * in + i]) * xr[i];
+      out[p * outSize + o] = static_cast<float>(sum);
+    }
+  }
+  return RefValue::getFloatTensor({pairs, outSize}, std::move(out));
 }
 
 Expected<RefValue> scatterAdd(const RefValue &src, const RefValue &indices,

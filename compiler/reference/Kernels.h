@@ -57,6 +57,12 @@ enum class UnaryKind {
 };
 
 /// One element of a unary function, in double.
+/// `ingot.select`: `condition ? trueValue : falseValue` elementwise, all
+/// three broadcast; `condition` is an integer tensor (non-zero: true).
+llvm::Expected<RefValue> select(const RefValue &condition,
+                                const RefValue &trueValue,
+                                const RefValue &falseValue);
+
 double applyUnary(UnaryKind kind, double x);
 
 /// Elementwise `kind` over a float tensor.
@@ -150,10 +156,12 @@ llvm::Expected<std::pair<RefValue, RefValue>> topk(const RefValue &x,
 bool isVisible(mlir::ingot::MaskKind kind, int64_t window, int64_t queryPos,
                int64_t keyPos);
 
-/// The additive mask `[queries, keys]`: 0 where visible, -inf elsewhere.
+/// The additive mask `[queries, keys]`: 0 where visible, -inf elsewhere;
+/// with `boolean`, an integer tensor: 1 where visible, 0 elsewhere.
 llvm::Expected<RefValue> mask(mlir::ingot::MaskKind kind, int64_t window,
                               const RefValue &queryPositions,
-                              const RefValue &keyPositions);
+                              const RefValue &keyPositions,
+                              bool boolean = false);
 
 /// The first `length` positions of `cache` as `[length, heads, head_dim]`.
 llvm::Expected<RefValue> kvRead(const RefValue &cache, int64_t length);
@@ -210,6 +218,11 @@ moeSort(const RefValue &offsets, const RefValue &experts, int64_t numExperts);
 /// `ingot.grouped_matmul`; experts with an empty segment are never read.
 llvm::Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
                                        const RefValue &expertOffsets);
+
+/// `result[i] = w[experts[i]] · x[i]` (`x` of one row: shared by all);
+/// only the selected experts' matrices are read.
+llvm::Expected<RefValue> expertMatvec(const RefValue &x, const RefValue &w,
+                                      const RefValue &experts);
 
 /// `ingot.scatter_add`; `scale` may be null.
 llvm::Expected<RefValue> scatterAdd(const RefValue &src,

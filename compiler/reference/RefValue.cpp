@@ -121,6 +121,9 @@ static unsigned getIntegerWidth(Type type) {
 
 /// Whether `value` is a sign-extended `width`-bit integer.
 static bool fitsWidth(int64_t value, unsigned width) {
+  // i1 holds booleans: 0 or 1.
+  if (width == 1)
+    return value == 0 || value == 1;
   return width >= 64 || isIntN(width, value);
 }
 

@@ -88,6 +88,28 @@ LogicalResult mlir::ingot::verifyBroadcastBinaryOp(Operation *op) {
   return success();
 }
 
+LogicalResult SelectOp::verify() {
+  auto condition = getCondition().getType();
+  auto trueValue = getTrueValue().getType();
+  auto falseValue = getFalseValue().getType();
+  auto result = getType();
+  if (trueValue.getElementType() != falseValue.getElementType() ||
+      trueValue.getElementType() != result.getElementType())
+    return emitOpError("expects values and result of one element type");
+  FailureOr<SmallVector<int64_t>> values =
+      broadcastShapes(trueValue.getShape(), falseValue.getShape());
+  FailureOr<SmallVector<int64_t>> shape =
+      succeeded(values) ? broadcastShapes(condition.getShape(), *values)
+                        : values;
+  if (failed(shape))
+    return emitOpError() << "cannot broadcast " << condition << ", "
+                         << trueValue << " and " << falseValue;
+  if (failed(verifyCompatibleShape(*shape, result.getShape())))
+    return emitOpError() << "result " << result
+                         << " is not the broadcast shape of the operands";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
@@ -660,6 +682,30 @@ LogicalResult GroupedMatmulOp::verify() {
   if (!ShapedType::isDynamic(experts))
     return expectSize(*this, getExpertOffsets().getType().getDimSize(0),
                       experts + 1, "expert_offsets size");
+  return success();
+}
+
+LogicalResult ExpertMatvecOp::verify() {
+  auto x = getX().getType();
+  auto w = getW().getType();
+  auto result = getType();
+  int64_t pairs = getExperts().getType().getDimSize(0);
+  if (failed(expectRank(*this, x, 2, "x (rows, in)")) ||
+      failed(expectRank(*this, w, 3, "w (experts, out, in)")) ||
+      failed(expectRank(*this, result, 2, "result")) ||
+      failed(expectSize(*this, w.getDimSize(2), x.getDimSize(1),
+                        "w input size")) ||
+      failed(expectSize(*this, result.getDimSize(0), pairs, "result rows")) ||
+      failed(expectSize(*this, result.getDimSize(1), w.getDimSize(1),
+                        "result columns")))
+    return failure();
+  int64_t rows = x.getDimSize(0);
+  if (rows != 1 && !ShapedType::isDynamic(rows) &&
+      !ShapedType::isDynamic(pairs) && rows != pairs)
+    return emitOpError() << "expects x of 1 row or one row per expert ("
+                         << pairs << "), got " << rows;
+  if (x.getElementType() != result.getElementType())
+    return emitOpError("expects x and result of one element type");
   return success();
 }
 

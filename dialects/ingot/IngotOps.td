@@ -22,6 +22,13 @@ def Ingot_FloatTensor
     : Type<And<[RankedTensorOf<[AnyFloat]>.predicate, Ingot_NoEncodingPred]>,
     "ranked float tensor without storage encoding",
     "::mlir::RankedTensorType">;
+def Ingot_BoolTensor
+    : Type<And<[RankedTensorOf<[I1]>.predicate, Ingot_NoEncodingPred]>,
+    "ranked i1 tensor without storage encoding", "::mlir::RankedTensorType">;
+def Ingot_MaskTensor
+    : Type<And<[RankedTensorOf<[AnyFloat, I1]>.predicate, Ingot_NoEncodingPred]>,
+    "ranked float or i1 tensor without storage encoding",
+    "::mlir::RankedTensorType">;
 def Ingot_WeightTensor : RankedTensorOf<[AnyFloat]>;
 def Ingot_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Ingot_I32Vector : 1DTensorOf<[I32]>;
@@ -207,6 +214,33 @@ def Ingot_DivOp : Ingot_BinaryOp<"div"> {
 }
 def Ingot_MaximumOp : Ingot_BinaryOp<"maximum", [Commutative]> {
   let summary = "elementwise maximum";
+}
+
+def Ingot_SelectOp : Ingot_Op<"select", [Pure]> {
+  let summary = "elementwise choice by a boolean condition";
+  let description = [{
+    `result = condition ? true_value : false_value` elementwise, with NumPy
+    broadcasting of all three operands (like the binary ops). The values and
+    the result share one float element type. With a boolean `ingot.mask` as
+    the condition it applies an attention mask to scores
+    (`select(mask, scores, -inf)`) or turns it into an additive one
+    (`select(mask, 0, -inf)`).
+
+    ```mlir
+    %m = ingot.mask causal %qpos, %kpos : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi1>
+    %s = ingot.select %m, %scores, %neginf : tensor<?x?xi1>, tensor<9x?x?xf32>, tensor<f32> -> tensor<9x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_BoolTensor:$condition,
+                       Ingot_FloatTensor:$true_value,
+                       Ingot_FloatTensor:$false_value);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:`
+    type($condition) `,` type($true_value) `,` type($false_value) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 class Ingot_UnaryOp<string mnemonic, string formula>
@@ -487,21 +521,24 @@ def Ingot_TopKOp : Ingot_Op<"topk", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Ingot_MaskOp : Ingot_Op<"mask", [Pure]> {
-  let summary = "an additive attention mask from positions";
+  let summary = "an additive or boolean attention mask from positions";
   let description = [{
     `result[i, j] = 0` where query position `q[i]` may see key position
     `k[j]`, `-inf` elsewhere. `causal`: `k[j] <= q[i]`; `sliding_window`:
-    also `q[i] - k[j] < window`; `none`: everywhere.
+    also `q[i] - k[j] < window`; `none`: everywhere. With an `i1` result the
+    mask is boolean: `true` where visible, `false` elsewhere (for
+    `ingot.select`).
 
     ```mlir
     %m = ingot.mask causal %qpos, %kpos : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xf32>
     %w = ingot.mask sliding_window %qpos, %kpos {window = 4096 : i64} : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xf32>
+    %b = ingot.mask causal %qpos, %kpos : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi1>
     ```
   }];
   let arguments = (ins Ingot_MaskKindAttr:$kind, Ingot_IndexTensor:$query_positions,
                        Ingot_IndexTensor:$key_positions,
                        OptionalAttr<I64Attr>:$window);
-  let results = (outs Ingot_FloatTensor:$result);
+  let results = (outs Ingot_MaskTensor:$result);
   let assemblyFormat = [{
     $kind $query_positions `,` $key_positions attr-dict `:`
     type($query_positions) `,` type($key_positions) `->` type($result)
@@ -710,6 +747,32 @@ def Ingot_GroupedMatmulOp : Ingot_Op<"grouped_matmul", [Pure]> {
   let assemblyFormat = [{
     $x `,` $w `,` $expert_offsets attr-dict `:` type($x) `,` type($w) `,`
     type($expert_offsets) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ingot_ExpertMatvecOp : Ingot_Op<"expert_matvec", [Pure]> {
+  let summary = "one expert's matrix-vector product per selected expert";
+  let description = [{
+    `result[i, :] = w[experts[i]] · x[i, :]`, with `w : [experts, out, in]`
+    transposed like `nn.Linear`; a single row of `x` (`x : [1, in]`) is
+    shared by every selected expert. This is the decode form of the routed
+    experts (`--ingot-route-moe` on a one-token function): the token's
+    selected experts are visited directly, with no sort, gather or scatter,
+    and an expert that is not selected is never read. Expert ids must lie in
+    `0 .. experts-1`.
+
+    ```mlir
+    %g = ingot.expert_matvec %x, %gate, %ids : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+    %d = ingot.expert_matvec %h, %down, %ids : tensor<?x128xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$x, Ingot_WeightTensor:$w,
+                       Ingot_I32Vector:$experts);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $w `,` $experts attr-dict `:` type($x) `,` type($w) `,`
+    type($experts) `->` type($result)
   }];
   let hasVerifier = 1;
 }

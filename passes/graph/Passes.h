@@ -30,16 +30,28 @@ LogicalResult setRoutingRule(Operation *root, RoutingAttr rule);
 
 /// Rewrites ingot.moe_ffn into the sparse form: moe_sort, gather_rows,
 /// grouped_matmul (gate, up, down), the activation, and a weighted
-/// scatter_add. With `requireRoute`, only ops whose routing comes from an
+/// scatter_add; with a static token count of 1, the decode form:
+/// expert_matvec (gate, up, down) over the selected experts and a weighted
+/// sum. With `requireRoute`, only ops whose routing comes from an
 /// ingot.route over the same number of experts are rewritten.
 void populateRouteMoEPatterns(RewritePatternSet &patterns,
                               bool requireRoute = true);
 
-/// Fuses the fine-grained attention the frontend emits (head swaps, q·kᵀ,
-/// scale, mask, softmax, ·v, with the KV cache read, concatenated and
-/// written, and the grouped-query expansion) into one ingot.attention that
-/// also updates the caches.
+/// Fuses fine-grained attention (head swaps, q·kᵀ, a constant scale by
+/// products or quotients on the scores, q or k, an optional tanh softcap,
+/// an additive or boolean mask or none, a plain or max-subtracted softmax,
+/// ·v, with the KV cache read, concatenated and written, and the
+/// grouped-query expansion before or after the head swap) into one
+/// ingot.attention that also updates the caches.
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
+
+/// Raises `exp(x - reduce_max(x)) / reduce_sum(exp(...))`, all over the last
+/// axis, to `ingot.softmax x {axis = -1}`.
+void populateRaiseSoftmaxPatterns(RewritePatternSet &patterns);
+
+/// `x` when `probs` is exactly the decomposed softmax of `x` over the last
+/// axis (`exp(x - reduce_max(x)) / reduce_sum(exp(...))`, shapes kept).
+FailureOr<Value> matchDecomposedSoftmax(Value probs);
 
 } // namespace mlir::ingot
 

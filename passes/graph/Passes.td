@@ -39,7 +39,7 @@ def IngotSetRoutingPass : Pass<"ingot-set-routing", "::mlir::ModuleOp"> {
 }
 
 def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
-  let summary = "rewrites ingot.moe_ffn into the sparse sort/gather/grouped-matmul form";
+  let summary = "rewrites ingot.moe_ffn into the sparse sort/gather/grouped-matmul form (or, for one token, a loop over its experts)";
   let description = [{
     Replaces each `ingot.moe_ffn` whose routing (offsets and expert ids)
     comes from one `ingot.route` by the sparse-gather form: the
@@ -58,11 +58,17 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
     expert count is dynamic, or whose routing does not come from an
     `ingot.route` over the same number of experts, is left as it is.
 
-    This general form serves prefill and decode alike; a form specialized
-    for decode (a handful of tokens, where a per-pair matrix-vector product
-    beats the sort) is a later step.
+    When the token count of the `moe_ffn` input is statically 1 (a
+    decode-specialized function), the decode form is emitted instead: the
+    token's routing is its whole CSR range, so each selected expert is
+    applied to the one row directly (`ingot.expert_matvec` for gate, up and
+    down, one row per selected expert), and the rows are summed with the
+    router weights as a `[1, pairs] · [pairs, hidden]` matmul. No sort,
+    gather or scatter, and only the selected experts' weights are read. A
+    dynamic token count (even one that is 1 at run time) keeps the general
+    form.
 
-    Before:
+    Before (general form):
 
     ```mlir
     %off, %ids, %wts = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>,
@@ -96,6 +102,34 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
     %y = ingot.scatter_add %d, %toks scale %ws into %z
         : tensor<?x64xf32>, tensor<?xi32>, tensor<?xf32> into tensor<?x64xf32>
     ```
+
+    Before (decode form: the same layer on one token):
+
+    ```mlir
+    %off, %ids, %wts = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>,
+        scoring = #ingot<scoring softmax>}
+        : tensor<1x8xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
+    %y = ingot.moe_ffn %x, %off, %ids, %wts, %gate, %up, %down
+        {activation = #ingot<activation silu>}
+        : tensor<1x64xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>,
+          tensor<8x128x64xf32>, tensor<8x128x64xf32>, tensor<8x64x128xf32>
+        -> tensor<1x64xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %g = ingot.expert_matvec %x, %gate, %ids
+        : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+    %u = ingot.expert_matvec %x, %up, %ids
+        : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+    %a = ingot.silu %g : tensor<?x128xf32>
+    %h = ingot.mul %a, %u : tensor<?x128xf32>, tensor<?x128xf32> -> tensor<?x128xf32>
+    %d = ingot.expert_matvec %h, %down, %ids
+        : tensor<?x128xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
+    %w1 = ingot.reshape %wts : tensor<?xf32> -> tensor<1x?xf32>
+    %y = ingot.matmul %w1, %d : tensor<1x?xf32>, tensor<?x64xf32> -> tensor<1x64xf32>
+    ```
   }];
   let options = [
     Option<"requireRoute", "require-route", "bool", /*default=*/"true",
@@ -107,16 +141,30 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
 def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"> {
   let summary = "fuses fine-grained attention into one ingot.attention";
   let description = [{
-    Matches the attention the frontend emits, rooted at the final
-    `transpose [1, 0, 2]`: the head swaps of q, k and v, `q·kᵀ`, the product
-    with a splat constant scale, an added `ingot.mask`, a softmax over the
-    last axis and the product with v. Keys and values are walked back
-    through the grouped-query expansion (`reshape` → `broadcast` →
-    `reshape`) and through the cache append (`concat [kv_read(%c, %start),
-    %new]` on axis 0, with `kv_write %c, %new, %start` beside it). The chain
-    becomes one `ingot.attention` on the new entries with `cache(...) at
-    %start`; its updated caches replace the `kv_write` results, and the
-    ops left dead are erased.
+    Matches decomposed attention rooted at the final `transpose [1, 0, 2]`
+    of `probs · v` and replaces it with one `ingot.attention`:
+
+    - `q·kᵀ` over the head-swapped q and k (`transpose [1, 0, 2]`);
+    - scaling by products or quotients by splat constants (`x / c` is a
+      scale of `1/c`), on the scores, on q or on k (before or after the head
+      swap); their factors multiply into `scale`;
+    - an optional logit softcap `c * tanh(s / c)` (or `c * tanh(s * (1/c))`)
+      → `softcap = c`; the two constants must agree;
+    - a mask: an additive `ingot.mask` added to the scores, a boolean one
+      (`i1` result) applied with `ingot.select %m, %scores, -inf`, or made
+      additive with `ingot.select %m, 0, -inf`, or none (`mask = none`);
+      `-inf` may also be the lowest finite float;
+    - softmax over the last axis, as `ingot.softmax` or max-subtracted
+      `exp(x - reduce_max(x)) / reduce_sum(exp(...))`;
+    - grouped-query attention: keys and values expanded to the query heads
+      by `reshape` → `broadcast` → `reshape`, tokens first (`[S,KV,1,D]`)
+      or heads first after the swap (`[KV,1,S,D]`, like `repeat_kv`);
+    - the cache append: `concat [kv_read(%c, %start), %new]` on axis 0 with
+      `kv_write %c, %new, %start` beside it.
+
+    The chain becomes one `ingot.attention` on the new entries with
+    `cache(...) at %start`; its updated caches replace the `kv_write`
+    results, and the ops left dead are erased.
 
     Preconditions (the chain is left as it is otherwise): the mask's query
     positions are `ingot.iota %t offset %start` and its key positions
@@ -124,8 +172,14 @@ def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"
     also the `kv_read` length and the `kv_write` position; the updated
     caches are used only after the fused op. Without a cache (no `kv_read`
     and `concat`), both mask positions must be the same `ingot.iota %t`.
-    Mask kinds (`causal`, `sliding_window` with its window, `none`) carry
-    over unchanged.
+    Without a mask, `%start` is the `kv_read` length. Mask kinds (`causal`,
+    `sliding_window` with its window, `none`) carry over unchanged. Near
+    misses stay as they are: a mask that is not an `ingot.mask` of the
+    step's positions, a softmax or reduction over another axis, a scale
+    that is not a constant, a tanh whose constants are not a softcap.
+
+    With `raise-softmax`, decomposed softmaxes outside attention are also
+    raised to `ingot.softmax` (`populateRaiseSoftmaxPatterns`).
 
     Before (one key/value head per query head shown for brevity):
 
@@ -155,7 +209,38 @@ def IngotFuseAttentionPass : Pass<"ingot-fuse-attention", "::mlir::func::FuncOp"
     %out, %kc1, %vc1 = ingot.attention %q, %knew, %vnew cache(%kc, %vc) at %start
         {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : ...
     ```
+
+    Before (no cache; divided scores, softcap 30, a boolean mask, the
+    decomposed softmax):
+
+    ```mlir
+    %s = ingot.matmul %qh, %kh transpose_b : ...
+    %ss = ingot.div %s, %c4 : ...                    // %c4 = 4.0
+    %t0 = ingot.div %ss, %c30 : ...                  // %c30 = 30.0
+    %t1 = ingot.tanh %t0 : ...
+    %sc = ingot.mul %t1, %c30 : ...
+    %m = ingot.mask causal %pos, %pos : ... -> tensor<?x?xi1>
+    %sm = ingot.select %m, %sc, %ninf : ...          // %ninf = -inf
+    %mx = ingot.reduce max %sm {axis = -1 : i64} : ...
+    %d = ingot.sub %sm, %mx : ...
+    %e = ingot.exp %d : ...
+    %z = ingot.reduce sum %e {axis = -1 : i64} : ...
+    %p = ingot.div %e, %z : ...
+    %o = ingot.matmul %p, %vh : ...
+    %out = ingot.transpose %o [1, 0, 2] : ...
+    ```
+
+    After:
+
+    ```mlir
+    %out = ingot.attention %q, %k, %v {mask = #ingot<mask_kind causal>,
+        scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32} : ...
+    ```
   }];
+  let options = [
+    Option<"raiseSoftmax", "raise-softmax", "bool", /*default=*/"false",
+           "also raise decomposed softmaxes outside attention to ingot.softmax">,
+  ];
   let dependentDialects = ["::mlir::ingot::IngotDialect"];
 }
 

@@ -50,6 +50,48 @@ struct MoeFfnToSparse : OpRewritePattern<MoeFfnOp> {
     Type i32 = rewriter.getI32Type();
     int64_t pairs = op.getExperts().getType().getDimSize(0);
     Type elementType = xType.getElementType();
+    auto activate = [&](Value g) -> Value {
+      switch (op.getActivation()) {
+      case Activation::silu:
+        return SiluOp::create(rewriter, loc, g);
+      case Activation::gelu:
+        return GeluOp::create(rewriter, loc, g, /*approximate=*/false);
+      case Activation::gelu_tanh:
+        return GeluOp::create(rewriter, loc, g, /*approximate=*/true);
+      case Activation::relu: {
+        Value zero = ZerosLikeOp::create(rewriter, loc, g);
+        return MaximumOp::create(rewriter, loc, g.getType(), g, zero);
+      }
+      }
+      llvm_unreachable("unknown activation");
+    };
+
+    if (xType.getDimSize(0) == 1) {
+      // Decode: the one token's routing is all of experts/weights, so each
+      // selected expert is applied to the row directly and the results are
+      // summed with the router weights (weights[1 x pairs] · rows).
+      auto pairRows = [&](int64_t cols) {
+        return RankedTensorType::get({pairs, cols}, elementType);
+      };
+      Value ids = op.getExperts();
+      Value g = ExpertMatvecOp::create(rewriter, loc, pairRows(ffn), op.getX(),
+                                       op.getGate(), ids);
+      Value u = ExpertMatvecOp::create(rewriter, loc, pairRows(ffn), op.getX(),
+                                       op.getUp(), ids);
+      Value h = MulOp::create(rewriter, loc, g.getType(), activate(g), u);
+      Value d = ExpertMatvecOp::create(rewriter, loc, pairRows(hidden), h,
+                                       op.getDown(), ids);
+      auto weightsType = op.getWeights().getType();
+      Value row = ReshapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({1, pairs}, weightsType.getElementType()),
+          op.getWeights());
+      Value y = MatmulOp::create(rewriter, loc, xType, row, d, Value(),
+                                 /*transpose_a=*/false, /*transpose_b=*/false);
+      rewriter.replaceOp(op, y);
+      return success();
+    }
+
     auto pairVector = RankedTensorType::get({pairs}, i32);
     auto expertOffsetsType = RankedTensorType::get({numExperts + 1}, i32);
     auto rowsOf = [&](int64_t cols) {
@@ -67,23 +109,7 @@ struct MoeFfnToSparse : OpRewritePattern<MoeFfnOp> {
                                       op.getGate(), eoff);
     Value u = GroupedMatmulOp::create(rewriter, loc, rowsOf(ffn), xs,
                                       op.getUp(), eoff);
-    Value act;
-    switch (op.getActivation()) {
-    case Activation::silu:
-      act = SiluOp::create(rewriter, loc, g);
-      break;
-    case Activation::gelu:
-      act = GeluOp::create(rewriter, loc, g, /*approximate=*/false);
-      break;
-    case Activation::gelu_tanh:
-      act = GeluOp::create(rewriter, loc, g, /*approximate=*/true);
-      break;
-    case Activation::relu: {
-      Value zero = ZerosLikeOp::create(rewriter, loc, g);
-      act = MaximumOp::create(rewriter, loc, g.getType(), g, zero);
-      break;
-    }
-    }
+    Value act = activate(g);
     Value h = MulOp::create(rewriter, loc, g.getType(), act, u);
     Value d = GroupedMatmulOp::create(rewriter, loc, rowsOf(hidden), h,
                                       op.getDown(), eoff);

@@ -1777,3 +1777,120 @@ func.func @rope_freq_factors_size(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %
   %a = ingot.rope %q, %pos freq_factors %f {theta = 5.0e+05 : f32, style = #ingot<rope_style interleaved>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<16xf32> -> tensor<?x4x16xf32>
   return %a : tensor<?x4x16xf32>
 }
+
+// -----
+
+// expert_matvec: x must be [rows, in].
+func.func @expert_matvec_x_rank(%x: tensor<1x1x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op expects x (rows, in) of rank 2, got rank 3}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+// -----
+
+// expert_matvec: w must be stacked [experts, out, in].
+func.func @expert_matvec_w_rank(%x: tensor<1x64xf32>, %w: tensor<128x64xf32>, %e: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op expects w (experts, out, in) of rank 3, got rank 2}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+// -----
+
+// expert_matvec: the result is [pairs, out].
+func.func @expert_matvec_result_rank(%x: tensor<1x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<?xi32>) -> tensor<?x1x128xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op expects result of rank 2, got rank 3}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x1x128xf32>
+  return %y : tensor<?x1x128xf32>
+}
+
+// -----
+
+// expert_matvec: w's input size must be x's row size.
+func.func @expert_matvec_w_input(%x: tensor<1x64xf32>, %w: tensor<8x64x128xf32>, %e: tensor<?xi32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op w input size is 128, expected 64}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// expert_matvec: one result row per selected expert.
+func.func @expert_matvec_result_rows(%x: tensor<1x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<2xi32>) -> tensor<3x128xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op result rows is 3, expected 2}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<2xi32> -> tensor<3x128xf32>
+  return %y : tensor<3x128xf32>
+}
+
+// -----
+
+// expert_matvec: result columns are w's output size.
+func.func @expert_matvec_result_columns(%x: tensor<1x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<?xi32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op result columns is 64, expected 128}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// expert_matvec: x has neither one row nor one row per expert.
+func.func @expert_matvec_x_rows(%x: tensor<3x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<2xi32>) -> tensor<2x128xf32> {
+  // expected-error @+1 {{'ingot.expert_matvec' op expects x of 1 row or one row per expert (2), got 3}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<3x64xf32>, tensor<8x128x64xf32>, tensor<2xi32> -> tensor<2x128xf32>
+  return %y : tensor<2x128xf32>
+}
+
+// -----
+
+// expert_matvec: a result of another element type than x.
+func.func @expert_matvec_element_type(%x: tensor<1x64xf32>, %w: tensor<8x128x64xf32>, %e: tensor<?xi32>) -> tensor<?x128xf16> {
+  // expected-error @+1 {{'ingot.expert_matvec' op expects x and result of one element type}}
+  %y = ingot.expert_matvec %x, %w, %e : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf16>
+  return %y : tensor<?x128xf16>
+}
+
+// -----
+
+// select: the values must share the result's element type.
+func.func @select_element_type(%m: tensor<?x?xi1>, %a: tensor<2x?x?xf32>, %b: tensor<f16>) -> tensor<2x?x?xf32> {
+  // expected-error @+1 {{'ingot.select' op expects values and result of one element type}}
+  %y = ingot.select %m, %a, %b : tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f16> -> tensor<2x?x?xf32>
+  return %y : tensor<2x?x?xf32>
+}
+
+// -----
+
+// select: the condition does not broadcast with the values.
+func.func @select_broadcast(%m: tensor<3x5xi1>, %a: tensor<2x4x5xf32>, %b: tensor<f32>) -> tensor<2x4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op cannot broadcast 'tensor<3x5xi1>', 'tensor<2x4x5xf32>' and 'tensor<f32>'}}
+  %y = ingot.select %m, %a, %b : tensor<3x5xi1>, tensor<2x4x5xf32>, tensor<f32> -> tensor<2x4x5xf32>
+  return %y : tensor<2x4x5xf32>
+}
+
+// -----
+
+// select: the result is not the broadcast shape.
+func.func @select_result_shape(%m: tensor<4x5xi1>, %a: tensor<2x4x5xf32>, %b: tensor<f32>) -> tensor<4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op result 'tensor<4x5xf32>' is not the broadcast shape of the operands}}
+  %y = ingot.select %m, %a, %b : tensor<4x5xi1>, tensor<2x4x5xf32>, tensor<f32> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}
+
+// -----
+
+// select: the condition must be i1.
+func.func @select_condition_type(%m: tensor<4x5xf32>, %a: tensor<4x5xf32>, %b: tensor<f32>) -> tensor<4x5xf32> {
+  // expected-error @+1 {{'ingot.select' op operand #0 must be ranked i1 tensor without storage encoding, but got 'tensor<4x5xf32>'}}
+  %y = ingot.select %m, %a, %b : tensor<4x5xf32>, tensor<4x5xf32>, tensor<f32> -> tensor<4x5xf32>
+  return %y : tensor<4x5xf32>
+}
+
+// -----
+
+// mask: a result that is neither float nor i1.
+func.func @mask_result_type(%q: tensor<?xi32>, %k: tensor<?xi32>) -> tensor<?x?xi32> {
+  // expected-error @+1 {{'ingot.mask' op result #0 must be ranked float or i1 tensor without storage encoding, but got 'tensor<?x?xi32>'}}
+  %m = ingot.mask causal %q, %k : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi32>
+  return %m : tensor<?x?xi32>
+}

@@ -567,3 +567,33 @@ func.func @rope_freq_factors(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %f: te
   %a = ingot.rope %q, %pos freq_factors %f {theta = 5.0e+05 : f32, style = #ingot<rope_style interleaved>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<8xf32> -> tensor<?x4x16xf32>
   return %a : tensor<?x4x16xf32>
 }
+
+// -----
+
+// expert_matvec: one shared row (decode) and one row per selected expert.
+
+// CHECK-LABEL: func @expert_matvec(
+// CHECK-SAME: %[[X:.*]]: tensor<1x64xf32>, %[[G:.*]]: tensor<8x32x64xf32>, %[[D:.*]]: tensor<8x64x32xf32>, %[[IDS:.*]]: tensor<?xi32>)
+func.func @expert_matvec(%x: tensor<1x64xf32>, %g: tensor<8x32x64xf32>, %d: tensor<8x64x32xf32>, %ids: tensor<?xi32>) -> tensor<?x64xf32> {
+  // CHECK: %[[H:.*]] = ingot.expert_matvec %[[X]], %[[G]], %[[IDS]] : tensor<1x64xf32>, tensor<8x32x64xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  // CHECK: %[[Y:.*]] = ingot.expert_matvec %[[H]], %[[D]], %[[IDS]] : tensor<?x32xf32>, tensor<8x64x32xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  // CHECK: return %[[Y]]
+  %h = ingot.expert_matvec %x, %g, %ids : tensor<1x64xf32>, tensor<8x32x64xf32>, tensor<?xi32> -> tensor<?x32xf32>
+  %y = ingot.expert_matvec %h, %d, %ids : tensor<?x32xf32>, tensor<8x64x32xf32>, tensor<?xi32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// A boolean mask (i1 result) and select, with broadcasting.
+
+// CHECK-LABEL: func @boolean_mask_select(
+// CHECK-SAME: %[[QP:.*]]: tensor<?xi32>, %[[KP:.*]]: tensor<?xi32>, %[[S:.*]]: tensor<4x?x?xf32>, %[[NINF:.*]]: tensor<f32>)
+func.func @boolean_mask_select(%qpos: tensor<?xi32>, %kpos: tensor<?xi32>, %s: tensor<4x?x?xf32>, %ninf: tensor<f32>) -> tensor<4x?x?xf32> {
+  // CHECK: %[[M:.*]] = ingot.mask sliding_window %[[QP]], %[[KP]] {window = 8 : i64} : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi1>
+  // CHECK: %[[Y:.*]] = ingot.select %[[M]], %[[S]], %[[NINF]] : tensor<?x?xi1>, tensor<4x?x?xf32>, tensor<f32> -> tensor<4x?x?xf32>
+  // CHECK: return %[[Y]]
+  %m = ingot.mask sliding_window %qpos, %kpos {window = 8 : i64} : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi1>
+  %y = ingot.select %m, %s, %ninf : tensor<?x?xi1>, tensor<4x?x?xf32>, tensor<f32> -> tensor<4x?x?xf32>
+  return %y : tensor<4x?x?xf32>
+}

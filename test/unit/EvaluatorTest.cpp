@@ -1234,4 +1234,62 @@ func.func @quant(%c: !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>>
   EXPECT_NE(error.find("unsupported encoding"), std::string::npos) << error;
 }
 
+// The boolean mask, select and expert_matvec kernels against values worked
+// out by hand.
+TEST(ReferenceKernels, BooleanMaskSelectExpertMatvec) {
+  using mlir::ingot::MaskKind;
+  float inf = std::numeric_limits<float>::infinity();
+  RefValue queries = RefValue::getIntTensor({2}, {2, 3});
+  RefValue keys = RefValue::getIntTensor({4}, {0, 1, 2, 3});
+  auto causal = mask(MaskKind::causal, 0, queries, keys, /*boolean=*/true);
+  ASSERT_TRUE(bool(causal)) << llvm::toString(causal.takeError());
+  expectClose(*causal, RefValue::getIntTensor({2, 4}, {1, 1, 1, 0, 1, 1, 1, 1}),
+              "causal");
+  auto window =
+      mask(MaskKind::sliding_window, 2, queries, keys, /*boolean=*/true);
+  ASSERT_TRUE(bool(window)) << llvm::toString(window.takeError());
+  expectClose(*window, RefValue::getIntTensor({2, 4}, {0, 1, 1, 0, 0, 0, 1, 1}),
+              "sliding window");
+
+  // select(mask [2,4], scores [2,2,4], -inf scalar): two heads broadcast.
+  std::vector<float> scores(16);
+  for (int i = 0; i < 16; ++i)
+    scores[i] = float(i);
+  auto selected = select(*causal, RefValue::getFloatTensor({2, 2, 4}, scores),
+                         RefValue::getFloatTensor({}, {-inf}));
+  ASSERT_TRUE(bool(selected)) << llvm::toString(selected.takeError());
+  expectClose(
+      *selected,
+      RefValue::getFloatTensor({2, 2, 4}, {0, 1, 2, -inf, 4, 5, 6, 7, 8, 9, 10,
+                                           -inf, 12, 13, 14, 15}),
+      "select");
+  auto badShape = select(*causal, RefValue::getFloatTensor({3}, {1, 2, 3}),
+                         RefValue::getFloatTensor({}, {0}));
+  EXPECT_FALSE(bool(badShape));
+  llvm::consumeError(badShape.takeError());
+
+  // expert_matvec: w [3 experts, 2 out, 2 in], experts [2, 0].
+  RefValue w =
+      RefValue::getFloatTensor({3, 2, 2}, {1, 2, 3, 4, /*expert 1*/ 5, 6, 7, 8,
+                                           /*expert 2*/ 9, 10, 11, 12});
+  RefValue ids = RefValue::getIntTensor({2}, {2, 0});
+  // One shared row x = [1, -1].
+  auto shared = expertMatvec(RefValue::getFloatTensor({1, 2}, {1, -1}), w, ids);
+  ASSERT_TRUE(bool(shared)) << llvm::toString(shared.takeError());
+  expectClose(*shared, RefValue::getFloatTensor({2, 2}, {-1, -1, -1, -1}),
+              "shared row");
+  // One row per expert: [1, 0] for expert 2, [0, 1] for expert 0.
+  auto perRow =
+      expertMatvec(RefValue::getFloatTensor({2, 2}, {1, 0, 0, 1}), w, ids);
+  ASSERT_TRUE(bool(perRow)) << llvm::toString(perRow.takeError());
+  expectClose(*perRow, RefValue::getFloatTensor({2, 2}, {9, 11, 2, 4}),
+              "row per expert");
+  auto outOfRange = expertMatvec(RefValue::getFloatTensor({1, 2}, {1, 1}), w,
+                                 RefValue::getIntTensor({1}, {3}));
+  ASSERT_FALSE(bool(outOfRange));
+  std::string error = llvm::toString(outOfRange.takeError());
+  EXPECT_NE(error.find("expert id 3 is out of range"), std::string::npos)
+      << error;
+}
+
 } // namespace

@@ -59,6 +59,38 @@ func.func @top_p(%x: tensor<?x8xf32>, %logits: tensor<?x4xf32>) -> tensor<?x8xf3
 }
 )mlir";
 
+/// The same layer on one token (a decode-specialized function), which
+/// --ingot-route-moe rewrites into expert_matvec over the selected experts.
+constexpr const char *kDecodeModule = R"mlir(
+ingot.weight_decl @gate : tensor<4x6x8xf32>
+ingot.weight_decl @up : tensor<4x6x8xf32>
+ingot.weight_decl @down : tensor<4x8x6xf32>
+func.func @top_k(%x: tensor<1x8xf32>, %logits: tensor<1x4xf32>) -> tensor<1x8xf32> {
+  %g = ingot.weight @gate : tensor<4x6x8xf32>
+  %u = ingot.weight @up : tensor<4x6x8xf32>
+  %d = ingot.weight @down : tensor<4x8x6xf32>
+  %o, %e, %w = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>, scoring = #ingot<scoring softmax>, renormalize} : tensor<1x4xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
+  %y = ingot.moe_ffn %x, %o, %e, %w, %g, %u, %d {activation = #ingot<activation silu>} : tensor<1x8xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>, tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x8x6xf32> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+func.func @top_p(%x: tensor<1x8xf32>, %logits: tensor<1x4xf32>) -> tensor<1x8xf32> {
+  %g = ingot.weight @gate : tensor<4x6x8xf32>
+  %u = ingot.weight @up : tensor<4x6x8xf32>
+  %d = ingot.weight @down : tensor<4x8x6xf32>
+  %o, %e, %w = ingot.route %logits {rule = #ingot.routing<top_p, p = 0.7, max = 3>, scoring = #ingot<scoring softmax>} : tensor<1x4xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
+  %y = ingot.moe_ffn %x, %o, %e, %w, %g, %u, %d {activation = #ingot<activation gelu_tanh>} : tensor<1x8xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>, tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x8x6xf32> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+func.func @threshold(%x: tensor<1x8xf32>, %logits: tensor<1x4xf32>) -> tensor<1x8xf32> {
+  %g = ingot.weight @gate : tensor<4x6x8xf32>
+  %u = ingot.weight @up : tensor<4x6x8xf32>
+  %d = ingot.weight @down : tensor<4x8x6xf32>
+  %o, %e, %w = ingot.route %logits {rule = #ingot.routing<threshold, t = 0.2, max = 0>, scoring = #ingot<scoring softmax>} : tensor<1x4xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
+  %y = ingot.moe_ffn %x, %o, %e, %w, %g, %u, %d {activation = #ingot<activation relu>} : tensor<1x8xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>, tensor<4x6x8xf32>, tensor<4x6x8xf32>, tensor<4x8x6xf32> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+)mlir";
+
 /// Deterministic values in [-1, 1).
 std::vector<float> pattern(int64_t n, int64_t seed) {
   std::vector<float> values(n);
@@ -92,8 +124,11 @@ protected:
     context.loadDialect<mlir::ingot::IngotDialect, func::FuncDialect>();
   }
 
+  /// Runs @name on all kTokens tokens at once, or (`oneByOne`, for the
+  /// one-token functions) on each token in turn; the rows concatenated.
   std::vector<float> run(ModuleOp module, StringRef name,
-                         InMemoryWeightReader &weights) {
+                         InMemoryWeightReader &weights,
+                         bool oneByOne = false) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
     EXPECT_TRUE(fn) << name.str();
     if (!fn)
@@ -103,14 +138,33 @@ protected:
       for (int64_t e = 0; e < kExperts; ++e)
         logits[t * kExperts + e] =
             e == kIdle ? -30.0f : float((t + 2 * e) % 5) * 0.4f - 0.5f;
-    RefValue x = RefValue::getFloatTensor({kTokens, kHidden},
-                                          pattern(kTokens * kHidden, 7));
-    RefValue l = RefValue::getFloatTensor({kTokens, kExperts}, logits);
-    auto results = evaluate(fn, {x, l}, weights);
-    EXPECT_TRUE(bool(results)) << llvm::toString(results.takeError());
-    if (!results)
-      return {};
-    return (*results)[0].getFloats();
+    std::vector<float> xs = pattern(kTokens * kHidden, 7);
+    if (!oneByOne) {
+      RefValue x = RefValue::getFloatTensor({kTokens, kHidden}, xs);
+      RefValue l = RefValue::getFloatTensor({kTokens, kExperts}, logits);
+      auto results = evaluate(fn, {x, l}, weights);
+      EXPECT_TRUE(bool(results)) << llvm::toString(results.takeError());
+      if (!results)
+        return {};
+      return (*results)[0].getFloats();
+    }
+    std::vector<float> rows;
+    for (int64_t t = 0; t < kTokens; ++t) {
+      RefValue x = RefValue::getFloatTensor(
+          {1, kHidden}, std::vector<float>(xs.begin() + t * kHidden,
+                                           xs.begin() + (t + 1) * kHidden));
+      RefValue l = RefValue::getFloatTensor(
+          {1, kExperts},
+          std::vector<float>(logits.begin() + t * kExperts,
+                             logits.begin() + (t + 1) * kExperts));
+      auto results = evaluate(fn, {x, l}, weights);
+      EXPECT_TRUE(bool(results)) << llvm::toString(results.takeError());
+      if (!results)
+        return {};
+      const std::vector<float> &row = (*results)[0].getFloats();
+      rows.insert(rows.end(), row.begin(), row.end());
+    }
+    return rows;
   }
 
   MLIRContext context;
@@ -142,6 +196,57 @@ TEST_F(RouteMoETest, IdleExpertIsNeverRead) {
     std::vector<float> actual = run(*sparse, name, poisoned);
     ASSERT_EQ(expected.size(), size_t(kTokens * kHidden));
     ASSERT_EQ(actual.size(), expected.size());
+    bool anyNonZero = false;
+    for (size_t i = 0; i < actual.size(); ++i) {
+      ASSERT_FALSE(std::isnan(actual[i])) << "element " << i;
+      EXPECT_NEAR(actual[i], expected[i], 1e-6f) << "element " << i;
+      anyNonZero |= expected[i] != 0.0f;
+    }
+    EXPECT_TRUE(anyNonZero);
+  }
+}
+
+TEST_F(RouteMoETest, DecodeFormNeverReadsIdleExpert) {
+  // The decode form on each token against the general dense moe_ffn on all
+  // tokens at once: the same rows, and the idle expert's NaN never read.
+  OwningOpRef<ModuleOp> dense = parseSourceString<ModuleOp>(kModule, &context);
+  OwningOpRef<ModuleOp> decode =
+      parseSourceString<ModuleOp>(kDecodeModule, &context);
+  ASSERT_TRUE(dense && decode);
+  OwningOpRef<ModuleOp> sparse = decode->clone();
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(mlir::ingot::createIngotRouteMoEPass());
+  ASSERT_TRUE(succeeded(pm.run(*sparse)));
+
+  // The decode form: expert_matvec, no moe_ffn, sort, gather or scatter.
+  int moeFfn = 0, expertMatvec = 0, sortGatherScatter = 0;
+  sparse->walk([&](Operation *op) {
+    moeFfn += isa<mlir::ingot::MoeFfnOp>(op);
+    expertMatvec += isa<mlir::ingot::ExpertMatvecOp>(op);
+    sortGatherScatter += isa<mlir::ingot::MoeSortOp, mlir::ingot::GatherRowsOp,
+                             mlir::ingot::ScatterAddOp>(op);
+  });
+  EXPECT_EQ(moeFfn, 0);
+  EXPECT_EQ(expertMatvec, 9);
+  EXPECT_EQ(sortGatherScatter, 0);
+
+  for (StringRef name : {"top_k", "top_p", "threshold"}) {
+    SCOPED_TRACE(name.str());
+    InMemoryWeightReader zeros, poisoned;
+    setWeights(zeros, 0.0f);
+    setWeights(poisoned, std::numeric_limits<float>::quiet_NaN());
+    // The dense reference: the one-token dense function (top_k and top_p
+    // also as the many-token dense function of kModule).
+    std::vector<float> expected = run(*decode, name, zeros, true);
+    std::vector<float> actual = run(*sparse, name, poisoned, true);
+    ASSERT_EQ(expected.size(), size_t(kTokens * kHidden));
+    ASSERT_EQ(actual.size(), expected.size());
+    if (name != "threshold") {
+      std::vector<float> batched = run(*dense, name, zeros);
+      ASSERT_EQ(batched.size(), expected.size());
+      for (size_t i = 0; i < batched.size(); ++i)
+        EXPECT_NEAR(batched[i], expected[i], 1e-6f) << "element " << i;
+    }
     bool anyNonZero = false;
     for (size_t i = 0; i < actual.size(); ++i) {
       ASSERT_FALSE(std::isnan(actual[i])) << "element " << i;
