@@ -197,12 +197,17 @@ def IngotQuantizePass : Pass<"ingot-quantize", "::mlir::ModuleOp"> {
     group size fails the pass, before anything changed, with one error
     naming the weight, the encoding and the block size.
 
-    Accuracy, measured on the fixture models by
-    `test/Transforms/quantize-numerics.test` (logits of a prefill and two
-    decode steps with the reference evaluator, quantized graph vs float
-    graph, largest absolute difference; logits there are of order 1):
-    `q8_0` within 0.02, `int8-g32` within 0.02, `q4_0` within 0.3,
-    `int4-g32` within 0.3, `int4-g32-asym` within 0.3.
+    Accuracy, tested by `test/Transforms/quantize-numerics.test` on the
+    fixture models (tiny random models, logits up to about 2.5): the
+    reference evaluator's logits for a prefill and two decode steps, the
+    quantized graph against the float graph, largest absolute difference,
+    must stay within 0.1 for 8-bit encodings (`q8_0`, `int8-g32`; measured
+    0.036 to 0.066 over the nine fixtures) and within 2.0 for 4-bit ones
+    (`q4_0`, `int4-g32`, `int4-g32-asym`; measured 0.59 to 1.57; the gguf
+    package's own q4_0 file of the llama fixture is 1.24 away). With
+    `all-matrices` and the routers skipped, `q8_0` and `q4_0` give exactly
+    the logits of the q8_0/q4_0 GGUF files the gguf package wrote from the
+    same weights (the quantizer writes the same bytes).
 
     Before, with `--ingot-quantize="encoding=q8_0"`:
 
