@@ -158,19 +158,6 @@ public:
   }
 };
 
-/// Weights read from an imported model file.
-class ModelWeightReader : public WeightReader {
-public:
-  explicit ModelWeightReader(const mlir::ingot::ImportedModel &model)
-      : model(model) {}
-  Expected<std::vector<float>> read(mlir::ingot::WeightDeclOp decl) override {
-    return model.readWeight(decl.getSymName());
-  }
-
-private:
-  const mlir::ingot::ImportedModel &model;
-};
-
 /// The index of the largest value (the first of equals).
 int64_t argmax(ArrayRef<float> row) {
   return std::max_element(row.begin(), row.end()) - row.begin();

@@ -2,7 +2,9 @@
 
 #include "compiler/reference/WeightReader.h"
 
+#include "compiler/pack/Quantize.h"
 #include "compiler/reference/RefValue.h"
+#include "frontends/import/Model.h"
 
 #include <cmath>
 
@@ -24,6 +26,34 @@ InMemoryWeightReader::read(mlir::ingot::WeightDeclOp decl) {
   if (it == values.end())
     return makeError("no values were given for weight @" + decl.getSymName());
   return it->second;
+}
+
+/// `values` quantized to `decl`'s encoding and read back, with an error
+/// naming the weight.
+static Expected<std::vector<float>>
+applyEncoding(mlir::ingot::WeightDeclOp decl, std::vector<float> values) {
+  auto type = cast<RankedTensorType>(decl.getType());
+  Expected<std::vector<float>> result = ::ingot::pack::quantizeDequantize(
+      values, type.getShape(), type.getEncoding());
+  if (!result)
+    return makeError("weight @" + decl.getSymName() + ": " +
+                     toString(result.takeError()));
+  return result;
+}
+
+Expected<std::vector<float>>
+ModelWeightReader::read(mlir::ingot::WeightDeclOp decl) {
+  StringRef name = decl.getSymName();
+  auto info = model.getWeights().find(name);
+  if (info == model.getWeights().end())
+    return makeError("the model has no weight named '" + name + "'");
+  Expected<std::vector<float>> values = model.readWeight(name);
+  if (!values)
+    return values.takeError();
+  Attribute encoding = cast<RankedTensorType>(decl.getType()).getEncoding();
+  if (!encoding || encoding == info->second.type.getEncoding())
+    return values;
+  return applyEncoding(decl, std::move(*values));
 }
 
 /// FNV-1a, 64-bit.
@@ -64,7 +94,15 @@ RandomWeightReader::read(mlir::ingot::WeightDeclOp decl) {
     double u = static_cast<double>(bits >> 11) * 0x1.0p-53 * 2.0 - 1.0;
     result[i] = static_cast<float>(offset + scale * u);
   }
-  return result;
+  if (!type.getEncoding())
+    return result;
+  if (Error err = ::ingot::pack::checkQuantizable(type.getShape(),
+                                                  type.getEncoding())) {
+    // An encoding the quantizer does not write (q6_k, ...): plain values.
+    consumeError(std::move(err));
+    return result;
+  }
+  return applyEncoding(decl, std::move(result));
 }
 
 } // namespace ingot::reference

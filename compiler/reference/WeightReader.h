@@ -12,6 +12,10 @@
 
 #include "dialects/ingot/IngotOps.h"
 
+namespace mlir::ingot {
+class ImportedModel;
+} // namespace mlir::ingot
+
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
@@ -51,6 +55,26 @@ private:
   int64_t numReads = 0;
 };
 
+/// Weights read from an imported model file (ingot-run --weights=MODEL, the
+/// golden tests), by the decl's symbol name (a canonical weight name). When
+/// the decl's encoding differs from the one the importer gave the file's
+/// tensor (the graph was quantized by --ingot-quantize), the file's values
+/// are quantized to the decl's encoding and read back
+/// (ingot::pack::quantizeDequantize), so the evaluator sees what the
+/// quantized weights hold; when they are equal, the file's values are
+/// returned unchanged.
+class ModelWeightReader : public WeightReader {
+public:
+  explicit ModelWeightReader(const mlir::ingot::ImportedModel &model)
+      : model(model) {}
+
+  llvm::Expected<std::vector<float>>
+  read(mlir::ingot::WeightDeclOp decl) override;
+
+private:
+  const mlir::ingot::ImportedModel &model;
+};
+
 /// Deterministic pseudo-random weights, for tests and `ingot-run
 /// --weights-random=SEED`. Element `i` of weight `@name` is drawn from a
 /// SplitMix64 stream keyed by `seed` and the FNV-1a hash of `name`, so a
@@ -58,6 +82,9 @@ private:
 ///   u uniform in [-1, 1);
 ///   rank >= 2: u / sqrt(last dimension) (a fan-in scaled matrix);
 ///   rank <= 1: 1 + u / 8 (norm weights and biases stay near 1).
+/// A decl with an encoding the quantizer writes (q8_0, q4_0, q4_k, groups)
+/// gets those values quantized and read back; other encodings get them as
+/// they are.
 class RandomWeightReader : public WeightReader {
 public:
   explicit RandomWeightReader(uint64_t seed) : seed(seed) {}

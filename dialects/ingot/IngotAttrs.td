@@ -127,6 +127,13 @@ def Ingot_GroupQuantAttr : Ingot_Attr<"GroupQuant", "group",
     `--quantize=int4|int8` and of imported GPTQ/AWQ checkpoints. The element
     type is the logical (dequantized) type.
 
+    Storage, group after group in row-major order, each one record
+    `[f16 scale][f16 zero, asymmetric only][codes]`: unsigned codes `u`, one
+    byte each for 8 bits, two per byte for 4 bits (element 2i in the low
+    nibble). An element is `scale * (u - zero)`, where `zero` is
+    `2^(bits-1)` when symmetric and the stored f16 (in code units, as GPTQ
+    zero points) otherwise. `compiler/pack/Quantize.h` writes and reads it.
+
     ```mlir
     tensor<4096x4096xf16, #ingot.group<bits = 4, group_size = 128, symmetric = false>>
     ```

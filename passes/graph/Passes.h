@@ -10,6 +10,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <array>
+#include <string>
 
 namespace mlir::ingot {
 
@@ -52,6 +56,80 @@ void populateRaiseSoftmaxPatterns(RewritePatternSet &patterns);
 /// `x` when `probs` is exactly the decomposed softmax of `x` over the last
 /// axis (`exp(x - reduce_max(x)) / reduce_sum(exp(...))`, shapes kept).
 FailureOr<Value> matchDecomposedSoftmax(Value probs);
+/// Parses a weight encoding in `--quantize` syntax: `q8_0`, `q4_0`, `q4_k`
+/// (#ingot.block), or `int8`/`int4` with an optional group size
+/// `-g32|-g64|-g128` (default 128) and symmetry `-sym|-asym` (default
+/// symmetric): `int4-g128-asym` is #ingot.group<bits = 4, group_size = 128,
+/// symmetric = false>.
+llvm::Expected<Attribute> parseWeightEncoding(MLIRContext *context,
+                                              llvm::StringRef text);
+
+/// An encoding in `--quantize` syntax (`q8_0`, `int4-g32-asym`), "none" for a
+/// null one; other attributes print as attributes.
+std::string formatWeightEncoding(Attribute encoding);
+
+/// What --ingot-quantize does.
+struct QuantizeOptions {
+  /// The encoding float matrices get (#ingot.block or #ingot.group).
+  Attribute encoding;
+  /// Weights whose symbol name this regex matches (anywhere; anchor with ^
+  /// and $) stay as they are. Empty: none.
+  std::string skip;
+  /// Also quantize embeddings, the output head and routers.
+  bool allMatrices = false;
+};
+
+/// Gives every float weight matrix of `module` `options.encoding`: its
+/// ingot.weight_decl type and the types of its ingot.weight reads. Kept as
+/// they are: weights that already have an encoding, tensors of rank < 2,
+/// norms, embeddings, the output head and routers (unless allMatrices),
+/// names matching `skip`, and weights read by an operand that takes no
+/// encoded tensor. Fails, changing nothing, with an error on the first
+/// weight whose last dimension is not a multiple of the block size.
+LogicalResult quantizeWeights(ModuleOp module, const QuantizeOptions &options);
+
+/// The classes weights are reported in, by canonical (GGUF) name.
+enum class WeightClass : unsigned {
+  Embedding, // token_embd
+  Attention, // attn_* (biases included)
+  FFN,       // ffn_* of dense layers and shared experts (*_shexp)
+  Experts,   // ffn_*_exps
+  Router,    // ffn_gate_inp, ffn_gate_inp_shexp
+  Norm,      // anything named *norm*
+  Output,    // output.weight (the LM head)
+  Other,     // rope_freqs, ...
+};
+constexpr unsigned kNumWeightClasses = 8;
+
+/// The class of the weight named `name`.
+WeightClass classifyWeight(llvm::StringRef name);
+/// "embedding", "attention", "ffn", "experts", "router", "norm", "output",
+/// "other".
+llvm::StringRef stringifyWeightClass(WeightClass cls);
+
+/// Weight count and storage of one class.
+struct WeightClassBytes {
+  WeightClass cls = WeightClass::Other;
+  int64_t tensors = 0;
+  int64_t elements = 0;
+  /// Storage bytes, getStorageBytes of each decl's type.
+  int64_t bytes = 0;
+};
+
+/// Storage per weight class, indexed by WeightClass, and the total.
+struct WeightBytesSummary {
+  std::array<WeightClassBytes, kNumWeightClasses> classes;
+  WeightClassBytes total;
+};
+
+/// Sums the storage bytes of `module`'s ingot.weight_decl ops per class.
+/// Call it before and after --ingot-quantize to report the saving.
+FailureOr<WeightBytesSummary> summarizeWeightBytes(ModuleOp module);
+
+/// Prints a table: one row per class present (tensors, elements, bytes
+/// before, bytes after), then the total.
+void printWeightBytes(llvm::raw_ostream &os, const WeightBytesSummary &before,
+                      const WeightBytesSummary &after);
 
 } // namespace mlir::ingot
 

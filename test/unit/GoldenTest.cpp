@@ -12,6 +12,7 @@
 
 #include "compiler/reference/Evaluator.h"
 #include "compiler/reference/Session.h"
+#include "compiler/reference/WeightReader.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
@@ -39,18 +40,6 @@ std::string fixturePath(llvm::StringRef model, llvm::StringRef file = "") {
   llvm::sys::path::append(path, model, file);
   return std::string(path);
 }
-
-/// Weights straight from the imported model file.
-class ModelWeights : public ::ingot::reference::WeightReader {
-public:
-  explicit ModelWeights(const ImportedModel &model) : model(model) {}
-  llvm::Expected<std::vector<float>> read(WeightDeclOp decl) override {
-    return model.readWeight(decl.getSymName());
-  }
-
-private:
-  const ImportedModel &model;
-};
 
 /// The logits of one step of `session`, rows concatenated.
 llvm::Expected<std::vector<float>> step(::ingot::reference::Session &session,
@@ -120,7 +109,7 @@ TEST_P(GoldenTest, MatchesTransformers) {
       auto module = (*imported)->buildModule(BuildOptions());
       ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
       auto forward = (**module).lookupSymbol<func::FuncOp>("forward");
-      ModelWeights weights(**imported);
+      ::ingot::reference::ModelWeightReader weights(**imported);
       Evaluator evaluator(weights);
       Session session(evaluator, forward);
       ASSERT_FALSE(bool(session.init()));
@@ -198,7 +187,7 @@ TEST_P(RoutingGoldenTest, MatchesDenseMaskedRule) {
     options.routing = *rule;
     auto module = (*imported)->buildModule(options);
     ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
-    ModelWeights weights(**imported);
+    ::ingot::reference::ModelWeightReader weights(**imported);
     Evaluator evaluator(weights);
     Session session(evaluator,
                     (**module).lookupSymbol<func::FuncOp>("forward"));
