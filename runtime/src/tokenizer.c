@@ -68,6 +68,7 @@ struct ingot_tokenizer {
   char byte_utf8[256][2];   /* byte-level: the UTF-8 of each byte's symbol */
   int32_t *specials;       /* control and user-defined ids, longest first */
   uint32_t n_specials;
+  bool special_first[256]; /* the first bytes of the specials */
 };
 
 static uint32_t token_start(const uint32_t *end, int32_t id) {
@@ -400,6 +401,9 @@ ingot_status ingot_tokenizer_init(ingot_tokenizer **out, const void *blob,
          t->types[id] == INGOT_TOKEN_USER_DEFINED) &&
         t->string_end[id] > token_start(t->string_end, (int32_t)id))
       t->specials[t->n_specials++] = (int32_t)id;
+  for (uint32_t k = 0; k < t->n_specials; ++k)
+    t->special_first[(uint8_t)t->strings[token_start(t->string_end,
+                                                     t->specials[k])]] = true;
   for (uint32_t i = 1; i < t->n_specials; ++i) { /* insertion sort */
     int32_t id = t->specials[i];
     uint32_t len = t->string_end[id] - token_start(t->string_end, id);
@@ -593,9 +597,62 @@ static size_t match_llama3(const character *c, size_t i, size_t end,
   return match_spaces(c, i, end);
 }
 
+/* A pair of adjacent symbols that has a merge. */
+typedef struct pair_entry {
+  uint32_t rank;
+  int32_t left, left_id, right_id, merged;
+} pair_entry;
+
+/* Scratch space of bpe_piece, sized for the whole text. */
+typedef struct workspace {
+  int32_t *id, *prev, *next; /* symbols as a linked list; id -1 when gone */
+  pair_entry *heap;          /* at most 3 entries per byte */
+} workspace;
+
+static bool pair_before(const pair_entry *a, const pair_entry *b) {
+  return a->rank != b->rank ? a->rank < b->rank : a->left < b->left;
+}
+
+/* Pushes the pair starting at symbol `left`, if it has a merge. */
+static void heap_push(const ingot_tokenizer *t, workspace *w, size_t *size,
+                      int32_t left) {
+  int32_t right = w->next[left];
+  if (right < 0)
+    return;
+  const merge_slot *m = merge_find(t, w->id[left], w->id[right]);
+  if (!m)
+    return;
+  pair_entry e = {m->rank, left, w->id[left], w->id[right], m->merged};
+  size_t i = (*size)++;
+  while (i > 0 && pair_before(&e, &w->heap[(i - 1) / 2])) {
+    w->heap[i] = w->heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  w->heap[i] = e;
+}
+
+static pair_entry heap_pop(workspace *w, size_t *size) {
+  pair_entry top = w->heap[0], last = w->heap[--*size];
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= *size)
+      break;
+    if (child + 1 < *size && pair_before(&w->heap[child + 1], &w->heap[child]))
+      ++child;
+    if (!pair_before(&w->heap[child], &last))
+      break;
+    w->heap[i] = w->heap[child];
+    i = child;
+  }
+  if (*size)
+    w->heap[i] = last;
+  return top;
+}
+
 /* Byte-level BPE of one piece of text. */
 static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
-                      id_list *out, int32_t *symbols) {
+                      id_list *out, workspace *w) {
   if (t->flags & INGOT_BLOB_IGNORE_MERGES) {
     /* A piece that is a token is that token (Llama 3). */
     char *mapped = calloc(size * 2 + 1, 1);
@@ -620,30 +677,41 @@ static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
   size_t n = 0;
   for (size_t i = 0; i < size; ++i)
     if (t->byte_token[s[i]] >= 0) /* a byte without a token is dropped */
-      symbols[n++] = t->byte_token[s[i]];
+      w->id[n++] = t->byte_token[s[i]];
   /* Merge the best-ranked adjacent pair (the leftmost of equals) until no
-   * pair has a merge. */
-  while (n > 1) {
-    uint32_t best_rank = UINT32_MAX;
-    size_t best = 0;
-    int32_t merged = -1;
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const merge_slot *m = merge_find(t, symbols[i], symbols[i + 1]);
-      if (m && m->rank < best_rank) {
-        best_rank = m->rank;
-        best = i;
-        merged = m->merged;
-      }
-    }
-    if (merged < 0)
-      break;
-    symbols[best] = merged;
-    memmove(symbols + best + 1, symbols + best + 2,
-            (n - best - 2) * sizeof(int32_t));
-    --n;
+   * pair has a merge: a heap of candidate pairs, checked when popped. */
+  size_t heap_size = 0;
+  for (size_t i = 0; i < n; ++i) {
+    w->prev[i] = (int32_t)i - 1;
+    w->next[i] = i + 1 < n ? (int32_t)(i + 1) : -1;
   }
-  for (size_t i = 0; i < n; ++i)
-    push(out, symbols[i]);
+  for (size_t i = 0; i + 1 < n; ++i)
+    heap_push(t, w, &heap_size, (int32_t)i);
+  while (heap_size) {
+    pair_entry top = heap_pop(w, &heap_size);
+    int32_t left = top.left, right = w->next[left];
+    if (w->id[left] != top.left_id || right < 0 ||
+        w->id[right] != top.right_id)
+      continue; /* stale: a side was merged since */
+    w->id[left] = top.merged;
+    w->id[right] = -1;
+    w->next[left] = w->next[right];
+    if (w->next[left] >= 0)
+      w->prev[w->next[left]] = left;
+    if (w->prev[left] >= 0)
+      heap_push(t, w, &heap_size, w->prev[left]);
+    heap_push(t, w, &heap_size, left);
+  }
+  for (int32_t i = n ? 0 : -1; i >= 0; i = w->next[i])
+    push(out, w->id[i]);
+}
+
+static void free_workspace(character *c, workspace *w) {
+  free(c);
+  free(w->id);
+  free(w->prev);
+  free(w->next);
+  free(w->heap);
 }
 
 /* Splits text (no special tokens in it) into pieces and encodes each. */
@@ -652,10 +720,13 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
   if (!size)
     return;
   character *c = malloc(size * sizeof(character));
-  int32_t *symbols = malloc(size * sizeof(int32_t));
-  if (!c || !symbols) {
-    free(c);
-    free(symbols);
+  workspace w;
+  w.id = malloc(size * sizeof(int32_t));
+  w.prev = malloc(size * sizeof(int32_t));
+  w.next = malloc(size * sizeof(int32_t));
+  w.heap = malloc(3 * size * sizeof(pair_entry));
+  if (!c || !w.id || !w.prev || !w.next || !w.heap) {
+    free_workspace(c, &w);
     out->failed = true;
     return;
   }
@@ -686,8 +757,7 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
         m += c[i].size;
       }
     }
-    free(c);
-    free(symbols);
+    free_workspace(c, &w);
     if (copy)
       encode_text(t, copy, m, out);
     free(copy);
@@ -700,7 +770,7 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
       /* Every digit is a piece of its own; the GPT-2 regex then splits the
        * text between digits, which it sees as a whole string. */
       if (is_number(&c[i])) {
-        bpe_piece(t, s + c[i].offset, c[i].size, out, symbols);
+        bpe_piece(t, s + c[i].offset, c[i].size, out, &w);
         ++i;
         continue;
       }
@@ -724,12 +794,11 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
       }
       size_t from = c[i].offset;
       size_t to = c[j - 1].offset + c[j - 1].size;
-      bpe_piece(t, s + from, to - from, out, symbols);
+      bpe_piece(t, s + from, to - from, out, &w);
       i = j;
     }
   }
-  free(c);
-  free(symbols);
+  free_workspace(c, &w);
 }
 
 ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
@@ -752,7 +821,8 @@ ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
     for (size_t at = 0; at < size && !out.failed;) {
       int32_t found = -1;
       size_t found_size = 0;
-      for (uint32_t k = 0; k < t->n_specials; ++k) {
+      for (uint32_t k = 0; t->special_first[s[at]] && k < t->n_specials;
+           ++k) {
         int32_t id = t->specials[k];
         uint32_t from = token_start(t->string_end, id);
         size_t len = t->string_end[id] - from;

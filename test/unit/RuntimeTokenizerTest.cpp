@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <random>
 
@@ -259,6 +260,34 @@ TEST(RuntimeTokenizerTest, BuffersAndBadArguments) {
     streamed.append(bytes, size);
   }
   EXPECT_EQ(streamed, "Hello, world! 123 héllo — 你好");
+}
+
+// Long runs are one piece each; merging must not be quadratic in them.
+TEST(RuntimeTokenizerTest, LongInputs) {
+  Tok tok(blobOf(loadHFTokenizer(fixture("tokenizer/smollm2/tokenizer.json"))));
+  ASSERT_EQ(tok.status, INGOT_OK) << tok.error;
+  const size_t size = 1 << 18;
+  for (char c : {'a', ' ', '\n', '7', '!'}) {
+    std::string text(size, c);
+    std::vector<int32_t> ids = tok.encode(text);
+    EXPECT_LE(ids.size(), size); // digits are one token each
+    EXPECT_EQ(tok.decode(ids), text) << "a run of '" << c << "'";
+  }
+  // Throughput on the corpus, repeated to about 256 KiB.
+  auto corpus = readJson(fixture("tokenizer/corpus.json"));
+  ASSERT_TRUE(corpus);
+  std::string text;
+  while (text.size() < size)
+    for (const llvm::json::Value &t : *corpus->getAsObject()->getArray("texts"))
+      text += t.getAsString()->str() + "\n";
+  auto start = std::chrono::steady_clock::now();
+  std::vector<int32_t> ids = tok.encode(text);
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  EXPECT_EQ(tok.decode(ids), text);
+  std::printf("encoded %zu bytes into %zu tokens in %.3f s (%.1f MB/s)\n",
+              text.size(), ids.size(), seconds, text.size() / seconds / 1e6);
 }
 
 //===----------------------------------------------------------------------===//
