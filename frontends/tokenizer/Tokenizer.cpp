@@ -64,6 +64,9 @@ ingot::tokenizer::loadGGUFTokenizer(const gguf::GGUFReader &file) {
       return id.takeError();
     *field = *id;
   }
+  if (const gguf::GGUFValue *prefix =
+          file.lookup("tokenizer.ggml.add_space_prefix"))
+    data.addSpacePrefix = prefix->getAsBool().value_or(true);
   if (const gguf::GGUFValue *pre = file.lookup("tokenizer.ggml.pre"))
     data.preTokenizer = pre->getAsString().value_or("").str();
   return data;

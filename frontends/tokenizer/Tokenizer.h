@@ -43,6 +43,7 @@ struct TokenizerData {
   std::vector<std::pair<std::string, std::string>> merges; ///< by rank
   int64_t bosId = -1, eosId = -1;
   std::string preTokenizer; ///< e.g. "smollm", "llama-bpe", "qwen2", or ""
+  bool addSpacePrefix = true; ///< SentencePiece: "▁" before the text
 };
 
 /// Reads `tokenizer.ggml.*`; kind None when the file has no tokenizer.

@@ -50,7 +50,10 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
                                    " tokens, expected 1 to 2^24");
   bool hasScores = data.scores.size() == n;
   uint32_t flags = (hasScores ? INGOT_BLOB_HAS_SCORES : 0) |
-                   (pre == INGOT_PRE_LLAMA3 ? INGOT_BLOB_IGNORE_MERGES : 0);
+                   (pre == INGOT_PRE_LLAMA3 ? INGOT_BLOB_IGNORE_MERGES : 0) |
+                   (kind == INGOT_BLOB_SENTENCEPIECE && data.addSpacePrefix
+                        ? INGOT_BLOB_ADD_SPACE_PREFIX
+                        : 0);
 
   llvm::StringMap<uint32_t> ids;
   uint64_t stringBytes = 0;

@@ -10,7 +10,8 @@
  *    8      4     u32 kind: 1 byte-level BPE, 2 SentencePiece
  *   12      4     u32 pre-tokenizer: 0 GPT-2, 1 SmolLM, 2 Llama 3, 3 Qwen2
  *   16      4     u32 flags: bit 0 ignore merges (a piece that is a token is
- *                 that token), bit 1 scores present
+ *                 that token), bit 1 scores present, bit 2 add a space
+ *                 prefix (SentencePiece)
  *   20      4     i32 BOS id, -1 for none
  *   24      4     i32 EOS id, -1 for none
  *   28      4     u32 n_tokens (1 .. 2^24)
@@ -60,7 +61,8 @@ enum {
 enum {
   INGOT_BLOB_IGNORE_MERGES = 1u << 0,
   INGOT_BLOB_HAS_SCORES = 1u << 1,
-  INGOT_BLOB_KNOWN_FLAGS = 3u,
+  INGOT_BLOB_ADD_SPACE_PREFIX = 1u << 2,
+  INGOT_BLOB_KNOWN_FLAGS = 7u,
 };
 
 /* The header, and where each section starts (offsets from the blob start). */

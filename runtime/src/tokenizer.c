@@ -68,6 +68,7 @@ struct ingot_tokenizer {
   char byte_utf8[256][2];   /* byte-level: the UTF-8 of each byte's symbol */
   int32_t *specials;       /* control and user-defined ids, longest first */
   uint32_t n_specials;
+  int32_t unk; /* the first unknown-type token, or -1 */
   bool special_first[256]; /* the first bytes of the specials */
 };
 
@@ -395,6 +396,11 @@ ingot_status ingot_tokenizer_init(ingot_tokenizer **out, const void *blob,
     }
   }
 
+  t->unk = -1;
+  for (uint32_t id = n; id-- > 0;)
+    if (t->types[id] == INGOT_TOKEN_UNKNOWN)
+      t->unk = (int32_t)id;
+
   /* Special tokens, longest first so that the longest match wins. */
   for (uint32_t id = 0; id < n; ++id)
     if ((t->types[id] == INGOT_TOKEN_CONTROL ||
@@ -456,12 +462,21 @@ ingot_status ingot_tokenizer_decode(const ingot_tokenizer *t,
   if (!t || (!ids && count) || (!text && capacity) || !size)
     return INGOT_ERROR_INVALID_ARGUMENT;
   size_t total = 0;
+  /* SentencePiece with a space prefix drops the first space of the text, as
+   * Hugging Face's Strip decoder does. */
+  bool strip = t->kind == INGOT_BLOB_SENTENCEPIECE &&
+               (t->flags & INGOT_BLOB_ADD_SPACE_PREFIX);
   for (size_t i = 0; i < count; ++i) {
     size_t len;
     const char *bytes = ingot_tokenizer_token_bytes(t, ids[i], &len);
     if (!bytes) {
       *size = total;
       return INGOT_ERROR_INVALID_ARGUMENT;
+    }
+    if (strip && len) {
+      if (bytes[0] == ' ')
+        ++bytes, --len;
+      strip = false;
     }
     if (total < capacity)
       memcpy(text + total, bytes, len < capacity - total ? len
@@ -801,6 +816,150 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
   free_workspace(c, &w);
 }
 
+/*===----------------------------------------------------------------------===
+ * SentencePiece BPE (Llama 2 style), as Hugging Face tokenizers runs it:
+ * spaces become U+2581, one is put first when the text is the start of the
+ * input and does not begin with one, then the adjacent pair of tokens whose
+ * concatenation is the token with the best score is merged (the leftmost of
+ * equals) until none is; characters without a token become their <0xNN>
+ * byte tokens.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct spm_pair {
+  float score;
+  int32_t left;
+  uint32_t size; /* of the concatenation, to recognize stale pairs */
+} spm_pair;
+
+typedef struct spm_symbol {
+  uint32_t start, size; /* size 0: merged away */
+  int32_t prev, next;
+} spm_symbol;
+
+static bool spm_before(const spm_pair *a, const spm_pair *b) {
+  return a->score != b->score ? a->score > b->score : a->left < b->left;
+}
+
+static void spm_push(const ingot_tokenizer *t, const char *text,
+                     spm_symbol *sym, spm_pair *heap, size_t *size,
+                     int32_t left) {
+  if (left < 0 || sym[left].next < 0)
+    return;
+  int32_t right = sym[left].next;
+  /* Hugging Face's merges join two tokens only. */
+  if (vocab_find(t, text + sym[left].start, sym[left].size) < 0 ||
+      vocab_find(t, text + sym[right].start, sym[right].size) < 0)
+    return;
+  uint32_t joined = sym[left].size + sym[right].size;
+  int32_t id = vocab_find(t, text + sym[left].start, joined);
+  if (id < 0)
+    return;
+  spm_pair e = {t->scores ? t->scores[id] : -(float)id, left, joined};
+  size_t i = (*size)++;
+  while (i > 0 && spm_before(&e, &heap[(i - 1) / 2])) {
+    heap[i] = heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  heap[i] = e;
+}
+
+static spm_pair spm_pop(spm_pair *heap, size_t *size) {
+  spm_pair top = heap[0], last = heap[--*size];
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= *size)
+      break;
+    if (child + 1 < *size && spm_before(&heap[child + 1], &heap[child]))
+      ++child;
+    if (!spm_before(&heap[child], &last))
+      break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  if (*size)
+    heap[i] = last;
+  return top;
+}
+
+static void spm_encode(const ingot_tokenizer *t, const uint8_t *s,
+                       size_t size, bool at_start, id_list *out) {
+  if (!size)
+    return;
+  /* Normalize: spaces to U+2581, and the prefix. */
+  char *text = malloc(3 * size + 3);
+  spm_symbol *sym = malloc(sizeof(spm_symbol) * (size + 1));
+  spm_pair *heap = malloc(sizeof(spm_pair) * 3 * (size + 1));
+  if (!text || !sym || !heap) {
+    free(text), free(sym), free(heap);
+    out->failed = true;
+    return;
+  }
+  size_t n = 0;
+  if (at_start && (t->flags & INGOT_BLOB_ADD_SPACE_PREFIX) &&
+      !(s[0] == ' ' || (size >= 3 && memcmp(s, "\xE2\x96\x81", 3) == 0))) {
+    memcpy(text, "\xE2\x96\x81", 3);
+    n = 3;
+  }
+  for (size_t i = 0; i < size; ++i) {
+    if (s[i] == ' ') {
+      memcpy(text + n, "\xE2\x96\x81", 3);
+      n += 3;
+    } else {
+      text[n++] = (char)s[i];
+    }
+  }
+  int32_t count = 0;
+  for (size_t at = 0; at < n; ++count) {
+    uint32_t cp;
+    size_t len = utf8_decode((const uint8_t *)text + at, n - at, &cp);
+    sym[count] = (spm_symbol){(uint32_t)at, (uint32_t)len, count - 1,
+                              count + 1};
+    at += len;
+  }
+  sym[count - 1].next = -1;
+  size_t heap_size = 0;
+  for (int32_t i = 0; i + 1 < count; ++i)
+    spm_push(t, text, sym, heap, &heap_size, i);
+  while (heap_size) {
+    spm_pair top = spm_pop(heap, &heap_size);
+    int32_t left = top.left, right = sym[left].next;
+    if (sym[left].size == 0 || right < 0 ||
+        sym[left].size + sym[right].size != top.size)
+      continue; /* stale */
+    sym[left].size = top.size;
+    sym[right].size = 0;
+    sym[left].next = sym[right].next;
+    if (sym[left].next >= 0)
+      sym[sym[left].next].prev = left;
+    spm_push(t, text, sym, heap, &heap_size, sym[left].prev);
+    spm_push(t, text, sym, heap, &heap_size, left);
+  }
+  for (int32_t i = 0; i >= 0; i = sym[i].next) {
+    int32_t id = vocab_find(t, text + sym[i].start, sym[i].size);
+    if (id >= 0) {
+      push(out, id);
+      continue;
+    }
+    for (uint32_t k = 0; k < sym[i].size; ++k) {
+      int32_t byte = t->byte_token[(uint8_t)text[sym[i].start + k]];
+      if (byte >= 0)
+        push(out, byte);
+      else if (t->unk >= 0)
+        push(out, t->unk);
+    }
+  }
+  free(text), free(sym), free(heap);
+}
+
+static void encode_segment(const ingot_tokenizer *t, const uint8_t *s,
+                           size_t size, bool at_start, id_list *out) {
+  if (t->kind == INGOT_BLOB_SENTENCEPIECE)
+    spm_encode(t, s, size, at_start, out);
+  else
+    encode_text(t, s, size, out);
+}
+
 ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
                                     const char *text, size_t size,
                                     uint32_t flags, int32_t *ids,
@@ -808,8 +967,6 @@ ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
   if (!t || (!text && size) || (!ids && capacity) || !count)
     return INGOT_ERROR_INVALID_ARGUMENT;
   *count = 0;
-  if (t->kind != INGOT_BLOB_BYTE_LEVEL_BPE)
-    return INGOT_ERROR_UNSUPPORTED;
   if (size > UINT32_MAX)
     return INGOT_ERROR_INVALID_ARGUMENT;
   id_list out = {0};
@@ -835,13 +992,13 @@ ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
         ++at;
         continue;
       }
-      encode_text(t, s + start, at - start, &out);
+      encode_segment(t, s + start, at - start, start == 0, &out);
       push(&out, found);
       at += found_size;
       start = at;
     }
   }
-  encode_text(t, s + start, size - start, &out);
+  encode_segment(t, s + start, size - start, start == 0, &out);
   if (out.failed) {
     free(out.ids);
     return INGOT_ERROR_OUT_OF_MEMORY;
