@@ -15,6 +15,7 @@
 typedef struct candidate {
   float logit;
   int32_t id;
+  double weight; /* exp(logit - max logit) */
 } candidate;
 
 struct ingot_sampler {
@@ -112,6 +113,33 @@ static int by_logit(const void *a, const void *b) {
   return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Moves the m best candidates (by_logit) to the front, sorted. */
+static void select_top(candidate *c, int32_t count, int32_t m) {
+  int32_t lo = 0, hi = count - 1, k = m - 1;
+  while (lo < hi) { /* Hoare quickselect of position k */
+    candidate pivot = c[lo + (hi - lo) / 2];
+    int32_t i = lo, j = hi;
+    while (i <= j) {
+      while (by_logit(&c[i], &pivot) < 0)
+        ++i;
+      while (by_logit(&pivot, &c[j]) < 0)
+        --j;
+      if (i <= j) {
+        candidate t = c[i];
+        c[i++] = c[j];
+        c[j--] = t;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      break;
+  }
+  qsort(c, (size_t)m, sizeof *c, by_logit);
+}
+
 int32_t ingot_sampler_sample(ingot_sampler *s, const float *logits) {
   if (!s || !logits)
     return -1;
@@ -145,21 +173,46 @@ int32_t ingot_sampler_sample(ingot_sampler *s, const float *logits) {
   int32_t count = 0;
   for (int32_t i = 0; i < n; ++i)
     if (!isnan(l[i]))
-      c[count++] = (candidate){l[i] / p->temperature, i};
+      c[count++] = (candidate){l[i] / p->temperature, i, 0.0};
   if (count == 0)
     return 0;
-  qsort(c, (size_t)count, sizeof *c, by_logit);
-  if (p->top_k > 0 && p->top_k < count)
-    count = p->top_k;
-
-  /* Probabilities of the remaining candidates, most likely first. */
-  double max = c[0].logit, sum = 0;
+  double max = c[0].logit;
+  for (int32_t i = 1; i < count; ++i)
+    if (c[i].logit > max)
+      max = c[i].logit;
   for (int32_t i = 0; i < count; ++i)
-    sum += exp((double)c[i].logit - max);
+    c[i].weight = exp((double)c[i].logit - max);
+
+  int32_t sorted = 0; /* c[0, sorted) are the best, in order */
+  if (p->top_k > 0 && p->top_k < count) {
+    select_top(c, count, p->top_k);
+    count = sorted = p->top_k;
+  }
+  double sum = 0;
+  for (int32_t i = 0; i < count; ++i)
+    sum += c[i].weight;
+
+  /* Without top-k only a prefix is sorted: the smallest of 64, 256, ... that
+   * holds the top-p or min-p cut. Plain temperature needs no order. */
+  bool cut = p->top_p < 1.0f || p->min_p > 0.0f;
+  double min_weight = p->min_p > 0.0f ? (double)p->min_p : 0.0;
+  for (int64_t need = 64; cut && sorted < count; need *= 4) {
+    sorted = need < count ? (int32_t)need : count;
+    select_top(c, count, sorted);
+    double mass = 0;
+    for (int32_t i = 0; i < sorted; ++i)
+      mass += c[i].weight / sum;
+    if (p->top_p < 1.0f ? mass >= p->top_p
+                        : c[sorted - 1].weight < min_weight)
+      break;
+  }
+  if (cut && sorted < count)
+    count = sorted; /* the cut is inside the sorted prefix */
+
   if (p->top_p < 1.0f) {
     double cumulative = 0;
     for (int32_t i = 0; i < count; ++i) {
-      cumulative += exp((double)c[i].logit - max) / sum;
+      cumulative += c[i].weight / sum;
       if (cumulative >= p->top_p) {
         count = i + 1;
         break;
@@ -167,20 +220,19 @@ int32_t ingot_sampler_sample(ingot_sampler *s, const float *logits) {
     }
   }
   if (p->min_p > 0.0f) {
-    /* p_i >= min_p * p_max  <=>  logit_i - max >= log(min_p) */
-    double threshold = log((double)p->min_p);
+    /* p_i >= min_p * p_max  <=>  weight_i >= min_p (the best has weight 1) */
     int32_t kept = 1;
-    while (kept < count && (double)c[kept].logit - max >= threshold)
+    while (kept < count && c[kept].weight >= min_weight)
       ++kept;
     count = kept;
   }
 
   sum = 0;
   for (int32_t i = 0; i < count; ++i)
-    sum += exp((double)c[i].logit - max);
+    sum += c[i].weight;
   double r = next_uniform(&s->state) * sum;
   for (int32_t i = 0; i < count; ++i) {
-    r -= exp((double)c[i].logit - max);
+    r -= c[i].weight;
     if (r < 0)
       return c[i].id;
   }

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -159,6 +160,51 @@ TEST(RuntimeSamplerTest, RepetitionPenalty) {
   Sampler n(p, 3);
   ingot_sampler_accept(n.s, 0);
   EXPECT_EQ(ingot_sampler_sample(n.s, negative.data()), 2);
+}
+
+// A vocabulary-sized row: the sampler sorts only a prefix; the nucleus must
+// still be the one a full sort gives.
+TEST(RuntimeSamplerTest, LargeVocabularyTopPAndMinP) {
+  const int32_t vocab = 50000;
+  std::vector<float> big(vocab);
+  uint64_t x = 12345;
+  for (float &v : big) { // a fixed pseudo-random row, a few large logits
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    v = static_cast<float>((x >> 40) % 1000) / 100.0f;
+  }
+  std::vector<int32_t> order(vocab);
+  for (int32_t i = 0; i < vocab; ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return big[a] != big[b] ? big[a] > big[b] : a < b;
+  });
+  double max = big[order[0]], sum = 0;
+  for (float v : big)
+    sum += std::exp(v - max);
+  for (float topP : {0.05f, 0.5f, 0.9f}) {
+    // The reference nucleus: the shortest prefix with mass >= top_p.
+    size_t cut = 0;
+    for (double mass = 0; mass < topP; ++cut)
+      mass += std::exp(big[order[cut]] - max) / sum;
+    std::vector<bool> in(vocab);
+    for (size_t i = 0; i < cut; ++i)
+      in[order[i]] = true;
+    ingot_sampler_params p = params(1.0f, 77);
+    p.top_p = topP;
+    Sampler s(p, vocab);
+    for (int i = 0; i < 100; ++i) {
+      int32_t id = ingot_sampler_sample(s.s, big.data());
+      ASSERT_TRUE(id >= 0 && id < vocab && in[id]) << "top_p " << topP;
+    }
+  }
+  // min-p 0.5: exactly the logits >= max + log(0.5).
+  ingot_sampler_params p = params(1.0f, 78);
+  p.min_p = 0.5f;
+  Sampler s(p, vocab);
+  for (int i = 0; i < 100; ++i) {
+    int32_t id = ingot_sampler_sample(s.s, big.data());
+    ASSERT_GE(big[id] - max, std::log(0.5) - 1e-6);
+  }
 }
 
 TEST(RuntimeSamplerTest, BadParameters) {
