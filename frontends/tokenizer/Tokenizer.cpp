@@ -64,9 +64,63 @@ ingot::tokenizer::loadGGUFTokenizer(const gguf::GGUFReader &file) {
       return id.takeError();
     *field = *id;
   }
+  if (const gguf::GGUFValue *prefix =
+          file.lookup("tokenizer.ggml.add_space_prefix"))
+    data.addSpacePrefix = prefix->getAsBool().value_or(true);
   if (const gguf::GGUFValue *pre = file.lookup("tokenizer.ggml.pre"))
     data.preTokenizer = pre->getAsString().value_or("").str();
   return data;
+}
+
+// The regexes of Llama 3 and Qwen2 tokenizer.json files (Split, Isolated).
+static constexpr StringRef llama3Regex =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
+static constexpr StringRef qwen2Regex =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
+
+/// The GGUF name (tokenizer.ggml.pre) of a tokenizer.json pre_tokenizer:
+/// ByteLevel with its regex is GPT-2's; Digits (each digit alone) then
+/// ByteLevel is SmolLM's; a Split by Llama 3's or Qwen2's regex then
+/// ByteLevel without regex is theirs. Anything else is named
+/// "tokenizer.json:<type>", which serializeTokenizer rejects.
+static std::string hfPreTokenizerName(const llvm::json::Value *value) {
+  const llvm::json::Object *pre = value ? value->getAsObject() : nullptr;
+  if (!pre)
+    return "tokenizer.json:none";
+  StringRef type = pre->getString("type").value_or("");
+  auto isByteLevel = [](const llvm::json::Object *o, bool regex) {
+    return o && o->getString("type") == StringRef("ByteLevel") &&
+           o->getBoolean("use_regex").value_or(true) == regex &&
+           !o->getBoolean("add_prefix_space").value_or(false);
+  };
+  if (isByteLevel(pre, true))
+    return "gpt-2";
+  const llvm::json::Array *list = pre->getArray("pretokenizers");
+  if (type == "Sequence" && list && list->size() == 2) {
+    const llvm::json::Object *first = (*list)[0].getAsObject();
+    const llvm::json::Object *second = (*list)[1].getAsObject();
+    if (first && first->getString("type") == StringRef("Digits") &&
+        first->getBoolean("individual_digits").value_or(false) &&
+        isByteLevel(second, true))
+      return "smollm";
+    const llvm::json::Object *pattern =
+        first ? first->getObject("pattern") : nullptr;
+    std::optional<StringRef> regex =
+        pattern ? pattern->getString("Regex") : std::nullopt;
+    if (first && first->getString("type") == StringRef("Split") && regex &&
+        first->getString("behavior") == StringRef("Isolated") &&
+        isByteLevel(second, false)) {
+      if (*regex == llama3Regex)
+        return "llama-bpe";
+      if (*regex == qwen2Regex)
+        return "qwen2";
+    }
+  }
+  return ("tokenizer.json:" + type).str();
 }
 
 llvm::Expected<TokenizerData>
@@ -120,7 +174,14 @@ ingot::tokenizer::loadHFTokenizer(StringRef path) {
         return error("key 'added_tokens': entry without content and id");
       if (llvm::Error e = place(*content, *id))
         return e;
+      // GGUF's token types: control for special tokens, else user-defined.
+      if (data.types.size() < data.tokens.size())
+        data.types.resize(data.tokens.size(), 1);
+      data.types[*id] = object->getBoolean("special").value_or(false) ? 3 : 4;
     }
+  if (!data.types.empty())
+    data.types.resize(data.tokens.size(), 1);
+  data.preTokenizer = hfPreTokenizerName(root->get("pre_tokenizer"));
   if (const llvm::json::Array *merges = model->getArray("merges"))
     for (const llvm::json::Value &merge : *merges) {
       if (std::optional<StringRef> text = merge.getAsString()) {

@@ -39,10 +39,15 @@ struct TokenizerData {
   TokenizerKind kind = TokenizerKind::None;
   std::vector<std::string> tokens;
   std::vector<float> scores;   ///< SentencePiece only
-  std::vector<int32_t> types;  ///< GGUF token types (1 normal, 3 control, ...)
+  /// GGUF token types (1 normal, 3 control, 4 user-defined, ...); from
+  /// tokenizer.json: 3 for special added tokens, 4 for other added ones.
+  std::vector<int32_t> types;
   std::vector<std::pair<std::string, std::string>> merges; ///< by rank
   int64_t bosId = -1, eosId = -1;
-  std::string preTokenizer; ///< e.g. "smollm", "llama-bpe", "qwen2", or ""
+  /// GGUF's tokenizer.ggml.pre, e.g. "gpt-2", "smollm", "llama-bpe",
+  /// "qwen2"; loadHFTokenizer names the same four from "pre_tokenizer".
+  std::string preTokenizer;
+  bool addSpacePrefix = true; ///< SentencePiece: "▁" before the text
 };
 
 /// Reads `tokenizer.ggml.*`; kind None when the file has no tokenizer.

@@ -1,0 +1,151 @@
+/*===- ingot.h - The Ingot runtime's public C interface --------------------===
+ *
+ * Plain C ABI, no LLVM. Every object has an init/free pair; functions that
+ * can fail return an ingot_status, and the init functions also write a
+ * one-line message into a caller's buffer.
+ *
+ * Thread safety: a tokenizer is read-only after init, so one tokenizer may be
+ * used from many threads at once. A sampler has state (its PRNG and the
+ * recent tokens): one per session.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef INGOT_RUNTIME_INGOT_H
+#define INGOT_RUNTIME_INGOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ingot_status {
+  INGOT_OK = 0,
+  INGOT_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad id, bad value */
+  INGOT_ERROR_MALFORMED = 2,        /* a blob fails validation */
+  INGOT_ERROR_OUT_OF_MEMORY = 3,
+  INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use */
+  INGOT_ERROR_BUFFER_TOO_SMALL = 5, /* the needed size was still reported */
+} ingot_status;
+
+/* A short English name of a status ("ok", "malformed data", ...). */
+const char *ingot_status_string(ingot_status status);
+
+/*===----------------------------------------------------------------------===
+ * Tokenizer
+ *
+ * Built from a tokenizer blob (the layout is in runtime/README.md; the
+ * compiler writes it with ingot::tokenizer::serializeTokenizer). The blob is
+ * copied; the caller may free it after init.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct ingot_tokenizer ingot_tokenizer;
+
+/* Flags of ingot_tokenizer_encode. */
+enum {
+  /* Put the BOS token first (when the tokenizer has one). */
+  INGOT_ENCODE_ADD_BOS = 1u << 0,
+  /* Recognize the text of control and user-defined tokens (e.g.
+   * "<|im_start|>") as those tokens, as Hugging Face tokenizers does. */
+  INGOT_ENCODE_PARSE_SPECIAL = 1u << 1,
+};
+
+/* Token types, as GGUF numbers them. */
+enum {
+  INGOT_TOKEN_NORMAL = 1,
+  INGOT_TOKEN_UNKNOWN = 2,
+  INGOT_TOKEN_CONTROL = 3,
+  INGOT_TOKEN_USER_DEFINED = 4,
+  INGOT_TOKEN_UNUSED = 5,
+  INGOT_TOKEN_BYTE = 6,
+};
+
+/* Validates `blob` and builds a tokenizer in *out. On failure *out is null
+ * and `error` (when not null) holds a one-line message. */
+ingot_status ingot_tokenizer_init(ingot_tokenizer **out, const void *blob,
+                                  size_t size, char *error,
+                                  size_t error_size);
+void ingot_tokenizer_free(ingot_tokenizer *tokenizer);
+
+int32_t ingot_tokenizer_vocab_size(const ingot_tokenizer *tokenizer);
+/* The BOS / EOS ids, or -1. */
+int32_t ingot_tokenizer_bos(const ingot_tokenizer *tokenizer);
+int32_t ingot_tokenizer_eos(const ingot_tokenizer *tokenizer);
+/* The INGOT_TOKEN_* type of `id`, or 0 for an id out of range. */
+int32_t ingot_tokenizer_token_type(const ingot_tokenizer *tokenizer,
+                                   int32_t id);
+
+/* Encodes `size` bytes of `text` (any bytes: invalid UTF-8 is encoded byte
+ * by byte, never rejected). Writes at most `capacity` ids and sets *count to
+ * the number of ids of the whole text; returns INGOT_ERROR_BUFFER_TOO_SMALL
+ * when that is more than `capacity`. */
+ingot_status ingot_tokenizer_encode(const ingot_tokenizer *tokenizer,
+                                    const char *text, size_t size,
+                                    uint32_t flags, int32_t *ids,
+                                    size_t capacity, size_t *count);
+
+/* The bytes token `id` stands for (for streaming: a token may hold part of
+ * a UTF-8 character), with their number in *size; null for a bad id. The
+ * pointer lives as long as the tokenizer. */
+const char *ingot_tokenizer_token_bytes(const ingot_tokenizer *tokenizer,
+                                        int32_t id, size_t *size);
+
+/* Concatenates the bytes of `ids` into `text` (at most `capacity` bytes, no
+ * terminating zero) and sets *size to the full length; returns
+ * INGOT_ERROR_BUFFER_TOO_SMALL when it is more than `capacity`, and
+ * INGOT_ERROR_INVALID_ARGUMENT for an id out of range. */
+ingot_status ingot_tokenizer_decode(const ingot_tokenizer *tokenizer,
+                                    const int32_t *ids, size_t count,
+                                    char *text, size_t capacity,
+                                    size_t *size);
+
+/*===----------------------------------------------------------------------===
+ * Sampler
+ *
+ * Chooses the next token from a row of logits. The steps, in order:
+ * repetition penalty over the last `repetition_last_n` accepted tokens
+ * (CTRL-style: a positive logit is divided by the penalty, a negative one
+ * multiplied), then, when temperature <= 0, the argmax (greedy; ties go to
+ * the smallest id); otherwise logits / temperature, top-k, top-p (the
+ * smallest set of most likely tokens whose probability reaches top_p),
+ * min-p (drop tokens whose probability is below min_p times the largest),
+ * and a draw from the renormalized distribution with a PRNG seeded by
+ * `seed` (same seed, same logits, same choices).
+ *===----------------------------------------------------------------------===*/
+
+typedef struct ingot_sampler_params {
+  float temperature;        /* <= 0: greedy */
+  int32_t top_k;            /* <= 0: off */
+  float top_p;              /* >= 1: off */
+  float min_p;              /* <= 0: off */
+  float repetition_penalty; /* 1: off */
+  int32_t repetition_last_n; /* tokens the penalty looks back over */
+  uint64_t seed;
+} ingot_sampler_params;
+
+typedef struct ingot_sampler ingot_sampler;
+
+/* Greedy, everything off, seed 0. */
+void ingot_sampler_params_default(ingot_sampler_params *params);
+
+ingot_status ingot_sampler_init(ingot_sampler **out,
+                                const ingot_sampler_params *params,
+                                int32_t vocab_size);
+void ingot_sampler_free(ingot_sampler *sampler);
+
+/* Chooses a token from `logits` (vocab_size floats, not modified). Returns
+ * its id, or -1 for null arguments. Does not record it: see accept. */
+int32_t ingot_sampler_sample(ingot_sampler *sampler, const float *logits);
+
+/* Records a token of the context (prompt or generated) for the penalty. */
+void ingot_sampler_accept(ingot_sampler *sampler, int32_t id);
+
+/* Forgets the recorded tokens and reseeds the PRNG. */
+void ingot_sampler_reset(ingot_sampler *sampler, uint64_t seed);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* INGOT_RUNTIME_INGOT_H */
