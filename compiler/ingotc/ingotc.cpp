@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/ingot/IngotDialect.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "dialects/ingot/IngotDialect.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
@@ -26,7 +26,6 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Pass.h"
 
-#include <map>
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -37,6 +36,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+#include <map>
 
 using namespace llvm;
 
@@ -50,6 +50,7 @@ cl::OptionCategory inputCategory("Input");
 cl::OptionCategory targetCategory("Target");
 cl::OptionCategory moeCategory("Mixture of experts");
 cl::OptionCategory optCategory("Optimization");
+cl::OptionCategory quantCategory("Quantization");
 cl::OptionCategory outputCategory("Output");
 
 cl::list<std::string> positionals(cl::Positional,
@@ -68,8 +69,9 @@ cl::opt<std::string>
                cl::value_desc("rule"), cl::cat(moeCategory));
 
 cl::opt<int64_t> contextLength(
-    "ctx", cl::desc("KV-cache capacity in tokens (default: the model's, at "
-                    "most 4096)"),
+    "ctx",
+    cl::desc("KV-cache capacity in tokens (default: the model's, at "
+             "most 4096)"),
     cl::value_desc("N"), cl::init(0), cl::cat(targetCategory));
 
 cl::opt<unsigned> optLevel(
@@ -100,6 +102,18 @@ void exposeTimePasses() {
   it->second->setDescription("Report the time each pass takes (stderr)");
   it->second->addCategory(optCategory);
 }
+
+cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantize float weight matrices: q8_0 | q4_0 | q4_k | "
+             "int8|int4[-g32|-g64|-g128][-sym|-asym] (embeddings, the output "
+             "head, routers and already-quantized weights are kept)"),
+    cl::value_desc("encoding"), cl::cat(quantCategory));
+
+cl::opt<std::string> quantizeSkip(
+    "quantize-skip",
+    cl::desc("Keep the weights whose name matches this regex unquantized"),
+    cl::value_desc("regex"), cl::cat(quantCategory));
 
 cl::opt<EmitKind> emit("emit", cl::desc("What to write"),
                        cl::values(clEnumValN(EmitKind::Mlir, "mlir",
@@ -176,8 +190,8 @@ struct OneLineDiagnostics {
 };
 
 /// The graph of `path`: parsed when it is `.mlir`, imported otherwise.
-mlir::OwningOpRef<mlir::ModuleOp> loadGraph(mlir::MLIRContext &context,
-                                      SourceMgr &sourceMgr, StringRef path) {
+mlir::OwningOpRef<mlir::ModuleOp>
+loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path) {
   if (path == "-" || path.ends_with(".mlir")) {
     std::string error;
     std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
@@ -209,6 +223,9 @@ mlir::OwningOpRef<mlir::ModuleOp> loadGraph(mlir::MLIRContext &context,
   options.optLevel = optLevel;
   if (moeRouting.getNumOccurrences())
     options.moeRouting = moeRouting.getValue();
+  if (quantize.getNumOccurrences())
+    options.quantize = quantize.getValue();
+  options.quantizeSkip = quantizeSkip;
   return options;
 }
 
@@ -222,7 +239,8 @@ int emitMlir(StringRef path) {
   if (Error err = ::ingot::validatePipelineOptions(&context, pipelineOptions()))
     return fail(toString(std::move(err)));
   SourceMgr sourceMgr;
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadGraph(context, sourceMgr, path);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      loadGraph(context, sourceMgr, path);
   if (!module)
     return kUserError;
   if (failed(mlir::verify(*module)))
@@ -248,12 +266,12 @@ int emitMlir(StringRef path) {
   if (printIRBefore || printIRAfter) {
     context.disableMultithreading();
     pm.enableIRPrinting(
-        /*shouldPrintBeforePass=*/[](mlir::Pass *, mlir::Operation *) {
+        /*shouldPrintBeforePass=*/
+        [](mlir::Pass *, mlir::Operation *) {
           return printIRBefore.getValue();
         },
-        /*shouldPrintAfterPass=*/[](mlir::Pass *, mlir::Operation *) {
-          return printIRAfter.getValue();
-        },
+        /*shouldPrintAfterPass=*/
+        [](mlir::Pass *, mlir::Operation *) { return printIRAfter.getValue(); },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
   }
   if (llvm::TimePassesIsEnabled)
@@ -284,11 +302,35 @@ std::string humanCount(double n) {
 int inspect(StringRef path) {
   mlir::MLIRContext context;
   context.loadDialect<mlir::ingot::IngotDialect>();
+  OneLineDiagnostics diagnostics(context);
   auto opened = mlir::ingot::ImportedModel::open(context, path);
   if (!opened)
     return fail(toString(opened.takeError()));
   const mlir::ingot::ImportedModel &model = **opened;
   const mlir::ingot::ModelConfig &c = model.getConfig();
+
+  // Bytes per weight class, and what --quantize would make of them
+  // (computed first: an encoding that does not fit fails before output).
+  mlir::ingot::BuildOptions buildOptions;
+  buildOptions.contextLength = contextLength;
+  auto module = model.buildModule(buildOptions);
+  if (!module)
+    return fail(path + ": " + toString(module.takeError()));
+  auto before = mlir::ingot::summarizeWeightBytes(**module);
+  if (failed(before))
+    return kUserError;
+  auto after = before;
+  if (quantize.getNumOccurrences()) {
+    mlir::ingot::QuantizeOptions options;
+    options.encoding = cantFail(
+        mlir::ingot::parseWeightEncoding(&context, quantize.getValue()));
+    options.skip = quantizeSkip;
+    if (failed(mlir::ingot::quantizeWeights(**module, options)))
+      return kUserError;
+    after = mlir::ingot::summarizeWeightBytes(**module);
+    if (failed(after))
+      return kUserError;
+  }
   raw_ostream &os = outs();
   os << "model:          " << path << " (" << model.getFormat() << ")\n";
   os << "architecture:   " << mlir::ingot::stringifyArchitecture(c.arch)
@@ -334,16 +376,16 @@ int inspect(StringRef path) {
   for (const auto &entry : model.getWeights()) {
     mlir::RankedTensorType type = entry.second.type;
     std::string format;
-    if (auto block = dyn_cast_or_null<mlir::ingot::BlockQuantAttr>(
-            type.getEncoding()))
+    if (auto block =
+            dyn_cast_or_null<mlir::ingot::BlockQuantAttr>(type.getEncoding()))
       format = mlir::ingot::stringifyBlockFormat(block.getFormat()).str();
     else if (auto group = dyn_cast_or_null<mlir::ingot::GroupQuantAttr>(
                  type.getEncoding()))
       // int4_g32: asymmetric; int4s_g32: symmetric.
-      format = ("int" + Twine(group.getBits()) +
-                (group.getSymmetric() ? "s" : "") + "_g" +
-                Twine(group.getGroupSize()))
-                   .str();
+      format =
+          ("int" + Twine(group.getBits()) + (group.getSymmetric() ? "s" : "") +
+           "_g" + Twine(group.getGroupSize()))
+              .str();
     else
       llvm::raw_string_ostream(format) << type.getElementType();
     int64_t bytes = mlir::ingot::getStorageBytes(type).value_or(0);
@@ -353,8 +395,8 @@ int inspect(StringRef path) {
       t->bytes += bytes;
     }
   }
-  os << "parameters:     " << humanCount(all.params) << " ("
-     << all.params << ")\n\n";
+  os << "parameters:     " << humanCount(all.params) << " (" << all.params
+     << ")\n\n";
   os << formatv("  {0,-8} {1,8} {2,14} {3,12}\n", "format", "tensors",
                 "parameters", "MiB");
   auto row = [&](StringRef name, const Totals &t) {
@@ -364,6 +406,13 @@ int inspect(StringRef path) {
   for (const auto &[name, totals] : byFormat)
     row(name, totals);
   row("total", all);
+
+  os << "\nweight bytes by class"
+     << (quantize.getNumOccurrences()
+             ? " (after: --quantize=" + quantize.getValue() + ")"
+             : std::string())
+     << ":\n";
+  mlir::ingot::printWeightBytes(os, *before, *after);
   return kSuccess;
 }
 } // namespace
@@ -371,9 +420,8 @@ int inspect(StringRef path) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   exposeTimePasses();
-  cl::HideUnrelatedOptions(
-      {&inputCategory, &targetCategory, &moeCategory, &optCategory,
-       &outputCategory});
+  cl::HideUnrelatedOptions({&inputCategory, &targetCategory, &moeCategory,
+                            &optCategory, &quantCategory, &outputCategory});
   mlir::registerTransformsPasses();
   mlir::ingot::registerIngotGraphPasses();
   cl::SetVersionPrinter(printVersion);
@@ -402,6 +450,13 @@ int main(int argc, char **argv) {
   if (positionals[0] == "inspect") {
     if (positionals.size() != 2)
       return fail("usage: ingotc inspect MODEL");
+    {
+      mlir::MLIRContext context;
+      OneLineDiagnostics diagnostics(context);
+      if (Error err =
+              ::ingot::validatePipelineOptions(&context, pipelineOptions()))
+        return fail(toString(std::move(err)));
+    }
     return inspect(positionals[1]);
   }
   if (positionals.size() > 1)

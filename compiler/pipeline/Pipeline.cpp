@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/Regex.h"
 
 using namespace mlir;
 
@@ -23,6 +24,20 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
       return llvm::createStringError("--moe-routing: " +
                                      llvm::toString(rule.takeError()));
   }
+  if (options.quantize) {
+    context->loadDialect<mlir::ingot::IngotDialect>();
+    auto encoding =
+        mlir::ingot::parseWeightEncoding(context, *options.quantize);
+    if (!encoding)
+      return llvm::createStringError("--quantize: " +
+                                     llvm::toString(encoding.takeError()));
+  }
+  if (!options.quantizeSkip.empty()) {
+    std::string why;
+    if (!llvm::Regex(options.quantizeSkip).isValid(why))
+      return llvm::createStringError("--quantize-skip: invalid regex '" +
+                                     options.quantizeSkip + "': " + why);
+  }
   return llvm::Error::success();
 }
 
@@ -32,14 +47,22 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     routing.rule = *options.moeRouting;
     pm.addPass(mlir::ingot::createIngotSetRoutingPass(routing));
   }
-  if (options.optLevel == 0)
-    return;
-  pm.addPass(createCanonicalizerPass());
-  OpPassManager &fn = pm.nest<func::FuncOp>();
-  fn.addPass(mlir::ingot::createIngotFuseAttentionPass());
-  fn.addPass(mlir::ingot::createIngotRouteMoEPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    OpPassManager &fn = pm.nest<func::FuncOp>();
+    fn.addPass(mlir::ingot::createIngotFuseAttentionPass());
+    fn.addPass(mlir::ingot::createIngotRouteMoEPass());
+  }
+  if (options.quantize) {
+    mlir::ingot::IngotQuantizePassOptions quantize;
+    quantize.encoding = *options.quantize;
+    quantize.skip = options.quantizeSkip;
+    pm.addPass(mlir::ingot::createIngotQuantizePass(quantize));
+  }
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
 }
 
 } // namespace ingot

@@ -23,6 +23,11 @@ struct PipelineOptions {
   unsigned optLevel = 2;
   /// `--moe-routing`: replaces the model's expert routing rule when set.
   std::optional<std::string> moeRouting;
+  /// `--quantize`: the encoding float weight matrices get (`q8_0`, `q4_0`,
+  /// `q4_k`, `int8|int4[-g32|-g64|-g128][-sym|-asym]`); unset keeps them.
+  std::optional<std::string> quantize;
+  /// `--quantize-skip`: a regex over weight names kept as they are.
+  std::string quantizeSkip;
 };
 
 /// Checks every option value before anything runs; the error is one line
@@ -31,12 +36,13 @@ llvm::Error validatePipelineOptions(mlir::MLIRContext *context,
                                     const PipelineOptions &options);
 
 /// Adds the graph pipeline to `pm` (anchored on the module), in this order:
-///   1. ingot-set-routing     (only with --moe-routing)
+///   1. ingot-set-routing     (only with --moe-routing; any -O)
 ///   2. canonicalize          (folds the frontend's identities)
 ///   3. ingot-fuse-attention  (decomposed attention -> ingot.attention)
 ///   4. ingot-route-moe       (moe_ffn -> sort, gather, grouped matmul,
 ///                             weighted scatter)
-///   5. canonicalize, cse
+///   5. ingot-quantize        (only with --quantize; any -O)
+///   6. canonicalize, cse
 /// Options must have passed validatePipelineOptions.
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const PipelineOptions &options);
