@@ -120,19 +120,6 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
-/// Fails for caches with a storage encoding the evaluator cannot mirror yet.
-Error checkCacheEncoding(Type type) {
-  auto cache = cast<ig::KVCacheType>(type);
-  if (!cache.getEncoding())
-    return Error::success();
-  std::string text;
-  raw_string_ostream os(text);
-  os << cache.getEncoding();
-  return makeError("unsupported encoding: the reference evaluator does not "
-                   "implement KV caches with " +
-                   os.str() + " yet");
-}
-
 /// Runs one function: an environment from SSA values to runtime values.
 class Interpreter {
 public:
@@ -151,6 +138,13 @@ private:
     if (evaluator.getOptions().exactKVCaches)
       return Float32Type::get(cache.getContext());
     return cast<ig::KVCacheType>(cache.getType()).getElementType();
+  }
+
+  /// The encoding entries of `cache` are rounded through when stored.
+  ig::KVQuantAttr getStorageEncoding(Value cache) {
+    if (evaluator.getOptions().exactKVCaches)
+      return {};
+    return cast<ig::KVCacheType>(cache.getType()).getEncoding();
   }
 
   Expected<Results> evaluate(Operation *op);
@@ -336,6 +330,10 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
           params.freqFactors = get(op.getFreqFactors()).getFloats();
         return one(rope(get(op.getX()), get(op.getPositions()), params));
       })
+      .Case([&](ig::HadamardOp op) {
+        return one(hadamard(get(op.getX()), op.getSeedAttr().getInt(),
+                            op.getInverse()));
+      })
       .Case([&](ig::SoftmaxOp op) {
         const RefValue &x = get(op.getX());
         return one(softmax(
@@ -453,17 +451,14 @@ Expected<Results> Interpreter::evaluateBroadcast(ig::BroadcastOp op) {
 }
 
 Expected<Results> Interpreter::evaluateKVRead(ig::KVReadOp op) {
-  if (Error err = checkCacheEncoding(op.getCache().getType()))
-    return err;
   return one(kvRead(get(op.getCache()), getScalar(op.getLength())));
 }
 
 Expected<Results> Interpreter::evaluateKVWrite(ig::KVWriteOp op) {
-  if (Error err = checkCacheEncoding(op.getCache().getType()))
-    return err;
   return one(kvWrite(get(op.getCache()), get(op.getValues()),
                      getScalar(op.getPosition()),
-                     getStorageType(op.getCache())));
+                     getStorageType(op.getCache()),
+                     getStorageEncoding(op.getCache())));
 }
 
 Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
@@ -493,21 +488,21 @@ Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
   }
   // With caches: store the new entries, attend over positions 0 .. pos +
   // tokens - 1 as the caches now hold them.
-  for (Value cache : {op.getKeyCache(), op.getValueCache()})
-    if (Error err = checkCacheEncoding(cache.getType()))
-      return err;
   const RefValue &k = get(op.getKey());
   if (k.getRank() != 3 || k.getDimSize(0) != tokens)
     return makeError("with a cache, key must hold one entry per query (" +
                      Twine(tokens) + "), got a " + k.describe());
   int64_t position = getScalar(op.getPosition());
-  Expected<RefValue> keyCache = kvWrite(get(op.getKeyCache()), k, position,
-                                        getStorageType(op.getKeyCache()));
+  Expected<RefValue> keyCache =
+      kvWrite(get(op.getKeyCache()), k, position,
+              getStorageType(op.getKeyCache()),
+              getStorageEncoding(op.getKeyCache()));
   if (!keyCache)
     return keyCache.takeError();
   Expected<RefValue> valueCache =
       kvWrite(get(op.getValueCache()), get(op.getValue()), position,
-              getStorageType(op.getValueCache()));
+              getStorageType(op.getValueCache()),
+              getStorageEncoding(op.getValueCache()));
   if (!valueCache)
     return valueCache.takeError();
   int64_t keys = position + tokens;

@@ -11,8 +11,9 @@
 // Precision: every op computes in double from its f32 inputs and rounds each
 // result element to f32, then to its result's element type (f16, bf16 round
 // to nearest even); KV caches store entries rounded to the cache's element
-// type, so the evaluator mirrors storage precision. Quantized caches
-// (#ingot.kv_quant) are not supported yet.
+// type, so the evaluator mirrors storage precision; caches with an encoding
+// (#ingot.kv_quant) store each head vector rounded through it (q8/q4 blocks,
+// tq codebooks), then to the element type.
 //
 // Every runtime problem is an llvm::Error, one line, naming the op and its
 // location: an argument or result whose shape does not match its static
@@ -40,8 +41,9 @@ namespace ingot::reference {
 /// not at all).
 struct EvaluatorOptions {
   /// Store KV-cache entries as f32 instead of rounding them to the cache's
-  /// element type: a what-if without storage rounding, e.g. to check decode
-  /// steps against a whole prefill more tightly than f16 storage allows.
+  /// element type and encoding: a what-if without storage rounding, e.g. to
+  /// check decode steps against a whole prefill more tightly than f16
+  /// storage allows, or that a graph's rotations alone are exact.
   bool exactKVCaches = false;
 };
 
