@@ -263,6 +263,36 @@ cl::opt<int64_t> perplexityChunk(
     cl::desc("--perplexity: tokens per step through the cache (default 256)"),
     cl::value_desc("N"), cl::init(256), cl::cat(runCategory));
 
+cl::opt<bool> kvErrorReport(
+    "kv-error-report",
+    cl::desc("--perplexity: also print, per layer, the relative error the "
+             "KV-cache encodings cause on keys and values and the channel "
+             "with the largest error"),
+    cl::cat(runCategory));
+
+/// Prints the per-layer report of --kv-error-report.
+void printKVErrors(const KVErrorStats &stats) {
+  auto describe = [](const KVErrorStats::Sums &sums) {
+    if (sums.energy == 0.0)
+      return std::string("exact");
+    size_t worst = 0;
+    for (size_t c = 0; c < sums.channelError.size(); ++c)
+      if (sums.channelError[c] > sums.channelError[worst])
+        worst = c;
+    std::string text;
+    raw_string_ostream os(text);
+    os << format("rel %.4f", std::sqrt(sums.error / sums.energy))
+       << format(" worst channel %zu (%.0f%% of the error, %.0f%% of the "
+                 "energy)",
+                 worst, 100.0 * sums.channelError[worst] / sums.error,
+                 100.0 * sums.channelEnergy[worst] / sums.energy);
+    return os.str();
+  };
+  for (auto [i, layer] : llvm::enumerate(stats.layers))
+    outs() << "# kv-error layer " << i << ": K " << describe(layer.keys)
+           << "; V " << describe(layer.values) << "\n";
+}
+
 /// Runs --ingot-fuse-attention on `module`, then gives the caches of `fn`
 /// the encodings of --kv-cache. Diagnostics go to the context's handler.
 Error applyKVCacheSpec(mlir::ModuleOp module, mlir::func::FuncOp fn) {
@@ -339,6 +369,8 @@ int runPerplexity(Evaluator &evaluator, mlir::func::FuncOp fn,
            << format("%.4f", std::exp(totalNll / predicted)) << "\n";
     outs().flush();
   }
+  if (const KVErrorStats *stats = evaluator.getOptions().kvErrors)
+    printKVErrors(*stats);
   outs() << "tokens " << count << " predicted " << predicted << " mean_nll "
          << format("%.6f", totalNll / predicted) << " perplexity "
          << format("%.4f", std::exp(totalNll / predicted)) << "\n";
@@ -441,6 +473,9 @@ int runGraph() {
           : static_cast<WeightReader &>(noWeights);
   EvaluatorOptions options;
   options.exactKVCaches = exactKVCaches;
+  KVErrorStats kvErrors;
+  if (kvErrorReport)
+    options.kvErrors = &kvErrors;
   Evaluator evaluator(weights, options);
   if (!perplexityFile.empty())
     return runPerplexity(evaluator, fn, *bpe);

@@ -461,6 +461,32 @@ Expected<Results> Interpreter::evaluateKVWrite(ig::KVWriteOp op) {
                      getStorageEncoding(op.getCache())));
 }
 
+/// Adds what storing `entries : [tokens, heads, head_dim]` with `encoding`
+/// loses to `sums`.
+static void recordKVError(const RefValue &entries, ig::KVQuantAttr encoding,
+                          KVErrorStats::Sums &sums) {
+  if (!encoding || entries.getRank() != 3)
+    return;
+  int64_t headDim = entries.getDimSize(2);
+  int64_t row = entries.getDimSize(1) * headDim;
+  sums.channelError.resize(row, 0.0);
+  sums.channelEnergy.resize(row, 0.0);
+  const std::vector<float> &data = entries.getFloats();
+  std::vector<float> vector(headDim);
+  for (size_t start = 0; start + headDim <= data.size(); start += headDim) {
+    std::copy_n(data.begin() + start, headDim, vector.begin());
+    roundTripKVVector(encoding, vector);
+    for (int64_t i = 0; i < headDim; ++i) {
+      double x = data[start + i], error = vector[i] - x;
+      int64_t channel = (start + i) % row;
+      sums.channelError[channel] += error * error;
+      sums.channelEnergy[channel] += x * x;
+      sums.error += error * error;
+      sums.energy += x * x;
+    }
+  }
+}
+
 Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
   AttentionParams params;
   params.mask = op.getMask();
@@ -493,6 +519,16 @@ Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
     return makeError("with a cache, key must hold one entry per query (" +
                      Twine(tokens) + "), got a " + k.describe());
   int64_t position = getScalar(op.getPosition());
+  if (KVErrorStats *stats = evaluator.getOptions().kvErrors) {
+    auto [it, added] =
+        stats->layerOf.try_emplace(op.getOperation(), stats->layers.size());
+    if (added)
+      stats->layers.emplace_back();
+    KVErrorStats::Layer &layer = stats->layers[it->second];
+    recordKVError(k, getStorageEncoding(op.getKeyCache()), layer.keys);
+    recordKVError(get(op.getValue()), getStorageEncoding(op.getValueCache()),
+                  layer.values);
+  }
   Expected<RefValue> keyCache =
       kvWrite(get(op.getKeyCache()), k, position,
               getStorageType(op.getKeyCache()),

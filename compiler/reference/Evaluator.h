@@ -37,6 +37,22 @@
 
 namespace ingot::reference {
 
+/// What storing entries in encoded KV caches costs, per fused attention op
+/// (a layer): sums over every stored head vector element of the squared
+/// error and of the squared value, for keys and values, also per channel
+/// (`head * head_dim + i`).
+struct KVErrorStats {
+  struct Sums {
+    double error = 0.0, energy = 0.0;
+    std::vector<double> channelError, channelEnergy;
+  };
+  struct Layer {
+    Sums keys, values;
+  };
+  std::vector<Layer> layers;
+  llvm::DenseMap<mlir::Operation *, size_t> layerOf;
+};
+
 /// How an Evaluator deviates from the graph's exact semantics (by default,
 /// not at all).
 struct EvaluatorOptions {
@@ -45,6 +61,9 @@ struct EvaluatorOptions {
   /// check decode steps against a whole prefill more tightly than f16
   /// storage allows, or that a graph's rotations alone are exact.
   bool exactKVCaches = false;
+  /// When set, fused attention ops with encoded caches add what encoding
+  /// their new entries loses here (observation only; results unchanged).
+  KVErrorStats *kvErrors = nullptr;
 };
 
 /// Evaluates functions of one or more modules, caching the weights it reads
