@@ -266,8 +266,8 @@ cl::opt<int64_t> perplexityChunk(
 cl::opt<bool> kvErrorReport(
     "kv-error-report",
     cl::desc("--perplexity: also print, per layer, the relative error the "
-             "KV-cache encodings cause on keys and values and the channel "
-             "with the largest error"),
+             "KV-cache encodings cause on keys and values, the channel with "
+             "the largest error and the one with the most energy"),
     cl::cat(runCategory));
 
 /// Prints the per-layer report of --kv-error-report.
@@ -275,17 +275,22 @@ void printKVErrors(const KVErrorStats &stats) {
   auto describe = [](const KVErrorStats::Sums &sums) {
     if (sums.energy == 0.0)
       return std::string("exact");
-    size_t worst = 0;
-    for (size_t c = 0; c < sums.channelError.size(); ++c)
+    size_t worst = 0, strongest = 0;
+    for (size_t c = 0; c < sums.channelError.size(); ++c) {
       if (sums.channelError[c] > sums.channelError[worst])
         worst = c;
+      if (sums.channelEnergy[c] > sums.channelEnergy[strongest])
+        strongest = c;
+    }
     std::string text;
     raw_string_ostream os(text);
     os << format("rel %.4f", std::sqrt(sums.error / sums.energy))
        << format(" worst channel %zu (%.0f%% of the error, %.0f%% of the "
                  "energy)",
                  worst, 100.0 * sums.channelError[worst] / sums.error,
-                 100.0 * sums.channelEnergy[worst] / sums.energy);
+                 100.0 * sums.channelEnergy[worst] / sums.energy)
+       << format(", strongest channel %zu (%.0f%% of the energy)", strongest,
+                 100.0 * sums.channelEnergy[strongest] / sums.energy);
     return os.str();
   };
   for (auto [i, layer] : llvm::enumerate(stats.layers))
