@@ -34,6 +34,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -221,6 +222,153 @@ std::string joinIds(ArrayRef<int64_t> ids) {
   return text;
 }
 
+//===----------------------------------------------------------------------===//
+// KV-cache encodings and perplexity (--kv-cache, --perplexity)
+//===----------------------------------------------------------------------===//
+
+cl::opt<std::string> kvCacheSpec(
+    "kv-cache",
+    cl::desc("Fuse attention and give the KV caches an encoding: ENC or "
+             "k:ENC,v:ENC, ENC one of f32, f16, bf16, q8, q4, tq4, tq3"),
+    cl::value_desc("spec"), cl::cat(runCategory));
+
+cl::opt<std::string> perplexityFile(
+    "perplexity",
+    cl::desc("Tokenize this text file with the model's vocabulary, run it "
+             "through the KV cache in chunks and print the mean negative "
+             "log-likelihood of each next token and the perplexity"),
+    cl::value_desc("file"), cl::cat(runCategory));
+
+cl::opt<int64_t> perplexityMaxTokens(
+    "max-tokens",
+    cl::desc("--perplexity: use the first N tokens of the text (default "
+             "2048)"),
+    cl::value_desc("N"), cl::init(2048), cl::cat(runCategory));
+
+cl::opt<int64_t> perplexityChunk(
+    "chunk",
+    cl::desc("--perplexity: tokens per step through the cache (default 256)"),
+    cl::value_desc("N"), cl::init(256), cl::cat(runCategory));
+
+cl::opt<bool> kvErrorReport(
+    "kv-error-report",
+    cl::desc("--perplexity: also print, per layer, the relative error the "
+             "KV-cache encodings cause on keys and values, the channel with "
+             "the largest error and the one with the most energy"),
+    cl::cat(runCategory));
+
+/// Prints the per-layer report of --kv-error-report.
+void printKVErrors(const KVErrorStats &stats) {
+  auto describe = [](const KVErrorStats::Sums &sums) {
+    if (sums.energy == 0.0)
+      return std::string("exact");
+    size_t worst = 0, strongest = 0;
+    for (size_t c = 0; c < sums.channelError.size(); ++c) {
+      if (sums.channelError[c] > sums.channelError[worst])
+        worst = c;
+      if (sums.channelEnergy[c] > sums.channelEnergy[strongest])
+        strongest = c;
+    }
+    std::string text;
+    raw_string_ostream os(text);
+    os << format("rel %.4f", std::sqrt(sums.error / sums.energy))
+       << format(" worst channel %zu (%.0f%% of the error, %.0f%% of the "
+                 "energy)",
+                 worst, 100.0 * sums.channelError[worst] / sums.error,
+                 100.0 * sums.channelEnergy[worst] / sums.energy)
+       << format(", strongest channel %zu (%.0f%% of the energy)", strongest,
+                 100.0 * sums.channelEnergy[strongest] / sums.energy);
+    return os.str();
+  };
+  for (auto [i, layer] : llvm::enumerate(stats.layers))
+    outs() << "# kv-error layer " << i << ": K " << describe(layer.keys)
+           << "; V " << describe(layer.values) << "\n";
+}
+
+/// Runs --ingot-fuse-attention on `module`, then gives the caches of `fn`
+/// the encodings of --kv-cache. Diagnostics go to the context's handler.
+Error applyKVCacheSpec(mlir::ModuleOp module, mlir::func::FuncOp fn) {
+  mlir::MLIRContext *context = module.getContext();
+  auto spec = mlir::ingot::parseKVCacheSpec(context, kvCacheSpec);
+  if (!spec)
+    return makeError("--kv-cache: " + toString(spec.takeError()));
+  mlir::PassManager pm(context);
+  pm.addNestedPass<mlir::func::FuncOp>(
+      mlir::ingot::createIngotFuseAttentionPass());
+  if (failed(pm.run(module)))
+    return makeError("--kv-cache: attention fusion failed");
+  if (failed(mlir::ingot::quantizeKVCaches(fn, *spec)))
+    return makeError("--kv-cache: the caches cannot take this encoding");
+  return Error::success();
+}
+
+/// Bytes the caches of `fn` take per token and layer (key + value cache).
+double kvBytesPerTokenPerLayer(mlir::func::FuncOp fn) {
+  int64_t bytes = 0, caches = 0;
+  for (mlir::Type type : fn.getFunctionType().getInputs())
+    if (auto cache = dyn_cast<mlir::ingot::KVCacheType>(type)) {
+      bytes += cache.getNumHeads() * mlir::ingot::getKVBytesPerTokenHead(cache);
+      ++caches;
+    }
+  return caches ? 2.0 * bytes / caches : 0.0;
+}
+
+/// --perplexity: the text's first --max-tokens tokens in chunks of --chunk
+/// through one session; every token after the first is predicted from the
+/// logits of the one before it.
+int runPerplexity(Evaluator &evaluator, mlir::func::FuncOp fn,
+                  const ::ingot::tokenizer::ByteLevelBPE &bpe) {
+  auto buffer = MemoryBuffer::getFile(perplexityFile, /*IsText=*/true);
+  if (!buffer)
+    return fail("--perplexity: cannot read " + perplexityFile + ": " +
+                buffer.getError().message());
+  if (perplexityMaxTokens < 2 || perplexityChunk < 1)
+    return fail("--max-tokens must be >= 2 and --chunk >= 1");
+  std::vector<int32_t> ids = bpe.encode((*buffer)->getBuffer());
+  if (static_cast<int64_t>(ids.size()) > perplexityMaxTokens)
+    ids.resize(perplexityMaxTokens);
+  if (ids.size() < 2)
+    return fail("--perplexity: the text has fewer than 2 tokens");
+  outs() << "# perplexity: " << perplexityFile << ", " << ids.size()
+         << " tokens in chunks of " << perplexityChunk << "\n";
+  outs() << "# kv-cache: "
+         << (kvCacheSpec.empty() ? std::string("as imported")
+                                 : std::string(kvCacheSpec))
+         << ", " << format("%.0f", kvBytesPerTokenPerLayer(fn))
+         << " bytes per token per layer\n";
+  Session session(evaluator, fn);
+  if (Error err = session.init())
+    return fail(toString(std::move(err)));
+  double totalNll = 0.0;
+  int64_t predicted = 0, count = ids.size();
+  for (int64_t start = 0; start < count; start += perplexityChunk) {
+    int64_t end = std::min<int64_t>(count, start + perplexityChunk);
+    std::vector<int64_t> chunk(ids.begin() + start, ids.begin() + end);
+    auto rows = session.step(chunk);
+    if (!rows)
+      return fail(toString(rows.takeError()));
+    for (int64_t i = start; i < end && i + 1 < count; ++i) {
+      const std::vector<float> &row = (*rows)[i - start];
+      double peak = *std::max_element(row.begin(), row.end());
+      double sum = 0.0;
+      for (float logit : row)
+        sum += std::exp(logit - peak);
+      totalNll += peak + std::log(sum) - row[ids[i + 1]];
+      ++predicted;
+    }
+    outs() << "# chunk: tokens " << start << ".." << end - 1
+           << ", running perplexity "
+           << format("%.4f", std::exp(totalNll / predicted)) << "\n";
+    outs().flush();
+  }
+  if (const KVErrorStats *stats = evaluator.getOptions().kvErrors)
+    printKVErrors(*stats);
+  outs() << "tokens " << count << " predicted " << predicted << " mean_nll "
+         << format("%.6f", totalNll / predicted) << " perplexity "
+         << format("%.4f", std::exp(totalNll / predicted)) << "\n";
+  return kSuccess;
+}
+
 int runGraph() {
   mlir::DialectRegistry registry;
   registry.insert<mlir::ingot::IngotDialect, mlir::func::FuncDialect,
@@ -278,15 +426,19 @@ int runGraph() {
   auto fn = module->lookupSymbol<mlir::func::FuncOp>(entry);
   if (!fn)
     return fail("no function @" + entry + " in " + inputFile);
+  if (kvCacheSpec.getNumOccurrences())
+    if (Error err = applyKVCacheSpec(*module, fn))
+      return fail(firstError.empty() ? toString(std::move(err)) : firstError);
   Expected<std::vector<mlir::Type>> cacheTypes = checkEntry(fn);
   if (!cacheTypes)
     return fail(toString(cacheTypes.takeError()));
 
   // The prompt as text: the model's tokenizer.
   std::optional<::ingot::tokenizer::ByteLevelBPE> bpe;
-  if (!prompt.empty() || generate) {
+  if (!prompt.empty() || generate || !perplexityFile.empty()) {
     if (!model)
-      return fail("--prompt and --generate need a model's tokenizer");
+      return fail("--prompt, --generate and --perplexity need a model's "
+                  "tokenizer");
     auto data = model->loadTokenizer();
     if (!data)
       return fail(toString(data.takeError()));
@@ -298,7 +450,7 @@ int runGraph() {
       for (int32_t id : bpe->encode(prompt))
         tokens.push_back(id);
   }
-  if (tokens.empty())
+  if (tokens.empty() && perplexityFile.empty())
     return fail("no prompt: pass --tokens=ID,ID,... or --prompt=TEXT");
 
   RandomWeightReader randomWeights(weightsRandom);
@@ -313,7 +465,12 @@ int runGraph() {
           : static_cast<WeightReader &>(noWeights);
   EvaluatorOptions options;
   options.exactKVCaches = exactKVCaches;
+  KVErrorStats kvErrors;
+  if (kvErrorReport)
+    options.kvErrors = &kvErrors;
   Evaluator evaluator(weights, options);
+  if (!perplexityFile.empty())
+    return runPerplexity(evaluator, fn, *bpe);
 
   // The prompt, then one decode step per token; every row kept for the
   // consistency check.

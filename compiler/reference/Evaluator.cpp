@@ -122,19 +122,6 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
-/// Fails for caches with a storage encoding the evaluator cannot mirror yet.
-Error checkCacheEncoding(Type type) {
-  auto cache = cast<ig::KVCacheType>(type);
-  if (!cache.getEncoding())
-    return Error::success();
-  std::string text;
-  raw_string_ostream os(text);
-  os << cache.getEncoding();
-  return makeError("unsupported encoding: the reference evaluator does not "
-                   "implement KV caches with " +
-                   os.str() + " yet");
-}
-
 /// Runs one function: an environment from SSA values to runtime values.
 class Interpreter {
 public:
@@ -153,6 +140,13 @@ private:
     if (evaluator.getOptions().exactKVCaches)
       return Float32Type::get(cache.getContext());
     return cast<ig::KVCacheType>(cache.getType()).getElementType();
+  }
+
+  /// The encoding entries of `cache` are rounded through when stored.
+  ig::KVQuantAttr getStorageEncoding(Value cache) {
+    if (evaluator.getOptions().exactKVCaches)
+      return {};
+    return cast<ig::KVCacheType>(cache.getType()).getEncoding();
   }
 
   Expected<Results> evaluate(Operation *op);
@@ -342,6 +336,10 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
           params.freqFactors = get(op.getFreqFactors()).getFloats();
         return one(rope(get(op.getX()), get(op.getPositions()), params));
       })
+      .Case([&](ig::HadamardOp op) {
+        return one(hadamard(get(op.getX()), op.getSeedAttr().getInt(),
+                            op.getInverse()));
+      })
       .Case([&](ig::SoftmaxOp op) {
         const RefValue &x = get(op.getX());
         return one(softmax(
@@ -464,17 +462,40 @@ Expected<Results> Interpreter::evaluateBroadcast(ig::BroadcastOp op) {
 }
 
 Expected<Results> Interpreter::evaluateKVRead(ig::KVReadOp op) {
-  if (Error err = checkCacheEncoding(op.getCache().getType()))
-    return err;
   return one(kvRead(get(op.getCache()), getScalar(op.getLength())));
 }
 
 Expected<Results> Interpreter::evaluateKVWrite(ig::KVWriteOp op) {
-  if (Error err = checkCacheEncoding(op.getCache().getType()))
-    return err;
   return one(kvWrite(get(op.getCache()), get(op.getValues()),
                      getScalar(op.getPosition()),
-                     getStorageType(op.getCache())));
+                     getStorageType(op.getCache()),
+                     getStorageEncoding(op.getCache())));
+}
+
+/// Adds what storing `entries : [tokens, heads, head_dim]` with `encoding`
+/// loses to `sums`.
+static void recordKVError(const RefValue &entries, ig::KVQuantAttr encoding,
+                          KVErrorStats::Sums &sums) {
+  if (!encoding || entries.getRank() != 3)
+    return;
+  int64_t headDim = entries.getDimSize(2);
+  int64_t row = entries.getDimSize(1) * headDim;
+  sums.channelError.resize(row, 0.0);
+  sums.channelEnergy.resize(row, 0.0);
+  const std::vector<float> &data = entries.getFloats();
+  std::vector<float> vector(headDim);
+  for (size_t start = 0; start + headDim <= data.size(); start += headDim) {
+    std::copy_n(data.begin() + start, headDim, vector.begin());
+    roundTripKVVector(encoding, vector);
+    for (int64_t i = 0; i < headDim; ++i) {
+      double x = data[start + i], error = vector[i] - x;
+      int64_t channel = (start + i) % row;
+      sums.channelError[channel] += error * error;
+      sums.channelEnergy[channel] += x * x;
+      sums.error += error * error;
+      sums.energy += x * x;
+    }
+  }
 }
 
 Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
@@ -504,21 +525,31 @@ Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
   }
   // With caches: store the new entries, attend over positions 0 .. pos +
   // tokens - 1 as the caches now hold them.
-  for (Value cache : {op.getKeyCache(), op.getValueCache()})
-    if (Error err = checkCacheEncoding(cache.getType()))
-      return err;
   const RefValue &k = get(op.getKey());
   if (k.getRank() != 3 || k.getDimSize(0) != tokens)
     return makeError("with a cache, key must hold one entry per query (" +
                      Twine(tokens) + "), got a " + k.describe());
   int64_t position = getScalar(op.getPosition());
-  Expected<RefValue> keyCache = kvWrite(get(op.getKeyCache()), k, position,
-                                        getStorageType(op.getKeyCache()));
+  if (KVErrorStats *stats = evaluator.getOptions().kvErrors) {
+    auto [it, added] =
+        stats->layerOf.try_emplace(op.getOperation(), stats->layers.size());
+    if (added)
+      stats->layers.emplace_back();
+    KVErrorStats::Layer &layer = stats->layers[it->second];
+    recordKVError(k, getStorageEncoding(op.getKeyCache()), layer.keys);
+    recordKVError(get(op.getValue()), getStorageEncoding(op.getValueCache()),
+                  layer.values);
+  }
+  Expected<RefValue> keyCache =
+      kvWrite(get(op.getKeyCache()), k, position,
+              getStorageType(op.getKeyCache()),
+              getStorageEncoding(op.getKeyCache()));
   if (!keyCache)
     return keyCache.takeError();
   Expected<RefValue> valueCache =
       kvWrite(get(op.getValueCache()), get(op.getValue()), position,
-              getStorageType(op.getValueCache()));
+              getStorageType(op.getValueCache()),
+              getStorageEncoding(op.getValueCache()));
   if (!valueCache)
     return valueCache.takeError();
   int64_t keys = position + tokens;

@@ -11,8 +11,9 @@
 // Precision: every op computes in double from its f32 inputs and rounds each
 // result element to f32, then to its result's element type (f16, bf16 round
 // to nearest even); KV caches store entries rounded to the cache's element
-// type, so the evaluator mirrors storage precision. Quantized caches
-// (#ingot.kv_quant) are not supported yet.
+// type, so the evaluator mirrors storage precision; caches with an encoding
+// (#ingot.kv_quant) store each head vector rounded through it (q8/q4 blocks,
+// tq codebooks), then to the element type.
 //
 // Every runtime problem is an llvm::Error, one line, naming the op and its
 // location: an argument or result whose shape does not match its static
@@ -36,13 +37,33 @@
 
 namespace ingot::reference {
 
+/// What storing entries in encoded KV caches costs, per fused attention op
+/// (a layer): sums over every stored head vector element of the squared
+/// error and of the squared value, for keys and values, also per channel
+/// (`head * head_dim + i`).
+struct KVErrorStats {
+  struct Sums {
+    double error = 0.0, energy = 0.0;
+    std::vector<double> channelError, channelEnergy;
+  };
+  struct Layer {
+    Sums keys, values;
+  };
+  std::vector<Layer> layers;
+  llvm::DenseMap<mlir::Operation *, size_t> layerOf;
+};
+
 /// How an Evaluator deviates from the graph's exact semantics (by default,
 /// not at all).
 struct EvaluatorOptions {
   /// Store KV-cache entries as f32 instead of rounding them to the cache's
-  /// element type: a what-if without storage rounding, e.g. to check decode
-  /// steps against a whole prefill more tightly than f16 storage allows.
+  /// element type and encoding: a what-if without storage rounding, e.g. to
+  /// check decode steps against a whole prefill more tightly than f16
+  /// storage allows, or that a graph's rotations alone are exact.
   bool exactKVCaches = false;
+  /// When set, fused attention ops with encoded caches add what encoding
+  /// their new entries loses here (observation only; results unchanged).
+  KVErrorStats *kvErrors = nullptr;
 };
 
 /// Evaluates functions of one or more modules, caching the weights it reads

@@ -8,6 +8,8 @@
 
 #include "compiler/reference/Kernels.h"
 
+#include "dialects/ingot/IngotOps.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 
@@ -915,8 +917,106 @@ Expected<RefValue> kvRead(const RefValue &cache, int64_t length) {
       {length, cache.getNumHeads(), cache.getHeadDim()}, std::move(data));
 }
 
+/// `value` rounded to f16 with `mode`, back in double.
+static double roundToHalf(double value, APFloat::roundingMode mode) {
+  APFloat rounded(value);
+  bool losesInfo = false;
+  rounded.convert(APFloat::IEEEhalf(), mode, &losesInfo);
+  rounded.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                  &losesInfo);
+  return rounded.convertToDouble();
+}
+
+void roundTripKVVector(mlir::ingot::KVQuantAttr encoding,
+                       MutableArrayRef<float> vector) {
+  if (!encoding)
+    return;
+  int64_t d = vector.size();
+  if (encoding.isTurbo()) {
+    ArrayRef<float> levels = mlir::ingot::getTurboCodebook(d, encoding.getBits());
+    double sumSquares = 0.0;
+    for (float x : vector)
+      sumSquares += static_cast<double>(x) * x;
+    double norm = std::sqrt(sumSquares);
+    double storedNorm = roundToHalf(norm, APFloat::rmNearestTiesToEven);
+    for (float &x : vector) {
+      if (norm == 0.0 || levels.empty()) {
+        x = 0.0f;
+        continue;
+      }
+      double u = x / norm;
+      size_t best = 0;
+      for (size_t i = 1; i < levels.size(); ++i)
+        if (std::fabs(u - levels[i]) < std::fabs(u - levels[best]))
+          best = i;
+      x = static_cast<float>(storedNorm * levels[best]);
+    }
+    return;
+  }
+  double maxLevel = encoding.getBits() == 8 ? 127.0 : 7.0;
+  int64_t block = mlir::ingot::getKVBlockSize(d);
+  for (int64_t start = 0; start < d; start += block) {
+    MutableArrayRef<float> part =
+        vector.slice(start, std::min(block, d - start));
+    double maxAbs = 0.0;
+    for (float x : part)
+      maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(x)));
+    // The smallest f16 scale with max|x| / scale <= maxLevel.
+    double scale = roundToHalf(maxAbs / maxLevel, APFloat::rmTowardPositive);
+    for (float &x : part) {
+      if (scale == 0.0 || !std::isfinite(scale)) {
+        x = 0.0f;
+        continue;
+      }
+      double q = std::clamp(std::nearbyint(x / scale), -maxLevel, maxLevel);
+      x = static_cast<float>(q * scale);
+    }
+  }
+}
+
+Expected<RefValue> hadamard(const RefValue &x, uint64_t seed, bool inverse) {
+  if (Error err = expectFloatTensor(x, "x"))
+    return err;
+  if (x.getRank() < 1)
+    return makeError("x must have rank >= 1, got a " + x.describe());
+  int64_t n = x.getDimSize(x.getRank() - 1);
+  if (n < 1 || !isPowerOf2_64(n))
+    return makeError("the last dimension of " + x.describe() +
+                     " is not a power of two");
+  std::vector<bool> negative(n);
+  for (int64_t i = 0; i < n; ++i)
+    negative[i] = mlir::ingot::isHadamardSignNegative(seed, i);
+  RefValue result = x;
+  std::vector<double> v(n);
+  double norm = 1.0 / std::sqrt(static_cast<double>(n));
+  std::vector<float> &data = result.getFloats();
+  for (size_t base = 0; base < data.size(); base += n) {
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = data[base + i];
+    if (!inverse)
+      for (int64_t i = 0; i < n; ++i)
+        if (negative[i])
+          v[i] = -v[i];
+    for (int64_t h = 1; h < n; h *= 2)
+      for (int64_t i = 0; i < n; i += 2 * h)
+        for (int64_t j = i; j < i + h; ++j) {
+          double a = v[j], b = v[j + h];
+          v[j] = a + b;
+          v[j + h] = a - b;
+        }
+    for (int64_t i = 0; i < n; ++i) {
+      double value = v[i] * norm;
+      if (inverse && negative[i])
+        value = -value;
+      data[base + i] = static_cast<float>(value);
+    }
+  }
+  return result;
+}
+
 Expected<RefValue> kvWrite(const RefValue &cache, const RefValue &values,
-                           int64_t position, Type elementType) {
+                           int64_t position, Type elementType,
+                           mlir::ingot::KVQuantAttr encoding) {
   if (Error err = expectCache(cache))
     return err;
   if (Error err = expectFloatTensor(values, "values"))
@@ -934,10 +1034,16 @@ Expected<RefValue> kvWrite(const RefValue &cache, const RefValue &values,
                      Twine(position) + " overflows the cache capacity " +
                      Twine(cache.getCapacity()));
   RefValue result = cache;
-  int64_t row = cache.getNumHeads() * cache.getHeadDim();
-  for (int64_t i = 0; i < tokens * row; ++i)
-    result.getFloats()[position * row + i] =
-        roundToFloatType(values.getFloats()[i], elementType);
+  int64_t headDim = cache.getHeadDim();
+  int64_t row = cache.getNumHeads() * headDim;
+  std::vector<float> vector(headDim);
+  for (int64_t start = 0; start < tokens * row; start += headDim) {
+    std::copy_n(values.getFloats().begin() + start, headDim, vector.begin());
+    roundTripKVVector(encoding, vector);
+    for (int64_t i = 0; i < headDim; ++i)
+      result.getFloats()[position * row + start + i] =
+          roundToFloatType(vector[i], elementType);
+  }
   return result;
 }
 

@@ -167,9 +167,23 @@ llvm::Expected<RefValue> mask(mlir::ingot::MaskKind kind, int64_t window,
 llvm::Expected<RefValue> kvRead(const RefValue &cache, int64_t length);
 
 /// `cache` with `values : [tokens, heads, head_dim]` stored at positions
-/// `position ..`, each element rounded to `elementType`.
+/// `position ..`: each head vector rounded through `encoding` (when given),
+/// then each element rounded to `elementType`.
 llvm::Expected<RefValue> kvWrite(const RefValue &cache, const RefValue &values,
-                                 int64_t position, mlir::Type elementType);
+                                 int64_t position, mlir::Type elementType,
+                                 mlir::ingot::KVQuantAttr encoding = {});
+
+/// Replaces one head vector by what a cache with `encoding` returns after
+/// storing it (the dequantized encoded vector), as #ingot.kv_quant
+/// specifies: q8/q4 blocks with f16 scales rounded up, tq4/tq3 an f16 norm
+/// and the nearest codebook level per coordinate. Computed in double.
+void roundTripKVVector(mlir::ingot::KVQuantAttr encoding,
+                       llvm::MutableArrayRef<float> vector);
+
+/// `ingot.hadamard`: every vector along the last dimension (a power of two)
+/// rotated by `W·D / sqrt(n)`, or by its transpose with `inverse`.
+llvm::Expected<RefValue> hadamard(const RefValue &x, uint64_t seed,
+                                  bool inverse);
 
 /// The parameters of `ingot.attention`.
 struct AttentionParams {

@@ -131,24 +131,21 @@ LogicalResult GroupQuantAttr::verifyEncoding(
 // KVQuantAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult KVQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                  KVQuantKind kind, int64_t bits) {
-  switch (kind) {
-  case KVQuantKind::int8:
-    if (bits != 8)
-      return emitError() << "int8 KV cache must have bits = 8, got " << bits;
-    break;
-  case KVQuantKind::int4:
-    if (bits != 4)
-      return emitError() << "int4 KV cache must have bits = 4, got " << bits;
-    break;
-  case KVQuantKind::turbo:
-    if (bits < 2 || bits > 4)
-      return emitError() << "turbo KV cache must have 2 to 4 bits, got "
-                         << bits;
-    break;
+int64_t KVQuantAttr::getBits() const {
+  switch (getKind()) {
+  case KVQuantKind::q8:
+    return 8;
+  case KVQuantKind::q4:
+  case KVQuantKind::tq4:
+    return 4;
+  case KVQuantKind::tq3:
+    return 3;
   }
-  return success();
+  return 0;
+}
+
+bool KVQuantAttr::isTurbo() const {
+  return getKind() == KVQuantKind::tq4 || getKind() == KVQuantKind::tq3;
 }
 
 //===----------------------------------------------------------------------===//
@@ -429,13 +426,24 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!isa<FloatType>(elementType))
     return emitError() << "kv_cache element type must be a float type, got "
                        << elementType;
-  if (encoding && encoding.getKind() == KVQuantKind::turbo &&
-      !llvm::isPowerOf2_64(headDim))
-    return emitError() << "turbo KV cache needs a power-of-two head_dim for "
-                          "its Walsh-Hadamard rotation, got "
+  if (!encoding)
+    return success();
+  if (encoding.isTurbo()) {
+    if (getTurboCodebook(headDim, encoding.getBits()).empty())
+      return emitError() << stringifyKVQuantKind(encoding.getKind())
+                         << " KV cache needs a power-of-two head_dim from 8 to "
+                            "512 (its codebooks), got "
+                         << headDim;
+    return success();
+  }
+  int64_t block = getKVBlockSize(headDim);
+  if (headDim % block)
+    return emitError() << stringifyKVQuantKind(encoding.getKind())
+                       << " KV cache needs head_dim <= 32 or a multiple of "
+                          "32 (its blocks), got "
                        << headDim;
-  if (encoding && encoding.getKind() == KVQuantKind::int4 && headDim % 2)
-    return emitError() << "int4 KV cache needs an even head_dim, got "
+  if (encoding.getKind() == KVQuantKind::q4 && headDim % 2)
+    return emitError() << "q4 KV cache needs an even head_dim, got "
                        << headDim;
   return success();
 }
@@ -460,4 +468,19 @@ FailureOr<int64_t> mlir::ingot::getStorageBytes(RankedTensorType type) {
     return failure();
   unsigned bits = type.getElementType().getIntOrFloatBitWidth();
   return (count * bits + 7) / 8;
+}
+
+int64_t mlir::ingot::getKVBlockSize(int64_t headDim) {
+  return std::min<int64_t>(32, headDim);
+}
+
+int64_t mlir::ingot::getKVBytesPerTokenHead(KVCacheType type) {
+  int64_t d = type.getHeadDim();
+  KVQuantAttr encoding = type.getEncoding();
+  if (!encoding)
+    return d * ((type.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+  if (encoding.isTurbo())
+    return (d * encoding.getBits() + 7) / 8 + 2;
+  int64_t blocks = d / getKVBlockSize(d);
+  return (d * encoding.getBits() + 7) / 8 + 2 * blocks;
 }

@@ -408,6 +408,29 @@ LogicalResult RopeOp::verify() {
   return success();
 }
 
+bool mlir::ingot::isHadamardSignNegative(uint64_t seed, int64_t i) {
+  uint64_t z = seed + static_cast<uint64_t>(i + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return z >> 63;
+}
+
+LogicalResult HadamardOp::verify() {
+  RankedTensorType type = getX().getType();
+  if (type.getRank() < 1)
+    return emitOpError("expects a tensor of rank >= 1");
+  int64_t n = type.getDimSize(type.getRank() - 1);
+  if (ShapedType::isDynamic(n) || !llvm::isPowerOf2_64(n))
+    return emitOpError() << "expects a static power-of-two last dimension, "
+                            "got "
+                         << sizeStr(n);
+  if (getSeedAttr().getInt() < 0)
+    return emitOpError() << "expects a non-negative seed, got "
+                         << getSeedAttr().getInt();
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   return normalizeAxis(*this, getAxis(), getType().getRank());
 }

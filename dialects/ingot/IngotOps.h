@@ -23,6 +23,10 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
 /// broadcast of the operand shapes.
 LogicalResult verifyBroadcastBinaryOp(Operation *op);
 
+/// Whether sign `i` of `ingot.hadamard {seed}` is -1: the top bit of
+/// `splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15)`.
+bool isHadamardSignNegative(uint64_t seed, int64_t i);
+
 } // namespace mlir::ingot
 
 #define GET_OP_CLASSES

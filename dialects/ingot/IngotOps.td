@@ -467,6 +467,36 @@ def Ingot_RopeOp : Ingot_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Ingot_HadamardOp : Ingot_Op<"hadamard",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "seeded randomized Walsh-Hadamard rotation of each vector";
+  let description = [{
+    Rotates every vector along the last dimension (`n` elements, a power of
+    two) by the orthonormal matrix `R = W·D / sqrt(n)`, where `W` is the
+    Sylvester Hadamard matrix (`W[i][j] = (-1)^popcount(i & j)`, applied by
+    the fast Walsh-Hadamard transform in `n·log2(n)` additions) and `D` the
+    diagonal of random signs drawn from `seed`: `D[i] = -1` where the top
+    bit of `splitmix64(seed + (i + 1) · 0x9E3779B97F4A7C15)` is set
+    (`mlir::ingot::isHadamardSignNegative`). With `inverse`, applies
+    `Rᵀ = D·W / sqrt(n)`, so a rotation followed by its inverse is the
+    identity, and both preserve norms and dot products.
+
+    `--ingot-quantize-kv` inserts it to rotate attention head vectors before
+    a tq cache encoding; applied to weights (`ingot.weight` values), it is a
+    compile-time constant a backend folds when packing them.
+
+    ```mlir
+    %r = ingot.hadamard %k {seed = 42 : i64} : tensor<?x3x64xf32>
+    %x = ingot.hadamard %r {seed = 42 : i64, inverse} : tensor<?x3x64xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$x, I64Attr:$seed,
+                       UnitAttr:$inverse);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
 def Ingot_SoftmaxOp : Ingot_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let summary = "softmax along one dimension";
   let description = [{

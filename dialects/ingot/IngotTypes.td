@@ -18,7 +18,7 @@ def Ingot_KVCacheType : TypeDef<Ingot_Dialect, "KVCache"> {
 
     ```mlir
     !ingot.kv_cache<2048x3x64xf16>
-    !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<int8, bits = 8>>
+    !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<q8>>
     ```
   }];
   let parameters = (ins "int64_t":$capacity, "int64_t":$numHeads,

@@ -6,6 +6,7 @@
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
@@ -130,6 +131,41 @@ FailureOr<WeightBytesSummary> summarizeWeightBytes(ModuleOp module);
 /// before, bytes after), then the total.
 void printWeightBytes(llvm::raw_ostream &os, const WeightBytesSummary &before,
                       const WeightBytesSummary &after);
+
+/// One KV-cache encoding of `--kv-cache`: a plain element type (`f32`,
+/// `f16`, `bf16`) or a `#ingot.kv_quant` kind (`q8`, `q4`, `tq4`, `tq3`).
+/// Neither set: keep the cache as it is.
+struct KVCacheEncoding {
+  Type elementType;
+  KVQuantAttr quant;
+
+  bool isSet() const { return elementType || quant; }
+  bool isTurbo() const { return quant && quant.isTurbo(); }
+  /// `type` with this encoding (quantized encodings keep the element type).
+  KVCacheType apply(KVCacheType type) const;
+};
+
+/// The encodings of the key and of the value caches.
+struct KVCacheSpec {
+  KVCacheEncoding keys, values;
+};
+
+/// Parses one encoding name: f32, f16, bf16, q8, q4, tq4 or tq3.
+llvm::Expected<KVCacheEncoding> parseKVCacheEncoding(MLIRContext *context,
+                                                     llvm::StringRef text);
+
+/// Parses a `--kv-cache` value: `ENC` (keys and values) or
+/// `k:ENC,v:ENC` (either part may be left out; its caches stay as they
+/// are). Errors are one line listing the accepted values.
+llvm::Expected<KVCacheSpec> parseKVCacheSpec(MLIRContext *context,
+                                             llvm::StringRef text);
+
+/// Gives the caches of `fn`'s fused attention ops the encodings of `spec`
+/// and, for tq encodings, inserts the rotations (see --ingot-quantize-kv).
+/// Fails, with a diagnostic, where a cache is used by other ops or an
+/// encoding does not fit a cache's head_dim; `fn` is unchanged then.
+LogicalResult quantizeKVCaches(func::FuncOp fn, const KVCacheSpec &spec,
+                               int64_t seed = 0);
 
 } // namespace mlir::ingot
 

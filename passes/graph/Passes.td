@@ -328,4 +328,79 @@ def IngotQuantizePass : Pass<"ingot-quantize", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::ingot::IngotDialect"];
 }
 
+def IngotQuantizeKVPass : Pass<"ingot-quantize-kv", "::mlir::func::FuncOp"> {
+  let summary = "chooses the KV-cache encodings, rotating head vectors for tq caches";
+  let description = [{
+    Gives the key caches the encoding `keys` and the value caches the
+    encoding `values` (each one of `f32`, `f16`, `bf16`, `q8`, `q4`, `tq4`,
+    `tq3`; empty keeps the caches as they are): the function's cache
+    arguments and results and the fused `ingot.attention ... cache(...)`
+    ops change type. `f32`/`f16`/`bf16` set the cache element type; the
+    others set `#ingot.kv_quant` and keep the element type. The syntax of
+    `ingotc --kv-cache` (`ENC` or `k:ENC,v:ENC`) is parsed by
+    `mlir::ingot::parseKVCacheSpec`. Runs after `--ingot-fuse-attention`:
+    a cache used by anything but a fused attention and `func.return` is an
+    error.
+
+    tq encodings quantize coordinates of *rotated* head vectors, and the
+    rotation (`ingot.hadamard {seed}`, one seed per layer: `seed` plus the
+    layer's index among the function's attention ops) is part of the graph:
+
+    - keys: the query and the key (after RoPE) are rotated, so scores are
+      computed in the rotated space (rotations preserve dot products) and
+      keys are never rotated back;
+    - values: the rotation of v is folded into the value projection (its
+      weight, transposed and rotated per head, and its bias), and the
+      inverse rotation of the attention output into the output projection
+      (its weight rotated per head along its input dimension): rotations of
+      `ingot.weight` values, constants a backend folds when it packs the
+      weights. Where a projection's weight is quantized (an encoded weight
+      type) or the chain is not `matmul` → `reshape` → attention →
+      `reshape` → `matmul`, v is rotated at run time before the attention
+      (`ingot.hadamard`) and the output rotated back after it
+      (`ingot.hadamard {inverse}`).
+
+    Before, with `--ingot-quantize-kv="keys=tq4 values=tq4"`:
+
+    ```mlir
+    %v2 = ingot.matmul %h, %wv transpose_b : tensor<?x64xf32>, tensor<32x64xf32> -> tensor<?x32xf32>
+    %v = ingot.reshape %v2 : tensor<?x32xf32> -> tensor<?x2x16xf32>
+    %o, %kc1, %vc1 = ingot.attention %q, %k, %v cache(%kc, %vc) at %pos {...}
+        : ..., !ingot.kv_cache<256x2x16xf32>, !ingot.kv_cache<256x2x16xf32> -> ...
+    %o2 = ingot.reshape %o : tensor<?x4x16xf32> -> tensor<?x64xf32>
+    %y = ingot.matmul %o2, %wo transpose_b : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %wvt = ingot.transpose %wv [1, 0] : tensor<32x64xf32> -> tensor<64x32xf32>
+    %wv3 = ingot.reshape %wvt : tensor<64x32xf32> -> tensor<64x2x16xf32>
+    %wvr = ingot.hadamard %wv3 {seed = 0 : i64} : tensor<64x2x16xf32>
+    %wv2 = ingot.reshape %wvr : tensor<64x2x16xf32> -> tensor<64x32xf32>
+    %v2 = ingot.matmul %h, %wv2 : tensor<?x64xf32>, tensor<64x32xf32> -> tensor<?x32xf32>
+    %v = ingot.reshape %v2 : tensor<?x32xf32> -> tensor<?x2x16xf32>
+    %qr = ingot.hadamard %q {seed = 0 : i64} : tensor<?x4x16xf32>
+    %kr = ingot.hadamard %k {seed = 0 : i64} : tensor<?x2x16xf32>
+    %o, %kc1, %vc1 = ingot.attention %qr, %kr, %v cache(%kc, %vc) at %pos {...}
+        : ..., !ingot.kv_cache<256x2x16xf32, #ingot.kv_quant<tq4>>,
+          !ingot.kv_cache<256x2x16xf32, #ingot.kv_quant<tq4>> -> ...
+    %o2 = ingot.reshape %o : tensor<?x4x16xf32> -> tensor<?x64xf32>
+    %wo3 = ingot.reshape %wo : tensor<64x64xf32> -> tensor<64x4x16xf32>
+    %wor = ingot.hadamard %wo3 {seed = 0 : i64} : tensor<64x4x16xf32>
+    %wo2 = ingot.reshape %wor : tensor<64x4x16xf32> -> tensor<64x64xf32>
+    %y = ingot.matmul %o2, %wo2 transpose_b : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"keys", "keys", "std::string", /*default=*/"",
+           "encoding of the key caches: f32 | f16 | bf16 | q8 | q4 | tq4 | tq3">,
+    Option<"values", "values", "std::string", /*default=*/"",
+           "encoding of the value caches: f32 | f16 | bf16 | q8 | q4 | tq4 | tq3">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "seed of the first layer's rotation (tq encodings)">,
+  ];
+  let dependentDialects = ["::mlir::ingot::IngotDialect"];
+}
+
 #endif // INGOT_PASSES_GRAPH_PASSES_TD

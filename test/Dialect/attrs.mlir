@@ -67,24 +67,30 @@ func.func @kv_cache_plain(%a: !ingot.kv_cache<2048x3x64xf16>,
 
 // -----
 
-// !ingot.kv_cache with each #ingot.kv_quant kind (turbo with 2, 3 and 4
-// bits). The encoding is written `#ingot.kv_quant<...>` and printed stripped,
-// `<kind, bits = n>`; both forms parse.
+// !ingot.kv_cache with each #ingot.kv_quant kind. The encoding is written
+// `#ingot.kv_quant<...>` and printed in full; q8/q4 take head_dim <= 32 or a
+// multiple of 32, tq4/tq3 a power of two from 8 to 512.
 
 // CHECK-LABEL: func @kv_cache_quant(
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<int8, bits = 8>>,
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<2048x3x64xf16, #ingot.kv_quant<int4, bits = 4>>,
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 2>>,
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 3>>,
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 4>>,
-// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x1x2xf32, #ingot.kv_quant<int8, bits = 8>>)
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<q8>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<2048x3x64xf16, #ingot.kv_quant<q4>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<tq4>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<tq3>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x1x8xf32, #ingot.kv_quant<tq3>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x1x512xbf16, #ingot.kv_quant<tq4>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x1x2xf32, #ingot.kv_quant<q8>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x2x16xf32, #ingot.kv_quant<q4>>,
+// CHECK-SAME: %{{.*}}: !ingot.kv_cache<16x2x96xf32, #ingot.kv_quant<q8>>)
 func.func @kv_cache_quant(
-    %a: !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<int8, bits = 8>>,
-    %b: !ingot.kv_cache<2048x3x64xf16, #ingot.kv_quant<int4, bits = 4>>,
-    %c: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 2>>,
-    %d: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 3>>,
-    %e: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 4>>,
-    %f: !ingot.kv_cache<16x1x2xf32, #ingot.kv_quant<int8, bits = 8>>) {
+    %a: !ingot.kv_cache<2048x3x64xf32, #ingot.kv_quant<q8>>,
+    %b: !ingot.kv_cache<2048x3x64xf16, #ingot.kv_quant<q4>>,
+    %c: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<tq4>>,
+    %d: !ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<tq3>>,
+    %e: !ingot.kv_cache<16x1x8xf32, #ingot.kv_quant<tq3>>,
+    %f: !ingot.kv_cache<16x1x512xbf16, #ingot.kv_quant<tq4>>,
+    %g: !ingot.kv_cache<16x1x2xf32, #ingot.kv_quant<q8>>,
+    %h: !ingot.kv_cache<16x2x16xf32, #ingot.kv_quant<q4>>,
+    %i: !ingot.kv_cache<16x2x96xf32, #ingot.kv_quant<q8>>) {
   return
 }
 

@@ -72,22 +72,22 @@ func.func @attention_block(%h: tensor<?x64xf32>, %pos: tensor<?xi32>,
 // -----
 
 // The same attention during decode: one token, static shapes, and
-// turbo-quantized caches (as KV-cache quantization leaves them).
+// tq3-quantized caches (as KV-cache quantization leaves them).
 
 // CHECK-LABEL: func @attention_decode(
-// CHECK-SAME: %[[Q:.*]]: tensor<1x4x16xf32>, %[[K:.*]]: tensor<1x2x16xf32>, %[[V:.*]]: tensor<1x2x16xf32>, %[[START:.*]]: index, %[[KC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, %[[VC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>)
+// CHECK-SAME: %[[Q:.*]]: tensor<1x4x16xf32>, %[[K:.*]]: tensor<1x2x16xf32>, %[[V:.*]]: tensor<1x2x16xf32>, %[[START:.*]]: index, %[[KC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, %[[VC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>)
 func.func @attention_decode(
     %q: tensor<1x4x16xf32>, %k: tensor<1x2x16xf32>, %v: tensor<1x2x16xf32>,
     %start: index,
-    %kc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>,
-    %vc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>)
+    %kc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>,
+    %vc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>)
     -> (tensor<1x4x16xf32>,
-        !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>,
-        !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>) {
-  // CHECK: %[[O:.*]], %[[KC1:.*]], %[[VC1:.*]] = ingot.attention %[[Q]], %[[K]], %[[V]] cache(%[[KC]], %[[VC]]) at %[[START]] {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>> -> tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>
+        !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>,
+        !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>) {
+  // CHECK: %[[O:.*]], %[[KC1:.*]], %[[VC1:.*]] = ingot.attention %[[Q]], %[[K]], %[[V]] cache(%[[KC]], %[[VC]]) at %[[START]] {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>> -> tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>
   // CHECK: return %[[O]], %[[KC1]], %[[VC1]]
-  %o, %kc1, %vc1 = ingot.attention %q, %k, %v cache(%kc, %vc) at %start {mask = #ingot<mask_kind causal>, scale = 0.25 : f32} : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>> -> tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>
-  return %o, %kc1, %vc1 : tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>
+  %o, %kc1, %vc1 = ingot.attention %q, %k, %v cache(%kc, %vc) at %start {mask = #ingot<mask_kind causal>, scale = 0.25 : f32} : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>> -> tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>
+  return %o, %kc1, %vc1 : tensor<1x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>
 }
 
 // -----

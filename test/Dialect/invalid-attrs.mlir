@@ -90,27 +90,17 @@ func.func private @group_inner_dim(tensor<4x96xf16, #ingot.group<bits = 4, group
 
 // -----
 
-// int8 with 4 bits.
-// expected-error @+1 {{int8 KV cache must have bits = 8, got 4}}
-func.func private @kv_quant_int8_bits(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<int8, bits = 4>>)
+// The former int8 kind is gone: the kinds are q8, q4, tq4, tq3.
+// expected-error @+2 {{expected ::mlir::ingot::KVQuantKind to be one of: q8, q4, tq4, tq3}}
+// expected-error @+1 {{failed to parse}}
+func.func private @kv_quant_unknown_kind(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<int8>>)
 
 // -----
 
-// int4 with 8 bits.
-// expected-error @+1 {{int4 KV cache must have bits = 4, got 8}}
-func.func private @kv_quant_int4_bits(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<int4, bits = 8>>)
-
-// -----
-
-// A 5-bit turbo codebook.
-// expected-error @+1 {{turbo KV cache must have 2 to 4 bits, got 5}}
-func.func private @kv_quant_turbo_bits_high(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<turbo, bits = 5>>)
-
-// -----
-
-// A 1-bit turbo codebook.
-// expected-error @+1 {{turbo KV cache must have 2 to 4 bits, got 1}}
-func.func private @kv_quant_turbo_bits_low(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<turbo, bits = 1>>)
+// A 2-bit codebook is not an encoding (tq2 is not offered).
+// expected-error @+2 {{expected ::mlir::ingot::KVQuantKind to be one of: q8, q4, tq4, tq3}}
+// expected-error @+1 {{failed to parse}}
+func.func private @kv_quant_tq2(!ingot.kv_cache<16x3x64xf16, #ingot.kv_quant<tq2>>)
 
 //===----------------------------------------------------------------------===//
 // !ingot.kv_cache
@@ -142,15 +132,27 @@ func.func private @kv_cache_int_element(!ingot.kv_cache<16x3x64xi8>)
 
 // -----
 
-// turbo's Walsh-Hadamard rotation needs a power-of-two head_dim.
-// expected-error @+1 {{turbo KV cache needs a power-of-two head_dim for its Walsh-Hadamard rotation, got 96}}
-func.func private @kv_cache_turbo_head_dim(!ingot.kv_cache<16x3x96xf16, #ingot.kv_quant<turbo, bits = 3>>)
+// tq codebooks exist for power-of-two head dims only.
+// expected-error @+1 {{tq3 KV cache needs a power-of-two head_dim from 8 to 512 (its codebooks), got 96}}
+func.func private @kv_cache_tq3_head_dim(!ingot.kv_cache<16x3x96xf16, #ingot.kv_quant<tq3>>)
 
 // -----
 
-// int4 packs two values a byte: head_dim must be even.
-// expected-error @+1 {{int4 KV cache needs an even head_dim, got 63}}
-func.func private @kv_cache_int4_odd_head_dim(!ingot.kv_cache<16x3x63xf16, #ingot.kv_quant<int4, bits = 4>>)
+// ... from 8 to 512.
+// expected-error @+1 {{tq4 KV cache needs a power-of-two head_dim from 8 to 512 (its codebooks), got 4}}
+func.func private @kv_cache_tq4_small_head_dim(!ingot.kv_cache<16x3x4xf16, #ingot.kv_quant<tq4>>)
+
+// -----
+
+// q8 blocks are 32 elements (the whole vector when head_dim <= 32).
+// expected-error @+1 {{q8 KV cache needs head_dim <= 32 or a multiple of 32 (its blocks), got 48}}
+func.func private @kv_cache_q8_head_dim(!ingot.kv_cache<16x3x48xf16, #ingot.kv_quant<q8>>)
+
+// -----
+
+// q4 packs two values a byte: head_dim must be even.
+// expected-error @+1 {{q4 KV cache needs an even head_dim, got 15}}
+func.func private @kv_cache_q4_odd_head_dim(!ingot.kv_cache<16x3x15xf16, #ingot.kv_quant<q4>>)
 
 // -----
 

@@ -1894,3 +1894,43 @@ func.func @mask_result_type(%q: tensor<?xi32>, %k: tensor<?xi32>) -> tensor<?x?x
   %m = ingot.mask causal %q, %k : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi32>
   return %m : tensor<?x?xi32>
 }
+
+//===----------------------------------------------------------------------===//
+// ingot.hadamard
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// The last dimension is not a power of two.
+func.func @hadamard_not_power_of_two(%x: tensor<?x3x96xf32>) -> tensor<?x3x96xf32> {
+  // expected-error @+1 {{'ingot.hadamard' op expects a static power-of-two last dimension, got 96}}
+  %y = ingot.hadamard %x {seed = 1 : i64} : tensor<?x3x96xf32>
+  return %y : tensor<?x3x96xf32>
+}
+
+// -----
+
+// The last dimension is dynamic.
+func.func @hadamard_dynamic(%x: tensor<3x?xf32>) -> tensor<3x?xf32> {
+  // expected-error @+1 {{'ingot.hadamard' op expects a static power-of-two last dimension, got ?}}
+  %y = ingot.hadamard %x {seed = 1 : i64} : tensor<3x?xf32>
+  return %y : tensor<3x?xf32>
+}
+
+// -----
+
+// A scalar has no vectors.
+func.func @hadamard_scalar(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'ingot.hadamard' op expects a tensor of rank >= 1}}
+  %y = ingot.hadamard %x {seed = 1 : i64} : tensor<f32>
+  return %y : tensor<f32>
+}
+
+// -----
+
+// A negative seed.
+func.func @hadamard_negative_seed(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'ingot.hadamard' op expects a non-negative seed, got -3}}
+  %y = ingot.hadamard %x {seed = -3 : i64} : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

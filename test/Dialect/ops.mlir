@@ -392,25 +392,25 @@ func.func @mask(%qpos: tensor<?xi32>, %n: index)
 
 // -----
 
-// kv_read and kv_write on a plain f16 cache and on an int8-encoded one.
+// kv_read and kv_write on a plain f16 cache and on a q8-encoded one.
 
 // CHECK-LABEL: func @kv_cache(
-// CHECK-SAME: %[[C:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[D:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>, %[[LEN:.*]]: index, %[[K:.*]]: tensor<?x2x16xf32>)
+// CHECK-SAME: %[[C:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[D:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>, %[[LEN:.*]]: index, %[[K:.*]]: tensor<?x2x16xf32>)
 func.func @kv_cache(%c: !ingot.kv_cache<128x2x16xf16>,
-                    %d: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>,
+                    %d: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>,
                     %len: index, %k: tensor<?x2x16xf32>)
     -> (tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf16>,
-        tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>) {
+        tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>) {
   // CHECK: %[[PAST:.*]] = ingot.kv_read %[[C]], %[[LEN]] : !ingot.kv_cache<128x2x16xf16> -> tensor<?x2x16xf32>
   // CHECK: %[[C1:.*]] = ingot.kv_write %[[C]], %[[K]], %[[LEN]] : !ingot.kv_cache<128x2x16xf16>, tensor<?x2x16xf32>
-  // CHECK: %[[QPAST:.*]] = ingot.kv_read %[[D]], %[[LEN]] : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>> -> tensor<?x2x16xf32>
-  // CHECK: %[[D1:.*]] = ingot.kv_write %[[D]], %[[K]], %[[LEN]] : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>, tensor<?x2x16xf32>
+  // CHECK: %[[QPAST:.*]] = ingot.kv_read %[[D]], %[[LEN]] : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>> -> tensor<?x2x16xf32>
+  // CHECK: %[[D1:.*]] = ingot.kv_write %[[D]], %[[K]], %[[LEN]] : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>, tensor<?x2x16xf32>
   // CHECK: return %[[PAST]], %[[C1]], %[[QPAST]], %[[D1]]
   %past = ingot.kv_read %c, %len : !ingot.kv_cache<128x2x16xf16> -> tensor<?x2x16xf32>
   %c1 = ingot.kv_write %c, %k, %len : !ingot.kv_cache<128x2x16xf16>, tensor<?x2x16xf32>
-  %qpast = ingot.kv_read %d, %len : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>> -> tensor<?x2x16xf32>
-  %d1 = ingot.kv_write %d, %k, %len : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>, tensor<?x2x16xf32>
-  return %past, %c1, %qpast, %d1 : tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf16>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int8, bits = 8>>
+  %qpast = ingot.kv_read %d, %len : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>> -> tensor<?x2x16xf32>
+  %d1 = ingot.kv_write %d, %k, %len : !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>, tensor<?x2x16xf32>
+  return %past, %c1, %qpast, %d1 : tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf16>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q8>>
 }
 
 // -----
@@ -443,20 +443,20 @@ func.func @attention(%q: tensor<?x4x16xf32>, %k: tensor<?x4x16xf32>,
 // sliding window and a softcap together.
 
 // CHECK-LABEL: func @attention_cache(
-// CHECK-SAME: %[[Q:.*]]: tensor<?x4x16xf32>, %[[K:.*]]: tensor<?x2x16xf32>, %[[V:.*]]: tensor<?x2x16xf32>, %[[KC:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[VC:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[QKC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, %[[QVC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>>, %[[POS:.*]]: index)
+// CHECK-SAME: %[[Q:.*]]: tensor<?x4x16xf32>, %[[K:.*]]: tensor<?x2x16xf32>, %[[V:.*]]: tensor<?x2x16xf32>, %[[KC:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[VC:.*]]: !ingot.kv_cache<128x2x16xf16>, %[[QKC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, %[[QVC:.*]]: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>>, %[[POS:.*]]: index)
 func.func @attention_cache(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>,
     %v: tensor<?x2x16xf32>, %kc: !ingot.kv_cache<128x2x16xf16>,
     %vc: !ingot.kv_cache<128x2x16xf16>,
-    %qkc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>,
-    %qvc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>>,
+    %qkc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>,
+    %qvc: !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>>,
     %pos: index)
     -> (tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf16>,
         !ingot.kv_cache<128x2x16xf16>, tensor<?x4x16xf32>) {
   // CHECK: %[[O:.*]], %[[KC1:.*]], %[[VC1:.*]] = ingot.attention %[[Q]], %[[K]], %[[V]] cache(%[[KC]], %[[VC]]) at %[[POS]] {mask = #ingot<mask_kind causal>, scale = 2.500000e-01 : f32} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>
-  // CHECK: %[[P:.*]], %{{.*}}, %{{.*}} = ingot.attention %[[Q]], %[[K]], %[[V]] cache(%[[QKC]], %[[QVC]]) at %[[POS]] {mask = #ingot<mask_kind sliding_window>, scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32, window = 64 : i64} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>>
+  // CHECK: %[[P:.*]], %{{.*}}, %{{.*}} = ingot.attention %[[Q]], %[[K]], %[[V]] cache(%[[QKC]], %[[QVC]]) at %[[POS]] {mask = #ingot<mask_kind sliding_window>, scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32, window = 64 : i64} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>>
   // CHECK: return %[[O]], %[[KC1]], %[[VC1]], %[[P]]
   %o, %kc1, %vc1 = ingot.attention %q, %k, %v cache(%kc, %vc) at %pos {mask = #ingot<mask_kind causal>, scale = 0.25 : f32} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>
-  %p, %qkc1, %qvc1 = ingot.attention %q, %k, %v cache(%qkc, %qvc) at %pos {mask = #ingot<mask_kind sliding_window>, window = 64 : i64, scale = 0.25 : f32, softcap = 30.0 : f32} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<turbo, bits = 3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<int4, bits = 4>>
+  %p, %qkc1, %qvc1 = ingot.attention %q, %k, %v cache(%qkc, %qvc) at %pos {mask = #ingot<mask_kind sliding_window>, window = 64 : i64, scale = 0.25 : f32, softcap = 30.0 : f32} : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>> -> tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<tq3>>, !ingot.kv_cache<128x2x16xf32, #ingot.kv_quant<q4>>
   return %o, %kc1, %vc1, %p : tensor<?x4x16xf32>, !ingot.kv_cache<128x2x16xf16>, !ingot.kv_cache<128x2x16xf16>, tensor<?x4x16xf32>
 }
 
@@ -596,4 +596,20 @@ func.func @boolean_mask_select(%qpos: tensor<?xi32>, %kpos: tensor<?xi32>, %s: t
   %m = ingot.mask sliding_window %qpos, %kpos {window = 8 : i64} : tensor<?xi32>, tensor<?xi32> -> tensor<?x?xi1>
   %y = ingot.select %m, %s, %ninf : tensor<?x?xi1>, tensor<4x?x?xf32>, tensor<f32> -> tensor<4x?x?xf32>
   return %y : tensor<4x?x?xf32>
+}
+
+// -----
+
+// ingot.hadamard: forward and inverse, on activations and on a weight matrix
+// (the rotation of a weight is a compile-time constant).
+
+// CHECK-LABEL: func @hadamard(
+func.func @hadamard(%x: tensor<?x3x64xf32>, %w: tensor<576x2x64xf16>) -> (tensor<?x3x64xf32>, tensor<576x2x64xf16>) {
+  // CHECK: %[[R:.*]] = ingot.hadamard %{{.*}} {seed = 42 : i64} : tensor<?x3x64xf32>
+  // CHECK: ingot.hadamard %[[R]] {inverse, seed = 42 : i64} : tensor<?x3x64xf32>
+  // CHECK: ingot.hadamard %{{.*}} {seed = 0 : i64} : tensor<576x2x64xf16>
+  %r = ingot.hadamard %x {seed = 42 : i64} : tensor<?x3x64xf32>
+  %y = ingot.hadamard %r {seed = 42 : i64, inverse} : tensor<?x3x64xf32>
+  %v = ingot.hadamard %w {seed = 0 : i64} : tensor<576x2x64xf16>
+  return %y, %v : tensor<?x3x64xf32>, tensor<576x2x64xf16>
 }

@@ -305,12 +305,19 @@ TEST_F(IngotTest, ParseGroupAttr) {
 
 TEST_F(IngotTest, ParseKVQuantAttr) {
   auto attr = dyn_cast_or_null<KVQuantAttr>(
-      parseAttribute("#ingot.kv_quant<turbo, bits = 3>", &context));
+      parseAttribute("#ingot.kv_quant<tq3>", &context));
   ASSERT_TRUE(attr);
-  EXPECT_EQ(attr.getKind(), KVQuantKind::turbo);
+  EXPECT_EQ(attr.getKind(), KVQuantKind::tq3);
   EXPECT_EQ(attr.getBits(), 3);
-  EXPECT_FALSE(parseAttribute("#ingot.kv_quant<int8, bits = 4>", &context));
-  EXPECT_TRUE(diagnosed("int8 KV cache must have bits = 8, got 4"));
+  EXPECT_TRUE(attr.isTurbo());
+  auto q4 = dyn_cast_or_null<KVQuantAttr>(
+      parseAttribute("#ingot.kv_quant<q4>", &context));
+  ASSERT_TRUE(q4);
+  EXPECT_EQ(q4.getBits(), 4);
+  EXPECT_FALSE(q4.isTurbo());
+  EXPECT_FALSE(parseAttribute("#ingot.kv_quant<int8>", &context));
+  EXPECT_TRUE(diagnosed("expected ::mlir::ingot::KVQuantKind to be one of: "
+                        "q8, q4, tq4, tq3"));
 }
 
 TEST_F(IngotTest, ParseRopeScalingLinear) {
@@ -449,7 +456,7 @@ TEST_F(IngotTest, AttributesRoundTrip) {
         "32768, beta_fast = 32.0, beta_slow = 1.0, attn_factor = 1.0>",
         "#ingot.block<q5_1>",
         "#ingot.group<bits = 8, group_size = 32, symmetric = true>",
-        "#ingot.kv_quant<int4, bits = 4>"}) {
+        "#ingot.kv_quant<q4>"}) {
     SCOPED_TRACE(text.str());
     Attribute attr = parseAttribute(text, &context);
     ASSERT_TRUE(attr);
@@ -514,20 +521,18 @@ TEST_F(IngotTest, ParseEncodedTensorType) {
 
 TEST_F(IngotTest, ParseKVCacheType) {
   auto type = dyn_cast_or_null<KVCacheType>(parseType(
-      "!ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<turbo, bits = 3>>",
-      &context));
+      "!ingot.kv_cache<4096x8x128xf16, #ingot.kv_quant<tq3>>", &context));
   ASSERT_TRUE(type);
   EXPECT_EQ(type.getCapacity(), 4096);
   EXPECT_EQ(type.getNumHeads(), 8);
   EXPECT_EQ(type.getHeadDim(), 128);
   EXPECT_TRUE(type.getElementType().isF16());
   ASSERT_TRUE(type.getEncoding());
-  EXPECT_EQ(type.getEncoding().getKind(), KVQuantKind::turbo);
-  // Turbo's Walsh-Hadamard rotation needs a power-of-two head_dim.
+  EXPECT_EQ(type.getEncoding().getKind(), KVQuantKind::tq3);
+  // tq codebooks exist for power-of-two head dims.
   EXPECT_FALSE(parseType(
-      "!ingot.kv_cache<4096x8x96xf16, #ingot.kv_quant<turbo, bits = 3>>",
-      &context));
-  EXPECT_TRUE(diagnosed("turbo KV cache needs a power-of-two head_dim"));
+      "!ingot.kv_cache<4096x8x96xf16, #ingot.kv_quant<tq3>>", &context));
+  EXPECT_TRUE(diagnosed("tq3 KV cache needs a power-of-two head_dim"));
 }
 
 } // namespace

@@ -1208,15 +1208,11 @@ func.func @slice(%x: tensor<?xi32>, %o: index, %n: index) -> tensor<?xi32> {
       << error;
 }
 
-TEST_F(EvaluatorTest, UnsupportedOpsAndEncodingsAreNamed) {
+TEST_F(EvaluatorTest, UnsupportedOpsAreNamed) {
   OwningOpRef<ModuleOp> module = parse(R"mlir(
 func.func @div(%a: index, %b: index) -> index {
   %c = arith.divsi %a, %b : index
   return %c : index
-}
-func.func @quant(%c: !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>>, %v: tensor<1x1x4xf32>, %p: index) -> !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>> {
-  %c1 = ingot.kv_write %c, %v, %p : !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>>, tensor<1x1x4xf32>
-  return %c1 : !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>>
 }
 )mlir");
   ASSERT_TRUE(module);
@@ -1227,11 +1223,40 @@ func.func @quant(%c: !ingot.kv_cache<4x1x4xf16, #ingot.kv_quant<int8, bits = 8>>
   EXPECT_NE(error.find("not supported by the reference evaluator"),
             std::string::npos)
       << error;
-  error = errorOf(*module, "quant",
-                  {RefValue::getKVCache(4, 1, 4), randomTensor({1, 1, 4}, 1),
-                   RefValue::getScalar(0)});
-  EXPECT_TRUE(isOneLine(error)) << error;
-  EXPECT_NE(error.find("unsupported encoding"), std::string::npos) << error;
+}
+
+TEST_F(EvaluatorTest, QuantizedCachesStoreEncodedEntries) {
+  // q4, one block of 4: max 1.0, the scale the smallest f16 >= 1/7,
+  // 0.125 * (1 + 147/1024) = 0.142944336; values round(x / s) * s:
+  // 7s, 2s, -4s, 0. By hand, not from the kernel.
+  OwningOpRef<ModuleOp> module = parse(R"mlir(
+func.func @q4(%c: !ingot.kv_cache<2x1x4xf32, #ingot.kv_quant<q4>>, %v: tensor<1x1x4xf32>, %p: index) -> tensor<?x1x4xf32> {
+  %c1 = ingot.kv_write %c, %v, %p : !ingot.kv_cache<2x1x4xf32, #ingot.kv_quant<q4>>, tensor<1x1x4xf32>
+  %n = arith.constant 1 : index
+  %r = ingot.kv_read %c1, %n : !ingot.kv_cache<2x1x4xf32, #ingot.kv_quant<q4>> -> tensor<?x1x4xf32>
+  return %r : tensor<?x1x4xf32>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  RefValue values = RefValue::getFloatTensor({1, 1, 4}, {1.0f, 0.3f, -0.6f,
+                                                         0.05f});
+  auto results = run(*module, "q4",
+                     {RefValue::getKVCache(2, 1, 4), values,
+                      RefValue::getScalar(0)});
+  ASSERT_TRUE(static_cast<bool>(results)) << toString(results.takeError());
+  const std::vector<float> &read = (*results)[0].getFloats();
+  const double s = 0.142944336;
+  const double expected[] = {7 * s, 2 * s, -4 * s, 0.0};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_NEAR(read[i], expected[i], 1e-7) << i;
+  // --exact-kv-caches stores the entries as they are.
+  Evaluator exact(weights, EvaluatorOptions{/*exactKVCaches=*/true});
+  auto exactResults =
+      exact.run(module->lookupSymbol<func::FuncOp>("q4"),
+                {RefValue::getKVCache(2, 1, 4), values,
+                 RefValue::getScalar(0)});
+  ASSERT_TRUE(static_cast<bool>(exactResults));
+  EXPECT_EQ((*exactResults)[0].getFloats(), values.getFloats());
 }
 
 // The boolean mask, select and expert_matvec kernels against values worked
