@@ -115,6 +115,12 @@ cl::opt<std::string> quantizeSkip(
     cl::desc("Keep the weights whose name matches this regex unquantized"),
     cl::value_desc("regex"), cl::cat(quantCategory));
 
+cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("KV-cache encoding: ENC for keys and values, or k:ENC,v:ENC; ENC "
+             "is f32 | f16 | bf16 | q8 | q4 | tq4 | tq3 (rotation + codebook)"),
+    cl::value_desc("spec"), cl::cat(quantCategory));
+
 cl::opt<EmitKind> emit("emit", cl::desc("What to write"),
                        cl::values(clEnumValN(EmitKind::Mlir, "mlir",
                                              "the ingot-dialect graph")),
@@ -226,6 +232,8 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path) {
   if (quantize.getNumOccurrences())
     options.quantize = quantize.getValue();
   options.quantizeSkip = quantizeSkip;
+  if (kvCache.getNumOccurrences())
+    options.kvCache = kvCache.getValue();
   return options;
 }
 

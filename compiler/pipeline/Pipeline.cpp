@@ -38,7 +38,34 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
       return llvm::createStringError("--quantize-skip: invalid regex '" +
                                      options.quantizeSkip + "': " + why);
   }
+  if (options.kvCache) {
+    context->loadDialect<mlir::ingot::IngotDialect>();
+    auto spec = mlir::ingot::parseKVCacheSpec(context, *options.kvCache);
+    if (!spec)
+      return llvm::createStringError("--kv-cache: " +
+                                     llvm::toString(spec.takeError()));
+    if (options.optLevel == 0)
+      return llvm::createStringError(
+          "--kv-cache: the KV cache is encoded on fused attention; use it "
+          "with -O1 or -O2, not -O0");
+  }
   return llvm::Error::success();
+}
+
+/// The keys= and values= options of --ingot-quantize-kv for a validated
+/// `ENC` or `k:ENC,v:ENC`.
+static void splitKVCacheSpec(llvm::StringRef spec, std::string &keys,
+                             std::string &values) {
+  if (!spec.contains(':')) {
+    keys = values = spec.str();
+    return;
+  }
+  llvm::SmallVector<llvm::StringRef> parts;
+  spec.split(parts, ',');
+  for (llvm::StringRef part : parts) {
+    auto [role, name] = part.split(':');
+    (role == "k" ? keys : values) = name.str();
+  }
 }
 
 void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
@@ -58,6 +85,11 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     quantize.encoding = *options.quantize;
     quantize.skip = options.quantizeSkip;
     pm.addPass(mlir::ingot::createIngotQuantizePass(quantize));
+  }
+  if (options.kvCache) {
+    mlir::ingot::IngotQuantizeKVPassOptions kv;
+    splitKVCacheSpec(*options.kvCache, kv.keys, kv.values);
+    pm.nest<func::FuncOp>().addPass(mlir::ingot::createIngotQuantizeKVPass(kv));
   }
   if (options.optLevel > 0) {
     pm.addPass(createCanonicalizerPass());

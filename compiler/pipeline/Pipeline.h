@@ -28,6 +28,9 @@ struct PipelineOptions {
   std::optional<std::string> quantize;
   /// `--quantize-skip`: a regex over weight names kept as they are.
   std::string quantizeSkip;
+  /// `--kv-cache`: `ENC` or `k:ENC,v:ENC` with ENC one of f32, f16, bf16,
+  /// q8, q4, tq4, tq3; unset keeps the frontend's caches.
+  std::optional<std::string> kvCache;
 };
 
 /// Checks every option value before anything runs; the error is one line
@@ -42,7 +45,9 @@ llvm::Error validatePipelineOptions(mlir::MLIRContext *context,
 ///   4. ingot-route-moe       (moe_ffn -> sort, gather, grouped matmul,
 ///                             weighted scatter)
 ///   5. ingot-quantize        (only with --quantize; any -O)
-///   6. canonicalize, cse
+///   6. ingot-quantize-kv     (only with --kv-cache; after 5, because the
+///                             V rotation folds into float weights only)
+///   7. canonicalize, cse
 /// Options must have passed validatePipelineOptions.
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const PipelineOptions &options);
