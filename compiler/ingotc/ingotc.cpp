@@ -101,6 +101,7 @@ void exposeTimePasses() {
     return;
   it->second->setDescription("Report the time each pass takes (stderr)");
   it->second->addCategory(optCategory);
+  it->second->setHiddenFlag(cl::NotHidden);
 }
 
 cl::opt<std::string> quantize(
