@@ -23,7 +23,7 @@
 namespace {
 
 void quietLog(ggml_log_level level, const char *text, void *) {
-  if (level >= GGML_LOG_LEVEL_ERROR)
+  if (level == GGML_LOG_LEVEL_ERROR)
     std::fputs(text, stderr);
 }
 
@@ -61,6 +61,7 @@ int main(int argc, char **argv) {
 
   llama_model_params mparams = llama_model_default_params();
   mparams.n_gpu_layers = 0;
+  mparams.progress_callback = [](float, void *) { return true; };
   llama_model *model = llama_model_load_from_file(modelPath, mparams);
   if (!model)
     return fail(std::string("cannot load model '") + modelPath + "'");
