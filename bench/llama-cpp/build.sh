@@ -95,7 +95,7 @@ commit="$(cat "$top/.git/modules/vendor/llama.cpp/HEAD" 2>/dev/null || true)"
 {
   echo "llama-cpp-python $pyver"
   echo "llama.cpp commit ${commit:-unknown} (ggml-org/llama.cpp)"
-  echo "built $(date -u +%Y-%m-%dT%H:%MZ) in ${secs}s with -j$jobs" \
+  echo "last (re)build $(date -u +%Y-%m-%dT%H:%MZ) took ${secs}s, -j$jobs" \
        "(Release, GGML_NATIVE=ON, CPU only, static)"
 } > "$dir/VERSION"
 cat "$dir/VERSION"
