@@ -8,12 +8,14 @@
 // it tokenizes the prompt with llama.cpp's tokenizer (add_special=true,
 // parse_special=false), decodes the prompt as one batch, then takes the arg max
 // of the logits (lowest id on ties) N_GEN times, feeding each token back. It
-// does not stop at end-of-generation tokens. Output, three lines per prompt:
+// does not stop at end-of-generation tokens. Output, four lines per prompt:
 //   prompt<TAB>id id ...
 //   gen<TAB>id id ...
 //   hex<TAB>HEX HEX ...   (each generated token's bytes, hex; "-" if empty)
+//   margin<TAB>M M ...    (per step: top logit minus the runner-up's)
 #include "llama.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -96,6 +98,7 @@ int main(int argc, char **argv) {
 
     std::vector<llama_token> gen;
     std::vector<std::string> pieces;
+    std::vector<float> margins;
     std::vector<llama_token> feed = tokens;
     for (int step = 0; step < nGen; ++step) {
       llama_batch batch = llama_batch_get_one(feed.data(), (int)feed.size());
@@ -108,6 +111,11 @@ int main(int argc, char **argv) {
       for (llama_token t = 1; t < nVocab; ++t)
         if (logits[t] > logits[best])
           best = t;
+      float second = -INFINITY;
+      for (llama_token t = 0; t < nVocab; ++t)
+        if (t != best && logits[t] > second)
+          second = logits[t];
+      margins.push_back(logits[best] - second);
       char buf[256];
       int len = llama_token_to_piece(vocab, best, buf, sizeof(buf), 0,
                                      /*special=*/true);
@@ -132,6 +140,12 @@ int main(int argc, char **argv) {
     line += "\nhex\t";
     for (size_t i = 0; i < pieces.size(); ++i)
       line += (i ? " " : "") + toHex(pieces[i]);
+    line += "\nmargin\t";
+    for (size_t i = 0; i < margins.size(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%s%.4f", i ? " " : "", margins[i]);
+      line += buf;
+    }
     std::cout << line << "\n" << std::flush;
   }
 

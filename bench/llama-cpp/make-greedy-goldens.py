@@ -104,19 +104,20 @@ def main():
     if r.returncode != 0:
         die(f"ingot-greedy failed: {r.stderr.strip()}")
     lines = r.stdout.splitlines()
-    if len(lines) != 3 * len(PROMPTS):
+    if len(lines) != 4 * len(PROMPTS):
         die(f"ingot-greedy printed {len(lines)} lines, expected "
-            f"{3 * len(PROMPTS)}")
+            f"{4 * len(PROMPTS)}")
 
     cases = []
     for i, prompt in enumerate(PROMPTS):
-        fields = [ln.split("\t") for ln in lines[3 * i:3 * i + 3]]
-        if [f[0] for f in fields] != ["prompt", "gen", "hex"]:
+        fields = [ln.split("\t") for ln in lines[4 * i:4 * i + 4]]
+        if [f[0] for f in fields] != ["prompt", "gen", "hex", "margin"]:
             die(f"unexpected ingot-greedy output for prompt {i}")
         prompt_ids = [int(t) for t in fields[0][1].split()]
         gen_ids = [int(t) for t in fields[1][1].split()]
         pieces = [b"" if h == "-" else bytes.fromhex(h)
                   for h in fields[2][1].split()]
+        margins = [float(m) for m in fields[3][1].split()]
         if len(gen_ids) != N_GEN or len(pieces) != N_GEN:
             die(f"prompt {i}: expected {N_GEN} generated tokens")
         cases.append({
@@ -125,6 +126,11 @@ def main():
             "generated_ids": gen_ids,
             "generated_pieces": [p.decode("utf-8", "replace") for p in pieces],
             "generated_text": b"".join(pieces).decode("utf-8", "replace"),
+            # Smallest gap between the chosen token's logit and the
+            # runner-up's over the 32 steps, and where: a small gap means an
+            # implementation with different rounding may diverge there.
+            "min_logit_margin": round(min(margins), 4),
+            "min_logit_margin_step": margins.index(min(margins)),
         })
 
     golden = {
@@ -158,7 +164,9 @@ def main():
                   text)
     args.out.write_text(text + "\n")
     for c in cases:
-        print(f"{c['prompt']!r} -> {c['generated_text'][:60]!r}")
+        print(f"{c['prompt']!r} -> {c['generated_text'][:60]!r}  "
+              f"(min margin {c['min_logit_margin']} at step "
+              f"{c['min_logit_margin_step']})")
     print(f"wrote {args.out}")
 
 
