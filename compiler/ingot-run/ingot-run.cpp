@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/pipeline/Pipeline.h"
 #include "compiler/reference/Evaluator.h"
 #include "compiler/reference/RefValue.h"
 #include "compiler/reference/Session.h"
@@ -55,8 +56,7 @@ enum class PrintMode { None, Last, All };
 
 cl::OptionCategory runCategory("Running a graph");
 
-cl::opt<std::string> inputFile(cl::Positional,
-                               cl::desc("<graph.mlir | model>"),
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<graph.mlir | model>"),
                                cl::cat(runCategory));
 
 cl::opt<std::string> entry("entry",
@@ -93,8 +93,9 @@ cl::opt<std::string>
                  cl::value_desc("model"), cl::cat(runCategory));
 
 cl::opt<int64_t> contextLength(
-    "ctx", cl::desc("KV-cache capacity when importing a model (default: the "
-                    "model's, at most 4096)"),
+    "ctx",
+    cl::desc("KV-cache capacity when importing a model (default: the "
+             "model's, at most 4096)"),
     cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
 
 cl::opt<std::string>
@@ -179,7 +180,8 @@ Expected<std::vector<mlir::Type>> checkEntry(mlir::func::FuncOp fn) {
   if (type.getNumInputs() < 2)
     return violation("it takes fewer than 2 arguments");
   auto ids = dyn_cast<mlir::RankedTensorType>(type.getInput(0));
-  if (!ids || ids.getRank() != 1 || !isa<mlir::IntegerType>(ids.getElementType()))
+  if (!ids || ids.getRank() != 1 ||
+      !isa<mlir::IntegerType>(ids.getElementType()))
     return violation("argument #0 is not a 1-D integer tensor");
   if (!isa<mlir::IndexType>(type.getInput(1)))
     return violation("argument #1 is not an index");
@@ -285,23 +287,6 @@ void printKVErrors(const KVErrorStats &stats) {
            << "; V " << describe(layer.values) << "\n";
 }
 
-/// Runs --ingot-fuse-attention on `module`, then gives the caches of `fn`
-/// the encodings of --kv-cache. Diagnostics go to the context's handler.
-Error applyKVCacheSpec(mlir::ModuleOp module, mlir::func::FuncOp fn) {
-  mlir::MLIRContext *context = module.getContext();
-  auto spec = mlir::ingot::parseKVCacheSpec(context, kvCacheSpec);
-  if (!spec)
-    return makeError("--kv-cache: " + toString(spec.takeError()));
-  mlir::PassManager pm(context);
-  pm.addNestedPass<mlir::func::FuncOp>(
-      mlir::ingot::createIngotFuseAttentionPass());
-  if (failed(pm.run(module)))
-    return makeError("--kv-cache: attention fusion failed");
-  if (failed(mlir::ingot::quantizeKVCaches(fn, *spec)))
-    return makeError("--kv-cache: the caches cannot take this encoding");
-  return Error::success();
-}
-
 /// Bytes the caches of `fn` take per token and layer (key + value cache).
 double kvBytesPerTokenPerLayer(mlir::func::FuncOp fn) {
   int64_t bytes = 0, caches = 0;
@@ -389,7 +374,8 @@ int runGraph() {
   std::unique_ptr<mlir::ingot::ImportedModel> model;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   bool isGraph = StringRef(inputFile).ends_with(".mlir") || inputFile == "-";
-  StringRef modelPath = isGraph ? StringRef(weightsModel) : StringRef(inputFile);
+  StringRef modelPath =
+      isGraph ? StringRef(weightsModel) : StringRef(inputFile);
   if (!modelPath.empty()) {
     auto opened = mlir::ingot::ImportedModel::open(context, modelPath);
     if (!opened)
@@ -416,19 +402,24 @@ int runGraph() {
       return fail(inputFile + ": " + toString(built.takeError()));
     module = std::move(*built);
   }
-  if (moeRouting.getNumOccurrences()) {
-    auto rule = mlir::ingot::parseRoutingRule(&context, moeRouting);
-    if (!rule)
-      return fail("--moe-routing: " + toString(rule.takeError()));
-    if (failed(mlir::ingot::setRoutingRule(*module, *rule)))
-      return fail(firstError);
-  }
+  // --moe-routing and --kv-cache as ingotc applies them (compiler/pipeline):
+  // the imported graph as it is otherwise, the graph passes with --kv-cache
+  // (which encodes the fused attention's caches).
+  ::ingot::PipelineOptions pipelineOptions;
+  pipelineOptions.optLevel = kvCacheSpec.getNumOccurrences() ? 2 : 0;
+  if (moeRouting.getNumOccurrences())
+    pipelineOptions.moeRouting = moeRouting.getValue();
+  if (kvCacheSpec.getNumOccurrences())
+    pipelineOptions.kvCache = kvCacheSpec.getValue();
+  if (Error err = ::ingot::validatePipelineOptions(&context, pipelineOptions))
+    return fail(toString(std::move(err)));
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  ::ingot::buildGraphPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return fail(firstError.empty() ? "the graph pipeline failed" : firstError);
   auto fn = module->lookupSymbol<mlir::func::FuncOp>(entry);
   if (!fn)
     return fail("no function @" + entry + " in " + inputFile);
-  if (kvCacheSpec.getNumOccurrences())
-    if (Error err = applyKVCacheSpec(*module, fn))
-      return fail(firstError.empty() ? toString(std::move(err)) : firstError);
   Expected<std::vector<mlir::Type>> cacheTypes = checkEntry(fn);
   if (!cacheTypes)
     return fail(toString(cacheTypes.takeError()));
@@ -458,11 +449,11 @@ int runGraph() {
   std::optional<ModelWeightReader> modelWeights;
   if (model)
     modelWeights.emplace(*model);
-  WeightReader &weights =
-      modelWeights ? static_cast<WeightReader &>(*modelWeights)
-      : weightsRandom.getNumOccurrences()
-          ? static_cast<WeightReader &>(randomWeights)
-          : static_cast<WeightReader &>(noWeights);
+  WeightReader &weights = modelWeights
+                              ? static_cast<WeightReader &>(*modelWeights)
+                          : weightsRandom.getNumOccurrences()
+                              ? static_cast<WeightReader &>(randomWeights)
+                              : static_cast<WeightReader &>(noWeights);
   EvaluatorOptions options;
   options.exactKVCaches = exactKVCaches;
   KVErrorStats kvErrors;
@@ -523,8 +514,8 @@ int runGraph() {
   double maxDiff = 0.0;
   for (size_t r = 0; r < stepRows.size(); ++r)
     for (size_t i = 0; i < stepRows[r].size(); ++i) {
-      double diff = std::fabs(static_cast<double>(stepRows[r][i]) -
-                              (*wholeRows)[r][i]);
+      double diff =
+          std::fabs(static_cast<double>(stepRows[r][i]) - (*wholeRows)[r][i]);
       if (std::isnan(diff))
         diff = INFINITY;
       maxDiff = std::max(maxDiff, diff);
