@@ -202,8 +202,8 @@ static Expected<std::vector<int64_t>> broadcastShape(ArrayRef<int64_t> a,
     int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (x != y && x != 1 && y != 1)
-      return makeError("cannot broadcast shapes " + shapeToString(a) +
-                       " and " + shapeToString(b));
+      return makeError("cannot broadcast shapes " + shapeToString(a) + " and " +
+                       shapeToString(b));
     shape[i] = x == 1 ? y : x;
   }
   return shape;
@@ -495,8 +495,8 @@ Expected<RefValue> broadcastTo(const RefValue &x, ArrayRef<int64_t> shape) {
   if (Error err = expectTensor(x, "x"))
     return err;
   if (x.getRank() > static_cast<int64_t>(shape.size()))
-    return makeError("cannot broadcast " + x.describe() + " to the lower rank " +
-                     shapeToString(shape));
+    return makeError("cannot broadcast " + x.describe() +
+                     " to the lower rank " + shapeToString(shape));
   size_t offset = shape.size() - x.getRank();
   for (int64_t d = 0; d < x.getRank(); ++d)
     if (x.getDimSize(d) != 1 && x.getDimSize(d) != shape[d + offset])
@@ -722,9 +722,8 @@ Expected<RefValue> rope(const RefValue &x, const RefValue &positions,
   int64_t half = rotary / 2;
   if (!params.freqFactors.empty()) {
     if (static_cast<int64_t>(params.freqFactors.size()) != half)
-      return makeError("freq_factors has " +
-                       Twine(params.freqFactors.size()) + " entries, expected " +
-                       Twine(half));
+      return makeError("freq_factors has " + Twine(params.freqFactors.size()) +
+                       " entries, expected " + Twine(half));
     for (int64_t i = 0; i < half; ++i)
       inv[i] /= params.freqFactors[i];
   }
@@ -889,11 +888,10 @@ Expected<RefValue> mask(MaskKind kind, int64_t window,
   std::vector<float> out(queries * keys);
   for (int64_t i = 0; i < queries; ++i)
     for (int64_t j = 0; j < keys; ++j)
-      out[i * keys + j] =
-          isVisible(kind, window, queryPositions.getInts()[i],
-                    keyPositions.getInts()[j])
-              ? 0.0f
-              : -std::numeric_limits<float>::infinity();
+      out[i * keys + j] = isVisible(kind, window, queryPositions.getInts()[i],
+                                    keyPositions.getInts()[j])
+                              ? 0.0f
+                              : -std::numeric_limits<float>::infinity();
   return RefValue::getFloatTensor({queries, keys}, std::move(out));
 }
 
@@ -933,7 +931,8 @@ void roundTripKVVector(mlir::ingot::KVQuantAttr encoding,
     return;
   int64_t d = vector.size();
   if (encoding.isTurbo()) {
-    ArrayRef<float> levels = mlir::ingot::getTurboCodebook(d, encoding.getBits());
+    ArrayRef<float> levels =
+        mlir::ingot::getTurboCodebook(d, encoding.getBits());
     double sumSquares = 0.0;
     for (float x : vector)
       sumSquares += static_cast<double>(x) * x;
@@ -1052,9 +1051,9 @@ Expected<RefValue> attention(const RefValue &q, const RefValue &k,
                              ArrayRef<int64_t> queryPositions,
                              ArrayRef<int64_t> keyPositions,
                              const AttentionParams &params) {
-  for (auto [value, name] : {std::make_pair(&q, "query"),
-                             std::make_pair(&k, "key"),
-                             std::make_pair(&v, "value")}) {
+  for (auto [value, name] :
+       {std::make_pair(&q, "query"), std::make_pair(&k, "key"),
+        std::make_pair(&v, "value")}) {
     if (Error err = expectFloatTensor(*value, name))
       return err;
     if (Error err = expectRank(*value, 3, name))
@@ -1121,8 +1120,7 @@ Expected<RefValue> attention(const RefValue &q, const RefValue &k,
 //===----------------------------------------------------------------------===//
 
 Expected<std::array<RefValue, 3>> route(const RefValue &logits,
-                                        RoutingAttr rule,
-                                        RouterScoring scoring,
+                                        RoutingAttr rule, RouterScoring scoring,
                                         bool renormalize) {
   if (Error err = expectFloatTensor(logits, "logits"))
     return err;
@@ -1225,8 +1223,7 @@ Error checkRouting(const RefValue &offsets, const RefValue &experts,
   for (auto [p, e] : llvm::enumerate(experts.getInts()))
     if (e < 0 || e >= numExperts)
       return makeError("expert id " + Twine(e) + " of pair " + Twine(p) +
-                       " is out of range of " + Twine(numExperts) +
-                       " experts");
+                       " is out of range of " + Twine(numExperts) + " experts");
   return Error::success();
 }
 
@@ -1238,9 +1235,9 @@ Expected<RefValue> moeFfn(const RefValue &x, const RefValue &offsets,
     return err;
   if (Error err = expectRank(x, 2, "x (tokens, hidden)"))
     return err;
-  for (auto [value, name] : {std::make_pair(&gate, "gate"),
-                             std::make_pair(&up, "up"),
-                             std::make_pair(&down, "down")}) {
+  for (auto [value, name] :
+       {std::make_pair(&gate, "gate"), std::make_pair(&up, "up"),
+        std::make_pair(&down, "down")}) {
     if (Error err = expectFloatTensor(*value, name))
       return err;
     if (Error err = expectRank(*value, 3, name))
@@ -1252,8 +1249,8 @@ Expected<RefValue> moeFfn(const RefValue &x, const RefValue &offsets,
       up.getShape() != gate.getShape() ||
       down.getShape() != std::vector<int64_t>{numExperts, hidden, ffn})
     return makeError("expert weights " + gate.describe() + ", " +
-                     up.describe() + ", " + down.describe() +
-                     " do not fit x " + x.describe());
+                     up.describe() + ", " + down.describe() + " do not fit x " +
+                     x.describe());
   if (Error err = checkRouting(offsets, experts, tokens, numExperts))
     return err;
   if (Error err = expectFloatTensor(weights, "weights"))
@@ -1308,9 +1305,8 @@ Expected<RefValue> moeFfn(const RefValue &x, const RefValue &offsets,
   return RefValue::getFloatTensor({tokens, hidden}, std::move(out));
 }
 
-Expected<std::array<RefValue, 3>> moeSort(const RefValue &offsets,
-                                          const RefValue &experts,
-                                          int64_t numExperts) {
+Expected<std::array<RefValue, 3>>
+moeSort(const RefValue &offsets, const RefValue &experts, int64_t numExperts) {
   if (numExperts < 1)
     return makeError("num_experts must be >= 1");
   if (Error err = checkRouting(offsets, experts, -1, numExperts))
@@ -1336,6 +1332,17 @@ Expected<std::array<RefValue, 3>> moeSort(const RefValue &offsets,
       RefValue::getIntTensor({numExperts + 1}, std::move(expertOffsets)),
       RefValue::getIntTensor({pairs}, std::move(sortedPairs)),
       RefValue::getIntTensor({pairs}, std::move(tokens))};
+}
+
+/// `y[o] = sum_i w[o * in + i] * x[i]` for `o < out`, accumulated in double.
+static void matvecRow(const float *w, const float *x, int64_t out, int64_t in,
+                      float *y) {
+  for (int64_t o = 0; o < out; ++o) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < in; ++i)
+      sum += static_cast<double>(w[o * in + i]) * x[i];
+    y[o] = static_cast<float>(sum);
+  }
 }
 
 Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
@@ -1371,15 +1378,9 @@ Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
   for (int64_t e = 0; e < numExperts; ++e) {
     // An empty segment never touches w[e].
     const float *we = w.getFloats().data() + e * outSize * in;
-    for (int64_t r = eo[e]; r < eo[e + 1]; ++r) {
-      const float *xr = x.getFloats().data() + r * in;
-      for (int64_t o = 0; o < outSize; ++o) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < in; ++i)
-          sum += static_cast<double>(we[o * in + i]) * xr[i];
-        out[r * outSize + o] = static_cast<float>(sum);
-      }
-    }
+    for (int64_t r = eo[e]; r < eo[e + 1]; ++r)
+      matvecRow(we, x.getFloats().data() + r * in, outSize, in,
+                out.data() + r * outSize);
   }
   return RefValue::getFloatTensor({rows, outSize}, std::move(out));
 }
@@ -1414,12 +1415,7 @@ Expected<RefValue> expertMatvec(const RefValue &x, const RefValue &w,
                        Twine(numExperts) + ")");
     const float *we = w.getFloats().data() + e * outSize * in;
     const float *xr = x.getFloats().data() + (rows == 1 ? 0 : p) * in;
-    for (int64_t o = 0; o < outSize; ++o) {
-      double sum = 0.0;
-      for (int64_t i = 0; i < in; ++i)
-        sum += static_cast<double>(we[o * in + i]) * xr[i];
-      out[p * outSize + o] = static_cast<float>(sum);
-    }
+    matvecRow(we, xr, outSize, in, out.data() + p * outSize);
   }
   return RefValue::getFloatTensor({pairs, outSize}, std::move(out));
 }
