@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/reference/WeightReader.h"
+#include "compiler/target/cpu/Compile.h"
+#include "frontends/tokenizer/TokenizerBlob.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
@@ -44,7 +47,7 @@ namespace {
 /// Exit codes: 0 success, 1 user error, 2 internal error.
 enum ExitCode { kSuccess = 0, kUserError = 1 };
 
-enum class EmitKind { Mlir };
+enum class EmitKind { Auto, Mlir, Exe, Shared, Lib, Obj, Asm, LLVM, Header };
 
 cl::OptionCategory inputCategory("Input");
 cl::OptionCategory targetCategory("Target");
@@ -122,10 +125,63 @@ cl::opt<std::string> kvCache(
              "is f32 | f16 | bf16 | q8 | q4 | tq4 | tq3 (rotation + codebook)"),
     cl::value_desc("spec"), cl::cat(quantCategory));
 
-cl::opt<EmitKind> emit("emit", cl::desc("What to write"),
-                       cl::values(clEnumValN(EmitKind::Mlir, "mlir",
-                                             "the ingot-dialect graph")),
-                       cl::init(EmitKind::Mlir), cl::cat(outputCategory));
+cl::opt<EmitKind> emit(
+    "emit",
+    cl::desc("What to write (default: an executable, or the graph when "
+             "writing to stdout or a .mlir file)"),
+    cl::values(
+        clEnumValN(EmitKind::Exe, "exe",
+                   "a standalone executable (the chat CLI)"),
+        clEnumValN(EmitKind::Lib, "lib",
+                   "a static library and its C header (NAME.h beside it)"),
+        clEnumValN(EmitKind::Shared, "shared", "a shared library"),
+        clEnumValN(EmitKind::Obj, "obj", "an object file"),
+        clEnumValN(EmitKind::Asm, "asm", "assembly"),
+        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+        clEnumValN(EmitKind::Header, "header", "the C header alone"),
+        clEnumValN(EmitKind::Mlir, "mlir", "the ingot-dialect graph")),
+    cl::init(EmitKind::Auto), cl::cat(outputCategory));
+
+cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("CPU to compile for (default: the host's), e.g. x86-64-v3, "
+             "znver4, skylake-avx512, neoverse-v2"),
+    cl::value_desc("name"), cl::cat(targetCategory));
+
+cl::opt<std::string> targetTriple(
+    "triple",
+    cl::desc("Target triple for cross-compiling, e.g. aarch64-linux-gnu"),
+    cl::value_desc("triple"), cl::cat(targetCategory));
+
+cl::opt<std::string> targetName(
+    "target", cl::desc("host (the default) or cpu:NAME (like --cpu=NAME)"),
+    cl::value_desc("target"), cl::cat(targetCategory));
+
+enum class WeightsMode { Auto, Embed, External };
+cl::opt<WeightsMode> weightsMode(
+    "weights", cl::desc("Where the weights go (default: embed below 2 GiB)"),
+    cl::values(clEnumValN(WeightsMode::Embed, "embed", "inside the output"),
+               clEnumValN(WeightsMode::External, "external",
+                          "in OUTPUT.weights beside it, mmapped at run time")),
+    cl::init(WeightsMode::Auto), cl::cat(outputCategory));
+
+cl::opt<std::string> modelName(
+    "name",
+    cl::desc("Model name in generated symbols (default: from -o): the "
+             "descriptor is ingot_model_NAME"),
+    cl::value_desc("identifier"), cl::cat(outputCategory));
+
+cl::opt<int64_t> maxBatch(
+    "max-batch",
+    cl::desc("Most tokens one prefill step takes (longer prompts go in "
+             "chunks; sizes the activation arena)"),
+    cl::value_desc("N"), cl::init(256), cl::cat(targetCategory));
+
+cl::opt<uint64_t> randomWeights(
+    "random-weights",
+    cl::desc("For a .mlir input: pseudo-random weights from this seed (as "
+             "ingot-run --weights-random)"),
+    cl::value_desc("seed"), cl::Hidden, cl::cat(inputCategory));
 
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
@@ -198,7 +254,8 @@ struct OneLineDiagnostics {
 
 /// The graph of `path`: parsed when it is `.mlir`, imported otherwise.
 mlir::OwningOpRef<mlir::ModuleOp>
-loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path) {
+loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
+          std::unique_ptr<mlir::ingot::ImportedModel> &imported) {
   if (path == "-" || path.ends_with(".mlir")) {
     std::string error;
     std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
@@ -221,6 +278,7 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path) {
     fail(path + ": " + toString(module.takeError()));
     return {};
   }
+  imported = std::move(*model);
   return std::move(*module);
 }
 
@@ -238,6 +296,100 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path) {
   return options;
 }
 
+/// What to write: --emit, or by default an executable unless the output is
+/// stdout or a .mlir file.
+EmitKind emitKind() {
+  if (emit != EmitKind::Auto)
+    return emit;
+  StringRef out = outputFile;
+  return out == "-" || out.ends_with(".mlir") ? EmitKind::Mlir : EmitKind::Exe;
+}
+
+/// The chat style of a chat template's text.
+std::string chatStyleOf(StringRef chatTemplate) {
+  if (chatTemplate.contains("<|im_start|>"))
+    return "chatml";
+  if (chatTemplate.contains("<|start_header_id|>"))
+    return "llama3";
+  if (chatTemplate.contains("[INST]"))
+    return "llama2";
+  return "";
+}
+
+/// Compiles the optimized graph for a CPU and writes --emit's files.
+int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
+  using namespace ::ingot::cpu;
+  if (outputFile == "-")
+    return fail("--emit needs an output file: -o FILE");
+  StringRef cpu = cpuName;
+  if (!targetName.empty()) {
+    StringRef t = targetName;
+    if (t.consume_front("cpu:"))
+      cpu = t;
+    else if (t != "host")
+      return fail("--target=" + targetName +
+                  ": expected host or cpu:NAME (cuda:sm_XX is not built in "
+                  "this ingotc yet)");
+  }
+  auto target = resolveTarget(cpu, targetTriple);
+  if (!target)
+    return fail(toString(target.takeError()));
+  if (maxBatch < 1 || maxBatch > 65536)
+    return fail("--max-batch must be between 1 and 65536, got " +
+                Twine(maxBatch));
+  CompileOptions options;
+  switch (emitKind()) {
+  case EmitKind::Exe: options.emit = ::ingot::cpu::EmitKind::Executable; break;
+  case EmitKind::Shared: options.emit = ::ingot::cpu::EmitKind::Shared; break;
+  case EmitKind::Lib: options.emit = ::ingot::cpu::EmitKind::Library; break;
+  case EmitKind::Obj: options.emit = ::ingot::cpu::EmitKind::Object; break;
+  case EmitKind::Asm: options.emit = ::ingot::cpu::EmitKind::Assembly; break;
+  case EmitKind::LLVM: options.emit = ::ingot::cpu::EmitKind::LLVM; break;
+  case EmitKind::Header: options.emit = ::ingot::cpu::EmitKind::Header; break;
+  default: break;
+  }
+  options.output = outputFile;
+  options.target = *target;
+  options.codegen.name = modelName.empty() ? modelNameFromPath(outputFile)
+                                           : modelName.getValue();
+  for (char c : options.codegen.name)
+    if (!isAlnum(c) && c != '_')
+      return fail("--name=" + modelName +
+                  ": must be a C identifier (letters, digits, _)");
+  options.codegen.maxBatch = maxBatch;
+  std::unique_ptr<::ingot::reference::WeightReader> reader;
+  if (model) {
+    reader = std::make_unique<::ingot::reference::ModelWeightReader>(*model);
+    auto tokenizer = model->loadTokenizer();
+    if (!tokenizer)
+      return fail(toString(tokenizer.takeError()));
+    if (tokenizer->kind != ::ingot::tokenizer::TokenizerKind::None) {
+      auto blob = ::ingot::tokenizer::serializeTokenizer(*tokenizer);
+      if (!blob)
+        return fail(toString(blob.takeError()));
+      options.codegen.tokenizerBlob.assign(blob->begin(), blob->end());
+    }
+    options.codegen.chatTemplate = model->getChatTemplate();
+    options.codegen.chatStyle = chatStyleOf(options.codegen.chatTemplate);
+  } else if (randomWeights.getNumOccurrences()) {
+    reader =
+        std::make_unique<::ingot::reference::RandomWeightReader>(randomWeights);
+  } else {
+    return fail("compiling a .mlir graph needs weights: --random-weights=SEED "
+                "(or compile the model file instead)");
+  }
+  WeightPacker packer(*reader, model);
+  options.codegen.embedWeights = weightsMode != WeightsMode::External;
+  auto result = ::ingot::cpu::compileForCPU(module, packer, options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  if (weightsMode == WeightsMode::Auto &&
+      result->lowered.weights.size() >= (uint64_t(2) << 30))
+    errs() << "ingotc: warning: " << result->lowered.weights.size()
+           << " bytes of weights embedded; consider --weights=external\n";
+  return kSuccess;
+}
+
 /// Reads or imports `path`, runs the graph pipeline and writes the graph.
 int emitMlir(StringRef path) {
   mlir::DialectRegistry registry;
@@ -248,8 +400,9 @@ int emitMlir(StringRef path) {
   if (Error err = ::ingot::validatePipelineOptions(&context, pipelineOptions()))
     return fail(toString(std::move(err)));
   SourceMgr sourceMgr;
+  std::unique_ptr<mlir::ingot::ImportedModel> imported;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      loadGraph(context, sourceMgr, path);
+      loadGraph(context, sourceMgr, path, imported);
   if (!module)
     return kUserError;
   if (failed(mlir::verify(*module)))
@@ -287,6 +440,8 @@ int emitMlir(StringRef path) {
     pm.enableTiming();
   if (failed(pm.run(*module)))
     return kUserError;
+  if (emitKind() != EmitKind::Mlir)
+    return compileForCPU(*module, imported.get());
   std::string error;
   auto output = mlir::openOutputFile(outputFile, &error);
   if (!output)

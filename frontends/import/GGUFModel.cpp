@@ -32,6 +32,12 @@ ImportedModel::readGroupQuantized(StringRef name) const {
                                  "' is not stored group-quantized");
 }
 
+llvm::Expected<llvm::ArrayRef<uint8_t>>
+ImportedModel::readStoredBytes(StringRef name) const {
+  return llvm::createStringError("weight '" + name +
+                                 "' has no stored bytes to copy");
+}
+
 namespace {
 
 class GGUFModel : public ImportedModel {
@@ -52,6 +58,23 @@ public:
   }
   llvm::Expected<std::vector<float>>
   readWeight(StringRef name) const override;
+  std::string getChatTemplate() const override {
+    if (!reader->contains("tokenizer.chat_template"))
+      return "";
+    llvm::Expected<StringRef> text = reader->getString("tokenizer.chat_template");
+    if (!text) {
+      llvm::consumeError(text.takeError());
+      return "";
+    }
+    return text->str();
+  }
+  llvm::Expected<llvm::ArrayRef<uint8_t>>
+  readStoredBytes(StringRef name) const override {
+    llvm::Expected<const GGUFTensorInfo &> info = reader->getTensor(name);
+    if (!info)
+      return info.takeError();
+    return info->data;
+  }
 
 private:
   llvm::Error error(const Twine &message) const {

@@ -73,6 +73,15 @@ public:
   virtual llvm::Expected<GroupQuantizedData>
   readGroupQuantized(llvm::StringRef name) const;
 
+  /// The bytes the file stores for the weight `name` when they are already
+  /// in the layout its type's encoding describes (GGUF block formats and
+  /// plain floats), so the packer can copy them; an error otherwise.
+  virtual llvm::Expected<llvm::ArrayRef<uint8_t>>
+  readStoredBytes(llvm::StringRef name) const;
+
+  /// The model's chat template (Jinja text), or "" when it has none.
+  virtual std::string getChatTemplate() const { return ""; }
+
   /// Builds the model's graph.
   llvm::Expected<OwningOpRef<ModuleOp>>
   buildModule(const BuildOptions &options) const {

@@ -1,0 +1,77 @@
+//===- Codegen.h - The ingot graph as LLVM IR for one CPU -------*- C++ -*-===//
+//
+// Lowers the optimized graph's `@forward` into an LLVM function that runs one
+// step of the model on every thread of a pool (the ABI is
+// runtime/include/ingot_abi.h): a straight-line sequence of calls into the
+// ukernel library (compiler/ukernels/ukernels.h) with the model's constant
+// shapes, formats and arena offsets, separated by barriers. Also emits the
+// packed weights, the memory plan's arena size and the model descriptor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INGOT_COMPILER_TARGET_CPU_CODEGEN_H
+#define INGOT_COMPILER_TARGET_CPU_CODEGEN_H
+
+#include "compiler/target/cpu/WeightPacker.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ingot::cpu {
+
+struct CodegenOptions {
+  /// The model's name: a C identifier; the descriptor is
+  /// `ingot_model_<name>`.
+  std::string name = "model";
+  /// The most tokens one forward call takes (prefill chunk).
+  int64_t maxBatch = 256;
+  /// Embed the weights in the module; otherwise they go to `weightsFile`.
+  bool embedWeights = true;
+  /// External weights: the file name the runtime looks for.
+  std::string weightsFile;
+  /// Also define `ingot_main_model`, the pointer the CLI main uses.
+  bool defineMain = false;
+  /// Tokenizer blob (runtime/README.md), chat template text and style.
+  std::string tokenizerBlob;
+  std::string chatTemplate;
+  std::string chatStyle;
+};
+
+/// One buffer of the memory plan.
+struct PlannedBuffer {
+  std::string what; ///< the op that defines it, e.g. `ingot.matmul`
+  int64_t offset = 0, bytes = 0;
+  int64_t firstOp = 0, lastOp = 0;
+};
+
+/// What lowering produced, beside the module.
+struct LoweredModel {
+  std::unique_ptr<llvm::Module> module;
+  /// The weights blob: what the module embeds, or the external file's
+  /// payload.
+  std::vector<uint8_t> weights;
+  uint64_t modelId = 0;
+  int64_t vocabSize = 0, maxCtx = 0, maxBatch = 0;
+  int64_t arenaBytes = 0, activationBytes = 0, scratchBytes = 0;
+  int64_t kvBytesPerToken = 0;
+  std::vector<PlannedBuffer> plan;
+  /// Ukernel calls by name (for the report).
+  std::vector<std::pair<std::string, int64_t>> kernelCalls;
+};
+
+/// Lowers `graph` (after the graph pipeline) into `context`. The module has
+/// no target triple yet; the ukernels are declared, not defined.
+llvm::Expected<LoweredModel> lowerToLLVM(mlir::ModuleOp graph,
+                                         WeightPacker &packer,
+                                         const CodegenOptions &options,
+                                         llvm::LLVMContext &context);
+
+} // namespace ingot::cpu
+
+#endif // INGOT_COMPILER_TARGET_CPU_CODEGEN_H

@@ -1,0 +1,217 @@
+//===- Compile.cpp - From an optimized graph to files for one CPU ---------===//
+
+#include "compiler/target/cpu/Compile.h"
+
+#include "compiler/ukernels/UKernelBitcode.h"
+#include "runtime/include/ingot_abi.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <cctype>
+#include <cstring>
+
+using namespace llvm;
+
+namespace ingot::cpu {
+
+static Error makeError(const Twine &message) {
+  return createStringError(message);
+}
+
+std::string modelNameFromPath(StringRef path) {
+  StringRef stem = sys::path::stem(path);
+  if (stem.starts_with("lib"))
+    stem = stem.drop_front(3);
+  std::string name;
+  for (char c : stem)
+    name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    name = "m_" + name;
+  return name;
+}
+
+std::string generateHeader(const LoweredModel &lowered,
+                           const CodegenOptions &options) {
+  std::string upper;
+  for (char c : options.name)
+    upper.push_back(std::toupper(static_cast<unsigned char>(c)));
+  std::string out;
+  raw_string_ostream os(out);
+  os << "/* " << options.name
+     << ": a language model compiled by ingotc. Generated; do not edit.\n"
+     << " *\n"
+     << " * Open it with ingot_model_open(&model, &ingot_model_" << options.name
+     << ", ...)\n"
+     << " * (ingot.h); link the library with -lm -lpthread. */\n\n"
+     << "#ifndef INGOT_MODEL_" << upper << "_H\n"
+     << "#define INGOT_MODEL_" << upper << "_H\n\n"
+     << "#include \"ingot.h\"\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "extern const ingot_model_desc ingot_model_" << options.name
+     << ";\n\n"
+     << "#define INGOT_MODEL_" << upper << "_VOCAB_SIZE " << lowered.vocabSize
+     << "\n"
+     << "#define INGOT_MODEL_" << upper << "_MAX_CTX " << lowered.maxCtx
+     << "\n"
+     << "#define INGOT_MODEL_" << upper << "_MAX_BATCH " << lowered.maxBatch
+     << "\n"
+     << "#define INGOT_MODEL_" << upper << "_ARENA_BYTES "
+     << lowered.arenaBytes << "\n"
+     << "#define INGOT_MODEL_" << upper << "_KV_BYTES_PER_TOKEN "
+     << lowered.kvBytesPerToken << "\n"
+     << "#define INGOT_MODEL_" << upper << "_WEIGHTS_BYTES "
+     << lowered.weights.size() << "\n\n"
+     << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n"
+     << "#endif /* INGOT_MODEL_" << upper << "_H */\n";
+  return out;
+}
+
+static Error writeFile(StringRef path, StringRef bytes) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot write " + path + ": " + ec.message());
+  os << bytes;
+  os.close();
+  if (os.has_error())
+    return makeError("cannot write " + path + ": " + os.error().message());
+  return Error::success();
+}
+
+/// The external weights file: header + blob.
+static Error writeWeightsFile(StringRef path, const LoweredModel &lowered) {
+  ingot_weights_header header;
+  std::memset(&header, 0, sizeof(header));
+  std::memcpy(header.magic, INGOT_WEIGHTS_MAGIC, 8);
+  header.weights_bytes = lowered.weights.size();
+  header.model_id = lowered.modelId;
+  std::string bytes(reinterpret_cast<const char *>(&header), sizeof(header));
+  bytes.append(reinterpret_cast<const char *>(lowered.weights.data()),
+               lowered.weights.size());
+  return writeFile(path, bytes);
+}
+
+Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
+                                      WeightPacker &packer,
+                                      const CompileOptions &options) {
+  CompileResult result;
+  CodegenOptions codegen = options.codegen;
+  bool linked = options.emit == EmitKind::Executable ||
+                options.emit == EmitKind::Shared ||
+                options.emit == EmitKind::Library;
+  codegen.defineMain = options.emit == EmitKind::Executable;
+  std::string weightsPath;
+  if (!codegen.embedWeights) {
+    weightsPath = options.output + ".weights";
+    codegen.weightsFile = sys::path::filename(weightsPath).str();
+  }
+  LLVMContext context;
+  auto lowered = lowerToLLVM(graph, packer, codegen, context);
+  if (!lowered)
+    return lowered.takeError();
+  std::unique_ptr<Module> module = std::move(lowered->module);
+
+  if (options.emit == EmitKind::Header) {
+    if (Error err = writeFile(options.output, generateHeader(*lowered, codegen)))
+      return std::move(err);
+    result.files.push_back(options.output);
+    result.lowered = std::move(*lowered);
+    return result;
+  }
+
+  auto machine = createTargetMachine(options.target);
+  if (!machine)
+    return machine.takeError();
+  module->setTargetTriple((*machine)->getTargetTriple());
+  module->setDataLayout((*machine)->createDataLayout());
+  if (Error err = linkBitcode(*module,
+                              ukernels::getBitcode(options.target.variant),
+                              "ukernel library", /*internalize=*/true))
+    return std::move(err);
+  if (linked) {
+    StringRef arch =
+        Triple(options.target.triple).getArch() == Triple::aarch64
+            ? "aarch64"
+            : "x86_64";
+    if (Error err = linkBitcode(*module,
+                                ukernels::getBitcode(("runtime-" + arch).str()),
+                                "runtime", /*internalize=*/false))
+      return std::move(err);
+    if (options.emit == EmitKind::Executable)
+      if (Error err = linkBitcode(*module,
+                                  ukernels::getBitcode(("main-" + arch).str()),
+                                  "CLI main", /*internalize=*/false))
+        return std::move(err);
+  }
+  optimizeModule(*module, **machine);
+
+  if (options.emit == EmitKind::LLVM) {
+    std::string text;
+    raw_string_ostream os(text);
+    module->print(os, nullptr);
+    if (Error err = writeFile(options.output, text))
+      return std::move(err);
+    result.files.push_back(options.output);
+  } else {
+    auto code = emitCode(*module, **machine,
+                         options.emit == EmitKind::Assembly ? FileKind::Assembly
+                                                            : FileKind::Object);
+    if (!code)
+      return code.takeError();
+    switch (options.emit) {
+    case EmitKind::Object:
+    case EmitKind::Assembly:
+      if (Error err = writeFile(options.output, *code))
+        return std::move(err);
+      result.files.push_back(options.output);
+      break;
+    case EmitKind::Library: {
+      std::string member = codegen.name + ".o";
+      if (Error err = writeStaticLibrary(options.output, {{member, *code}}))
+        return makeError("cannot write " + options.output + ": " +
+                         toString(std::move(err)));
+      result.files.push_back(options.output);
+      SmallString<256> header(options.output);
+      sys::path::remove_filename(header);
+      sys::path::append(header, codegen.name + ".h");
+      if (Error err = writeFile(header, generateHeader(*lowered, codegen)))
+        return std::move(err);
+      result.files.push_back(header.str().str());
+      break;
+    }
+    case EmitKind::Executable:
+    case EmitKind::Shared: {
+      SmallString<128> object;
+      if (std::error_code ec =
+              sys::fs::createTemporaryFile("ingotc", "o", object))
+        return makeError("cannot create a temporary file: " + ec.message());
+      Error err = writeFile(object, *code);
+      if (!err)
+        err = linkWithSystemCompiler(object, options.output,
+                                     options.emit == EmitKind::Shared,
+                                     options.target.triple);
+      sys::fs::remove(object);
+      if (err)
+        return std::move(err);
+      result.files.push_back(options.output);
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  if (!codegen.embedWeights) {
+    if (Error err = writeWeightsFile(weightsPath, *lowered))
+      return std::move(err);
+    result.files.push_back(weightsPath);
+  }
+  result.lowered = std::move(*lowered);
+  return result;
+}
+
+} // namespace ingot::cpu
