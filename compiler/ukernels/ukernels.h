@@ -1,7 +1,7 @@
 /*===- ukernels.h - The kernels generated code calls -----------------------===
  *
  * The ABI between code ingotc generates and the ukernel library. The
- * library (compiler/ukernels/*.c) is compiled by clang to LLVM bitcode once
+ * library (the C sources in compiler/ukernels) is compiled by clang to LLVM bitcode once
  * per ISA family when ingotc is built, embedded in ingotc, and linked into
  * every generated module, where LLVM inlines the calls and specializes them
  * with the model's constant shapes and formats. It is also built natively

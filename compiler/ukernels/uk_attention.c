@@ -1,0 +1,281 @@
+/*===- uk_attention.c - Attention over a KV cache, every cache encoding ---===
+ *
+ * Entry layouts (one token, one head, D elements; B = min(32, D)):
+ *   f32 / f16 / bf16: D values.
+ *   q8: per block of B, [f16 scale s][B int8 q], x = q·s.
+ *   q4: per block of B, [f16 scale s][B/2 bytes of q + 8, element 2i in the
+ *       low nibble], x = q·s, q in [-7, 7].
+ *   tq4: [f16 norm][D/2 bytes of codebook indices, low nibble first].
+ *   tq3: [f16 norm][(3D + 7)/8 bytes of 3-bit indices, LSB first].
+ * Encoding follows compiler/reference roundTripKVVector in double, so the
+ * stored values equal the reference evaluator's round trip bit for bit.
+ *
+ * Scratch: the first nth·(4D + 64) floats hold per-thread vectors; after
+ * them thread ith's scores take start + n floats at ith·(start + n). That
+ * is within nth·INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "compiler/ukernels/uk_internal.h"
+
+static inline int64_t uk_kv_block(int64_t D) { return D < 32 ? D : 32; }
+
+int64_t ingot_uk_kv_entry_bytes(int32_t kfmt, int64_t D) {
+  switch (kfmt) {
+  case INGOT_KV_F32:
+    return 4 * D;
+  case INGOT_KV_F16:
+  case INGOT_KV_BF16:
+    return 2 * D;
+  case INGOT_KV_Q8:
+    return D + 2 * (D / uk_kv_block(D));
+  case INGOT_KV_Q4:
+    return (4 * D + 7) / 8 + 2 * (D / uk_kv_block(D));
+  case INGOT_KV_TQ4:
+    return (4 * D + 7) / 8 + 2;
+  case INGOT_KV_TQ3:
+    return (3 * D + 7) / 8 + 2;
+  }
+  return 0;
+}
+
+/* The index of the level nearest to u (first of equals), as the reference
+ * searches it. */
+static inline unsigned uk_nearest_level(double u, const float *book, int L) {
+  unsigned best = 0;
+  for (int i = 1; i < L; ++i)
+    if (__builtin_fabs(u - (double)book[i]) < __builtin_fabs(u - (double)book[best]))
+      best = (unsigned)i;
+  return best;
+}
+
+/* Stores the head vector x[D] as one entry of `fmt`. */
+static void uk_kv_store(int32_t fmt, const float *book, const float *x,
+                        int64_t D, uint8_t *dst) {
+  switch (fmt) {
+  case INGOT_KV_F32:
+    __builtin_memcpy(dst, x, (size_t)D * 4);
+    return;
+  case INGOT_KV_F16:
+    for (int64_t i = 0; i < D; ++i) {
+      uint16_t h = uk_float_to_half(x[i]);
+      __builtin_memcpy(dst + 2 * i, &h, 2);
+    }
+    return;
+  case INGOT_KV_BF16:
+    for (int64_t i = 0; i < D; ++i) {
+      uint16_t h = uk_float_to_bf16(x[i]);
+      __builtin_memcpy(dst + 2 * i, &h, 2);
+    }
+    return;
+  case INGOT_KV_Q8:
+  case INGOT_KV_Q4: {
+    int eight = fmt == INGOT_KV_Q8;
+    double maxLevel = eight ? 127.0 : 7.0;
+    int64_t B = uk_kv_block(D);
+    for (int64_t b0 = 0; b0 < D; b0 += B) {
+      double maxAbs = 0.0;
+      for (int64_t i = 0; i < B; ++i) {
+        double a = __builtin_fabs((double)x[b0 + i]);
+        if (maxAbs < a) /* std::max: a NaN never replaces the maximum */
+          maxAbs = a;
+      }
+      uint16_t sh = uk_double_to_half_up(maxAbs / maxLevel);
+      double scale = (double)uk_half_to_float(sh);
+      int ok = scale != 0.0 && __builtin_isfinite(scale);
+      if (!ok)
+        sh = 0;
+      __builtin_memcpy(dst, &sh, 2);
+      uint8_t *codes = dst + 2;
+      for (int64_t i = 0; i < B; ++i) {
+        int q = 0;
+        if (ok) {
+          double r = __builtin_nearbyint((double)x[b0 + i] / scale);
+          r = r < -maxLevel ? -maxLevel : (r > maxLevel ? maxLevel : r);
+          q = (int)r;
+        }
+        if (eight)
+          codes[i] = (uint8_t)(int8_t)q;
+        else if (i & 1)
+          codes[i / 2] = (uint8_t)(codes[i / 2] | ((q + 8) << 4));
+        else
+          codes[i / 2] = (uint8_t)(q + 8);
+      }
+      dst += 2 + (eight ? B : B / 2);
+    }
+    return;
+  }
+  case INGOT_KV_TQ4:
+  case INGOT_KV_TQ3: {
+    int L = fmt == INGOT_KV_TQ4 ? 16 : 8;
+    int bits = fmt == INGOT_KV_TQ4 ? 4 : 3;
+    double sumSquares = 0.0;
+    for (int64_t i = 0; i < D; ++i)
+      sumSquares += (double)x[i] * x[i];
+    double norm = __builtin_sqrt(sumSquares);
+    uint16_t nh = norm == 0.0 ? 0 : uk_double_to_half(norm);
+    __builtin_memcpy(dst, &nh, 2);
+    uint8_t *codes = dst + 2;
+    __builtin_memset(codes, 0, (size_t)((bits * D + 7) / 8));
+    for (int64_t i = 0; i < D; ++i) {
+      unsigned idx = norm == 0.0 ? 0 : uk_nearest_level((double)x[i] / norm, book, L);
+      int64_t bit = i * bits;
+      codes[bit / 8] |= (uint8_t)(idx << (bit % 8));
+      if (bit % 8 + bits > 8)
+        codes[bit / 8 + 1] |= (uint8_t)(idx >> (8 - bit % 8));
+    }
+    return;
+  }
+  }
+}
+
+/* Loads one entry of `fmt` into out[D]. */
+static inline void uk_kv_load(int32_t fmt, const float *book,
+                              const uint8_t *src, int64_t D, float *out) {
+  switch (fmt) {
+  case INGOT_KV_F32:
+    __builtin_memcpy(out, src, (size_t)D * 4);
+    return;
+  case INGOT_KV_F16:
+    for (int64_t i = 0; i < D; ++i)
+      out[i] = uk_half_to_float(uk_rd16(src + 2 * i));
+    return;
+  case INGOT_KV_BF16:
+    for (int64_t i = 0; i < D; ++i)
+      out[i] = uk_bf16_to_float(uk_rd16(src + 2 * i));
+    return;
+  case INGOT_KV_Q8: {
+    int64_t B = uk_kv_block(D);
+    for (int64_t b0 = 0; b0 < D; b0 += B) {
+      float s = uk_half_to_float(uk_rd16(src));
+      const int8_t *q = (const int8_t *)(src + 2);
+      for (int64_t i = 0; i < B; ++i)
+        out[b0 + i] = (float)q[i] * s;
+      src += 2 + B;
+    }
+    return;
+  }
+  case INGOT_KV_Q4: {
+    int64_t B = uk_kv_block(D);
+    for (int64_t b0 = 0; b0 < D; b0 += B) {
+      float s = uk_half_to_float(uk_rd16(src));
+      const uint8_t *q = src + 2;
+      for (int64_t i = 0; i < B; i += 2) {
+        out[b0 + i] = (float)((int)(q[i / 2] & 0xf) - 8) * s;
+        out[b0 + i + 1] = (float)((int)(q[i / 2] >> 4) - 8) * s;
+      }
+      src += 2 + B / 2;
+    }
+    return;
+  }
+  case INGOT_KV_TQ4: {
+    float norm = uk_half_to_float(uk_rd16(src));
+    const uint8_t *q = src + 2;
+    for (int64_t i = 0; i < D; i += 2) {
+      out[i] = norm * book[q[i / 2] & 0xf];
+      if (i + 1 < D)
+        out[i + 1] = norm * book[q[i / 2] >> 4];
+    }
+    return;
+  }
+  case INGOT_KV_TQ3: {
+    float norm = uk_half_to_float(uk_rd16(src));
+    const uint8_t *q = src + 2;
+    for (int64_t i = 0; i < D; ++i) {
+      int64_t bit = 3 * i;
+      unsigned v = q[bit / 8] >> (bit % 8);
+      if (bit % 8 > 5)
+        v |= (unsigned)q[bit / 8 + 1] << (8 - bit % 8);
+      out[i] = norm * book[v & 7];
+    }
+    return;
+  }
+  }
+}
+
+static inline float uk_dot(const float *a, const float *b, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j)
+      s[j] += a[i + j] * b[i + j];
+  for (; i < n; ++i)
+    s[i & 7] += a[i] * b[i];
+  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+void ingot_uk_attention(float *out, const float *q, const float *k,
+                        const float *v, void *kcache, void *vcache,
+                        int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
+                        int64_t D, float scale, int32_t mask, int64_t window,
+                        float softcap, int32_t kfmt, int32_t vfmt,
+                        const float *kbook, const float *vbook,
+                        float *scratch, ingot_uk_sync *sync, int32_t ith,
+                        int32_t nth) {
+  int64_t kbytes = ingot_uk_kv_entry_bytes(kfmt, D);
+  int64_t vbytes = ingot_uk_kv_entry_bytes(vfmt, D);
+  uint8_t *kc = (uint8_t *)kcache, *vc = (uint8_t *)vcache;
+
+  /* Store the new tokens' entries. */
+  int64_t p0, p1;
+  uk_split(n * Hkv, ith, nth, &p0, &p1);
+  for (int64_t p = p0; p < p1; ++p) {
+    int64_t slot = start * Hkv + p; /* ((start + i) * Hkv + h) */
+    uk_kv_store(kfmt, kbook, k + p * D, D, kc + slot * kbytes);
+    uk_kv_store(vfmt, vbook, v + p * D, D, vc + slot * vbytes);
+  }
+  ingot_uk_barrier(sync, nth);
+
+  int64_t total = start + n;
+  float *vec = scratch + (int64_t)ith * (4 * D + 64);
+  float *kbuf = vec, *acc = vec + D;
+  float *scores = scratch + (int64_t)nth * (4 * D + 64) + (int64_t)ith * total;
+  int64_t group = Hq / Hkv;
+  uk_split(n * Hq, ith, nth, &p0, &p1);
+  for (int64_t p = p0; p < p1; ++p) {
+    int64_t i = p / Hq, h = p % Hq, kvh = h / group;
+    int64_t qpos = start + i;
+    int64_t j0 = 0, j1 = total;
+    if (mask != 0)
+      j1 = qpos + 1;
+    if (mask == 2 && qpos - window + 1 > 0)
+      j0 = qpos - window + 1;
+    const float *qv = q + p * D;
+    float maximum = -__builtin_inff();
+    for (int64_t j = j0; j < j1; ++j) {
+      const uint8_t *entry = kc + (j * Hkv + kvh) * kbytes;
+      const float *kv = (const float *)(const void *)entry;
+      if (kfmt != INGOT_KV_F32) {
+        uk_kv_load(kfmt, kbook, entry, D, kbuf);
+        kv = kbuf;
+      }
+      float s = uk_dot(qv, kv, D) * scale;
+      if (softcap > 0.0f)
+        s = softcap * __builtin_tanhf(s / softcap);
+      scores[j] = s;
+      maximum = s > maximum ? s : maximum;
+    }
+    float sum = 0.0f;
+    for (int64_t j = j0; j < j1; ++j) {
+      float e = __builtin_expf(scores[j] - maximum);
+      scores[j] = e;
+      sum += e;
+    }
+    __builtin_memset(acc, 0, (size_t)D * sizeof(float));
+    for (int64_t j = j0; j < j1; ++j) {
+      const uint8_t *entry = vc + (j * Hkv + kvh) * vbytes;
+      const float *vv = (const float *)(const void *)entry;
+      if (vfmt != INGOT_KV_F32) {
+        uk_kv_load(vfmt, vbook, entry, D, kbuf);
+        vv = kbuf;
+      }
+      float w = scores[j];
+      for (int64_t d = 0; d < D; ++d)
+        acc[d] += w * vv[d];
+    }
+    float inv = 1.0f / sum;
+    float *o = out + p * D;
+    for (int64_t d = 0; d < D; ++d)
+      o[d] = acc[d] * inv;
+  }
+}

@@ -1,0 +1,225 @@
+/*===- uk_ops.c - Embedding, norms, rope, elementwise, hadamard -----------===
+ *
+ * Row-wise kernels; threads split rows (or elements for the elementwise
+ * ones). Reductions accumulate in double so results stay within an ulp or
+ * two of the reference evaluator, which computes in double.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "compiler/ukernels/uk_internal.h"
+
+void ingot_uk_embedding(float *y, const int32_t *ids, int64_t n,
+                        const void *table, int64_t V, int64_t D, int32_t fmt,
+                        int32_t group, int32_t ith, int32_t nth) {
+  int64_t i0, i1;
+  uk_split(n, ith, nth, &i0, &i1);
+  int64_t rb = ingot_uk_row_bytes(fmt, group, D);
+  for (int64_t i = i0; i < i1; ++i) {
+    int64_t id = ids[i];
+    if (id < 0 || id >= V) {
+      __builtin_memset(y + i * D, 0, (size_t)D * sizeof(float));
+      continue;
+    }
+    uk_dequant_row(fmt, group, (const uint8_t *)table + id * rb, D, y + i * D);
+  }
+}
+
+void ingot_uk_rms_norm(float *y, const float *x, const float *w,
+                       int64_t rows, int64_t D, float eps, int32_t ith,
+                       int32_t nth) {
+  int64_t r0, r1;
+  uk_split(rows, ith, nth, &r0, &r1);
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * D;
+    float *yr = y + r * D;
+    double s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= D; i += 4)
+      for (int j = 0; j < 4; ++j)
+        s[j] += (double)xr[i + j] * xr[i + j];
+    for (; i < D; ++i)
+      s[0] += (double)xr[i] * xr[i];
+    double mean = ((s[0] + s[1]) + (s[2] + s[3])) / (double)D;
+    float inv = (float)(1.0 / __builtin_sqrt(mean + (double)eps));
+    for (i = 0; i < D; ++i)
+      yr[i] = xr[i] * inv * w[i];
+  }
+}
+
+void ingot_uk_layer_norm(float *y, const float *x, const float *w,
+                         const float *b, int64_t rows, int64_t D, float eps,
+                         int32_t ith, int32_t nth) {
+  int64_t r0, r1;
+  uk_split(rows, ith, nth, &r0, &r1);
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * D;
+    float *yr = y + r * D;
+    double sum = 0.0;
+    for (int64_t i = 0; i < D; ++i)
+      sum += xr[i];
+    double mean = sum / (double)D;
+    double var = 0.0;
+    for (int64_t i = 0; i < D; ++i) {
+      double d = xr[i] - mean;
+      var += d * d;
+    }
+    var /= (double)D;
+    float inv = (float)(1.0 / __builtin_sqrt(var + (double)eps));
+    float fmean = (float)mean;
+    for (int64_t i = 0; i < D; ++i) {
+      float v = (xr[i] - fmean) * inv * w[i];
+      yr[i] = b ? v + b[i] : v;
+    }
+  }
+}
+
+/* The most rotated pairs a head may have. */
+#define UK_ROPE_MAX_PAIRS 512
+
+void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
+                   int64_t H, int64_t D, int64_t rot, const float *inv_freq,
+                   float mscale, int32_t style, int32_t ith, int32_t nth) {
+  int64_t p0, p1;
+  uk_split(n * H, ith, nth, &p0, &p1);
+  int64_t half = rot / 2;
+  if (half > UK_ROPE_MAX_PAIRS)
+    half = UK_ROPE_MAX_PAIRS;
+  float cs[UK_ROPE_MAX_PAIRS], sn[UK_ROPE_MAX_PAIRS];
+  int64_t cached = -1;
+  for (int64_t p = p0; p < p1; ++p) {
+    int64_t t = p / H;
+    if (t != cached) {
+      double position = (double)pos[t];
+      for (int64_t i = 0; i < half; ++i) {
+        double angle = position * (double)inv_freq[i];
+        cs[i] = (float)(__builtin_cos(angle) * (double)mscale);
+        sn[i] = (float)(__builtin_sin(angle) * (double)mscale);
+      }
+      cached = t;
+    }
+    const float *xr = x + p * D;
+    float *yr = y + p * D;
+    if (style == 0) {
+      for (int64_t i = 0; i < half; ++i) {
+        float a = xr[i], b = xr[i + half];
+        yr[i] = a * cs[i] - b * sn[i];
+        yr[i + half] = b * cs[i] + a * sn[i];
+      }
+    } else {
+      for (int64_t i = 0; i < half; ++i) {
+        float a = xr[2 * i], b = xr[2 * i + 1];
+        yr[2 * i] = a * cs[i] - b * sn[i];
+        yr[2 * i + 1] = b * cs[i] + a * sn[i];
+      }
+    }
+    if (yr != xr)
+      for (int64_t i = 2 * half; i < D; ++i)
+        yr[i] = xr[i];
+  }
+}
+
+static inline float uk_sigmoid(float v) { return 1.0f / (1.0f + __builtin_expf(-v)); }
+
+static inline float uk_gelu(float v) {
+  return 0.5f * v * (1.0f + __builtin_erff(v * 0.70710678118654752f));
+}
+
+static inline float uk_gelu_tanh(float v) {
+  const float c = 0.79788456080286536f; /* __builtin_sqrt(2/pi) */
+  return 0.5f * v * (1.0f + __builtin_tanhf(c * (v + 0.044715f * v * v * v)));
+}
+
+void ingot_uk_binary(float *y, const float *a, const float *b, int64_t rows,
+                     int64_t cols, int64_t b_rows, int64_t b_cols,
+                     int32_t op, int32_t ith, int32_t nth) {
+  int64_t e0, e1;
+  uk_split(rows * cols, ith, nth, &e0, &e1);
+  if (e0 >= e1)
+    return;
+  int64_t r = e0 / cols, c = e0 % cols;
+  int64_t rowStride = b_rows == 1 ? 0 : b_cols;
+  int64_t colStride = b_cols == 1 ? 0 : 1;
+  for (int64_t e = e0; e < e1;) {
+    int64_t end = e + (cols - c);
+    if (end > e1)
+      end = e1;
+    const float *br = b + r * rowStride;
+    const float *ar = a + r * cols;
+    float *yr = y + r * cols;
+    int64_t cend = c + (end - e);
+    switch (op) {
+#define UK_EW(OP, EXPR)                                                        \
+  case OP:                                                                     \
+    for (int64_t j = c; j < cend; ++j) {                                       \
+      float u = ar[j], v = br[j * colStride];                                  \
+      yr[j] = (EXPR);                                                          \
+    }                                                                          \
+    break;
+      UK_EW(INGOT_EW_ADD, u + v)
+      UK_EW(INGOT_EW_SUB, u - v)
+      UK_EW(INGOT_EW_MUL, u * v)
+      UK_EW(INGOT_EW_DIV, u / v)
+      UK_EW(INGOT_EW_MAX, __builtin_isnan(u) ? u : (__builtin_isnan(v) ? v : (u > v ? u : v)))
+      UK_EW(INGOT_EW_SILU_MUL, u / (1.0f + __builtin_expf(-u)) * v)
+      UK_EW(INGOT_EW_GELU_MUL, uk_gelu(u) * v)
+      UK_EW(INGOT_EW_GELU_TANH_MUL, uk_gelu_tanh(u) * v)
+#undef UK_EW
+    }
+    e = end;
+    c = 0;
+    ++r;
+  }
+}
+
+void ingot_uk_unary(float *y, const float *x, int64_t count, int32_t op,
+                    int32_t ith, int32_t nth) {
+  int64_t e0, e1;
+  uk_split(count, ith, nth, &e0, &e1);
+  switch (op) {
+#define UK_UN(OP, EXPR)                                                        \
+  case OP:                                                                     \
+    for (int64_t i = e0; i < e1; ++i) {                                        \
+      float v = x[i];                                                          \
+      y[i] = (EXPR);                                                           \
+    }                                                                          \
+    break;
+    UK_UN(INGOT_UN_SILU, v / (1.0f + __builtin_expf(-v)))
+    UK_UN(INGOT_UN_SIGMOID, uk_sigmoid(v))
+    UK_UN(INGOT_UN_GELU, uk_gelu(v))
+    UK_UN(INGOT_UN_GELU_TANH, uk_gelu_tanh(v))
+    UK_UN(INGOT_UN_TANH, __builtin_tanhf(v))
+    UK_UN(INGOT_UN_EXP, __builtin_expf(v))
+    UK_UN(INGOT_UN_NEG, -v)
+    UK_UN(INGOT_UN_RSQRT, 1.0f / __builtin_sqrtf(v))
+    UK_UN(INGOT_UN_RELU, __builtin_isnan(v) ? v : (v > 0.0f ? v : 0.0f))
+#undef UK_UN
+  }
+}
+
+void ingot_uk_hadamard(float *y, const float *x, int64_t rows, int64_t D,
+                       const float *signs, int32_t inverse, int32_t ith,
+                       int32_t nth) {
+  int64_t r0, r1;
+  uk_split(rows, ith, nth, &r0, &r1);
+  float norm = (float)(1.0 / __builtin_sqrt((double)D));
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * D;
+    float *v = y + r * D;
+    if (inverse) {
+      if (v != xr)
+        __builtin_memmove(v, xr, (size_t)D * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < D; ++i)
+        v[i] = xr[i] * signs[i];
+    }
+    for (int64_t h = 1; h < D; h *= 2)
+      for (int64_t i = 0; i < D; i += 2 * h)
+        for (int64_t j = i; j < i + h; ++j) {
+          float a = v[j], b = v[j + h];
+          v[j] = a + b;
+          v[j + h] = a - b;
+        }
+    for (int64_t i = 0; i < D; ++i)
+      v[i] = inverse ? v[i] * norm * signs[i] : v[i] * norm;
+  }
+}
