@@ -1,6 +1,6 @@
 # Compiling C sources to LLVM bitcode and embedding files in a library.
 #
-#   ingot_add_bitcode(<name> TRIPLE <triple> FLAGS <flags...>
+#   ingot_add_bitcode(<name> [HOSTED] TRIPLE <triple> FLAGS <flags...>
 #                     SOURCES <files...> [DEPENDS <files...>])
 #
 # Compiles each C source (a path relative to the repository root, or
@@ -11,7 +11,9 @@
 # -O2 -emit-llvm -fno-exceptions -ffp-contract=fast -fno-math-errno
 # -nostdlibinc (cross-compiling needs no target libc headers: sources may
 # use only clang's own headers, such as stdint.h and the intrinsic headers,
-# and __builtin_* for libc/libm functions), the repository root on the
+# and __builtin_* for libc/libm functions; HOSTED keeps the system's libc
+# headers, for code such as the runtime that is compiled for the build
+# machine's own architecture), the repository root on the
 # include path, and FLAGS after those (e.g. -march=...). Header
 # dependencies are tracked with depfiles; sources are named relative to the
 # repository root, so the bitcode does not depend on where the tree is.
@@ -36,7 +38,11 @@ find_program(INGOT_LLVM_LINK NAMES llvm-link-22 llvm-link
   HINTS /usr/lib/llvm-22/bin)
 
 function(ingot_add_bitcode name)
-  cmake_parse_arguments(ARG "" "TRIPLE" "FLAGS;SOURCES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "HOSTED" "TRIPLE" "FLAGS;SOURCES;DEPENDS" ${ARGN})
+  set(stdinc -nostdlibinc)
+  if(ARG_HOSTED)
+    set(stdinc)
+  endif()
   if(NOT INGOT_CLANG OR NOT INGOT_LLVM_LINK)
     message(FATAL_ERROR "ingot_add_bitcode needs clang-22 and llvm-link-22 "
       "(scripts/setup installs them)")
@@ -53,7 +59,7 @@ function(ingot_add_bitcode name)
     set(out ${dir}/${stem}.bc)
     add_custom_command(OUTPUT ${out}
       COMMAND ${INGOT_CLANG} --target=${ARG_TRIPLE} -std=c11 -O2 -emit-llvm
-        -c -fno-exceptions -ffp-contract=fast -fno-math-errno -nostdlibinc
+        -c -fno-exceptions -ffp-contract=fast -fno-math-errno ${stdinc}
         -fno-ident -I. ${ARG_FLAGS} -MD -MF ${out}.d ${rel} -o ${out}
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
       DEPENDS ${PROJECT_SOURCE_DIR}/${rel} ${ARG_DEPENDS}

@@ -177,6 +177,12 @@ cl::opt<int64_t> maxBatch(
              "chunks; sizes the activation arena)"),
     cl::value_desc("N"), cl::init(256), cl::cat(targetCategory));
 
+cl::opt<bool> kernelCallsOnly(
+    "kernel-calls-only",
+    cl::desc("With --emit=llvm: the generated ukernel calls, not linked or "
+             "optimized (for tests of the lowering)"),
+    cl::Hidden, cl::cat(outputCategory));
+
 cl::opt<uint64_t> randomWeights(
     "random-weights",
     cl::desc("For a .mlir input: pseudo-random weights from this seed (as "
@@ -357,6 +363,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       return fail("--name=" + modelName +
                   ": must be a C identifier (letters, digits, _)");
   options.codegen.maxBatch = maxBatch;
+  options.kernelCallsOnly = kernelCallsOnly;
   std::unique_ptr<::ingot::reference::WeightReader> reader;
   if (model) {
     reader = std::make_unique<::ingot::reference::ModelWeightReader>(*model);

@@ -369,9 +369,13 @@ llvm::Error Lowering::planMemory() {
   };
   auto type = [](Value v) { return cast<ShapedType>(v.getType()); };
 
-  // Maximum rows along dynamic leading dimensions.
-  std::function<int64_t(Value)> rowsFor;
-  for (Operation *op : order) {
+  // Maximum rows along dynamic leading dimensions, in program order
+  // (activations fused into their consumer included).
+  std::vector<Operation *> sized;
+  for (Operation &op : fn.getBody().front())
+    if (indexOf.count(&op) || fusedActivations.contains(&op))
+      sized.push_back(&op);
+  for (Operation *op : sized) {
     for (Value result : op->getResults()) {
       if (!isa<RankedTensorType>(result.getType()))
         continue;
@@ -392,8 +396,17 @@ llvm::Error Lowering::planMemory() {
           maxRows = maxRowsOf(gather.getIndices());
         } else if (auto scatter = dyn_cast<ScatterAddOp>(op)) {
           maxRows = maxRowsOf(scatter.getDest());
-        } else if (op->getNumOperands()) {
-          maxRows = maxRowsOf(op->getOperand(0));
+        } else {
+          // The rows of the first operand with a dynamic leading dimension
+          // (the tokens, by default).
+          for (Value operand : op->getOperands()) {
+            auto ot = dyn_cast<ShapedType>(operand.getType());
+            if (ot && ot.getRank() && ot.isDynamicDim(0) &&
+                !isa<KVCacheType>(operand.getType())) {
+              maxRows = maxRowsOf(root(operand));
+              break;
+            }
+          }
         }
       }
       Place &place = places[result];

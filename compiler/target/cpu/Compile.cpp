@@ -2,6 +2,7 @@
 
 #include "compiler/target/cpu/Compile.h"
 
+#include "compiler/target/cpu/RuntimeBitcode.h"
 #include "compiler/ukernels/UKernelBitcode.h"
 #include "runtime/include/ingot_abi.h"
 
@@ -129,26 +130,36 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     return machine.takeError();
   module->setTargetTriple((*machine)->getTargetTriple());
   module->setDataLayout((*machine)->createDataLayout());
-  if (Error err = linkBitcode(*module,
-                              ukernels::getBitcode(options.target.variant),
-                              "ukernel library", /*internalize=*/true))
+  if (options.kernelCallsOnly) {
+    linked = false;
+  } else if (Error err = linkBitcode(*module,
+                                     ukernels::getBitcode(options.target.variant),
+                                     "ukernel library", /*internalize=*/true)) {
     return std::move(err);
+  }
+  bool foreign = Triple(options.target.triple).getArch() !=
+                 Triple(getRuntimeTriple()).getArch();
+  // A static library for another architecture holds the model alone; the
+  // application links the runtime built for that architecture.
+  if (options.emit == EmitKind::Library && foreign)
+    linked = false;
   if (linked) {
-    StringRef arch =
-        Triple(options.target.triple).getArch() == Triple::aarch64
-            ? "aarch64"
-            : "x86_64";
-    if (Error err = linkBitcode(*module,
-                                ukernels::getBitcode(("runtime-" + arch).str()),
-                                "runtime", /*internalize=*/false))
+    if (foreign)
+      return makeError("--triple=" + options.target.triple +
+                       ": this ingotc carries the runtime for " +
+                       getRuntimeTriple() +
+                       " only; use --emit=obj and link the runtime built for "
+                       "the target");
+    if (Error err = linkBitcode(*module, getRuntimeBitcode(), "runtime",
+                                /*internalize=*/false))
       return std::move(err);
     if (options.emit == EmitKind::Executable)
-      if (Error err = linkBitcode(*module,
-                                  ukernels::getBitcode(("main-" + arch).str()),
-                                  "CLI main", /*internalize=*/false))
+      if (Error err = linkBitcode(*module, getMainBitcode(), "CLI main",
+                                  /*internalize=*/false))
         return std::move(err);
   }
-  optimizeModule(*module, **machine);
+  if (!options.kernelCallsOnly)
+    optimizeModule(*module, **machine);
 
   if (options.emit == EmitKind::LLVM) {
     std::string text;

@@ -20,6 +20,9 @@ struct CompileOptions {
   std::string output;
   TargetSpec target;
   CodegenOptions codegen;
+  /// Leave the ukernels declared and skip LLVM's optimizations: the
+  /// generated call sequence as it is (for tests of the lowering).
+  bool kernelCallsOnly = false;
 };
 
 /// What was written, for --report and -v.
