@@ -395,7 +395,9 @@ llvm::Error Lowering::planMemory() {
         } else if (auto gather = dyn_cast<GatherRowsOp>(op)) {
           maxRows = maxRowsOf(gather.getIndices());
         } else if (auto scatter = dyn_cast<ScatterAddOp>(op)) {
-          maxRows = maxRowsOf(scatter.getDest());
+          auto zeros = scatter.getDest().getDefiningOp<ZerosLikeOp>();
+          maxRows = zeros ? maxRowsOf(root(zeros.getX()))
+                          : maxRowsOf(scatter.getDest());
         } else {
           // The rows of the first operand with a dynamic leading dimension
           // (the tokens, by default).
@@ -562,6 +564,11 @@ llvm::Value *Lowering::rows(Value value) {
   Place &place = places[r];
   if (place.rows)
     return place.rows;
+  // A value not emitted on its own (an activation fused into its consumer)
+  // has the rows of its input.
+  if (Operation *def = r.getDefiningOp())
+    if (fusedActivations.contains(def))
+      return rows(def->getOperand(0));
   return aN;
 }
 
@@ -582,6 +589,20 @@ llvm::Error Lowering::emitOp(Operation *op) {
   auto setRows = [&](Value result, llvm::Value *count) {
     places[result].rows = count;
   };
+  // By default a result has the rows of the first operand with a dynamic
+  // leading dimension; ops that change the row count set theirs below.
+  for (Value operand : op->getOperands()) {
+    auto ot = dyn_cast<ShapedType>(operand.getType());
+    if (ot && ot.getRank() && ot.isDynamicDim(0) &&
+        !isa<KVCacheType>(operand.getType())) {
+      for (Value result : op->getResults()) {
+        auto rt = dyn_cast<ShapedType>(result.getType());
+        if (rt && rt.getRank() && rt.isDynamicDim(0))
+          setRows(result, rows(operand));
+      }
+      break;
+    }
+  }
 
   if (auto iota = dyn_cast<IotaOp>(op)) {
     // positions[i] = offset + i, by thread 0.
