@@ -78,29 +78,30 @@ static void *alloc64(uint64_t bytes) {
  * Weights
  *===----------------------------------------------------------------------===*/
 
-/* The path of `name` beside the running executable, when it exists there;
- * else `name` itself (the current directory). */
-static char *find_weights(const char *name) {
-  if (strchr(name, '/'))
-    return strdup(name);
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      slash[1] = 0;
-      size_t size = strlen(exe) + strlen(name) + 1;
-      char *path = malloc(size);
-      if (path) {
-        snprintf(path, size, "%s%s", exe, name);
-        if (access(path, F_OK) == 0)
-          return path;
-        free(path);
-      }
-    }
+/* The path of `name` beside the running executable, else in the current
+ * directory; null (and a message) when it is in neither. */
+static char *find_weights(const char *name, char *error, size_t error_size) {
+  char dir[4096] = "";
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+  char *slash = n > 0 ? (dir[n] = 0, strrchr(dir, '/')) : NULL;
+  if (slash) {
+    slash[1] = 0;
+    size_t size = strlen(dir) + strlen(name) + 1;
+    char *path = malloc(size);
+    if (!path)
+      return NULL;
+    snprintf(path, size, "%s%s", dir, name);
+    if (access(path, F_OK) == 0)
+      return path;
+    free(path);
   }
-  return strdup(name);
+  if (access(name, F_OK) == 0)
+    return strdup(name);
+  set_error(error, error_size,
+            "weights file '%s': not found beside the executable (%s) nor in "
+            "the current directory",
+            name, slash ? dir : "unknown");
+  return NULL;
 }
 
 static ingot_status map_weights(ingot_model *m, const char *path, char *error,
@@ -225,12 +226,11 @@ ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
   m->threads = options->threads ? options->threads : online_cpus();
   m->weights = d->weights;
   if (!d->weights && d->weights_file && *d->weights_file) {
-    char *path = options->weights_path ? strdup(options->weights_path)
-                                       : find_weights(d->weights_file);
-    ingot_status status =
-        path ? map_weights(m, path, error, error_size) : INGOT_ERROR_OUT_OF_MEMORY;
-    if (!path)
-      set_error(error, error_size, "out of memory");
+    char *path = options->weights_path
+                     ? strdup(options->weights_path)
+                     : find_weights(d->weights_file, error, error_size);
+    ingot_status status = path ? map_weights(m, path, error, error_size)
+                               : INGOT_ERROR_IO;
     free(path);
     if (status != INGOT_OK) {
       free(m);

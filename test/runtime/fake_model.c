@@ -167,7 +167,8 @@ static void forward(const int32_t *tokens, int64_t n, int64_t start,
   for (int64_t r = first; r < n; ++r) {
     float *row = logits + (all_logits ? r : 0) * INGOT_FAKE_VOCAB;
     uint32_t s = sums[r];
-    int64_t target = s % 26 == 25 ? 2 : 3 + 'a' + s % 26;
+    uint32_t h = (uint32_t)(s * 2654435761u) >> 16 & 0xffff;
+    int64_t target = h % 27 == 26 ? 2 : 3 + 'a' + h % 27;
     for (int64_t v = lo; v < hi; ++v) {
       float x = (float)((v * 31 + s) % 97) / 97.0f +
                 (float)w[v % INGOT_FAKE_WEIGHTS_BYTES] / 1024.0f;

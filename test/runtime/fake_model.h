@@ -7,10 +7,11 @@
  *   vocabulary: 0 "<|endoftext|>", 1 "<|im_start|>" (BOS), 2 "<|im_end|>"
  *   (EOS), all control tokens; 3 + b the byte b (byte-level BPE, GPT-2
  *   pre-tokenizer, no merges, so text encodes byte by byte).
- *   S(p) = sum over positions j <= p of token[j] * (j + 1), mod 1000003.
- *   The logits after position p peak at token 2 when S(p) % 26 == 25, and
- *   at the letter 'a' + S(p) % 26 otherwise (3.0 above a background below
- *   1.25 that depends on S, the token id and the weights bytes).
+ *   S(p) = sum over positions j <= p of token[j] * (j + 1), mod 1000003;
+ *   h(p) = bits 16..31 of the 32-bit product S(p) * 2654435761. The logits
+ *   after position p peak at token 2 (EOS) when h(p) % 27 == 26, and at the
+ *   letter 'a' + h(p) % 27 otherwise (3.0 above a background below 1.25
+ *   that depends on S, the token id and the weights bytes).
  *
  * The forward reads the earlier tokens back from the KV cache (where it
  * also stores a check word: a lost cache gives NaN logits), splits the
@@ -28,7 +29,7 @@ extern "C" {
 #endif
 
 #define INGOT_FAKE_VOCAB 259
-#define INGOT_FAKE_MAX_CTX 64
+#define INGOT_FAKE_MAX_CTX 256
 #define INGOT_FAKE_MAX_BATCH 5
 #define INGOT_FAKE_WEIGHTS_BYTES 256
 #define INGOT_FAKE_MODEL_ID 0x1234567890abcdefull

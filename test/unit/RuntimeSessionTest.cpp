@@ -76,7 +76,8 @@ int32_t expectedNext(const std::vector<int32_t> &context) {
   uint64_t s = 0;
   for (size_t j = 0; j < context.size(); ++j)
     s = (s + uint64_t(context[j]) * (j + 1)) % 1000003;
-  return s % 26 == 25 ? 2 : int32_t(3 + 'a' + s % 26);
+  uint32_t h = uint32_t(uint32_t(s) * 2654435761u) >> 16;
+  return h % 27 == 26 ? 2 : int32_t(3 + 'a' + h % 27);
 }
 
 int32_t argmax(const float *row) {
@@ -355,6 +356,15 @@ TEST(RuntimeWeights, BadFilesGiveOneLine) {
   EXPECT_EQ(missing.first, INGOT_ERROR_IO);
   EXPECT_NE(missing.second.find("No such file"), std::string::npos)
       << missing.second;
+  // Without a path: looked up beside the test binary, then here.
+  ingot_model *m = nullptr;
+  char error[1024];
+  EXPECT_EQ(ingot_model_open(&m, &ingot_fake_model_external, nullptr, error,
+                             sizeof error),
+            INGOT_ERROR_IO);
+  EXPECT_NE(std::string(error).find("not found beside the executable"),
+            std::string::npos)
+      << error;
 
   struct Case {
     const char *name, *expect;
