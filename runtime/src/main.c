@@ -308,7 +308,10 @@ static bool is_stop(const state *st, int32_t id) {
   return false;
 }
 
-static void prefill(state *st, const tokens *t, const char *what) {
+/* Appends `t` to the session; its first `accepted` tokens are already known
+ * to the sampler. */
+static void prefill(state *st, const tokens *t, size_t accepted,
+                    const char *what) {
   int32_t left =
       ingot_session_ctx(st->session) - ingot_session_position(st->session);
   if (t->size > (size_t)left) {
@@ -317,7 +320,7 @@ static void prefill(state *st, const tokens *t, const char *what) {
     fail("%s is %zu tokens, the context has %d of %d left", what, t->size,
          left, ingot_session_ctx(st->session));
   }
-  for (size_t i = 0; i < t->size; ++i)
+  for (size_t i = accepted; i < t->size; ++i)
     ingot_sampler_accept(st->sampler, t->ids[i]);
   double start = now_s();
   if (ingot_session_prefill(st->session, t->ids, t->size) != INGOT_OK)
@@ -492,8 +495,10 @@ static void run_chat(state *st) {
       size = (size_t)n;
     }
     tokens turn = {0};
+    /* A cut answer's last token went through the sampler already. */
+    size_t accepted = c.pending >= 0 && !c.ended;
     chat_turn(st, &c, text, size, &turn);
-    prefill(st, &turn, "this turn");
+    prefill(st, &turn, accepted, "this turn");
     free(turn.ids);
     bool stopped;
     c.pending = generate(st, st->o.n, &stopped);
@@ -625,7 +630,7 @@ int main(int argc, char **argv) {
     encode(&st, &ids, prompt, size);
     if (ids.size == 0)
       fail("the prompt is empty (give -p TEXT or -f FILE)");
-    prefill(&st, &ids, "the prompt");
+    prefill(&st, &ids, 0, "the prompt");
     free(ids.ids);
     if (!o->no_display_prompt)
       fwrite(prompt, 1, size, stdout);
