@@ -227,3 +227,25 @@ const ingot_model_desc ingot_fake_model_external = {
     .chat_style = "chatml",
     .forward = forward,
 };
+
+/* The same model with chat style llama2 ("[INST] ... [/INST]" turns, BOS
+ * first, EOS last) and no template. */
+const ingot_model_desc ingot_fake_model_llama2 = {
+    .abi_version = INGOT_ABI_VERSION,
+    .name = "fake-llama2",
+    .architecture = "fake",
+    .vocab_size = INGOT_FAKE_VOCAB,
+    .max_ctx = INGOT_FAKE_MAX_CTX,
+    .max_batch = INGOT_FAKE_MAX_BATCH,
+    .arena_bytes = 4 * INGOT_FAKE_MAX_BATCH,
+    .kv_bytes_per_token = KV_BYTES,
+    .weights_bytes = INGOT_FAKE_WEIGHTS_BYTES,
+    .weights = weights,
+    .weights_file = NULL,
+    .model_id = INGOT_FAKE_MODEL_ID,
+    .tokenizer = blob,
+    .tokenizer_bytes = BLOB_BYTES,
+    .chat_template = "",
+    .chat_style = "llama2",
+    .forward = forward,
+};

@@ -40,6 +40,9 @@ extern const ingot_model_desc ingot_fake_model;
 /* The same model with its weights in INGOT_FAKE_WEIGHTS_FILE. */
 extern const ingot_model_desc ingot_fake_model_external;
 
+/* Weights embedded, chat style "llama2". */
+extern const ingot_model_desc ingot_fake_model_llama2;
+
 /* The weights byte i. */
 uint8_t ingot_fake_weight(int i);
 /* Writes a valid external weights file; returns 0 on success. */

@@ -3,7 +3,7 @@
 independently of the C code, and its external weights files.
 
   fake_model.py generate N PROMPT_FILE [--no-display-prompt]
-  fake_model.py chat N TURNS_FILE        (one user turn per line)
+  fake_model.py chat N TURNS_FILE [--llama2]  (one user turn per line)
   fake_model.py weights PATH [--size N] [--magic M] [--model-id ID]
 """
 import struct
@@ -68,11 +68,18 @@ def main(argv):
             if not line:
                 continue
             turn = [pending] if pending >= 0 else []
-            if not first and not ended:
-                turn += tokenize(b"<|im_end|>")
-            turn += tokenize(SYSTEM if first else b"\n")
-            turn += tokenize(b"<|im_start|>user\n" + line +
-                             b"<|im_end|>\n<|im_start|>assistant\n")
+            if "--llama2" in argv:
+                # <s>[INST] user [/INST] answer</s><s>[INST] ...: BOS is
+                # token 1, EOS token 2.
+                if not first and not ended:
+                    turn += [2]
+                turn += [1] + tokenize(b"[INST] " + line + b" [/INST]")
+            else:
+                if not first and not ended:
+                    turn += tokenize(b"<|im_end|>")
+                turn += tokenize(SYSTEM if first else b"\n")
+                turn += tokenize(b"<|im_start|>user\n" + line +
+                                 b"<|im_end|>\n<|im_start|>assistant\n")
             first = False
             context += turn
             text, pending, ended = generate(context, int(argv[2]))
