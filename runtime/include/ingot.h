@@ -4,17 +4,22 @@
  * can fail return an ingot_status, and the init functions also write a
  * one-line message into a caller's buffer.
  *
- * Thread safety: a tokenizer is read-only after init, so one tokenizer may be
- * used from many threads at once. A sampler has state (its PRNG and the
- * recent tokens): one per session.
+ * Thread safety: a model and its tokenizer are read-only after init, so they
+ * may be used from many threads at once. A session (its KV cache, arena and
+ * thread pool) and a sampler (its PRNG and the recent tokens) have state:
+ * use each from one thread at a time; different sessions of one model may
+ * run on different threads at once.
  *
  *===----------------------------------------------------------------------===*/
 
 #ifndef INGOT_RUNTIME_INGOT_H
 #define INGOT_RUNTIME_INGOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "runtime/include/ingot_abi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +32,8 @@ typedef enum ingot_status {
   INGOT_ERROR_OUT_OF_MEMORY = 3,
   INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use */
   INGOT_ERROR_BUFFER_TOO_SMALL = 5, /* the needed size was still reported */
+  INGOT_ERROR_CONTEXT_FULL = 6,     /* the tokens do not fit in the context */
+  INGOT_ERROR_IO = 7,               /* a file is missing, short or foreign */
 } ingot_status;
 
 /* A short English name of a status ("ok", "malformed data", ...). */
@@ -72,6 +79,14 @@ int32_t ingot_tokenizer_vocab_size(const ingot_tokenizer *tokenizer);
 /* The BOS / EOS ids, or -1. */
 int32_t ingot_tokenizer_bos(const ingot_tokenizer *tokenizer);
 int32_t ingot_tokenizer_eos(const ingot_tokenizer *tokenizer);
+/* Whether a prompt should start with BOS (GGUF's add_bos_token is not in
+ * the blob: true for SentencePiece and the Llama 3 pre-tokenizer when there
+ * is a BOS token, as llama.cpp defaults). */
+bool ingot_tokenizer_adds_bos(const ingot_tokenizer *tokenizer);
+/* The id of the token spelled `text` in the model file (control tokens such
+ * as "<|im_end|>" are spelled as their text), or -1. */
+int32_t ingot_tokenizer_find(const ingot_tokenizer *tokenizer,
+                             const char *text, size_t size);
 /* The INGOT_TOKEN_* type of `id`, or 0 for an id out of range. */
 int32_t ingot_tokenizer_token_type(const ingot_tokenizer *tokenizer,
                                    int32_t id);
@@ -143,6 +158,86 @@ void ingot_sampler_accept(ingot_sampler *sampler, int32_t id);
 
 /* Forgets the recorded tokens and reseeds the PRNG. */
 void ingot_sampler_reset(ingot_sampler *sampler, uint64_t seed);
+
+/*===----------------------------------------------------------------------===
+ * Model
+ *
+ * Opened from the descriptor a compiled model exports (ingot_abi.h). The
+ * weights are the embedded ones, or an external file (`desc->weights_file`)
+ * checked by size and header and mmapped read-only before any compute.
+ *===----------------------------------------------------------------------===*/
+
+#define INGOT_MAX_THREADS 64 /* INGOT_UK_MAX_THREADS */
+
+typedef struct ingot_model_options {
+  int32_t threads;          /* threads per session; 0: online CPUs (<= 64) */
+  const char *weights_path; /* external weights; null: desc->weights_file
+                               beside the executable, then in the current
+                               directory */
+} ingot_model_options;
+
+typedef struct ingot_model ingot_model;
+
+/* threads 0, weights_path null. */
+void ingot_model_options_default(ingot_model_options *options);
+
+/* Checks the descriptor (ABI version, sizes), maps the weights, builds the
+ * tokenizer. `options` may be null (the defaults). On failure *out is null
+ * and `error` holds one line, naming the weights file when it is at fault
+ * (INGOT_ERROR_IO: missing, wrong size, bad header, another model's). */
+ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *desc,
+                              const ingot_model_options *options, char *error,
+                              size_t error_size);
+void ingot_model_free(ingot_model *model);
+
+const ingot_model_desc *ingot_model_descriptor(const ingot_model *model);
+const ingot_tokenizer *ingot_model_tokenizer(const ingot_model *model);
+int32_t ingot_model_vocab_size(const ingot_model *model);
+int32_t ingot_model_max_ctx(const ingot_model *model);
+int32_t ingot_model_threads(const ingot_model *model);
+const char *ingot_model_name(const ingot_model *model);
+/* "chatml", "llama3", "llama2" or "". */
+const char *ingot_model_chat_style(const ingot_model *model);
+
+/*===----------------------------------------------------------------------===
+ * Session
+ *
+ * One conversation: its own KV cache (ctx tokens), activation arena and
+ * thread pool (the model's thread count; the calling thread is thread 0).
+ * Tokens are appended at the current position; the logits of the last one
+ * are then available. Functions that fail leave the session as it was and
+ * keep a one-line message for ingot_session_error.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct ingot_session ingot_session;
+
+/* ctx 0: the model's max_ctx; otherwise 1 .. max_ctx. */
+ingot_status ingot_session_init(ingot_session **out, const ingot_model *model,
+                                int32_t ctx, char *error, size_t error_size);
+void ingot_session_free(ingot_session *session);
+
+/* Appends `n` tokens (in chunks of the model's max_batch). Every id must be
+ * in [0, vocab) (INGOT_ERROR_INVALID_ARGUMENT) and position + n <= ctx
+ * (INGOT_ERROR_CONTEXT_FULL); otherwise nothing is computed. */
+ingot_status ingot_session_prefill(ingot_session *session, const int32_t *ids,
+                                   size_t n);
+/* The same, writing the logits of every token to logits[n][vocab]. */
+ingot_status ingot_session_prefill_all_logits(ingot_session *session,
+                                              const int32_t *ids, size_t n,
+                                              float *logits);
+/* Appends one token. */
+ingot_status ingot_session_decode(ingot_session *session, int32_t id);
+
+/* The vocab logits of the last token appended, or null before any. Valid
+ * until the next call on the session. */
+const float *ingot_session_logits(const ingot_session *session);
+/* Tokens in the KV cache, and its capacity. */
+int32_t ingot_session_position(const ingot_session *session);
+int32_t ingot_session_ctx(const ingot_session *session);
+/* Forgets every token (position 0). */
+void ingot_session_reset(ingot_session *session);
+/* The message of the last failure ("" when none). */
+const char *ingot_session_error(const ingot_session *session);
 
 #ifdef __cplusplus
 } /* extern "C" */

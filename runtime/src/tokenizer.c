@@ -436,6 +436,18 @@ int32_t ingot_tokenizer_vocab_size(const ingot_tokenizer *t) {
 int32_t ingot_tokenizer_bos(const ingot_tokenizer *t) { return t ? t->bos : -1; }
 int32_t ingot_tokenizer_eos(const ingot_tokenizer *t) { return t ? t->eos : -1; }
 
+bool ingot_tokenizer_adds_bos(const ingot_tokenizer *t) {
+  /* GGUF's add_bos_token is not in the blob; llama.cpp's defaults: on for
+   * SentencePiece and the Llama 3 pre-tokenizer, off for GPT-2 style. */
+  return t && t->bos >= 0 &&
+         (t->kind == INGOT_BLOB_SENTENCEPIECE || t->pre == INGOT_PRE_LLAMA3);
+}
+
+int32_t ingot_tokenizer_find(const ingot_tokenizer *t, const char *text,
+                             size_t size) {
+  return t && text ? vocab_find(t, text, size) : -1;
+}
+
 int32_t ingot_tokenizer_token_type(const ingot_tokenizer *t, int32_t id) {
   if (!t || id < 0 || (uint32_t)id >= t->n_tokens)
     return 0;
@@ -1025,6 +1037,10 @@ const char *ingot_status_string(ingot_status status) {
     return "unsupported";
   case INGOT_ERROR_BUFFER_TOO_SMALL:
     return "buffer too small";
+  case INGOT_ERROR_CONTEXT_FULL:
+    return "context full";
+  case INGOT_ERROR_IO:
+    return "input/output error";
   }
   return "unknown status";
 }

@@ -1,0 +1,661 @@
+/*===- main.c - The main() of standalone compiled models -----------------===
+ *
+ * Linked into executables ingotc emits (not part of the ingot_runtime
+ * library): the compiler defines `ingot_main_model`, this file turns it into
+ * a command-line program that completes a prompt, chats, or benchmarks.
+ * Every user error is one line "<prog>: error: ..." and exit status 1.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "runtime/include/ingot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Emitted by ingotc for executables. */
+extern const ingot_model_desc *const ingot_main_model;
+
+static const char *prog = "ingot";
+
+static void fail(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fflush(stdout);
+  fprintf(stderr, "%s: error: ", prog);
+  vfprintf(stderr, format, args);
+  fputc('\n', stderr);
+  va_end(args);
+  exit(1);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*===----------------------------------------------------------------------===
+ * Options
+ *===----------------------------------------------------------------------===*/
+
+typedef struct options {
+  const char *prompt, *prompt_file, *weights;
+  int32_t n, threads, ctx, pp, tg, reps;
+  ingot_sampler_params sampling;
+  bool chat, bench, no_display_prompt, verbose;
+} options;
+
+static void usage(void) {
+  const ingot_model_desc *d = ingot_main_model;
+  printf(
+      "usage: %s [options]\n"
+      "Runs the compiled model '%s' (%s, context %llu tokens).\n"
+      "\n"
+      "  -p, --prompt TEXT      the prompt\n"
+      "  -f, --file FILE        read the prompt from FILE\n"
+      "  -n, --n-predict N      tokens to generate (default 128; -1: until "
+      "the end\n"
+      "                         of text or a full context)\n"
+      "  --temp T               temperature (default 0: greedy)\n"
+      "  --top-k K              keep the K most likely tokens (default 40, 0: "
+      "off)\n"
+      "  --top-p P              nucleus sampling (default 0.95, 1: off)\n"
+      "  --min-p P              drop tokens below P x the best (default "
+      "0.05, 0: off)\n"
+      "  --repeat-penalty R     penalty of recent tokens (default 1: off)\n"
+      "  --repeat-last-n N      tokens the penalty looks at (default 64)\n"
+      "  --seed S               sampling seed (default 0)\n"
+      "  -t, --threads N        threads (default 0: one per online CPU)\n"
+      "  -c, --ctx N            context size (default and most: %llu)\n"
+      "  --weights PATH         the external weights file\n"
+      "  --chat                 chat with the model's template, one user turn "
+      "per\n"
+      "                         line of stdin (-p: the first turn)\n"
+      "  --bench                measure prompt processing and generation "
+      "speed\n"
+      "  -pp N, -tg N, -r N     --bench: prompt tokens (512), generated "
+      "tokens (128),\n"
+      "                         repetitions (3)\n"
+      "  --no-display-prompt    do not print the prompt before the answer\n"
+      "  -v, --verbose          print load time and speeds\n"
+      "  -h, --help             this help\n",
+      prog, d->name ? d->name : "", d->architecture ? d->architecture : "",
+      (unsigned long long)d->max_ctx, (unsigned long long)d->max_ctx);
+}
+
+static long long parse_int(const char *flag, const char *text, long long min,
+                           long long max) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (!*text || *end || errno)
+    fail("%s: '%s' is not an integer", flag, text);
+  if (v < min || v > max)
+    fail("%s: %lld is out of range [%lld, %lld]", flag, v, min, max);
+  return v;
+}
+
+static float parse_float(const char *flag, const char *text, double min,
+                         double max, bool open_min) {
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (!*text || *end || errno || !isfinite(v))
+    fail("%s: '%s' is not a number", flag, text);
+  if (v < min || v > max || (open_min && v == min))
+    fail("%s: %s is out of range %c%g, %g]", flag, text, open_min ? '(' : '[',
+         min, max);
+  return (float)v;
+}
+
+/* Whether `arg` is the flag `a` or its other spelling `b` (may be null). */
+static bool is_flag(const char *arg, const char *a, const char *b) {
+  return strcmp(arg, a) == 0 || (b && strcmp(arg, b) == 0);
+}
+
+static options parse(int argc, char **argv) {
+  options o = {0};
+  o.n = 128;
+  o.pp = 512;
+  o.tg = 128;
+  o.reps = 3;
+  ingot_sampler_params_default(&o.sampling);
+  o.sampling.top_k = 40;
+  o.sampling.top_p = 0.95f;
+  o.sampling.min_p = 0.05f;
+  o.sampling.repetition_last_n = 64;
+  long long max_ctx = (long long)ingot_main_model->max_ctx;
+  for (int i = 1; i < argc; ++i) {
+    const char *arg = argv[i];
+    const char *value = NULL;
+    char name[64];
+    /* --flag=value */
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    if (eq && (size_t)(eq - arg) < sizeof name) {
+      memcpy(name, arg, (size_t)(eq - arg));
+      name[eq - arg] = 0;
+      arg = name;
+      value = eq + 1;
+    }
+#define IS(a, b) is_flag(arg, a, b)
+#define VALUE()                                                               \
+  (value ? value                                                              \
+         : (i + 1 < argc ? argv[++i]                                          \
+                         : (fail("%s needs a value", arg), (char *)NULL)))
+    bool flag_only = IS("--chat", NULL) || IS("--bench", NULL) ||
+                     IS("--no-display-prompt", NULL) ||
+                     IS("-v", "--verbose") || IS("-h", "--help");
+    if (flag_only && value)
+      fail("%s takes no value", arg);
+    if (IS("-h", "--help")) {
+      usage();
+      exit(0);
+    } else if (IS("-p", "--prompt")) {
+      o.prompt = VALUE();
+    } else if (IS("-f", "--file")) {
+      o.prompt_file = VALUE();
+    } else if (IS("-n", "--n-predict")) {
+      o.n = (int32_t)parse_int(arg, VALUE(), -1, INT32_MAX);
+    } else if (IS("--temp", NULL)) {
+      o.sampling.temperature = parse_float(arg, VALUE(), 0, 1e6, false);
+    } else if (IS("--top-k", NULL)) {
+      o.sampling.top_k = (int32_t)parse_int(arg, VALUE(), 0, INT32_MAX);
+    } else if (IS("--top-p", NULL)) {
+      o.sampling.top_p = parse_float(arg, VALUE(), 0, 1, true);
+    } else if (IS("--min-p", NULL)) {
+      o.sampling.min_p = parse_float(arg, VALUE(), 0, 1, false);
+    } else if (IS("--repeat-penalty", NULL)) {
+      o.sampling.repetition_penalty = parse_float(arg, VALUE(), 0, 1e6, true);
+    } else if (IS("--repeat-last-n", NULL)) {
+      o.sampling.repetition_last_n =
+          (int32_t)parse_int(arg, VALUE(), 0, 1 << 20);
+    } else if (IS("--seed", NULL)) {
+      o.sampling.seed =
+          (uint64_t)parse_int(arg, VALUE(), 0, (long long)INT64_MAX);
+    } else if (IS("-t", "--threads")) {
+      o.threads = (int32_t)parse_int(arg, VALUE(), 0, INGOT_MAX_THREADS);
+    } else if (IS("-c", "--ctx")) {
+      o.ctx = (int32_t)parse_int(arg, VALUE(), 1, max_ctx);
+    } else if (IS("--weights", NULL)) {
+      o.weights = VALUE();
+    } else if (IS("--chat", NULL)) {
+      o.chat = true;
+    } else if (IS("--bench", NULL)) {
+      o.bench = true;
+    } else if (IS("-pp", "--pp")) {
+      o.pp = (int32_t)parse_int(arg, VALUE(), 0, INT32_MAX);
+    } else if (IS("-tg", "--tg")) {
+      o.tg = (int32_t)parse_int(arg, VALUE(), 0, INT32_MAX);
+    } else if (IS("-r", "--repetitions")) {
+      o.reps = (int32_t)parse_int(arg, VALUE(), 1, 1000);
+    } else if (IS("--no-display-prompt", NULL)) {
+      o.no_display_prompt = true;
+    } else if (IS("-v", "--verbose")) {
+      o.verbose = true;
+    } else {
+      fail("unknown option '%s' (see %s --help)", argv[i], prog);
+    }
+#undef IS
+#undef VALUE
+  }
+  if (o.prompt && o.prompt_file)
+    fail("give -p or -f, not both");
+  if (o.chat && o.bench)
+    fail("give --chat or --bench, not both");
+  return o;
+}
+
+/* The whole file, with its size. */
+static char *read_file(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    fail("cannot read '%s': %s", path, strerror(errno));
+  size_t capacity = 4096, n = 0;
+  char *data = malloc(capacity);
+  for (size_t got; data && (got = fread(data + n, 1, capacity - n, f)) > 0;) {
+    n += got;
+    if (n == capacity)
+      data = realloc(data, capacity *= 2);
+  }
+  if (!data)
+    fail("out of memory reading '%s'", path);
+  if (ferror(f))
+    fail("cannot read '%s': %s", path, strerror(errno));
+  fclose(f);
+  *size = n;
+  return data;
+}
+
+/*===----------------------------------------------------------------------===
+ * Generation
+ *===----------------------------------------------------------------------===*/
+
+typedef struct tokens {
+  int32_t *ids;
+  size_t size, capacity;
+} tokens;
+
+static void push(tokens *t, int32_t id) {
+  if (t->size == t->capacity) {
+    t->capacity = t->capacity ? 2 * t->capacity : 64;
+    t->ids = realloc(t->ids, t->capacity * sizeof(int32_t));
+    if (!t->ids)
+      fail("out of memory");
+  }
+  t->ids[t->size++] = id;
+}
+
+typedef struct state {
+  options o;
+  ingot_model *model;
+  ingot_session *session;
+  ingot_sampler *sampler;
+  const ingot_tokenizer *tok;
+  int32_t stops[8];
+  int n_stops;
+  double prefill_s, decode_s;
+  long long prefilled, decoded, generated;
+} state;
+
+/* Appends the tokens of `size` bytes of text (special tokens parsed). */
+static void encode(state *st, tokens *out, const char *text, size_t size) {
+  size_t count = 0;
+  ingot_tokenizer_encode(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
+                         NULL, 0, &count);
+  int32_t *ids = malloc((count ? count : 1) * sizeof(int32_t));
+  if (!ids || ingot_tokenizer_encode(st->tok, text, size,
+                                     INGOT_ENCODE_PARSE_SPECIAL, ids, count,
+                                     &count) != INGOT_OK)
+    fail("cannot tokenize the prompt");
+  for (size_t i = 0; i < count; ++i)
+    push(out, ids[i]);
+  free(ids);
+}
+
+static void encode_str(state *st, tokens *out, const char *text) {
+  encode(st, out, text, strlen(text));
+}
+
+/* Tokens that end a turn: EOS and the control tokens named here. */
+static void find_stops(state *st) {
+  static const char *names[] = {"<|im_end|>", "<|eot_id|>", "<|end_of_text|>",
+                                "<|endoftext|>", "<|eom_id|>"};
+  int32_t eos = ingot_tokenizer_eos(st->tok);
+  if (eos >= 0)
+    st->stops[st->n_stops++] = eos;
+  for (size_t i = 0; i < sizeof names / sizeof *names; ++i) {
+    int32_t id = ingot_tokenizer_find(st->tok, names[i], strlen(names[i]));
+    if (id >= 0 && id != eos &&
+        ingot_tokenizer_token_type(st->tok, id) == INGOT_TOKEN_CONTROL)
+      st->stops[st->n_stops++] = id;
+  }
+}
+
+static bool is_stop(const state *st, int32_t id) {
+  for (int i = 0; i < st->n_stops; ++i)
+    if (st->stops[i] == id)
+      return true;
+  return false;
+}
+
+/* Appends `t` to the session; its first `accepted` tokens are already known
+ * to the sampler. */
+static void prefill(state *st, const tokens *t, size_t accepted,
+                    const char *what) {
+  int32_t left =
+      ingot_session_ctx(st->session) - ingot_session_position(st->session);
+  if (t->size > (size_t)left) {
+    if (ingot_session_position(st->session) == 0)
+      fail("%s is %zu tokens, the context holds %d", what, t->size, left);
+    fail("%s is %zu tokens, the context has %d of %d left", what, t->size,
+         left, ingot_session_ctx(st->session));
+  }
+  for (size_t i = accepted; i < t->size; ++i)
+    ingot_sampler_accept(st->sampler, t->ids[i]);
+  double start = now_s();
+  if (ingot_session_prefill(st->session, t->ids, t->size) != INGOT_OK)
+    fail("%s", ingot_session_error(st->session));
+  st->prefill_s += now_s() - start;
+  st->prefilled += (long long)t->size;
+}
+
+/* Samples up to `n` tokens (n < 0: no limit) after what the session holds,
+ * streaming their bytes. Returns the last token sampled that the session
+ * does not hold (a stop token, or the last one when n or the context ran
+ * out), or -1. Sets *stopped when a stop token ended it. */
+static int32_t generate(state *st, int32_t n, bool *stopped) {
+  *stopped = false;
+  for (int32_t i = 0; n < 0 || i < n; ++i) {
+    const float *logits = ingot_session_logits(st->session);
+    int32_t id = ingot_sampler_sample(st->sampler, logits);
+    if (id < 0)
+      fail("sampling failed");
+    if (is_stop(st, id)) {
+      *stopped = true;
+      return id;
+    }
+    ingot_sampler_accept(st->sampler, id);
+    size_t size = 0;
+    const char *bytes = ingot_tokenizer_token_bytes(st->tok, id, &size);
+    if (bytes && size)
+      fwrite(bytes, 1, size, stdout);
+    fflush(stdout);
+    ++st->generated;
+    if ((n >= 0 && i + 1 == n) ||
+        ingot_session_position(st->session) == ingot_session_ctx(st->session))
+      return id;
+    double start = now_s();
+    if (ingot_session_decode(st->session, id) != INGOT_OK)
+      fail("%s", ingot_session_error(st->session));
+    st->decode_s += now_s() - start;
+    ++st->decoded;
+  }
+  return -1;
+}
+
+/*===----------------------------------------------------------------------===
+ * Chat templates
+ *===----------------------------------------------------------------------===*/
+
+typedef enum style { STYLE_NONE, STYLE_CHATML, STYLE_LLAMA3, STYLE_LLAMA2 } style;
+
+/* The system prompt a ChatML template adds when the conversation has none
+ * (SmolLM2: "You are a helpful AI assistant named SmolLM, ..."), or null. */
+static char *default_system(const char *tmpl) {
+  static const char start[] = "<|im_start|>system";
+  const char *p = tmpl ? strstr(tmpl, start) : NULL;
+  if (!p || p == tmpl || (p[-1] != '\'' && p[-1] != '"'))
+    return NULL; /* not a string literal of the template */
+  p += strlen(start);
+  if (*p == '\n')
+    p += 1;
+  else if (p[0] == '\\' && p[1] == 'n')
+    p += 2;
+  else
+    return NULL;
+  const char *end = strstr(p, "<|im_end|>");
+  if (!end || memchr(p, '\'', (size_t)(end - p)) ||
+      memchr(p, '{', (size_t)(end - p)))
+    return NULL;
+  char *text = malloc((size_t)(end - p) + 1), *q = text;
+  if (!text)
+    return NULL;
+  for (; p < end; ++p) {
+    if (p[0] == '\\' && p + 1 < end && p[1] == 'n')
+      *q++ = '\n', ++p;
+    else
+      *q++ = *p;
+  }
+  *q = 0;
+  return text;
+}
+
+typedef struct chat {
+  style style;
+  char *system;     /* ChatML's default system prompt, or null */
+  int32_t pending;  /* the last token of the previous answer, not in the
+                       session yet, or -1 */
+  bool ended;       /* the previous answer ended with its end-of-turn token */
+  bool first;
+} chat;
+
+/* The tokens of one user turn and the assistant prefix. */
+static void chat_turn(state *st, chat *c, const char *text, size_t size,
+                      tokens *out) {
+  int32_t bos = ingot_tokenizer_bos(st->tok);
+  if (c->pending >= 0)
+    push(out, c->pending);
+  if (!c->first && !c->ended) {
+    /* The answer was cut (by -n or the context): close it. */
+    if (c->style == STYLE_CHATML)
+      encode_str(st, out, "<|im_end|>");
+    else if (c->style == STYLE_LLAMA3)
+      encode_str(st, out, "<|eot_id|>");
+    else if (c->style == STYLE_LLAMA2 && ingot_tokenizer_eos(st->tok) >= 0)
+      push(out, ingot_tokenizer_eos(st->tok));
+  }
+  if (c->style == STYLE_LLAMA2 ? bos >= 0
+                               : c->first && ingot_tokenizer_adds_bos(st->tok))
+    push(out, bos);
+  switch (c->style) {
+  case STYLE_CHATML:
+    if (!c->first)
+      encode_str(st, out, "\n");
+    if (c->first && c->system) {
+      encode_str(st, out, "<|im_start|>system\n");
+      encode_str(st, out, c->system);
+      encode_str(st, out, "<|im_end|>\n");
+    }
+    encode_str(st, out, "<|im_start|>user\n");
+    encode(st, out, text, size);
+    encode_str(st, out, "<|im_end|>\n<|im_start|>assistant\n");
+    break;
+  case STYLE_LLAMA3:
+    encode_str(st, out, "<|start_header_id|>user<|end_header_id|>\n\n");
+    encode(st, out, text, size);
+    encode_str(st, out, "<|eot_id|><|start_header_id|>assistant"
+                        "<|end_header_id|>\n\n");
+    break;
+  case STYLE_LLAMA2:
+    encode_str(st, out, "[INST] ");
+    encode(st, out, text, size);
+    encode_str(st, out, " [/INST]");
+    break;
+  case STYLE_NONE:
+    encode(st, out, text, size);
+    break;
+  }
+  c->first = false;
+}
+
+static void run_chat(state *st) {
+  chat c = {STYLE_NONE, NULL, -1, false, true};
+  const char *name = ingot_model_chat_style(st->model);
+  if (strcmp(name, "chatml") == 0 ||
+      (!*name && ingot_tokenizer_find(st->tok, "<|im_start|>", 12) >= 0))
+    c.style = STYLE_CHATML;
+  else if (strcmp(name, "llama3") == 0)
+    c.style = STYLE_LLAMA3;
+  else if (strcmp(name, "llama2") == 0)
+    c.style = STYLE_LLAMA2;
+  if (c.style == STYLE_CHATML)
+    c.system = default_system(ingot_model_descriptor(st->model)->chat_template);
+  bool tty = isatty(0);
+  char *line = NULL;
+  size_t line_capacity = 0;
+  for (bool first = true;; first = false) {
+    const char *text;
+    size_t size;
+    if (first && st->o.prompt) {
+      text = st->o.prompt;
+      size = strlen(text);
+    } else {
+      if (tty) {
+        fputs("> ", stdout);
+        fflush(stdout);
+      }
+      ssize_t n = getline(&line, &line_capacity, stdin);
+      if (n < 0)
+        break;
+      while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        --n;
+      if (n == 0)
+        continue;
+      text = line;
+      size = (size_t)n;
+    }
+    tokens turn = {0};
+    /* A cut answer's last token went through the sampler already. */
+    size_t accepted = c.pending >= 0 && !c.ended;
+    chat_turn(st, &c, text, size, &turn);
+    prefill(st, &turn, accepted, "this turn");
+    free(turn.ids);
+    bool stopped;
+    c.pending = generate(st, st->o.n, &stopped);
+    c.ended = stopped;
+    fputc('\n', stdout);
+    fflush(stdout);
+  }
+  free(line);
+  free(c.system);
+}
+
+/*===----------------------------------------------------------------------===
+ * Benchmark
+ *===----------------------------------------------------------------------===*/
+
+static void bench_row(state *st, const char *test, const double *rates,
+                      int n) {
+  double mean = 0, var = 0;
+  for (int i = 0; i < n; ++i)
+    mean += rates[i] / n;
+  for (int i = 0; i < n && n > 1; ++i)
+    var += (rates[i] - mean) * (rates[i] - mean) / (n - 1);
+  const ingot_model_desc *d = ingot_model_descriptor(st->model);
+  printf("| %s | %.2f MiB | CPU | %d | %s | %.2f ± %.2f |\n",
+         ingot_model_name(st->model),
+         (double)d->weights_bytes / (1024.0 * 1024.0),
+         (int)ingot_model_threads(st->model), test, mean, sqrt(var));
+  fflush(stdout);
+}
+
+static void run_bench(state *st) {
+  const options *o = &st->o;
+  int32_t ctx = ingot_session_ctx(st->session);
+  int32_t vocab = ingot_model_vocab_size(st->model);
+  if (o->pp > ctx)
+    fail("--bench: pp%d needs a context of %d tokens, this one holds %d",
+         (int)o->pp, (int)o->pp, (int)ctx);
+  if (o->tg > ctx)
+    fail("--bench: tg%d needs a context of %d tokens, this one holds %d",
+         (int)o->tg, (int)o->tg, (int)ctx);
+  int32_t *ids = malloc(((size_t)o->pp + 1) * sizeof(int32_t));
+  double *rates = malloc((size_t)o->reps * sizeof(double));
+  if (!ids || !rates)
+    fail("out of memory");
+  uint64_t x = 1;
+  for (int32_t i = 0; i < o->pp; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    ids[i] = (int32_t)((x >> 33) % (uint64_t)vocab);
+  }
+  printf("| model | size | backend | threads | test | t/s |\n");
+  printf("| --- | ---: | --- | ---: | ---: | ---: |\n");
+  char test[32];
+  if (o->pp > 0) {
+    for (int r = -1; r < o->reps; ++r) { /* r = -1: warm-up */
+      ingot_session_reset(st->session);
+      double start = now_s();
+      if (ingot_session_prefill(st->session, ids, (size_t)o->pp) != INGOT_OK)
+        fail("%s", ingot_session_error(st->session));
+      if (r >= 0)
+        rates[r] = o->pp / (now_s() - start);
+    }
+    snprintf(test, sizeof test, "pp%d", (int)o->pp);
+    bench_row(st, test, rates, o->reps);
+  }
+  if (o->tg > 0) {
+    for (int r = -1; r < o->reps; ++r) {
+      ingot_session_reset(st->session);
+      double start = now_s();
+      for (int32_t i = 0; i < o->tg; ++i)
+        if (ingot_session_decode(st->session, i % vocab) != INGOT_OK)
+          fail("%s", ingot_session_error(st->session));
+      if (r >= 0)
+        rates[r] = o->tg / (now_s() - start);
+    }
+    snprintf(test, sizeof test, "tg%d", (int)o->tg);
+    bench_row(st, test, rates, o->reps);
+  }
+  free(ids);
+  free(rates);
+}
+
+/*===----------------------------------------------------------------------===
+ * main
+ *===----------------------------------------------------------------------===*/
+
+int main(int argc, char **argv) {
+  if (argc > 0 && argv[0] && *argv[0]) {
+    const char *slash = strrchr(argv[0], '/');
+    prog = slash ? slash + 1 : argv[0];
+  }
+  state st = {0};
+  st.o = parse(argc, argv);
+  const options *o = &st.o;
+
+  double start = now_s();
+  ingot_model_options mo;
+  ingot_model_options_default(&mo);
+  mo.threads = o->threads;
+  mo.weights_path = o->weights;
+  char error[512];
+  if (ingot_model_open(&st.model, ingot_main_model, &mo, error,
+                       sizeof error) != INGOT_OK)
+    fail("%s", error);
+  if (ingot_session_init(&st.session, st.model, o->ctx, error,
+                         sizeof error) != INGOT_OK)
+    fail("%s", error);
+  st.tok = ingot_model_tokenizer(st.model);
+  if (ingot_sampler_init(&st.sampler, &o->sampling,
+                         ingot_model_vocab_size(st.model)) != INGOT_OK)
+    fail("cannot create the sampler");
+  find_stops(&st);
+  double load_s = now_s() - start;
+
+  if (o->bench) {
+    run_bench(&st);
+  } else if (o->chat) {
+    run_chat(&st);
+  } else {
+    size_t size = 0;
+    char *text = NULL;
+    if (o->prompt_file)
+      text = read_file(o->prompt_file, &size);
+    else if (o->prompt)
+      size = strlen(o->prompt);
+    const char *prompt = text ? text : o->prompt ? o->prompt : "";
+    tokens ids = {0};
+    if (ingot_tokenizer_adds_bos(st.tok))
+      push(&ids, ingot_tokenizer_bos(st.tok));
+    encode(&st, &ids, prompt, size);
+    if (ids.size == 0)
+      fail("the prompt is empty (give -p TEXT or -f FILE)");
+    prefill(&st, &ids, 0, "the prompt");
+    free(ids.ids);
+    if (!o->no_display_prompt)
+      fwrite(prompt, 1, size, stdout);
+    bool stopped;
+    generate(&st, o->n, &stopped);
+    fputc('\n', stdout);
+    fflush(stdout);
+    free(text);
+  }
+
+  if (!o->bench) {
+    fprintf(stderr,
+            "prefill: %lld tokens, %.1f tok/s; decode: %lld tokens, %.1f "
+            "tok/s\n",
+            st.prefilled, st.prefill_s > 0 ? st.prefilled / st.prefill_s : 0.0,
+            st.decoded, st.decode_s > 0 ? st.decoded / st.decode_s : 0.0);
+  }
+  if (o->verbose)
+    fprintf(stderr,
+            "load: %.1f ms; threads: %d; context: %d; generated: %lld "
+            "tokens\n",
+            load_s * 1e3, (int)ingot_model_threads(st.model),
+            (int)ingot_session_ctx(st.session), st.generated);
+  ingot_sampler_free(st.sampler);
+  ingot_session_free(st.session);
+  ingot_model_free(st.model);
+  return 0;
+}

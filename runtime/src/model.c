@@ -1,0 +1,451 @@
+/*===- model.c - Compiled models and their sessions ----------------------===
+ *
+ * A model is a descriptor (ingot_abi.h), its weights (embedded, or an
+ * external file checked by size and header and then mmapped read-only) and
+ * its tokenizer. A session owns everything a step writes: the KV cache, the
+ * arena, the barrier and a thread pool; the model is only read, so sessions
+ * on different threads do not interact.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "runtime/include/ingot.h"
+#include "runtime/src/threads.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ingot_uk_sync (compiler/ukernels/ukernels.h, not included here: the
+ * runtime does not depend on the compiler's tree): 64 zeroed bytes. The unit
+ * tests check the size and INGOT_MAX_THREADS == INGOT_UK_MAX_THREADS. */
+#define INGOT_SYNC_BYTES 64
+
+_Static_assert(sizeof(ingot_weights_header) == 64,
+               "the weights header is 64 bytes");
+
+struct ingot_model {
+  const ingot_model_desc *desc;
+  const uint8_t *weights;
+  void *mapping; /* external weights: the whole file, else null */
+  size_t mapping_size;
+  ingot_tokenizer *tokenizer;
+  int32_t threads;
+};
+
+struct ingot_session {
+  const ingot_model *model;
+  int32_t ctx, position;
+  uint8_t *arena, *kv;
+  float *logits; /* vocab floats: the last token's */
+  bool has_logits;
+  struct ingot_uk_sync *sync;
+  ingot_pool *pool;
+  char error[256];
+};
+
+static void set_error(char *error, size_t size, const char *format, ...) {
+  if (!error || !size)
+    return;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(error, size, format, args);
+  va_end(args);
+}
+
+/* 64-aligned, zeroed, at least 64 bytes. */
+static void *alloc64(uint64_t bytes) {
+  if (bytes > SIZE_MAX - 64)
+    return NULL;
+  size_t size = ((size_t)bytes + 63) / 64 * 64;
+  if (!size)
+    size = 64;
+  void *p = aligned_alloc(64, size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
+/*===----------------------------------------------------------------------===
+ * Weights
+ *===----------------------------------------------------------------------===*/
+
+/* The path of `name` beside the running executable, else in the current
+ * directory; null (and a message) when it is in neither. */
+static char *find_weights(const char *name, char *error, size_t error_size) {
+  char dir[4096] = "";
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+  char *slash = n > 0 ? (dir[n] = 0, strrchr(dir, '/')) : NULL;
+  if (slash) {
+    slash[1] = 0;
+    size_t size = strlen(dir) + strlen(name) + 1;
+    char *path = malloc(size);
+    if (!path)
+      return NULL;
+    snprintf(path, size, "%s%s", dir, name);
+    if (access(path, F_OK) == 0)
+      return path;
+    free(path);
+  }
+  if (access(name, F_OK) == 0)
+    return strdup(name);
+  set_error(error, error_size,
+            "weights file '%s': not found beside the executable (%s) nor in "
+            "the current directory",
+            name, slash ? dir : "unknown");
+  return NULL;
+}
+
+static ingot_status map_weights(ingot_model *m, const char *path, char *error,
+                                size_t error_size) {
+  const ingot_model_desc *d = m->desc;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    set_error(error, error_size, "weights file '%s': %s", path,
+              strerror(errno));
+    return INGOT_ERROR_IO;
+  }
+  struct stat st;
+  ingot_weights_header h;
+  ingot_status status = INGOT_ERROR_IO;
+  uint64_t want = sizeof h + d->weights_bytes;
+  if (fstat(fd, &st) != 0) {
+    set_error(error, error_size, "weights file '%s': %s", path,
+              strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    set_error(error, error_size, "weights file '%s': not a regular file",
+              path);
+  } else if ((uint64_t)st.st_size != want) {
+    set_error(error, error_size,
+              "weights file '%s': %llu bytes, expected %llu (%s)", path,
+              (unsigned long long)st.st_size, (unsigned long long)want,
+              (uint64_t)st.st_size < want ? "truncated" : "too long");
+  } else if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
+    set_error(error, error_size, "weights file '%s': cannot read its header",
+              path);
+  } else if (memcmp(h.magic, INGOT_WEIGHTS_MAGIC, 8) != 0) {
+    set_error(error, error_size,
+              "weights file '%s': not an Ingot weights file (bad magic)",
+              path);
+  } else if (h.weights_bytes != d->weights_bytes) {
+    set_error(error, error_size,
+              "weights file '%s': header says %llu bytes of weights, the "
+              "model needs %llu",
+              path, (unsigned long long)h.weights_bytes,
+              (unsigned long long)d->weights_bytes);
+  } else if (h.model_id != d->model_id) {
+    set_error(error, error_size,
+              "weights file '%s': weights of another model (id %016llx, "
+              "expected %016llx)",
+              path, (unsigned long long)h.model_id,
+              (unsigned long long)d->model_id);
+  } else {
+    void *p = mmap(NULL, (size_t)want, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      set_error(error, error_size, "weights file '%s': cannot map: %s", path,
+                strerror(errno));
+    } else {
+      m->mapping = p;
+      m->mapping_size = (size_t)want;
+      m->weights = (const uint8_t *)p + sizeof h;
+      status = INGOT_OK;
+    }
+  }
+  close(fd);
+  return status;
+}
+
+/*===----------------------------------------------------------------------===
+ * Model
+ *===----------------------------------------------------------------------===*/
+
+void ingot_model_options_default(ingot_model_options *options) {
+  if (!options)
+    return;
+  options->threads = 0;
+  options->weights_path = NULL;
+}
+
+static int32_t online_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1)
+    return 1;
+  return n > INGOT_MAX_THREADS ? INGOT_MAX_THREADS : (int32_t)n;
+}
+
+ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
+                              const ingot_model_options *options, char *error,
+                              size_t error_size) {
+  set_error(error, error_size, "%s", "");
+  if (!out) {
+    set_error(error, error_size, "ingot_model_open: null output pointer");
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  ingot_model_options defaults;
+  ingot_model_options_default(&defaults);
+  if (!options)
+    options = &defaults;
+  if (!d) {
+    set_error(error, error_size, "ingot_model_open: null descriptor");
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  if (d->abi_version != INGOT_ABI_VERSION) {
+    set_error(error, error_size,
+              "model compiled for runtime ABI %llu, this runtime has %d",
+              (unsigned long long)d->abi_version, INGOT_ABI_VERSION);
+    return INGOT_ERROR_UNSUPPORTED;
+  }
+  if (!d->forward || !d->tokenizer || d->vocab_size == 0 ||
+      d->vocab_size > INT32_MAX || d->max_ctx == 0 ||
+      d->max_ctx > INT32_MAX || d->max_batch == 0 ||
+      (!d->weights && d->weights_bytes &&
+       (!d->weights_file || !*d->weights_file))) {
+    set_error(error, error_size, "model descriptor is malformed");
+    return INGOT_ERROR_MALFORMED;
+  }
+  if (options->threads < 0 || options->threads > INGOT_MAX_THREADS) {
+    set_error(error, error_size, "threads must be 0 to %d, not %d",
+              INGOT_MAX_THREADS, (int)options->threads);
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  ingot_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    set_error(error, error_size, "out of memory");
+    return INGOT_ERROR_OUT_OF_MEMORY;
+  }
+  m->desc = d;
+  m->threads = options->threads ? options->threads : online_cpus();
+  m->weights = d->weights;
+  if (!d->weights && d->weights_file && *d->weights_file) {
+    char *path = options->weights_path
+                     ? strdup(options->weights_path)
+                     : find_weights(d->weights_file, error, error_size);
+    ingot_status status = path ? map_weights(m, path, error, error_size)
+                               : INGOT_ERROR_IO;
+    free(path);
+    if (status != INGOT_OK) {
+      free(m);
+      return status;
+    }
+  }
+  char message[256] = "";
+  ingot_status status = ingot_tokenizer_init(
+      &m->tokenizer, d->tokenizer, (size_t)d->tokenizer_bytes, message,
+      sizeof message);
+  if (status == INGOT_OK &&
+      ingot_tokenizer_vocab_size(m->tokenizer) > (int32_t)d->vocab_size) {
+    set_error(message, sizeof message,
+              "tokenizer has %d tokens, the model's vocabulary %llu",
+              (int)ingot_tokenizer_vocab_size(m->tokenizer),
+              (unsigned long long)d->vocab_size);
+    status = INGOT_ERROR_MALFORMED;
+  }
+  if (status != INGOT_OK) {
+    set_error(error, error_size, "model '%s': %s", d->name ? d->name : "",
+              message);
+    ingot_model_free(m);
+    return status;
+  }
+  *out = m;
+  return INGOT_OK;
+}
+
+void ingot_model_free(ingot_model *m) {
+  if (!m)
+    return;
+  ingot_tokenizer_free(m->tokenizer);
+  if (m->mapping)
+    munmap(m->mapping, m->mapping_size);
+  free(m);
+}
+
+const ingot_model_desc *ingot_model_descriptor(const ingot_model *m) {
+  return m ? m->desc : NULL;
+}
+const ingot_tokenizer *ingot_model_tokenizer(const ingot_model *m) {
+  return m ? m->tokenizer : NULL;
+}
+int32_t ingot_model_vocab_size(const ingot_model *m) {
+  return m ? (int32_t)m->desc->vocab_size : 0;
+}
+int32_t ingot_model_max_ctx(const ingot_model *m) {
+  return m ? (int32_t)m->desc->max_ctx : 0;
+}
+int32_t ingot_model_threads(const ingot_model *m) {
+  return m ? m->threads : 0;
+}
+const char *ingot_model_name(const ingot_model *m) {
+  return m && m->desc->name ? m->desc->name : "";
+}
+const char *ingot_model_chat_style(const ingot_model *m) {
+  return m && m->desc->chat_style ? m->desc->chat_style : "";
+}
+
+/*===----------------------------------------------------------------------===
+ * Session
+ *===----------------------------------------------------------------------===*/
+
+ingot_status ingot_session_init(ingot_session **out, const ingot_model *m,
+                                int32_t ctx, char *error, size_t error_size) {
+  set_error(error, error_size, "%s", "");
+  if (!out || !m) {
+    set_error(error, error_size, "ingot_session_init: null argument");
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  const ingot_model_desc *d = m->desc;
+  if (ctx == 0)
+    ctx = (int32_t)d->max_ctx;
+  if (ctx < 1 || (uint64_t)ctx > d->max_ctx) {
+    set_error(error, error_size,
+              "context must be 1 to %llu tokens (the compiled maximum), not %d",
+              (unsigned long long)d->max_ctx, (int)ctx);
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  ingot_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    set_error(error, error_size, "out of memory");
+    return INGOT_ERROR_OUT_OF_MEMORY;
+  }
+  s->model = m;
+  s->ctx = ctx;
+  uint64_t kv = d->kv_bytes_per_token;
+  s->arena = alloc64(d->arena_bytes);
+  s->kv = kv && (uint64_t)ctx > UINT64_MAX / kv ? NULL
+                                                 : alloc64((uint64_t)ctx * kv);
+  s->logits = alloc64(d->vocab_size * sizeof(float));
+  s->sync = alloc64(INGOT_SYNC_BYTES);
+  s->pool = s->arena && s->kv && s->logits && s->sync
+                ? ingot_pool_init(m->threads)
+                : NULL;
+  if (!s->pool) {
+    set_error(error, error_size,
+              "cannot allocate a session (%llu bytes of KV cache, %llu of "
+              "arena, %d threads)",
+              (unsigned long long)((uint64_t)ctx * kv),
+              (unsigned long long)d->arena_bytes, (int)m->threads);
+    ingot_session_free(s);
+    return INGOT_ERROR_OUT_OF_MEMORY;
+  }
+  *out = s;
+  return INGOT_OK;
+}
+
+void ingot_session_free(ingot_session *s) {
+  if (!s)
+    return;
+  ingot_pool_free(s->pool);
+  free(s->arena);
+  free(s->kv);
+  free(s->logits);
+  free(s->sync);
+  free(s);
+}
+
+typedef struct step {
+  ingot_session *s;
+  const int32_t *ids;
+  int64_t n, start, all;
+  float *logits;
+} step;
+
+static void run_step(void *arg, int32_t ith, int32_t nth) {
+  step *t = arg;
+  ingot_session *s = t->s;
+  const ingot_model *m = s->model;
+  m->desc->forward(t->ids, t->n, t->start, t->logits, t->all, s->arena, s->kv,
+                   s->ctx, m->weights, s->sync, ith, nth);
+}
+
+static ingot_status append(ingot_session *s, const int32_t *ids, size_t n,
+                           float *all_logits) {
+  if (!s)
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  s->error[0] = 0;
+  if (!ids && n) {
+    snprintf(s->error, sizeof s->error, "null token array");
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  const ingot_model_desc *d = s->model->desc;
+  for (size_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || (uint64_t)ids[i] >= d->vocab_size) {
+      snprintf(s->error, sizeof s->error,
+               "token %zu of %zu is %d, outside the vocabulary [0, %llu)", i,
+               n, (int)ids[i], (unsigned long long)d->vocab_size);
+      return INGOT_ERROR_INVALID_ARGUMENT;
+    }
+  if (n > (size_t)(s->ctx - s->position)) {
+    snprintf(s->error, sizeof s->error,
+             "context full: %zu tokens at position %d do not fit in the "
+             "context of %d",
+             n, (int)s->position, (int)s->ctx);
+    return INGOT_ERROR_CONTEXT_FULL;
+  }
+  size_t vocab = (size_t)d->vocab_size;
+  for (size_t done = 0; done < n;) {
+    size_t chunk = n - done;
+    if (chunk > d->max_batch)
+      chunk = (size_t)d->max_batch;
+    step t = {s, ids + done, (int64_t)chunk, s->position, 0, s->logits};
+    if (all_logits) {
+      t.all = 1;
+      t.logits = all_logits + done * vocab;
+    }
+    ingot_pool_run(s->pool, run_step, &t);
+    s->position += (int32_t)chunk;
+    done += chunk;
+    if (all_logits && done == n)
+      memcpy(s->logits, all_logits + (n - 1) * vocab, vocab * sizeof(float));
+  }
+  if (n)
+    s->has_logits = true;
+  return INGOT_OK;
+}
+
+ingot_status ingot_session_prefill(ingot_session *s, const int32_t *ids,
+                                   size_t n) {
+  return append(s, ids, n, NULL);
+}
+
+ingot_status ingot_session_prefill_all_logits(ingot_session *s,
+                                              const int32_t *ids, size_t n,
+                                              float *logits) {
+  if (s && !logits) {
+    snprintf(s->error, sizeof s->error, "null logits buffer");
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  }
+  return append(s, ids, n, logits);
+}
+
+ingot_status ingot_session_decode(ingot_session *s, int32_t id) {
+  return append(s, &id, 1, NULL);
+}
+
+const float *ingot_session_logits(const ingot_session *s) {
+  return s && s->has_logits ? s->logits : NULL;
+}
+int32_t ingot_session_position(const ingot_session *s) {
+  return s ? s->position : 0;
+}
+int32_t ingot_session_ctx(const ingot_session *s) { return s ? s->ctx : 0; }
+
+void ingot_session_reset(ingot_session *s) {
+  if (!s)
+    return;
+  s->position = 0;
+  s->has_logits = false;
+  s->error[0] = 0;
+}
+
+const char *ingot_session_error(const ingot_session *s) {
+  return s ? s->error : "null session";
+}
