@@ -268,7 +268,9 @@ llvm::Error Lowering::classify() {
   tokens.kind = Place::Tokens;
   tokens.maxRows = options.maxBatch;
   places[block.getArgument(0)] = tokens;
-  places[block.getArgument(1)] = Place{Place::Scalar};
+  Place scalar;
+  scalar.kind = Place::Scalar;
+  places[block.getArgument(1)] = scalar;
   int64_t perToken = 0;
   for (unsigned i = 2; i < fn.getNumArguments(); ++i) {
     auto cache = dyn_cast<KVCacheType>(block.getArgument(i).getType());
@@ -1163,11 +1165,11 @@ Expected<LoweredModel> Lowering::run() {
     return makeError("@forward must return the logits first");
   vocabSize = cast<RankedTensorType>(results[0]).getShape().back();
   if (llvm::Error err = classify())
-    return std::move(err);
+    return err;
   if (llvm::Error err = planMemory())
-    return std::move(err);
+    return err;
   if (llvm::Error err = emitForward())
-    return std::move(err);
+    return err;
   // Identity of the compiled model: its weights and its code.
   std::string ir;
   {

@@ -9,6 +9,7 @@
 #include "compiler/target/cpu/RuntimeBitcode.h"
 
 extern "C" const char ingot_runtime_bc[], ingot_runtime_bc_end[];
+extern "C" const char ingot_main_bc[], ingot_main_bc_end[];
 
 llvm::StringRef ingot::cpu::getRuntimeTriple() { return INGOT_RUNTIME_TRIPLE; }
 
@@ -17,4 +18,6 @@ llvm::StringRef ingot::cpu::getRuntimeBitcode() {
                          ingot_runtime_bc_end - ingot_runtime_bc);
 }
 
-llvm::StringRef ingot::cpu::getMainBitcode() { return llvm::StringRef(); }
+llvm::StringRef ingot::cpu::getMainBitcode() {
+  return llvm::StringRef(ingot_main_bc, ingot_main_bc_end - ingot_main_bc);
+}
