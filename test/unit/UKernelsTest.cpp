@@ -956,32 +956,46 @@ TEST_F(UKernels, MoeSortGatherScatter) {
 
 TEST_F(UKernels, MatmulThroughput) {
   // SmolLM2-135M's 576x1536 FFN shape (N = 1536 rows of K = 576) in Q4_1,
-  // Q8_0 and Q4_0, one thread.
+  // Q8_0 and Q4_0, one thread. "hot": the same matrix every call (it stays
+  // in L2); "cold": a different copy each call from 64 MiB of copies, as in
+  // decode, where the whole model streams from memory once per token.
   int64_t N = 1536, K = 576;
   for (const Format &f : {kFormats[5], kFormats[3], kFormats[4]}) {
     Weights w = makeWeights(rng, f, N, K);
+    size_t bytes = w.bytes.size();
+    size_t copies = (64u << 20) / bytes + 1;
+    std::vector<uint8_t> many(copies * bytes);
+    for (size_t c = 0; c < copies; ++c)
+      std::memcpy(many.data() + c * bytes, w.bytes.data(), bytes);
     for (int64_t M : {1, 64}) {
       std::vector<float> x = randomFloats(rng, M * K);
       Aligned y(M * N * 4), scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
       Sync s;
-      auto run = [&] {
-        ingot_uk_matmul(y.as<float>(), x.data(), w.bytes.data(), nullptr, M,
-                        N, K, f.fmt, f.group, scratch.data, &s.sync, 0, 1);
-      };
-      run();
-      int reps = M == 1 ? 200 : 10;
-      auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < reps; ++i)
-        run();
-      double sec = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - t0)
-                       .count() /
-                   reps;
-      printf("[ perf ] %-5s %s M=%-3lld %8.1f us  %7.2f GFLOP/s  %6.2f GB/s "
-             "(weights)\n",
-             f.name, isAVX2Build() ? "avx2" : "portable",
-             static_cast<long long>(M), sec * 1e6, 2.0 * M * N * K / sec / 1e9,
-             w.bytes.size() / sec / 1e9);
+      for (bool cold : {false, true}) {
+        if (cold && M > 1)
+          continue;
+        auto run = [&](size_t c) {
+          ingot_uk_matmul(y.as<float>(), x.data(),
+                          cold ? many.data() + (c % copies) * bytes
+                               : w.bytes.data(),
+                          nullptr, M, N, K, f.fmt, f.group, scratch.data,
+                          &s.sync, 0, 1);
+        };
+        run(0);
+        int reps = M == 1 ? 2 * static_cast<int>(copies) : 10;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < reps; ++i)
+          run(i + 1);
+        double sec = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count() /
+                     reps;
+        printf("[ perf ] %-5s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
+               "%6.2f GB/s of weights\n",
+               f.name, isAVX2Build() ? "avx2" : "portable",
+               static_cast<long long>(M), cold ? "cold" : "hot", sec * 1e6,
+               2.0 * M * N * K / sec / 1e9, bytes / sec / 1e9);
+      }
     }
   }
 }
