@@ -87,6 +87,12 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
   }
 }
 
+/* Scratch layout of one quantized activation row of K (K % 32 == 0):
+ * float d[K/32], float ds[K/32] (d·Σq), int8 q[K], 64-byte aligned rows. */
+static inline int64_t uk_q8_row_stride(int64_t K) {
+  return (K + 8 * (K / 32) + 63) & ~(int64_t)63;
+}
+
 #if UK_AVX2
 /*===----------------------------------------------------------------------===
  * AVX2 + FMA + F16C
@@ -96,12 +102,6 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
  * block), then each weight block is dotted with UK_MT activation rows in
  * integers (maddubs/madd). F32 / F16: FMA over UK_MT rows per weight row.
  *===----------------------------------------------------------------------===*/
-
-/* Scratch layout of one quantized activation row of K (K % 32 == 0):
- * float d[K/32], float ds[K/32] (d·Σq), int8 q[K], 64-byte aligned rows. */
-static inline int64_t uk_q8_row_stride(int64_t K) {
-  return (K + 8 * (K / 32) + 63) & ~(int64_t)63;
-}
 
 static inline float uk_hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -292,9 +292,88 @@ static void uk_matmul_fma(float *y, const float *x, const uint8_t *w,
 }
 #endif /* UK_AVX2 */
 
+#if UK_DOTPROD
+/*===----------------------------------------------------------------------===
+ * AArch64 NEON + dotprod: the same scheme as the AVX2 path (q8 activations
+ * in scratch, integer dot products with sdot), one activation row at a
+ * time.
+ *===----------------------------------------------------------------------===*/
+
+static void uk_quantize_q8_rows(uint8_t *dst, const float *x, int64_t K,
+                                int64_t r0, int64_t r1) {
+  int64_t stride = uk_q8_row_stride(K), nb = K / 32;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * K;
+    uint8_t *row = dst + r * stride;
+    float *d = (float *)(void *)row, *ds = d + nb;
+    int8_t *q = (int8_t *)(row + 8 * nb);
+    for (int64_t b = 0; b < nb; ++b) {
+      float32x4_t v[8];
+      float32x4_t amax = vdupq_n_f32(0.0f);
+      for (int i = 0; i < 8; ++i) {
+        v[i] = vld1q_f32(xr + 32 * b + 4 * i);
+        amax = vmaxq_f32(amax, vabsq_f32(v[i]));
+      }
+      float maxv = vmaxvq_f32(amax);
+      float db = maxv / 127.0f;
+      float id = maxv != 0.0f ? 127.0f / maxv : 0.0f;
+      int32x4_t sum = vdupq_n_s32(0);
+      int16x8_t h[4];
+      for (int i = 0; i < 4; ++i) {
+        int32x4_t a = vcvtnq_s32_f32(vmulq_n_f32(v[2 * i], id));
+        int32x4_t c = vcvtnq_s32_f32(vmulq_n_f32(v[2 * i + 1], id));
+        sum = vaddq_s32(sum, vaddq_s32(a, c));
+        h[i] = vcombine_s16(vmovn_s32(a), vmovn_s32(c));
+      }
+      vst1q_s8(q + 32 * b, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
+      vst1q_s8(q + 32 * b + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
+      d[b] = db;
+      ds[b] = db * (float)vaddvq_s32(sum);
+    }
+  }
+}
+
+static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
+                            const float *bias, int64_t M, int64_t K,
+                            int32_t fmt, int64_t ldy, int64_t n0, int64_t n1) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  int64_t bb = uk_block_bytes(fmt, 32), rb = nb * bb;
+  const uint8x16_t low = vdupq_n_u8(0x0f);
+  for (int64_t m = 0; m < M; ++m) {
+    const uint8_t *row = qa + m * stride;
+    const float *ad = (const float *)(const void *)row, *ads = ad + nb;
+    const int8_t *aq = (const int8_t *)(row + 8 * nb);
+    for (int64_t n = n0; n < n1; ++n) {
+      const uint8_t *wr = w + n * rb;
+      float32x4_t acc = vdupq_n_f32(0.0f);
+      float corr = 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *blk = wr + b * bb;
+        float dw = uk_half_to_float(uk_rd16(blk));
+        int8x16_t q0 = vld1q_s8(aq + 32 * b), q1 = vld1q_s8(aq + 32 * b + 16);
+        int32x4_t dot = vdupq_n_s32(0);
+        if (fmt == INGOT_W_Q8_0) {
+          dot = vdotq_s32(dot, vld1q_s8((const int8_t *)(blk + 2)), q0);
+          dot = vdotq_s32(dot, vld1q_s8((const int8_t *)(blk + 18)), q1);
+        } else {
+          int one = fmt == INGOT_W_Q4_1;
+          uint8x16_t packed = vld1q_u8(blk + (one ? 4 : 2));
+          dot = vdotq_s32(dot, vreinterpretq_s8_u8(vandq_u8(packed, low)), q0);
+          dot = vdotq_s32(dot, vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), q1);
+          corr += (one ? uk_half_to_float(uk_rd16(blk + 2)) : -8.0f * dw) *
+                  ads[b];
+        }
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(dot), dw * ad[b]);
+      }
+      y[m * ldy + n] = vaddvq_f32(acc) + corr + (bias ? bias[n] : 0.0f);
+    }
+  }
+}
+#endif /* UK_DOTPROD */
+
 /* Whether the activations are quantized to q8 blocks for `fmt`. */
 static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
-#if UK_AVX2
+#if UK_AVX2 || UK_DOTPROD
   return (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1) &&
          K % 32 == 0;
 #else
@@ -310,11 +389,13 @@ static void uk_matmul_cols(float *y, const float *x, const uint8_t *qa,
                            const uint8_t *w, const float *bias, int64_t M,
                            int64_t K, int32_t fmt, int32_t group, int64_t ldy,
                            int64_t n0, int64_t n1) {
-#if UK_AVX2
+#if UK_AVX2 || UK_DOTPROD
   if (uk_uses_q8act(fmt, K)) {
     uk_matmul_q8act(y, qa, w, bias, M, K, fmt, ldy, n0, n1);
     return;
   }
+#endif
+#if UK_AVX2
   if (fmt == INGOT_W_F32 || fmt == INGOT_W_F16) {
     uk_matmul_fma(y, x, w, bias, M, K, fmt, ldy, n0, n1);
     return;
@@ -332,7 +413,7 @@ static void uk_prepare_activations(const float *x, int64_t M, int64_t K,
                                    int32_t nth) {
   if (!uk_uses_q8act(fmt, K))
     return;
-#if UK_AVX2
+#if UK_AVX2 || UK_DOTPROD
   int64_t r0, r1;
   uk_split(M, ith, nth, &r0, &r1);
   uk_quantize_q8_rows((uint8_t *)scratch, x, K, r0, r1);
@@ -366,10 +447,7 @@ void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
   int64_t n0, n1;
   uk_split(N, ith, nth, &n0, &n1);
   int64_t mat = N * ingot_uk_row_bytes(fmt, group, K);
-  int64_t qstride = 0;
-#if UK_AVX2
-  qstride = uk_q8_row_stride(K);
-#endif
+  int64_t qstride = uk_q8_row_stride(K);
   for (int64_t e = 0; e < E; ++e) {
     int64_t r0 = expert_offsets[e], r1 = expert_offsets[e + 1];
     if (r1 <= r0)

@@ -35,6 +35,15 @@
 
 #include "mlir/IR/MLIRContext.h"
 
+#ifdef INGOT_UK_TEST_BITCODE
+#include "compiler/ukernels/UKernelBitcode.h"
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
+#endif
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -949,6 +958,47 @@ TEST_F(UKernels, MoeSortGatherScatter) {
     }
   }
 }
+
+#ifdef INGOT_UK_TEST_BITCODE
+TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
+  // Each variant is a valid module for its triple and target CPU that
+  // defines every ukernel.
+  struct Variant {
+    const char *name, *triple, *cpu;
+  };
+  for (Variant v : {Variant{"x86_64", "x86_64-unknown-linux-gnu", "x86-64"},
+                    Variant{"x86_64-avx2", "x86_64-unknown-linux-gnu",
+                            "x86-64-v3"},
+                    Variant{"x86_64-avx512", "x86_64-unknown-linux-gnu",
+                            "x86-64-v4"},
+                    Variant{"aarch64", "aarch64-unknown-linux-gnu", ""},
+                    Variant{"aarch64-dotprod", "aarch64-unknown-linux-gnu",
+                            ""}}) {
+    llvm::StringRef bitcode = ::ingot::ukernels::getBitcode(v.name);
+    ASSERT_FALSE(bitcode.empty()) << v.name;
+    llvm::LLVMContext llvmContext;
+    auto module = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(bitcode, v.name), llvmContext);
+    ASSERT_TRUE(static_cast<bool>(module))
+        << v.name << ": " << llvm::toString(module.takeError());
+    EXPECT_EQ((*module)->getTargetTriple().str(), v.triple) << v.name;
+    for (const char *fn :
+         {"ingot_uk_barrier", "ingot_uk_row_bytes", "ingot_uk_matmul",
+          "ingot_uk_embedding", "ingot_uk_rms_norm", "ingot_uk_layer_norm",
+          "ingot_uk_rope", "ingot_uk_kv_entry_bytes", "ingot_uk_attention",
+          "ingot_uk_binary", "ingot_uk_unary", "ingot_uk_hadamard",
+          "ingot_uk_route", "ingot_uk_moe_sort", "ingot_uk_gather_rows",
+          "ingot_uk_grouped_matmul", "ingot_uk_scatter_add"}) {
+      llvm::Function *f = (*module)->getFunction(fn);
+      ASSERT_TRUE(f && !f->isDeclaration()) << v.name << " lacks " << fn;
+      if (*v.cpu)
+        EXPECT_EQ(f->getFnAttribute("target-cpu").getValueAsString(), v.cpu)
+            << v.name << " " << fn;
+    }
+  }
+  EXPECT_TRUE(::ingot::ukernels::getBitcode("riscv64").empty());
+}
+#endif
 
 //===----------------------------------------------------------------------===//
 // Throughput (printed, not asserted)
