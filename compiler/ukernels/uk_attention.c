@@ -204,6 +204,89 @@ static inline float uk_dot(const float *a, const float *b, int64_t n) {
   return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
+#if UK_AVX2
+static inline float uk_hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+/* q · (an f32 or f16 cache entry) with FMA. */
+static inline float uk_dot_entry(const float *q, const uint8_t *entry,
+                                 int f16, int64_t D) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t d = 0;
+  for (; d + 16 <= D; d += 16) {
+    __m256 k0, k1;
+    if (f16) {
+      k0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(entry + 2 * d)));
+      k1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(entry + 2 * d + 16)));
+    } else {
+      k0 = _mm256_loadu_ps((const float *)(const void *)entry + d);
+      k1 = _mm256_loadu_ps((const float *)(const void *)entry + d + 8);
+    }
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), k0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), k1, acc1);
+  }
+  float s = uk_hsum8(_mm256_add_ps(acc0, acc1));
+  for (; d < D; ++d)
+    s += q[d] * (f16 ? uk_half_to_float(uk_rd16(entry + 2 * d))
+                     : ((const float *)(const void *)entry)[d]);
+  return s;
+}
+
+/* acc += w · (an f32 or f16 cache entry) with FMA. */
+static inline void uk_axpy_entry(float *acc, float w, const uint8_t *entry,
+                                 int f16, int64_t D) {
+  __m256 wv = _mm256_set1_ps(w);
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8) {
+    __m256 v = f16 ? _mm256_cvtph_ps(_mm_loadu_si128(
+                         (const __m128i *)(const void *)(entry + 2 * d)))
+                   : _mm256_loadu_ps((const float *)(const void *)entry + d);
+    _mm256_storeu_ps(acc + d, _mm256_fmadd_ps(wv, v, _mm256_loadu_ps(acc + d)));
+  }
+  for (; d < D; ++d)
+    acc[d] += w * (f16 ? uk_half_to_float(uk_rd16(entry + 2 * d))
+                       : ((const float *)(const void *)entry)[d]);
+}
+#endif
+
+/* q · the cache entry of format `fmt` (buf: D floats of scratch). */
+static inline float uk_score_entry(const float *q, const uint8_t *entry,
+                                   int32_t fmt, const float *book, int64_t D,
+                                   float *buf) {
+#if UK_AVX2
+  if (fmt == INGOT_KV_F32 || fmt == INGOT_KV_F16)
+    return uk_dot_entry(q, entry, fmt == INGOT_KV_F16, D);
+#endif
+  if (fmt == INGOT_KV_F32)
+    return uk_dot(q, (const float *)(const void *)entry, D);
+  uk_kv_load(fmt, book, entry, D, buf);
+  return uk_dot(q, buf, D);
+}
+
+/* acc += w · the cache entry of format `fmt` (buf: D floats of scratch). */
+static inline void uk_accumulate_entry(float *acc, float w,
+                                       const uint8_t *entry, int32_t fmt,
+                                       const float *book, int64_t D,
+                                       float *buf) {
+#if UK_AVX2
+  if (fmt == INGOT_KV_F32 || fmt == INGOT_KV_F16) {
+    uk_axpy_entry(acc, w, entry, fmt == INGOT_KV_F16, D);
+    return;
+  }
+#endif
+  const float *v = (const float *)(const void *)entry;
+  if (fmt != INGOT_KV_F32) {
+    uk_kv_load(fmt, book, entry, D, buf);
+    v = buf;
+  }
+  for (int64_t d = 0; d < D; ++d)
+    acc[d] += w * v[d];
+}
+
 void ingot_uk_attention(float *out, const float *q, const float *k,
                         const float *v, void *kcache, void *vcache,
                         int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
@@ -244,12 +327,7 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
     float maximum = -__builtin_inff();
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t *entry = kc + (j * Hkv + kvh) * kbytes;
-      const float *kv = (const float *)(const void *)entry;
-      if (kfmt != INGOT_KV_F32) {
-        uk_kv_load(kfmt, kbook, entry, D, kbuf);
-        kv = kbuf;
-      }
-      float s = uk_dot(qv, kv, D) * scale;
+      float s = uk_score_entry(qv, entry, kfmt, kbook, D, kbuf) * scale;
       if (softcap > 0.0f)
         s = softcap * __builtin_tanhf(s / softcap);
       scores[j] = s;
@@ -264,14 +342,7 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
     __builtin_memset(acc, 0, (size_t)D * sizeof(float));
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t *entry = vc + (j * Hkv + kvh) * vbytes;
-      const float *vv = (const float *)(const void *)entry;
-      if (vfmt != INGOT_KV_F32) {
-        uk_kv_load(vfmt, vbook, entry, D, kbuf);
-        vv = kbuf;
-      }
-      float w = scores[j];
-      for (int64_t d = 0; d < D; ++d)
-        acc[d] += w * vv[d];
+      uk_accumulate_entry(acc, scores[j], entry, vfmt, vbook, D, kbuf);
     }
     float inv = 1.0f / sum;
     float *o = out + p * D;

@@ -69,6 +69,13 @@ UK_INLINE uint32_t uk_float_to_bits(float f) {
 
 /* IEEE half bits to float, exactly (subnormals, infinities, NaN). */
 UK_INLINE float uk_half_to_float(uint16_t h) {
+#if UK_AVX2
+  return _cvtsh_ss(h);
+#elif defined(__aarch64__)
+  __fp16 f;
+  __builtin_memcpy(&f, &h, 2);
+  return (float)f;
+#endif
   uint32_t sign = (uint32_t)(h & 0x8000) << 16;
   uint32_t exp = (h >> 10) & 0x1f;
   uint32_t man = h & 0x3ff;

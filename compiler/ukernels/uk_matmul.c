@@ -87,16 +87,354 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
   }
 }
 
+/* Scratch layout of one quantized activation row of K (K % 32 == 0):
+ * float d[K/32], float ds[K/32] (d·Σq), int8 q[K], 64-byte aligned rows. */
+static inline int64_t uk_q8_row_stride(int64_t K) {
+  return (K + 8 * (K / 32) + 63) & ~(int64_t)63;
+}
+
+#if UK_AVX2
+/*===----------------------------------------------------------------------===
+ * AVX2 + FMA + F16C
+ *
+ * Q8_0 / Q4_0 / Q4_1: the activation rows are quantized once into scratch
+ * as q8 blocks (int8 q = round(x/d), d = amax/127 in f32, plus d·Σq per
+ * block), then each weight block is dotted with UK_MT activation rows in
+ * integers (maddubs/madd). F32 / F16: FMA over UK_MT rows per weight row.
+ *===----------------------------------------------------------------------===*/
+
+static inline float uk_hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+static inline int32_t uk_hsum256_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v),
+                            _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+/* Quantizes rows [r0, r1) of x[][K] into the scratch layout. */
+static void uk_quantize_q8_rows(uint8_t *dst, const float *x, int64_t K,
+                                int64_t r0, int64_t r1) {
+  int64_t stride = uk_q8_row_stride(K), nb = K / 32;
+  const __m256 signBit = _mm256_set1_ps(-0.0f);
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * K;
+    uint8_t *row = dst + r * stride;
+    float *d = (float *)(void *)row, *ds = d + nb;
+    int8_t *q = (int8_t *)(row + 8 * nb);
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256 v0 = _mm256_loadu_ps(xr + 32 * b);
+      __m256 v1 = _mm256_loadu_ps(xr + 32 * b + 8);
+      __m256 v2 = _mm256_loadu_ps(xr + 32 * b + 16);
+      __m256 v3 = _mm256_loadu_ps(xr + 32 * b + 24);
+      __m256 amax = _mm256_andnot_ps(signBit, v0);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(signBit, v1));
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(signBit, v2));
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(signBit, v3));
+      __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(amax, 1),
+                             _mm256_castps256_ps128(amax));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+      float maxv = _mm_cvtss_f32(m4);
+      float db = maxv / 127.0f;
+      float id = maxv != 0.0f ? 127.0f / maxv : 0.0f;
+      __m256 mul = _mm256_set1_ps(id);
+      __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, mul));
+      __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, mul));
+      __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, mul));
+      __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, mul));
+      __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1),
+                                     _mm256_add_epi32(i2, i3));
+      /* Pack to int8, then undo the lane interleaving of the packs. */
+      i0 = _mm256_packs_epi32(i0, i1);
+      i2 = _mm256_packs_epi32(i2, i3);
+      i0 = _mm256_packs_epi16(i0, i2);
+      const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+      i0 = _mm256_permutevar8x32_epi32(i0, perm);
+      _mm256_storeu_si256((__m256i *)(void *)(q + 32 * b), i0);
+      d[b] = db;
+      ds[b] = db * (float)uk_hsum256_epi32(sum);
+    }
+  }
+}
+
+/* 32 nibbles of a Q4 block (byte j: element j low, j + 16 high) as bytes in
+ * element order. */
+static inline __m256i uk_nibbles32(const uint8_t *qs) {
+  __m128i t = _mm_loadu_si128((const __m128i *)(const void *)qs);
+  __m256i both = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
+/* Σ u·q over 32 unsigned (u <= 127) × signed bytes, as 8 int32 lanes. */
+static inline __m256i uk_dot_u8i8(__m256i u, __m256i q) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
+}
+
+/* Columns [n0, n1) of `mt` rows of y[][ldy] for Q8_0 / Q4_0 / Q4_1
+ * weights and activation rows `row0` (quantized); inlined per `mt` so the
+ * row loops unroll. */
+UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                             const float *bias, int64_t K, int32_t fmt,
+                             int64_t ldy, int64_t n0, int64_t n1,
+                             const int mt) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  int64_t bb = uk_block_bytes(fmt, 32), rb = nb * bb;
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  for (int mm = 0; mm < mt; ++mm) {
+    const uint8_t *row = row0 + mm * stride;
+    ad[mm] = (const float *)(const void *)row;
+    ads[mm] = ad[mm] + nb;
+    aq[mm] = (const int8_t *)(row + 8 * nb);
+  }
+  for (int64_t n = n0; n < n1; ++n) {
+    const uint8_t *wr = w + n * rb;
+    __m256 acc[UK_MT];
+    float corr[UK_MT];
+    for (int mm = 0; mm < mt; ++mm) {
+      acc[mm] = _mm256_setzero_ps();
+      corr[mm] = 0.0f;
+    }
+    if (fmt == INGOT_W_Q8_0) {
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *blk = wr + b * bb;
+        __m256 dw = _mm256_set1_ps(_cvtsh_ss(uk_rd16(blk)));
+        __m256i wq = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2));
+        __m256i aw = _mm256_sign_epi8(wq, wq);
+        for (int mm = 0; mm < mt; ++mm) {
+          __m256i q = _mm256_loadu_si256(
+              (const __m256i *)(const void *)(aq[mm] + 32 * b));
+          __m256 dot = _mm256_cvtepi32_ps(uk_dot_u8i8(aw, _mm256_sign_epi8(q, wq)));
+          acc[mm] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
+                                    acc[mm]);
+        }
+      }
+    } else {
+      int one = fmt == INGOT_W_Q4_1;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *blk = wr + b * bb;
+        float dws = _cvtsh_ss(uk_rd16(blk));
+        __m256 dw = _mm256_set1_ps(dws);
+        __m256i u = uk_nibbles32(blk + (one ? 4 : 2));
+        float cw = one ? _cvtsh_ss(uk_rd16(blk + 2)) : -8.0f * dws;
+        for (int mm = 0; mm < mt; ++mm) {
+          __m256i q = _mm256_loadu_si256(
+              (const __m256i *)(const void *)(aq[mm] + 32 * b));
+          __m256 dot = _mm256_cvtepi32_ps(uk_dot_u8i8(u, q));
+          acc[mm] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
+                                    acc[mm]);
+          corr[mm] += cw * ads[mm][b];
+        }
+      }
+    }
+    for (int mm = 0; mm < mt; ++mm)
+      y[mm * ldy + n] = uk_hsum256(acc[mm]) + corr[mm] + (bias ? bias[n] : 0.0f);
+  }
+}
+
+/* Columns [n0, n1) of y[M][ldy] for Q8_0 / Q4_0 / Q4_1 weights and
+ * activations quantized in `qa`. */
+static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
+                            const float *bias, int64_t M, int64_t K,
+                            int32_t fmt, int64_t ldy, int64_t n0, int64_t n1) {
+  int64_t stride = uk_q8_row_stride(K);
+  int64_t m0 = 0;
+  for (; m0 + UK_MT <= M; m0 += UK_MT)
+    uk_q8act_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0, n1,
+                  UK_MT);
+  for (; m0 < M; ++m0)
+    uk_q8act_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0, n1,
+                  1);
+}
+
+/* Columns [n0, n1) of y[M][ldy] for F32 / F16 weights (FMA). */
+static void uk_matmul_fma(float *y, const float *x, const uint8_t *w,
+                          const float *bias, int64_t M, int64_t K, int32_t fmt,
+                          int64_t ldy, int64_t n0, int64_t n1) {
+  int f16 = fmt == INGOT_W_F16;
+  int64_t rb = K * (f16 ? 2 : 4);
+  int64_t K8 = K & ~(int64_t)7;
+  for (int64_t m0 = 0; m0 < M; m0 += UK_MT) {
+    int64_t mt = M - m0 < UK_MT ? M - m0 : UK_MT;
+    const float *xr[UK_MT];
+    for (int64_t mm = 0; mm < UK_MT; ++mm)
+      xr[mm] = x + (m0 + (mm < mt ? mm : 0)) * K;
+    for (int64_t n = n0; n < n1; ++n) {
+      const uint8_t *wr = w + n * rb;
+      __m256 acc[UK_MT];
+      for (int mm = 0; mm < UK_MT; ++mm)
+        acc[mm] = _mm256_setzero_ps();
+      for (int64_t k = 0; k < K8; k += 8) {
+        __m256 wv = f16 ? _mm256_cvtph_ps(_mm_loadu_si128(
+                              (const __m128i *)(const void *)(wr + 2 * k)))
+                        : _mm256_loadu_ps((const float *)(const void *)wr + k);
+        for (int mm = 0; mm < UK_MT; ++mm)
+          acc[mm] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr[mm] + k), acc[mm]);
+      }
+      for (int64_t mm = 0; mm < mt; ++mm) {
+        float s = uk_hsum256(acc[mm]);
+        for (int64_t k = K8; k < K; ++k) {
+          float wv = f16 ? uk_half_to_float(uk_rd16(wr + 2 * k))
+                         : ((const float *)(const void *)wr)[k];
+          s += wv * xr[mm][k];
+        }
+        y[(m0 + mm) * ldy + n] = s + (bias ? bias[n] : 0.0f);
+      }
+    }
+  }
+}
+#endif /* UK_AVX2 */
+
+#if UK_DOTPROD
+/*===----------------------------------------------------------------------===
+ * AArch64 NEON + dotprod: the same scheme as the AVX2 path (q8 activations
+ * in scratch, integer dot products with sdot), one activation row at a
+ * time.
+ *===----------------------------------------------------------------------===*/
+
+static void uk_quantize_q8_rows(uint8_t *dst, const float *x, int64_t K,
+                                int64_t r0, int64_t r1) {
+  int64_t stride = uk_q8_row_stride(K), nb = K / 32;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * K;
+    uint8_t *row = dst + r * stride;
+    float *d = (float *)(void *)row, *ds = d + nb;
+    int8_t *q = (int8_t *)(row + 8 * nb);
+    for (int64_t b = 0; b < nb; ++b) {
+      float32x4_t v[8];
+      float32x4_t amax = vdupq_n_f32(0.0f);
+      for (int i = 0; i < 8; ++i) {
+        v[i] = vld1q_f32(xr + 32 * b + 4 * i);
+        amax = vmaxq_f32(amax, vabsq_f32(v[i]));
+      }
+      float maxv = vmaxvq_f32(amax);
+      float db = maxv / 127.0f;
+      float id = maxv != 0.0f ? 127.0f / maxv : 0.0f;
+      int32x4_t sum = vdupq_n_s32(0);
+      int16x8_t h[4];
+      for (int i = 0; i < 4; ++i) {
+        int32x4_t a = vcvtnq_s32_f32(vmulq_n_f32(v[2 * i], id));
+        int32x4_t c = vcvtnq_s32_f32(vmulq_n_f32(v[2 * i + 1], id));
+        sum = vaddq_s32(sum, vaddq_s32(a, c));
+        h[i] = vcombine_s16(vmovn_s32(a), vmovn_s32(c));
+      }
+      vst1q_s8(q + 32 * b, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
+      vst1q_s8(q + 32 * b + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
+      d[b] = db;
+      ds[b] = db * (float)vaddvq_s32(sum);
+    }
+  }
+}
+
+static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
+                            const float *bias, int64_t M, int64_t K,
+                            int32_t fmt, int64_t ldy, int64_t n0, int64_t n1) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  int64_t bb = uk_block_bytes(fmt, 32), rb = nb * bb;
+  const uint8x16_t low = vdupq_n_u8(0x0f);
+  for (int64_t m = 0; m < M; ++m) {
+    const uint8_t *row = qa + m * stride;
+    const float *ad = (const float *)(const void *)row, *ads = ad + nb;
+    const int8_t *aq = (const int8_t *)(row + 8 * nb);
+    for (int64_t n = n0; n < n1; ++n) {
+      const uint8_t *wr = w + n * rb;
+      float32x4_t acc = vdupq_n_f32(0.0f);
+      float corr = 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *blk = wr + b * bb;
+        float dw = uk_half_to_float(uk_rd16(blk));
+        int8x16_t q0 = vld1q_s8(aq + 32 * b), q1 = vld1q_s8(aq + 32 * b + 16);
+        int32x4_t dot = vdupq_n_s32(0);
+        if (fmt == INGOT_W_Q8_0) {
+          dot = vdotq_s32(dot, vld1q_s8((const int8_t *)(blk + 2)), q0);
+          dot = vdotq_s32(dot, vld1q_s8((const int8_t *)(blk + 18)), q1);
+        } else {
+          int one = fmt == INGOT_W_Q4_1;
+          uint8x16_t packed = vld1q_u8(blk + (one ? 4 : 2));
+          dot = vdotq_s32(dot, vreinterpretq_s8_u8(vandq_u8(packed, low)), q0);
+          dot = vdotq_s32(dot, vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), q1);
+          corr += (one ? uk_half_to_float(uk_rd16(blk + 2)) : -8.0f * dw) *
+                  ads[b];
+        }
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(dot), dw * ad[b]);
+      }
+      y[m * ldy + n] = vaddvq_f32(acc) + corr + (bias ? bias[n] : 0.0f);
+    }
+  }
+}
+#endif /* UK_DOTPROD */
+
+/* Whether the activations are quantized to q8 blocks for `fmt`. */
+static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
+#if UK_AVX2 || UK_DOTPROD
+  return (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1) &&
+         K % 32 == 0;
+#else
+  (void)fmt;
+  (void)K;
+  return 0;
+#endif
+}
+
+/* Columns [n0, n1) of rows x[M][K] · w: the fastest path for `fmt`. `qa`
+ * holds the activations quantized when uk_uses_q8act. */
+static void uk_matmul_cols(float *y, const float *x, const uint8_t *qa,
+                           const uint8_t *w, const float *bias, int64_t M,
+                           int64_t K, int32_t fmt, int32_t group, int64_t ldy,
+                           int64_t n0, int64_t n1) {
+#if UK_AVX2 || UK_DOTPROD
+  if (uk_uses_q8act(fmt, K)) {
+    uk_matmul_q8act(y, qa, w, bias, M, K, fmt, ldy, n0, n1);
+    return;
+  }
+#endif
+#if UK_AVX2
+  if (fmt == INGOT_W_F32 || fmt == INGOT_W_F16) {
+    uk_matmul_fma(y, x, w, bias, M, K, fmt, ldy, n0, n1);
+    return;
+  }
+#endif
+  (void)qa;
+  uk_matmul_generic(y, x, w, bias, M, K, fmt, group, ldy, n0, n1);
+}
+
+/* Quantizes this thread's share of the M activation rows into scratch
+ * (when the format uses it) and waits for the other threads' shares. */
+static void uk_prepare_activations(const float *x, int64_t M, int64_t K,
+                                   int32_t fmt, void *scratch,
+                                   ingot_uk_sync *sync, int32_t ith,
+                                   int32_t nth) {
+  if (!uk_uses_q8act(fmt, K))
+    return;
+#if UK_AVX2 || UK_DOTPROD
+  int64_t r0, r1;
+  uk_split(M, ith, nth, &r0, &r1);
+  uk_quantize_q8_rows((uint8_t *)scratch, x, K, r0, r1);
+#else
+  (void)x;
+  (void)M;
+  (void)scratch;
+  (void)ith;
+#endif
+  ingot_uk_barrier(sync, nth);
+}
+
 void ingot_uk_matmul(float *y, const float *x, const void *w,
                      const float *bias, int64_t M, int64_t N, int64_t K,
                      int32_t fmt, int32_t group, void *scratch,
                      ingot_uk_sync *sync, int32_t ith, int32_t nth) {
-  (void)scratch;
-  (void)sync;
+  uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
   int64_t n0, n1;
   uk_split(N, ith, nth, &n0, &n1);
-  uk_matmul_generic(y, x, (const uint8_t *)w, bias, M, K, fmt, group, N, n0,
-                    n1);
+  uk_matmul_cols(y, x, (const uint8_t *)scratch, (const uint8_t *)w, bias, M,
+                 K, fmt, group, N, n0, n1);
 }
 
 void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
@@ -104,16 +442,19 @@ void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
                              int64_t N, int64_t K, int32_t fmt, int32_t group,
                              void *scratch, ingot_uk_sync *sync, int32_t ith,
                              int32_t nth) {
-  (void)scratch;
-  (void)sync;
+  uk_prepare_activations(x, expert_offsets[E], K, fmt, scratch, sync, ith,
+                         nth);
   int64_t n0, n1;
   uk_split(N, ith, nth, &n0, &n1);
   int64_t mat = N * ingot_uk_row_bytes(fmt, group, K);
+  int64_t qstride = uk_q8_row_stride(K);
   for (int64_t e = 0; e < E; ++e) {
     int64_t r0 = expert_offsets[e], r1 = expert_offsets[e + 1];
     if (r1 <= r0)
       continue;
-    uk_matmul_generic(y + r0 * N, x + r0 * K, (const uint8_t *)w + e * mat,
-                      NULL, r1 - r0, K, fmt, group, N, n0, n1);
+    uk_matmul_cols(y + r0 * N, x + r0 * K,
+                   (const uint8_t *)scratch + r0 * qstride,
+                   (const uint8_t *)w + e * mat, NULL, r1 - r0, K, fmt, group,
+                   N, n0, n1);
   }
 }

@@ -1,0 +1,1053 @@
+//===- UKernelsTest.cpp - The CPU ukernel library against the references --===//
+//
+// Every kernel of compiler/ukernels/ukernels.h against an independent
+// reference: the reference evaluator's kernels (compiler/reference) for
+// norms, rope, attention over every KV encoding, hadamard, route, moe_sort,
+// scatter_add, elementwise; a dequantize-then-double dot product for matmul
+// in every weight format (weights made by compiler/pack's quantizers or as
+// random blocks with valid f16 scales, dequantized by frontends/gguf).
+// Every kernel runs on 1, 2 and 3 threads sharing one ingot_uk_sync, and the
+// results must be bit-identical across thread counts.
+//
+// This file is compiled twice: IngotUKernelsTests against the portable
+// build, IngotUKernelsAVX2Tests (INGOT_UK_TEST_AVX2) against the library
+// built with -mavx2 -mfma -mf16c; the latter skips on a CPU without them.
+//
+// Tolerances. An f32 sum of K products, however ordered, is within
+// K·2^-24·Σ|x_k·w_k| of the exact one (the standard bound, first order).
+// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1 weights) also round each 32-element
+// block of activations to int8 with step s = amax/127, each element within
+// s/2, so an output moves by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the
+// test adds that bound (computed from the data) for those formats.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/ukernels/ukernels.h"
+
+#include "compiler/pack/Quantize.h"
+#include "compiler/reference/Kernels.h"
+#include "compiler/reference/RefValue.h"
+#include "dialects/ingot/IngotAttrs.h"
+#include "dialects/ingot/IngotDialect.h"
+#include "dialects/ingot/IngotOps.h"
+#include "dialects/ingot/KVCodebooks.h"
+#include "frontends/gguf/Dequantize.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#ifdef INGOT_UK_TEST_BITCODE
+#include "compiler/ukernels/UKernelBitcode.h"
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
+#endif
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace mlir::ingot;
+namespace ref = ::ingot::reference;
+namespace gguf = ::ingot::gguf;
+namespace pack = ::ingot::pack;
+
+namespace {
+
+/// Runs fn(ith) on nth threads (the caller is thread 0).
+template <typename F> void runThreads(int nth, F fn) {
+  std::vector<std::thread> pool;
+  for (int i = 1; i < nth; ++i)
+    pool.emplace_back([&fn, i] { fn(i); });
+  fn(0);
+  for (std::thread &t : pool)
+    t.join();
+}
+
+/// A zeroed 64-byte aligned buffer.
+struct Aligned {
+  explicit Aligned(size_t bytes) {
+    size_t size = (bytes + 63) / 64 * 64 + 64;
+    data = static_cast<uint8_t *>(std::aligned_alloc(64, size));
+    std::memset(data, 0, size);
+  }
+  ~Aligned() { std::free(data); }
+  Aligned(const Aligned &) = delete;
+  Aligned &operator=(const Aligned &) = delete;
+  template <typename T> T *as() { return reinterpret_cast<T *>(data); }
+  uint8_t *data;
+};
+
+struct alignas(64) Sync {
+  ingot_uk_sync sync{};
+};
+
+std::vector<float> randomFloats(std::mt19937 &rng, size_t n, float lo = -1,
+                                float hi = 1) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+const int kThreadCounts[] = {1, 2, 3};
+
+class UKernels : public ::testing::Test {
+protected:
+  UKernels() { context.loadDialect<IngotDialect>(); }
+  void SetUp() override {
+#ifdef INGOT_UK_TEST_AVX2
+#if defined(__x86_64__)
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+        !__builtin_cpu_supports("f16c"))
+      GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
+#else
+    GTEST_SKIP() << "not x86-64";
+#endif
+#endif
+  }
+  mlir::MLIRContext context;
+  std::mt19937 rng{1234};
+};
+
+bool isAVX2Build() {
+#ifdef INGOT_UK_TEST_AVX2
+  return true;
+#else
+  return false;
+#endif
+}
+
+//===----------------------------------------------------------------------===//
+// Barrier
+//===----------------------------------------------------------------------===//
+
+TEST_F(UKernels, BarrierOrdersPhases) {
+  // Each round every thread writes its slot, then after the barrier checks
+  // that it sees every other thread's write of that round.
+  for (int nth : {2, 3}) {
+    Sync s;
+    const int rounds = 300;
+    std::vector<std::atomic<int>> slots(nth);
+    std::atomic<int> failures{0};
+    runThreads(nth, [&](int ith) {
+      for (int r = 1; r <= rounds; ++r) {
+        slots[ith].store(r, std::memory_order_relaxed);
+        ingot_uk_barrier(&s.sync, nth);
+        for (int j = 0; j < nth; ++j)
+          if (slots[j].load(std::memory_order_relaxed) < r)
+            ++failures;
+        ingot_uk_barrier(&s.sync, nth);
+      }
+    });
+    EXPECT_EQ(failures.load(), 0) << nth << " threads";
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Weight formats and matmul
+//===----------------------------------------------------------------------===//
+
+struct Format {
+  int32_t fmt;
+  int32_t group;
+  const char *name;
+};
+
+const Format kFormats[] = {
+    {INGOT_W_F32, 0, "f32"},        {INGOT_W_F16, 0, "f16"},
+    {INGOT_W_BF16, 0, "bf16"},      {INGOT_W_Q8_0, 0, "q8_0"},
+    {INGOT_W_Q4_0, 0, "q4_0"},      {INGOT_W_Q4_1, 0, "q4_1"},
+    {INGOT_W_Q5_0, 0, "q5_0"},      {INGOT_W_Q5_1, 0, "q5_1"},
+    {INGOT_W_Q4_K, 0, "q4_k"},      {INGOT_W_Q5_K, 0, "q5_k"},
+    {INGOT_W_Q6_K, 0, "q6_k"},      {INGOT_W_G8_SYM, 32, "g8_sym32"},
+    {INGOT_W_G8_ASYM, 64, "g8_asym64"}, {INGOT_W_G4_SYM, 32, "g4_sym32"},
+    {INGOT_W_G4_ASYM, 128, "g4_asym128"},
+};
+
+bool isKQuant(int32_t fmt) {
+  return fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q5_K || fmt == INGOT_W_Q6_K;
+}
+
+uint16_t randomScale(std::mt19937 &rng, float lo, float hi) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  return pack::floatToHalf(dist(rng));
+}
+
+void putHalf(uint8_t *p, uint16_t h) { std::memcpy(p, &h, 2); }
+
+/// Random blocks of a ggml format with random bytes and f16 scales in a
+/// sane range.
+std::vector<uint8_t> randomBlocks(std::mt19937 &rng, int32_t fmt,
+                                  int64_t blocks) {
+  int64_t bytes = fmt == INGOT_W_Q4_1   ? 20
+                  : fmt == INGOT_W_Q5_0 ? 22
+                  : fmt == INGOT_W_Q5_1 ? 24
+                  : fmt == INGOT_W_Q4_K ? 144
+                  : fmt == INGOT_W_Q5_K ? 176
+                                        : 210;
+  std::vector<uint8_t> data(blocks * bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (uint8_t &b : data)
+    b = static_cast<uint8_t>(byte(rng));
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t *blk = data.data() + b * bytes;
+    switch (fmt) {
+    case INGOT_W_Q4_1:
+    case INGOT_W_Q5_1:
+      putHalf(blk, randomScale(rng, 0.001f, 0.05f));
+      putHalf(blk + 2, randomScale(rng, -0.5f, 0.0f));
+      break;
+    case INGOT_W_Q5_0:
+      putHalf(blk, randomScale(rng, -0.05f, 0.05f));
+      break;
+    case INGOT_W_Q4_K:
+    case INGOT_W_Q5_K:
+      putHalf(blk, randomScale(rng, 0.0001f, 0.002f));
+      putHalf(blk + 2, randomScale(rng, 0.0001f, 0.002f));
+      break;
+    case INGOT_W_Q6_K:
+      putHalf(blk + 208, randomScale(rng, -0.001f, 0.001f));
+      break;
+    }
+  }
+  return data;
+}
+
+/// A weight matrix [N][K] in `format` and its dequantized values.
+struct Weights {
+  std::vector<uint8_t> bytes;
+  std::vector<float> values;
+};
+
+Weights makeWeights(std::mt19937 &rng, const Format &f, int64_t N,
+                    int64_t K) {
+  Weights w;
+  std::vector<float> src = randomFloats(rng, N * K);
+  auto check = [](llvm::Error err) {
+    if (err) {
+      ADD_FAILURE() << llvm::toString(std::move(err));
+    }
+  };
+  auto take = [&](llvm::Expected<std::vector<uint8_t>> bytes) {
+    if (!bytes) {
+      ADD_FAILURE() << llvm::toString(bytes.takeError());
+      return std::vector<uint8_t>();
+    }
+    return std::move(*bytes);
+  };
+  gguf::GGMLType type = gguf::GGMLType::F32;
+  switch (f.fmt) {
+  case INGOT_W_F32:
+    w.bytes.resize(N * K * 4);
+    std::memcpy(w.bytes.data(), src.data(), w.bytes.size());
+    break;
+  case INGOT_W_F16:
+    type = gguf::GGMLType::F16;
+    for (float x : src) {
+      uint16_t h = pack::floatToHalf(x);
+      w.bytes.push_back(h & 0xff);
+      w.bytes.push_back(h >> 8);
+    }
+    break;
+  case INGOT_W_BF16:
+    type = gguf::GGMLType::BF16;
+    for (float x : src) {
+      uint32_t bits;
+      std::memcpy(&bits, &x, 4);
+      w.bytes.push_back((bits >> 16) & 0xff);
+      w.bytes.push_back(bits >> 24);
+    }
+    break;
+  case INGOT_W_Q8_0:
+    type = gguf::GGMLType::Q8_0;
+    w.bytes = take(pack::quantizeQ8_0(src));
+    break;
+  case INGOT_W_Q4_0:
+    type = gguf::GGMLType::Q4_0;
+    w.bytes = take(pack::quantizeQ4_0(src));
+    break;
+  case INGOT_W_Q4_K:
+    type = gguf::GGMLType::Q4_K;
+    w.bytes = take(pack::quantizeQ4_K(src));
+    break;
+  case INGOT_W_Q4_1:
+  case INGOT_W_Q5_0:
+  case INGOT_W_Q5_1:
+  case INGOT_W_Q5_K:
+  case INGOT_W_Q6_K: {
+    type = f.fmt == INGOT_W_Q4_1   ? gguf::GGMLType::Q4_1
+           : f.fmt == INGOT_W_Q5_0 ? gguf::GGMLType::Q5_0
+           : f.fmt == INGOT_W_Q5_1 ? gguf::GGMLType::Q5_1
+           : f.fmt == INGOT_W_Q5_K ? gguf::GGMLType::Q5_K
+                                   : gguf::GGMLType::Q6_K;
+    w.bytes = randomBlocks(rng, f.fmt, N * K / (isKQuant(f.fmt) ? 256 : 32));
+    break;
+  }
+  default: {
+    int bits = f.fmt == INGOT_W_G8_SYM || f.fmt == INGOT_W_G8_ASYM ? 8 : 4;
+    bool sym = f.fmt == INGOT_W_G8_SYM || f.fmt == INGOT_W_G4_SYM;
+    w.bytes = take(pack::quantizeGroups(src, bits, f.group, sym));
+    w.values.resize(N * K);
+    check(pack::dequantizeGroups(w.bytes, bits, f.group, sym, w.values));
+    return w;
+  }
+  }
+  w.values.resize(N * K);
+  check(gguf::dequantize(type, w.bytes, w.values));
+  return w;
+}
+
+bool usesQ8Activations(int32_t fmt) {
+  return isAVX2Build() &&
+         (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1);
+}
+
+/// y = x·wᵀ (+ bias) in double, and the tolerance of each element.
+void referenceMatmul(const std::vector<float> &x, const std::vector<float> &w,
+                     const float *bias, int64_t M, int64_t N, int64_t K,
+                     bool q8, std::vector<double> &y,
+                     std::vector<double> &tol) {
+  y.assign(M * N, 0.0);
+  tol.assign(M * N, 0.0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0, abs = 0, q8err = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        double p = static_cast<double>(x[m * K + k]) * w[n * K + k];
+        s += p;
+        abs += std::fabs(p);
+      }
+      if (q8)
+        for (int64_t b = 0; b < K; b += 32) {
+          double amax = 0, wsum = 0;
+          for (int64_t k = b; k < b + 32; ++k) {
+            amax = std::max(amax, std::fabs(static_cast<double>(x[m * K + k])));
+            wsum += std::fabs(w[n * K + k]);
+          }
+          q8err += amax / 127 / 2 * wsum;
+        }
+      double b = bias ? bias[n] : 0.0;
+      y[m * N + n] = s + b;
+      tol[m * N + n] = (K + 2) * std::ldexp(abs + std::fabs(b), -24) +
+                       q8err * 1.01 + 1e-30;
+    }
+}
+
+/// Runs ingot_uk_matmul on nth threads.
+std::vector<float> runMatmul(const std::vector<float> &x, const Weights &w,
+                             const float *bias, int64_t M, int64_t N,
+                             int64_t K, const Format &f, int nth) {
+  Aligned y(M * N * 4), scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+  Sync s;
+  runThreads(nth, [&](int ith) {
+    ingot_uk_matmul(y.as<float>(), x.data(), w.bytes.data(), bias, M, N, K,
+                    f.fmt, f.group, scratch.data, &s.sync, ith, nth);
+  });
+  return std::vector<float>(y.as<float>(), y.as<float>() + M * N);
+}
+
+TEST_F(UKernels, RowBytes) {
+  for (const Format &f : kFormats) {
+    int64_t K = 512;
+    std::mt19937 r(1);
+    Weights w = makeWeights(r, f, 1, K);
+    EXPECT_EQ(ingot_uk_row_bytes(f.fmt, f.group, K),
+              static_cast<int64_t>(w.bytes.size()))
+        << f.name;
+  }
+}
+
+TEST_F(UKernels, MatmulEveryFormat) {
+  for (const Format &f : kFormats) {
+    int64_t K = isKQuant(f.fmt) ? 512 : 256, N = 13;
+    Weights w = makeWeights(rng, f, N, K);
+    std::vector<float> bias = randomFloats(rng, N);
+    for (int64_t M : {1, 3, 4, 9}) {
+      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+      const float *b = M == 3 ? bias.data() : nullptr;
+      std::vector<double> want, tol;
+      referenceMatmul(x, w.values, b, M, N, K, usesQ8Activations(f.fmt), want,
+                      tol);
+      std::vector<float> first;
+      for (int nth : kThreadCounts) {
+        std::vector<float> got = runMatmul(x, w, b, M, N, K, f, nth);
+        if (nth == 1) {
+          first = got;
+          for (int64_t i = 0; i < M * N; ++i)
+            ASSERT_NEAR(got[i], want[i], tol[i])
+                << f.name << " M=" << M << " element " << i;
+        } else {
+          ASSERT_EQ(got, first) << f.name << " M=" << M << " nth=" << nth;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(UKernels, MatmulOddShapes) {
+  // Plain formats take any K; N smaller than the thread count.
+  for (const Format &f : {kFormats[0], kFormats[1], kFormats[2]}) {
+    for (int64_t K : {1, 7, 33, 100}) {
+      int64_t N = 2, M = 5;
+      Weights w = makeWeights(rng, f, N, K);
+      std::vector<float> x = randomFloats(rng, M * K);
+      std::vector<double> want, tol;
+      referenceMatmul(x, w.values, nullptr, M, N, K, false, want, tol);
+      for (int nth : kThreadCounts) {
+        std::vector<float> got = runMatmul(x, w, nullptr, M, N, K, f, nth);
+        for (int64_t i = 0; i < M * N; ++i)
+          ASSERT_NEAR(got[i], want[i], tol[i]) << f.name << " K=" << K;
+      }
+    }
+  }
+}
+
+TEST_F(UKernels, GroupedMatmul) {
+  for (const Format &f : kFormats) {
+    int64_t E = 4, N = 10, K = 256;
+    Weights w = makeWeights(rng, f, E * N, K);
+    // Expert 1 has no rows; its weights are poisoned to prove they are not
+    // read (NaN would spread into every output).
+    std::vector<int32_t> offsets = {0, 3, 3, 4, 9};
+    int64_t count = offsets.back();
+    int64_t rb = ingot_uk_row_bytes(f.fmt, f.group, K);
+    std::memset(w.bytes.data() + 1 * N * rb, 0xff, N * rb);
+    std::vector<float> x = randomFloats(rng, count * K);
+    std::vector<float> first;
+    for (int nth : kThreadCounts) {
+      Aligned y(count * N * 4), scratch(INGOT_UK_MATMUL_SCRATCH(count, K));
+      Sync s;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_grouped_matmul(y.as<float>(), x.data(), w.bytes.data(),
+                                offsets.data(), E, N, K, f.fmt, f.group,
+                                scratch.data, &s.sync, ith, nth);
+      });
+      std::vector<float> got(y.as<float>(), y.as<float>() + count * N);
+      if (nth > 1) {
+        ASSERT_EQ(got, first) << f.name;
+        continue;
+      }
+      first = got;
+      for (int64_t e = 0; e < E; ++e) {
+        int64_t r0 = offsets[e], rows = offsets[e + 1] - r0;
+        if (!rows)
+          continue;
+        std::vector<float> xe(x.begin() + r0 * K, x.begin() + (r0 + rows) * K);
+        std::vector<float> we(w.values.begin() + e * N * K,
+                              w.values.begin() + (e + 1) * N * K);
+        std::vector<double> want, tol;
+        referenceMatmul(xe, we, nullptr, rows, N, K, usesQ8Activations(f.fmt),
+                        want, tol);
+        for (int64_t i = 0; i < rows * N; ++i)
+          ASSERT_NEAR(got[r0 * N + i], want[i], tol[i])
+              << f.name << " expert " << e;
+      }
+    }
+  }
+}
+
+TEST_F(UKernels, EmbeddingEveryFormat) {
+  for (const Format &f : kFormats) {
+    int64_t V = 6, D = isKQuant(f.fmt) ? 256 : 128;
+    Weights w = makeWeights(rng, f, V, D);
+    std::vector<int32_t> ids = {3, 0, 5, -1, 6, 3, 1};
+    int64_t n = ids.size();
+    for (int nth : kThreadCounts) {
+      std::vector<float> y(n * D, 42.0f);
+      runThreads(nth, [&](int ith) {
+        ingot_uk_embedding(y.data(), ids.data(), n, w.bytes.data(), V, D,
+                           f.fmt, f.group, ith, nth);
+      });
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t d = 0; d < D; ++d) {
+          // Rows are dequantized with the reference's float operations:
+          // equal bit for bit; ids out of range give zeros.
+          float want = ids[i] < 0 || ids[i] >= V ? 0.0f
+                                                 : w.values[ids[i] * D + d];
+          ASSERT_EQ(y[i * D + d], want) << f.name << " row " << i;
+        }
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Norms, rope, elementwise, hadamard
+//===----------------------------------------------------------------------===//
+
+/// |got - want| <= rel·|want| + abs for every element.
+void expectClose(const std::vector<float> &got, const std::vector<float> &want,
+                 double rel, double abs, const std::string &what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == want[i])
+      continue; // equal infinities too
+    if (std::isnan(want[i])) {
+      ASSERT_TRUE(std::isnan(got[i])) << what << " element " << i;
+      continue;
+    }
+    ASSERT_NEAR(got[i], want[i], rel * std::fabs(want[i]) + abs)
+        << what << " element " << i;
+  }
+}
+
+TEST_F(UKernels, Norms) {
+  int64_t rows = 5, D = 96;
+  std::vector<float> x = randomFloats(rng, rows * D, -3, 3);
+  std::vector<float> w = randomFloats(rng, D);
+  std::vector<float> b = randomFloats(rng, D);
+  float eps = 1e-5f;
+  auto X = ref::RefValue::getFloatTensor({rows, D}, x);
+  auto W = ref::RefValue::getFloatTensor({D}, w);
+  auto B = ref::RefValue::getFloatTensor({D}, b);
+  auto rms = ref::rmsNorm(X, W, eps);
+  auto layer = ref::layerNorm(X, W, &B, eps);
+  auto layerNoBias = ref::layerNorm(X, W, nullptr, eps);
+  ASSERT_TRUE(rms && layer && layerNoBias);
+  for (int nth : kThreadCounts) {
+    // A few f32 roundings (the scale, two products, the bias) on top of a
+    // double-accumulated statistic: 4 ulps.
+    std::vector<float> y = x;
+    runThreads(nth, [&](int ith) {
+      ingot_uk_rms_norm(y.data(), y.data(), w.data(), rows, D, eps, ith, nth);
+    });
+    expectClose(y, rms->getFloats(), 5e-7, 1e-7, "rms_norm");
+    runThreads(nth, [&](int ith) {
+      ingot_uk_layer_norm(y.data(), x.data(), w.data(), b.data(), rows, D,
+                          eps, ith, nth);
+    });
+    expectClose(y, layer->getFloats(), 5e-7, 1e-6, "layer_norm");
+    runThreads(nth, [&](int ith) {
+      ingot_uk_layer_norm(y.data(), x.data(), w.data(), nullptr, rows, D, eps,
+                          ith, nth);
+    });
+    expectClose(y, layerNoBias->getFloats(), 5e-7, 1e-6, "layer_norm");
+  }
+}
+
+TEST_F(UKernels, Rope) {
+  int64_t n = 4, H = 3, D = 32;
+  std::vector<float> x = randomFloats(rng, n * H * D);
+  std::vector<int32_t> pos = {0, 7, 100, 2047};
+  std::vector<int64_t> pos64(pos.begin(), pos.end());
+  auto P = ref::RefValue::getIntTensor({n}, pos64);
+  auto X = ref::RefValue::getFloatTensor({n, H, D}, x);
+  for (bool interleaved : {false, true})
+    for (int64_t rot : {D, int64_t{16}}) {
+      ref::RopeParams params;
+      params.theta = 10000.0;
+      params.interleaved = interleaved;
+      params.rotaryDim = rot;
+      auto [inv, mscale] = ref::getRopeFrequencies(params.theta, rot, {});
+      std::vector<float> invf(inv.begin(), inv.end());
+      auto want = ref::rope(X, P, params);
+      ASSERT_TRUE(static_cast<bool>(want));
+      std::vector<float> first;
+      for (int nth : kThreadCounts) {
+        std::vector<float> y(x.size());
+        runThreads(nth, [&](int ith) {
+          ingot_uk_rope(y.data(), x.data(), pos.data(), n, H, D, rot,
+                        invf.data(), static_cast<float>(mscale),
+                        interleaved ? 1 : 0, ith, nth);
+        });
+        // inv_freq rounded to f32 moves the angle by pos·inv·2^-24 (at most
+        // 2047·2^-24 rad here), plus a few f32 roundings of values <= 1.
+        expectClose(y, want->getFloats(), 0, 2047 * std::ldexp(1.0, -24) + 4e-7,
+                    "rope");
+        if (nth == 1)
+          first = y;
+        else
+          ASSERT_EQ(y, first);
+      }
+      // In place.
+      std::vector<float> y = x;
+      ingot_uk_rope(y.data(), y.data(), pos.data(), n, H, D, rot, invf.data(),
+                    static_cast<float>(mscale), interleaved ? 1 : 0, 0, 1);
+      ASSERT_EQ(y, first);
+    }
+}
+
+TEST_F(UKernels, Binary) {
+  int64_t rows = 3, cols = 37;
+  std::vector<float> a = randomFloats(rng, rows * cols, -4, 4);
+  a[5] = NAN;
+  struct Shape {
+    int64_t br, bc;
+  };
+  const ref::UnaryKind kinds[] = {ref::UnaryKind::Silu, ref::UnaryKind::Gelu,
+                                  ref::UnaryKind::GeluTanh};
+  for (Shape s : {Shape{rows, cols}, Shape{1, cols}, Shape{rows, 1},
+                  Shape{1, 1}}) {
+    std::vector<float> b = randomFloats(rng, s.br * s.bc, 0.5, 2);
+    for (int32_t op = INGOT_EW_ADD; op <= INGOT_EW_GELU_TANH_MUL; ++op) {
+      std::vector<float> want(rows * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+          double u = a[r * cols + c];
+          double v = b[(s.br == 1 ? 0 : r) * s.bc + (s.bc == 1 ? 0 : c)];
+          double y = op == INGOT_EW_ADD   ? u + v
+                     : op == INGOT_EW_SUB ? u - v
+                     : op == INGOT_EW_MUL ? u * v
+                     : op == INGOT_EW_DIV ? u / v
+                     : op == INGOT_EW_MAX
+                         ? (std::isnan(u) || std::isnan(v) ? NAN
+                                                           : std::max(u, v))
+                         : ref::applyUnary(kinds[op - INGOT_EW_SILU_MUL], u) *
+                               v;
+          want[r * cols + c] = static_cast<float>(y);
+        }
+      for (int nth : kThreadCounts) {
+        std::vector<float> y(rows * cols);
+        runThreads(nth, [&](int ith) {
+          ingot_uk_binary(y.data(), a.data(), b.data(), rows, cols, s.br, s.bc,
+                          op, ith, nth);
+        });
+        // add..max are exact; the activations use f32 libm calls (a few
+        // ulps).
+        double rel = op <= INGOT_EW_MAX ? 0 : 2e-6;
+        expectClose(y, want, rel, op <= INGOT_EW_MAX ? 0 : 1e-7,
+                    "binary op " + std::to_string(op));
+      }
+    }
+  }
+}
+
+TEST_F(UKernels, Unary) {
+  std::vector<float> x = randomFloats(rng, 101, -6, 6);
+  x[3] = NAN;
+  x[4] = 0;
+  x[7] = -100;
+  const ref::UnaryKind kinds[] = {
+      ref::UnaryKind::Silu,     ref::UnaryKind::Sigmoid, ref::UnaryKind::Gelu,
+      ref::UnaryKind::GeluTanh, ref::UnaryKind::Tanh,    ref::UnaryKind::Exp,
+      ref::UnaryKind::Neg,      ref::UnaryKind::Rsqrt,   ref::UnaryKind::Relu};
+  for (int32_t op = INGOT_UN_SILU; op <= INGOT_UN_RELU; ++op) {
+    std::vector<float> want(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      want[i] = static_cast<float>(ref::applyUnary(kinds[op], x[i]));
+    for (int nth : kThreadCounts) {
+      std::vector<float> y(x.size());
+      runThreads(nth, [&](int ith) {
+        ingot_uk_unary(y.data(), x.data(), x.size(), op, ith, nth);
+      });
+      expectClose(y, want, 2e-6, 1e-7, "unary op " + std::to_string(op));
+    }
+  }
+}
+
+TEST_F(UKernels, Hadamard) {
+  int64_t rows = 3, D = 64;
+  uint64_t seed = 77;
+  std::vector<float> x = randomFloats(rng, rows * D);
+  std::vector<float> signs(D);
+  for (int64_t i = 0; i < D; ++i)
+    signs[i] = isHadamardSignNegative(seed, i) ? -1.0f : 1.0f;
+  auto X = ref::RefValue::getFloatTensor({rows, D}, x);
+  for (bool inverse : {false, true}) {
+    auto want = ref::hadamard(X, seed, inverse);
+    ASSERT_TRUE(static_cast<bool>(want));
+    for (int nth : kThreadCounts) {
+      std::vector<float> y = x;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_hadamard(y.data(), y.data(), rows, D, signs.data(), inverse,
+                          ith, nth);
+      });
+      // log2(D) f32 butterflies of sums bounded by |x|·√D before the
+      // scaling: 6·√64·2^-24 absolute, plus the final rounding.
+      expectClose(y, want->getFloats(), 2e-7, 8 * 8 * std::ldexp(1.0, -24),
+                  "hadamard");
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Attention over the KV cache
+//===----------------------------------------------------------------------===//
+
+struct KVFormat {
+  int32_t fmt;
+  const char *name;
+};
+
+const KVFormat kKVFormats[] = {
+    {INGOT_KV_F32, "f32"}, {INGOT_KV_F16, "f16"}, {INGOT_KV_BF16, "bf16"},
+    {INGOT_KV_Q8, "q8"},   {INGOT_KV_Q4, "q4"},   {INGOT_KV_TQ4, "tq4"},
+    {INGOT_KV_TQ3, "tq3"}};
+
+/// What a cache of `fmt` returns for the head vector `v`, by the reference.
+void roundTrip(mlir::MLIRContext &context, int32_t fmt,
+               llvm::MutableArrayRef<float> v) {
+  switch (fmt) {
+  case INGOT_KV_F32:
+    return;
+  case INGOT_KV_F16:
+    for (float &x : v)
+      x = gguf::halfToFloat(pack::floatToHalf(x));
+    return;
+  case INGOT_KV_BF16:
+    for (float &x : v) {
+      llvm::APFloat a(x);
+      bool loses;
+      a.convert(llvm::APFloat::BFloat(), llvm::APFloat::rmNearestTiesToEven,
+                &loses);
+      a.convert(llvm::APFloat::IEEEsingle(),
+                llvm::APFloat::rmNearestTiesToEven, &loses);
+      x = a.convertToFloat();
+    }
+    return;
+  }
+  KVQuantKind kind = fmt == INGOT_KV_Q8   ? KVQuantKind::q8
+                     : fmt == INGOT_KV_Q4 ? KVQuantKind::q4
+                     : fmt == INGOT_KV_TQ4
+                         ? KVQuantKind::tq4
+                         : KVQuantKind::tq3;
+  ref::roundTripKVVector(KVQuantAttr::get(&context, kind), v);
+}
+
+const float *codebook(int32_t fmt, int64_t D) {
+  if (fmt == INGOT_KV_TQ4)
+    return getTurboCodebook(D, 4).data();
+  if (fmt == INGOT_KV_TQ3)
+    return getTurboCodebook(D, 3).data();
+  return nullptr;
+}
+
+/// Runs prefill of `n0` tokens then decode steps up to `total` tokens through
+/// ingot_uk_attention on nth threads and checks every output against
+/// reference::attention over the round-tripped keys and values.
+void checkAttention(mlir::MLIRContext &context, std::mt19937 &rng,
+                    const KVFormat &kf, const KVFormat &vf, int64_t D,
+                    int32_t mask, int64_t window, float softcap) {
+  int64_t Hq = 4, Hkv = 2, ctx = 12, n0 = 5, total = 8;
+  float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  int64_t kbytes = ingot_uk_kv_entry_bytes(kf.fmt, D);
+  int64_t vbytes = ingot_uk_kv_entry_bytes(vf.fmt, D);
+  std::vector<float> q = randomFloats(rng, total * Hq * D, -2, 2);
+  std::vector<float> k = randomFloats(rng, total * Hkv * D, -2, 2);
+  std::vector<float> v = randomFloats(rng, total * Hkv * D, -2, 2);
+  // The reference's caches: every head vector round-tripped.
+  std::vector<float> kr = k, vr = v;
+  for (int64_t i = 0; i < total * Hkv; ++i) {
+    roundTrip(context, kf.fmt, llvm::MutableArrayRef<float>(&kr[i * D], D));
+    roundTrip(context, vf.fmt, llvm::MutableArrayRef<float>(&vr[i * D], D));
+  }
+  ref::AttentionParams params;
+  params.mask = static_cast<MaskKind>(mask);
+  params.window = window;
+  params.scale = scale;
+  if (softcap > 0)
+    params.softcap = softcap;
+  std::vector<float> first;
+  for (int nth : kThreadCounts) {
+    Aligned kc(ctx * Hkv * kbytes), vc(ctx * Hkv * vbytes);
+    Aligned scratch(nth * INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D) * 4);
+    Sync s;
+    std::vector<float> out(total * Hq * D);
+    for (int64_t start = 0; start < total;) {
+      int64_t n = start == 0 ? n0 : 1;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_attention(out.data() + start * Hq * D,
+                           q.data() + start * Hq * D,
+                           k.data() + start * Hkv * D,
+                           v.data() + start * Hkv * D, kc.data, vc.data, n,
+                           start, Hq, Hkv, D, scale, mask, window, softcap,
+                           kf.fmt, vf.fmt, codebook(kf.fmt, D),
+                           codebook(vf.fmt, D), scratch.as<float>(), &s.sync,
+                           ith, nth);
+      });
+      // Reference: the queries of this step over the keys so far.
+      int64_t keys = start + n;
+      std::vector<int64_t> qpos, kpos;
+      for (int64_t i = 0; i < n; ++i)
+        qpos.push_back(start + i);
+      for (int64_t j = 0; j < keys; ++j)
+        kpos.push_back(j);
+      auto Q = ref::RefValue::getFloatTensor(
+          {n, Hq, D}, std::vector<float>(q.begin() + start * Hq * D,
+                                         q.begin() + keys * Hq * D));
+      auto K = ref::RefValue::getFloatTensor(
+          {keys, Hkv, D},
+          std::vector<float>(kr.begin(), kr.begin() + keys * Hkv * D));
+      auto V = ref::RefValue::getFloatTensor(
+          {keys, Hkv, D},
+          std::vector<float>(vr.begin(), vr.begin() + keys * Hkv * D));
+      auto want = ref::attention(Q, K, V, qpos, kpos, params);
+      ASSERT_TRUE(static_cast<bool>(want));
+      std::vector<float> got(out.begin() + start * Hq * D,
+                             out.begin() + keys * Hq * D);
+      // f32 dot products of D terms (|q·k| <= 4D·2^-24 relative to the
+      // sum of |q_d k_d| <= 4D, times the scale), a softmax in f32 and a
+      // weighted average of values <= 2: 1e-5 covers it with room.
+      std::string what = std::string("attention k=") + kf.name +
+                         " v=" + vf.name + " D=" + std::to_string(D) +
+                         " mask=" + std::to_string(mask) +
+                         " start=" + std::to_string(start);
+      expectClose(got, want->getFloats(), 1e-5, 2e-5, what);
+      if (start == 0 && mask != 0) {
+        // The first query sees only the first key: its output is that
+        // value as the cache stores it, exactly.
+        for (int64_t h = 0; h < Hq; ++h)
+          for (int64_t d = 0; d < D; ++d)
+            ASSERT_EQ(got[h * D + d], vr[(h / (Hq / Hkv)) * D + d])
+                << what << " head " << h;
+      }
+      start += n;
+    }
+    if (nth == 1)
+      first = out;
+    else
+      ASSERT_EQ(out, first) << kf.name << "/" << vf.name << " nth " << nth;
+  }
+}
+
+TEST_F(UKernels, AttentionEveryKVFormat) {
+  for (const KVFormat &f : kKVFormats)
+    for (int64_t D : {64, 16})
+      checkAttention(context, rng, f, f, D, /*mask=*/1, 0, 0.0f);
+}
+
+TEST_F(UKernels, AttentionMixedFormatsMasksSoftcap) {
+  checkAttention(context, rng, kKVFormats[3], kKVFormats[1], 64, 1, 0, 0.0f);
+  checkAttention(context, rng, kKVFormats[5], kKVFormats[0], 64, 1, 0, 0.0f);
+  checkAttention(context, rng, kKVFormats[0], kKVFormats[0], 32, 2, 3, 0.0f);
+  checkAttention(context, rng, kKVFormats[1], kKVFormats[1], 32, 0, 0, 0.0f);
+  checkAttention(context, rng, kKVFormats[0], kKVFormats[6], 64, 1, 0, 2.0f);
+}
+
+TEST_F(UKernels, KVEntryBytesMatchDialect) {
+  KVCacheType t;
+  for (int64_t D : {16, 64, 128}) {
+    auto bytes = [&](KVQuantKind kind) {
+      return getKVBytesPerTokenHead(KVCacheType::get(
+          &context, 4, 1, D, mlir::Float32Type::get(&context),
+          KVQuantAttr::get(&context, kind)));
+    };
+    EXPECT_EQ(ingot_uk_kv_entry_bytes(INGOT_KV_F32, D), 4 * D);
+    EXPECT_EQ(ingot_uk_kv_entry_bytes(INGOT_KV_Q8, D), bytes(KVQuantKind::q8));
+    EXPECT_EQ(ingot_uk_kv_entry_bytes(INGOT_KV_Q4, D), bytes(KVQuantKind::q4));
+    EXPECT_EQ(ingot_uk_kv_entry_bytes(INGOT_KV_TQ4, D),
+              bytes(KVQuantKind::tq4));
+    EXPECT_EQ(ingot_uk_kv_entry_bytes(INGOT_KV_TQ3, D),
+              bytes(KVQuantKind::tq3));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+TEST_F(UKernels, RouteMatchesReference) {
+  int64_t n = 9, E = 8;
+  std::vector<float> logits = randomFloats(rng, n * E, -3, 3);
+  // Ties (ranked by index) and a NaN (ranked first).
+  logits[1 * E + 2] = logits[1 * E + 5] = 2.5f;
+  for (int64_t e = 0; e < E; ++e)
+    logits[2 * E + e] = 0.25f;
+  logits[3 * E + 6] = NAN;
+  auto L = ref::RefValue::getFloatTensor({n, E}, logits);
+  struct Rule {
+    RoutingKind kind;
+    int32_t k;
+    float p;
+    int32_t max;
+  };
+  for (Rule r : {Rule{RoutingKind::top_k, 2, 0, 0},
+                 Rule{RoutingKind::top_k, 8, 0, 0},
+                 Rule{RoutingKind::top_p, 0, 0.6f, 0},
+                 Rule{RoutingKind::top_p, 0, 0.9f, 3},
+                 Rule{RoutingKind::threshold, 0, 0.1f, 0},
+                 Rule{RoutingKind::threshold, 0, 0.6f, 2}})
+    for (RouterScoring scoring :
+         {RouterScoring::softmax, RouterScoring::sigmoid})
+      for (bool renormalize : {false, true}) {
+        auto attr = RoutingAttr::get(&context, r.kind, int64_t{r.k},
+                                     llvm::APFloat(static_cast<double>(r.p)),
+                                     int64_t{r.max});
+        auto want = ref::route(L, attr, scoring, renormalize);
+        ASSERT_TRUE(static_cast<bool>(want));
+        int32_t rule = r.kind == RoutingKind::top_k ? INGOT_ROUTE_TOP_K
+                       : r.kind == RoutingKind::top_p
+                           ? INGOT_ROUTE_TOP_P
+                           : INGOT_ROUTE_THRESHOLD;
+        for (int nth : kThreadCounts) {
+          std::vector<int32_t> offsets(n + 1, -1), experts(n * E, -1);
+          std::vector<float> weights(n * E, -1);
+          runThreads(nth, [&](int ith) {
+            ingot_uk_route(offsets.data(), experts.data(), weights.data(),
+                           logits.data(), n, E, rule, r.k, r.p, r.max,
+                           scoring == RouterScoring::softmax
+                               ? INGOT_SCORE_SOFTMAX
+                               : INGOT_SCORE_SIGMOID,
+                           renormalize, ith, nth);
+          });
+          const auto &wo = (*want)[0].getInts();
+          const auto &we = (*want)[1].getInts();
+          const auto &ww = (*want)[2].getFloats();
+          std::string what = "rule " + std::to_string(rule) + " k/max " +
+                             std::to_string(r.k) + "/" + std::to_string(r.max);
+          ASSERT_EQ(std::vector<int64_t>(offsets.begin(), offsets.end()), wo)
+              << what;
+          for (size_t i = 0; i < we.size(); ++i) {
+            ASSERT_EQ(experts[i], we[i]) << what << " pair " << i;
+            // Scores are computed in double by the same operations.
+            if (std::isnan(ww[i]))
+              ASSERT_TRUE(std::isnan(weights[i])) << what;
+            else
+              ASSERT_EQ(weights[i], ww[i]) << what << " pair " << i;
+          }
+        }
+      }
+}
+
+TEST_F(UKernels, MoeSortGatherScatter) {
+  int64_t n = 6, E = 5, D = 7;
+  std::vector<int32_t> offsets = {0, 2, 4, 5, 7, 9, 11};
+  std::vector<int32_t> experts = {3, 0, 0, 4, 3, 1, 3, 4, 0, 0, 3};
+  int64_t pairs = experts.size();
+  auto O = ref::RefValue::getIntTensor(
+      {n + 1}, std::vector<int64_t>(offsets.begin(), offsets.end()));
+  auto X = ref::RefValue::getIntTensor(
+      {pairs}, std::vector<int64_t>(experts.begin(), experts.end()));
+  auto want = ref::moeSort(O, X, E);
+  ASSERT_TRUE(static_cast<bool>(want));
+  std::vector<float> x = randomFloats(rng, n * D);
+  std::vector<float> scale = randomFloats(rng, pairs);
+  for (int nth : kThreadCounts) {
+    std::vector<int32_t> eo(E + 1, -1), sp(pairs, -1), tok(pairs, -1);
+    runThreads(nth, [&](int ith) {
+      ingot_uk_moe_sort(eo.data(), sp.data(), tok.data(), offsets.data(),
+                        experts.data(), n, E, ith, nth);
+    });
+    EXPECT_EQ(std::vector<int64_t>(eo.begin(), eo.end()), (*want)[0].getInts());
+    EXPECT_EQ(std::vector<int64_t>(sp.begin(), sp.end()), (*want)[1].getInts());
+    EXPECT_EQ(std::vector<int64_t>(tok.begin(), tok.end()),
+              (*want)[2].getInts());
+    // Gather each sorted pair's token row, then scatter them back scaled.
+    std::vector<float> g(pairs * D);
+    runThreads(nth, [&](int ith) {
+      ingot_uk_gather_rows(g.data(), x.data(), tok.data(), pairs, D, ith, nth);
+    });
+    for (int64_t i = 0; i < pairs; ++i)
+      for (int64_t d = 0; d < D; ++d)
+        ASSERT_EQ(g[i * D + d], x[tok[i] * D + d]);
+    for (bool scaled : {false, true}) {
+      std::vector<float> y(n * D, 99.0f);
+      runThreads(nth, [&](int ith) {
+        ingot_uk_scatter_add(y.data(), g.data(), tok.data(),
+                             scaled ? scale.data() : nullptr, pairs, n, D, ith,
+                             nth);
+      });
+      auto src = ref::RefValue::getFloatTensor({pairs, D}, g);
+      auto idx = ref::RefValue::getIntTensor(
+          {pairs}, std::vector<int64_t>(tok.begin(), tok.end()));
+      auto dest =
+          ref::RefValue::getFloatTensor({n, D}, std::vector<float>(n * D));
+      auto S = ref::RefValue::getFloatTensor({pairs}, scale);
+      auto r = ref::scatterAdd(src, idx, dest, scaled ? &S : nullptr);
+      ASSERT_TRUE(static_cast<bool>(r));
+      // At most 4 f32 additions per element.
+      expectClose(y, r->getFloats(), 5e-7, 1e-7, "scatter_add");
+    }
+  }
+}
+
+#ifdef INGOT_UK_TEST_BITCODE
+TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
+  // Each variant is a valid module for its triple and target CPU that
+  // defines every ukernel.
+  struct Variant {
+    const char *name, *triple, *cpu;
+  };
+  for (Variant v : {Variant{"x86_64", "x86_64-unknown-linux-gnu", "x86-64"},
+                    Variant{"x86_64-avx2", "x86_64-unknown-linux-gnu",
+                            "x86-64-v3"},
+                    Variant{"x86_64-avx512", "x86_64-unknown-linux-gnu",
+                            "x86-64-v4"},
+                    Variant{"aarch64", "aarch64-unknown-linux-gnu", ""},
+                    Variant{"aarch64-dotprod", "aarch64-unknown-linux-gnu",
+                            ""}}) {
+    llvm::StringRef bitcode = ::ingot::ukernels::getBitcode(v.name);
+    ASSERT_FALSE(bitcode.empty()) << v.name;
+    llvm::LLVMContext llvmContext;
+    auto module = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(bitcode, v.name), llvmContext);
+    ASSERT_TRUE(static_cast<bool>(module))
+        << v.name << ": " << llvm::toString(module.takeError());
+    EXPECT_EQ((*module)->getTargetTriple().str(), v.triple) << v.name;
+    for (const char *fn :
+         {"ingot_uk_barrier", "ingot_uk_row_bytes", "ingot_uk_matmul",
+          "ingot_uk_embedding", "ingot_uk_rms_norm", "ingot_uk_layer_norm",
+          "ingot_uk_rope", "ingot_uk_kv_entry_bytes", "ingot_uk_attention",
+          "ingot_uk_binary", "ingot_uk_unary", "ingot_uk_hadamard",
+          "ingot_uk_route", "ingot_uk_moe_sort", "ingot_uk_gather_rows",
+          "ingot_uk_grouped_matmul", "ingot_uk_scatter_add"}) {
+      llvm::Function *f = (*module)->getFunction(fn);
+      ASSERT_TRUE(f && !f->isDeclaration()) << v.name << " lacks " << fn;
+      if (*v.cpu)
+        EXPECT_EQ(f->getFnAttribute("target-cpu").getValueAsString(), v.cpu)
+            << v.name << " " << fn;
+    }
+  }
+  EXPECT_TRUE(::ingot::ukernels::getBitcode("riscv64").empty());
+}
+#endif
+
+//===----------------------------------------------------------------------===//
+// Throughput (printed, not asserted)
+//===----------------------------------------------------------------------===//
+
+TEST_F(UKernels, MatmulThroughput) {
+  // SmolLM2-135M's 576x1536 FFN shape (N = 1536 rows of K = 576) in Q4_1,
+  // Q8_0 and Q4_0, one thread. "hot": the same matrix every call (it stays
+  // in L2); "cold": a different copy each call from 64 MiB of copies, as in
+  // decode, where the whole model streams from memory once per token.
+  int64_t N = 1536, K = 576;
+  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4]}) {
+    Weights w = makeWeights(rng, f, N, K);
+    size_t bytes = w.bytes.size();
+    size_t copies = (64u << 20) / bytes + 1;
+    std::vector<uint8_t> many(copies * bytes);
+    for (size_t c = 0; c < copies; ++c)
+      std::memcpy(many.data() + c * bytes, w.bytes.data(), bytes);
+    for (int64_t M : {1, 64}) {
+      std::vector<float> x = randomFloats(rng, M * K);
+      Aligned y(M * N * 4), scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+      Sync s;
+      for (bool cold : {false, true}) {
+        if (cold && M > 1)
+          continue;
+        auto run = [&](size_t c) {
+          ingot_uk_matmul(y.as<float>(), x.data(),
+                          cold ? many.data() + (c % copies) * bytes
+                               : w.bytes.data(),
+                          nullptr, M, N, K, f.fmt, f.group, scratch.data,
+                          &s.sync, 0, 1);
+        };
+        run(0);
+        int reps = M == 1 ? 2 * static_cast<int>(copies) : 10;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < reps; ++i)
+          run(i + 1);
+        double sec = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count() /
+                     reps;
+        printf("[ perf ] %-5s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
+               "%6.2f GB/s of weights\n",
+               f.name, isAVX2Build() ? "avx2" : "portable",
+               static_cast<long long>(M), cold ? "cold" : "hot", sec * 1e6,
+               2.0 * M * N * K / sec / 1e9, bytes / sec / 1e9);
+      }
+    }
+  }
+}
+
+} // namespace
