@@ -45,7 +45,7 @@ extern "C" {
 typedef struct ingot_uk_sync {
   int32_t arrived; /* atomic */
   int32_t phase;   /* atomic */
-  int32_t pad[14];
+  int32_t pad[14]; /* pad[0]: threads asleep in the barrier (atomic) */
 } ingot_uk_sync;
 
 /* Returns when all `nth` threads have called it (nth == 1: at once). */
