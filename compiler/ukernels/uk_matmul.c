@@ -37,6 +37,7 @@ static inline float uk_dot_f32(const float *a, const float *b, int64_t n) {
 static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
                                          int64_t start, int64_t cnt,
                                          float *out) {
+  UK_NO_CONTRACT
   int sym = fmt == INGOT_W_G8_SYM || fmt == INGOT_W_G4_SYM;
   int eight = fmt == INGOT_W_G8_SYM || fmt == INGOT_W_G8_ASYM;
   float scale = uk_half_to_float(uk_rd16(rec));
