@@ -1,9 +1,14 @@
 /*===- uk_matmul.c - Matmul and grouped (expert) matmul -------------------===
  *
  * y = x · wᵀ with w in any weight format. Threads split the output columns
- * (weight rows). The portable path dequantizes one weight block at a time
- * to f32 and dots it with up to UK_MT activation rows, so each weight byte
- * is read once per UK_MT rows.
+ * (weight rows). Paths:
+ *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K; NEON dotprod, Q8_0 / Q4_0 /
+ *     Q4_1: the activation rows are first quantized into scratch as q8
+ *     blocks (each thread its share of rows, then a barrier), then weight
+ *     blocks are dotted with them in integers, UK_MT rows per weight pass.
+ *   - AVX2, F32 / F16: FMA over UK_MT activation rows per weight row.
+ *   - everything else (the portable path): one weight block at a time
+ *     dequantized to f32 and dotted with up to UK_MT activation rows.
  *
  *===----------------------------------------------------------------------===*/
 
