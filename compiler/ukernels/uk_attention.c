@@ -52,6 +52,7 @@ static inline unsigned uk_nearest_level(double u, const float *book, int L) {
 /* Stores the head vector x[D] as one entry of `fmt`. */
 static void uk_kv_store(int32_t fmt, const float *book, const float *x,
                         int64_t D, uint8_t *dst) {
+  UK_NO_CONTRACT
   switch (fmt) {
   case INGOT_KV_F32:
     __builtin_memcpy(dst, x, (size_t)D * 4);

@@ -36,6 +36,16 @@
 
 #define UK_INLINE static inline __attribute__((always_inline))
 
+/* First in a function body: no fused multiply-add there, even with
+ * -ffp-contract=fast, where results must match the reference bit for bit
+ * (dequantized weights, KV-cache encodings). GCC in ISO C mode (the native
+ * test build) does not contract anyway. */
+#if defined(__clang__)
+#define UK_NO_CONTRACT _Pragma("clang fp contract(off)")
+#else
+#define UK_NO_CONTRACT
+#endif
+
 /* The share [*begin, *end) of `count` items of thread `ith` of `nth`. */
 UK_INLINE void uk_split(int64_t count, int32_t ith, int32_t nth,
                         int64_t *begin, int64_t *end) {
@@ -203,6 +213,7 @@ UK_INLINE void uk_scale_min_k4(const uint8_t *q, int j, uint8_t *d,
  * frontends/gguf/Dequantize.cpp and compiler/pack/Quantize.cpp. */
 UK_INLINE void uk_dequant_block(int32_t fmt, const uint8_t *b, int64_t n,
                                 float *out) {
+  UK_NO_CONTRACT
   switch (fmt) {
   case INGOT_W_F32:
     __builtin_memcpy(out, b, 4 * (size_t)n);

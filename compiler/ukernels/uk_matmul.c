@@ -1,9 +1,14 @@
 /*===- uk_matmul.c - Matmul and grouped (expert) matmul -------------------===
  *
  * y = x · wᵀ with w in any weight format. Threads split the output columns
- * (weight rows). The portable path dequantizes one weight block at a time
- * to f32 and dots it with up to UK_MT activation rows, so each weight byte
- * is read once per UK_MT rows.
+ * (weight rows). Paths:
+ *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K; NEON dotprod, Q8_0 / Q4_0 /
+ *     Q4_1: the activation rows are first quantized into scratch as q8
+ *     blocks (each thread its share of rows, then a barrier), then weight
+ *     blocks are dotted with them in integers, UK_MT rows per weight pass.
+ *   - AVX2, F32 / F16: FMA over UK_MT activation rows per weight row.
+ *   - everything else (the portable path): one weight block at a time
+ *     dequantized to f32 and dotted with up to UK_MT activation rows.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -37,6 +42,7 @@ static inline float uk_dot_f32(const float *a, const float *b, int64_t n) {
 static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
                                          int64_t start, int64_t cnt,
                                          float *out) {
+  UK_NO_CONTRACT
   int sym = fmt == INGOT_W_G8_SYM || fmt == INGOT_W_G4_SYM;
   int eight = fmt == INGOT_W_G8_SYM || fmt == INGOT_W_G8_ASYM;
   float scale = uk_half_to_float(uk_rd16(rec));
@@ -239,6 +245,68 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* As uk_q8act_tile for Q4_K weights: each 256-element block holds eight
+ * 32-element sub-blocks x = (d·sc_j)·u − dmin·m_j, each lined up with one
+ * activation block. */
+UK_INLINE void uk_q4k_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                           const float *bias, int64_t K, int64_t ldy,
+                           int64_t n0, int64_t n1, const int mt) {
+  int64_t nb = K / 32, nsb = K / 256, stride = uk_q8_row_stride(K);
+  int64_t rb = nsb * 144;
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  for (int mm = 0; mm < mt; ++mm) {
+    const uint8_t *row = row0 + mm * stride;
+    ad[mm] = (const float *)(const void *)row;
+    ads[mm] = ad[mm] + nb;
+    aq[mm] = (const int8_t *)(row + 8 * nb);
+  }
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  for (int64_t n = n0; n < n1; ++n) {
+    const uint8_t *wr = w + n * rb;
+    __m256 acc[UK_MT];
+    float corr[UK_MT];
+    for (int mm = 0; mm < mt; ++mm) {
+      acc[mm] = _mm256_setzero_ps();
+      corr[mm] = 0.0f;
+    }
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t *blk = wr + sb * 144;
+      float d = _cvtsh_ss(uk_rd16(blk));
+      float dmin = _cvtsh_ss(uk_rd16(blk + 2));
+      for (int c = 0; c < 4; ++c) {
+        uint8_t sc0, m0, sc1, m1;
+        uk_scale_min_k4(blk + 4, 2 * c, &sc0, &m0);
+        uk_scale_min_k4(blk + 4, 2 * c + 1, &sc1, &m1);
+        __m256i qs =
+            _mm256_loadu_si256((const __m256i *)(const void *)(blk + 16 + 32 * c));
+        __m256i u0 = _mm256_and_si256(qs, low);
+        __m256i u1 = _mm256_and_si256(_mm256_srli_epi16(qs, 4), low);
+        __m256 s0 = _mm256_set1_ps(d * (float)sc0);
+        __m256 s1 = _mm256_set1_ps(d * (float)sc1);
+        float c0 = dmin * (float)m0, c1 = dmin * (float)m1;
+        int64_t b = sb * 8 + 2 * c;
+        for (int mm = 0; mm < mt; ++mm) {
+          __m256i q0 = _mm256_loadu_si256(
+              (const __m256i *)(const void *)(aq[mm] + 32 * b));
+          __m256i q1 = _mm256_loadu_si256(
+              (const __m256i *)(const void *)(aq[mm] + 32 * b + 32));
+          __m256 dot0 = _mm256_cvtepi32_ps(uk_dot_u8i8(u0, q0));
+          __m256 dot1 = _mm256_cvtepi32_ps(uk_dot_u8i8(u1, q1));
+          acc[mm] = _mm256_fmadd_ps(
+              dot0, _mm256_mul_ps(s0, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+          acc[mm] = _mm256_fmadd_ps(
+              dot1, _mm256_mul_ps(s1, _mm256_broadcast_ss(ad[mm] + b + 1)),
+              acc[mm]);
+          corr[mm] += c0 * ads[mm][b] + c1 * ads[mm][b + 1];
+        }
+      }
+    }
+    for (int mm = 0; mm < mt; ++mm)
+      y[mm * ldy + n] = uk_hsum256(acc[mm]) - corr[mm] + (bias ? bias[n] : 0.0f);
+  }
+}
+
 /* Columns [n0, n1) of y[M][ldy] for Q8_0 / Q4_0 / Q4_1 weights and
  * activations quantized in `qa`. */
 static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
@@ -246,6 +314,14 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                             int32_t fmt, int64_t ldy, int64_t n0, int64_t n1) {
   int64_t stride = uk_q8_row_stride(K);
   int64_t m0 = 0;
+  if (fmt == INGOT_W_Q4_K) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                  UK_MT);
+    for (; m0 < M; ++m0)
+      uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
+    return;
+  }
   for (; m0 + UK_MT <= M; m0 += UK_MT)
     uk_q8act_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0, n1,
                   UK_MT);
@@ -373,6 +449,10 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
 
 /* Whether the activations are quantized to q8 blocks for `fmt`. */
 static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
+#if UK_AVX2
+  if (fmt == INGOT_W_Q4_K)
+    return K % 256 == 0;
+#endif
 #if UK_AVX2 || UK_DOTPROD
   return (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1) &&
          K % 32 == 0;

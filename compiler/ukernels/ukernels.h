@@ -98,7 +98,9 @@ int64_t ingot_uk_row_bytes(int32_t fmt, int32_t group, int64_t K);
 /* y[M][N] = x[M][K] · w[N][K]ᵀ (+ bias[N] when not null). `scratch` holds
  * INGOT_UK_MATMUL_SCRATCH(M, K) bytes shared by all threads. Calls the
  * barrier internally; y is complete for all threads only after the caller's
- * next barrier. */
+ * next barrier. A thread may still read `scratch` after others have
+ * returned, so two matmuls with no barrier between them (e.g. the q, k, v
+ * projections of one x) need separate scratch. */
 void ingot_uk_matmul(float *y, const float *x, const void *w,
                      const float *bias, int64_t M, int64_t N, int64_t K,
                      int32_t fmt, int32_t group, void *scratch,
@@ -235,7 +237,9 @@ void ingot_uk_gather_rows(float *y, const float *x, const int32_t *idx,
 
 /* Rows expert_offsets[e] .. expert_offsets[e+1]-1 of x[count][K] times
  * expert e's w[e][N][K]ᵀ into y[count][N]; experts with no rows are not
- * read. Calls the barrier internally. */
+ * read. `scratch`: INGOT_UK_MATMUL_SCRATCH(count, K) bytes, as for
+ * ingot_uk_matmul (count = expert_offsets[E]). Calls the barrier
+ * internally. */
 void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
                              const int32_t *expert_offsets, int64_t E,
                              int64_t N, int64_t K, int32_t fmt, int32_t group,

@@ -15,7 +15,7 @@
 //
 // Tolerances. An f32 sum of K products, however ordered, is within
 // K·2^-24·Σ|x_k·w_k| of the exact one (the standard bound, first order).
-// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1 weights) also round each 32-element
+// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1, Q4_K weights) also round each 32-element
 // block of activations to int8 with step s = amax/127, each element within
 // s/2, so an output moves by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the
 // test adds that bound (computed from the data) for those formats.
@@ -307,8 +307,8 @@ Weights makeWeights(std::mt19937 &rng, const Format &f, int64_t N,
 }
 
 bool usesQ8Activations(int32_t fmt) {
-  return isAVX2Build() &&
-         (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1);
+  return isAVX2Build() && (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 ||
+                           fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_K);
 }
 
 /// y = x·wᵀ (+ bias) in double, and the tolerance of each element.
@@ -991,9 +991,10 @@ TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
           "ingot_uk_grouped_matmul", "ingot_uk_scatter_add"}) {
       llvm::Function *f = (*module)->getFunction(fn);
       ASSERT_TRUE(f && !f->isDeclaration()) << v.name << " lacks " << fn;
-      if (*v.cpu)
+      if (*v.cpu) {
         EXPECT_EQ(f->getFnAttribute("target-cpu").getValueAsString(), v.cpu)
             << v.name << " " << fn;
+      }
     }
   }
   EXPECT_TRUE(::ingot::ukernels::getBitcode("riscv64").empty());
@@ -1006,11 +1007,13 @@ TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
 
 TEST_F(UKernels, MatmulThroughput) {
   // SmolLM2-135M's 576x1536 FFN shape (N = 1536 rows of K = 576) in Q4_1,
-  // Q8_0 and Q4_0, one thread. "hot": the same matrix every call (it stays
+  // Q8_0 and Q4_0 (and 1536x768 Q4_K), one thread. "hot": the same matrix every call (it stays
   // in L2); "cold": a different copy each call from 64 MiB of copies, as in
   // decode, where the whole model streams from memory once per token.
   int64_t N = 1536, K = 576;
-  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4]}) {
+  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4], kFormats[8]}) {
+    if (isKQuant(f.fmt))
+      K = 768; // a whole number of 256-element blocks
     Weights w = makeWeights(rng, f, N, K);
     size_t bytes = w.bytes.size();
     size_t copies = (64u << 20) / bytes + 1;
