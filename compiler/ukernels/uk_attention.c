@@ -288,6 +288,51 @@ static inline void uk_accumulate_entry(float *acc, float w,
     acc[d] += w * v[d];
 }
 
+#if UK_AVX2
+/* e^x for 8 lanes, x <= 0 (softmax after the max is subtracted): 2^k · p(r)
+ * with x = k·ln2 + r, |r| <= ln2/2, p a degree-6 polynomial (relative
+ * error below 2e-7, like expf's); x is clamped at -87 (e^-87 ~ 1.6e-38). */
+UK_INLINE __m256 uk_exp8(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256i bits = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+#endif
+
+/* scores[j] = e^(scores[j] - maximum) for j in [j0, j1); returns their sum. */
+static inline float uk_softmax_exp(float *scores, int64_t j0, int64_t j1,
+                                   float maximum) {
+  float sum = 0.0f;
+  int64_t j = j0;
+#if UK_AVX2
+  __m256 m = _mm256_set1_ps(maximum), total = _mm256_setzero_ps();
+  for (; j + 8 <= j1; j += 8) {
+    __m256 e = uk_exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + j), m));
+    _mm256_storeu_ps(scores + j, e);
+    total = _mm256_add_ps(total, e);
+  }
+  sum = uk_hsum8(total);
+#endif
+  for (; j < j1; ++j) {
+    float e = __builtin_expf(scores[j] - maximum);
+    scores[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 void ingot_uk_attention(float *out, const float *q, const float *k,
                         const float *v, void *kcache, void *vcache,
                         int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
@@ -315,8 +360,9 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
   float *kbuf = vec, *acc = vec + D;
   float *scores = scratch + (int64_t)nth * (4 * D + 64) + (int64_t)ith * total;
   int64_t group = Hq / Hkv;
-  uk_split(n * Hq, ith, nth, &p0, &p1);
-  for (int64_t p = p0; p < p1; ++p) {
+  /* (query, head) pairs dealt round-robin: under a causal mask later
+   * queries see more keys, so contiguous shares would be uneven. */
+  for (int64_t p = ith; p < n * Hq; p += nth) {
     int64_t i = p / Hq, h = p % Hq, kvh = h / group;
     int64_t qpos = start + i;
     int64_t j0 = 0, j1 = total;
@@ -334,12 +380,7 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
       scores[j] = s;
       maximum = s > maximum ? s : maximum;
     }
-    float sum = 0.0f;
-    for (int64_t j = j0; j < j1; ++j) {
-      float e = __builtin_expf(scores[j] - maximum);
-      scores[j] = e;
-      sum += e;
-    }
+    float sum = uk_softmax_exp(scores, j0, j1, maximum);
     __builtin_memset(acc, 0, (size_t)D * sizeof(float));
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t *entry = vc + (j * Hkv + kvh) * vbytes;
