@@ -127,8 +127,8 @@ cl::opt<std::string> kvCache(
 
 cl::opt<EmitKind> emit(
     "emit",
-    cl::desc("What to write (default: an executable, or the graph when "
-             "writing to stdout or a .mlir file)"),
+    cl::desc("What to write (default: an executable; the graph for a .mlir "
+             "input or output, or stdout)"),
     cl::values(
         clEnumValN(EmitKind::Exe, "exe",
                    "a standalone executable (the chat CLI)"),
@@ -302,13 +302,17 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
   return options;
 }
 
-/// What to write: --emit, or by default an executable unless the output is
-/// stdout or a .mlir file.
+/// What to write: --emit, or by default an executable of a model file, and
+/// the graph when the input is a .mlir graph or the output is stdout or a
+/// .mlir file.
 EmitKind emitKind() {
   if (emit != EmitKind::Auto)
     return emit;
   StringRef out = outputFile;
-  return out == "-" || out.ends_with(".mlir") ? EmitKind::Mlir : EmitKind::Exe;
+  StringRef in = positionals.empty() ? StringRef() : StringRef(positionals[0]);
+  if (out == "-" || out.ends_with(".mlir") || in == "-" || in.ends_with(".mlir"))
+    return EmitKind::Mlir;
+  return EmitKind::Exe;
 }
 
 /// The chat style of a chat template's text.

@@ -517,6 +517,32 @@ void ingot_uk_matmul(float *y, const float *x, const void *w,
                  K, fmt, group, N, n0, n1);
 }
 
+void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
+                           int64_t N0, float *y1, const void *w1,
+                           const float *b1, int64_t N1, float *y2,
+                           const void *w2, const float *b2, int64_t N2,
+                           const float *x, int64_t M, int64_t K, int32_t fmt,
+                           int32_t group, void *scratch, ingot_uk_sync *sync,
+                           int32_t ith, int32_t nth) {
+  uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
+  float *ys[3] = {y0, y1, y2};
+  const void *ws[3] = {w0, w1, w2};
+  const float *bs[3] = {b0, b1, b2};
+  int64_t ns[3] = {N0, N1, N2};
+  /* This thread's share of the concatenated columns, matrix by matrix. */
+  int64_t c0, c1, base = 0;
+  uk_split(N0 + N1 + N2, ith, nth, &c0, &c1);
+  for (int i = 0; i < 3; ++i) {
+    int64_t lo = c0 > base ? c0 - base : 0;
+    int64_t hi = c1 - base < ns[i] ? c1 - base : ns[i];
+    if (lo < hi)
+      uk_matmul_cols(ys[i], x, (const uint8_t *)scratch,
+                     (const uint8_t *)ws[i], bs[i], M, K, fmt, group, ns[i],
+                     lo, hi);
+    base += ns[i];
+  }
+}
+
 void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
                              const int32_t *expert_offsets, int64_t E,
                              int64_t N, int64_t K, int32_t fmt, int32_t group,

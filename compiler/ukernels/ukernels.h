@@ -106,6 +106,20 @@ void ingot_uk_matmul(float *y, const float *x, const void *w,
                      int32_t fmt, int32_t group, void *scratch,
                      ingot_uk_sync *sync, int32_t ith, int32_t nth);
 
+/* Up to three matmuls that read the same x (a layer's q, k and v
+ * projections, or its gate and up projections): y_i[M][N_i] = x[M][K] ·
+ * w_i[N_i][K]ᵀ (+ b_i[N_i] when not null), all in format `fmt`, with the
+ * activations prepared once and the N0 + N1 + N2 columns shared out among
+ * the threads together. N_i = 0 leaves matrix i out. Calls the barrier
+ * internally like ingot_uk_matmul. */
+void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
+                           int64_t N0, float *y1, const void *w1,
+                           const float *b1, int64_t N1, float *y2,
+                           const void *w2, const float *b2, int64_t N2,
+                           const float *x, int64_t M, int64_t K, int32_t fmt,
+                           int32_t group, void *scratch, ingot_uk_sync *sync,
+                           int32_t ith, int32_t nth);
+
 /* y[n][D] = row ids[i] of table[V][D] in format `fmt`, as f32. An id
  * outside [0, V) gives a zero row. */
 void ingot_uk_embedding(float *y, const int32_t *ids, int64_t n,

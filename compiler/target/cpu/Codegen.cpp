@@ -101,6 +101,7 @@ private:
   // Emission.
   llvm::Error emitForward();
   llvm::Error emitOp(Operation *op);
+  size_t emitMatmulGroup(size_t first);
   llvm::Value *ptr(Value value);
   llvm::Value *rows(Value value);
   llvm::Value *i64(int64_t v) { return b.getInt64(v); }
@@ -145,6 +146,7 @@ private:
   llvm::Value *aTokens, *aN, *aStart, *aLogits, *aAllLogits, *aArena, *aKV,
       *aKVCtx, *aWeights, *aSync, *aIth, *aNth;
   llvm::Value *scratchPtr = nullptr;
+  std::string emitError;
 };
 
 Value Lowering::root(Value value) const {
@@ -1026,6 +1028,96 @@ llvm::Error Lowering::emitOp(Operation *op) {
                    "' is not supported by the CPU backend yet");
 }
 
+/// A matmul by a constant transposed weight, not the logits: may share one
+/// ukernel call with neighbours that read the same input.
+static bool isGroupableMatmul(Operation *op) {
+  auto matmul = dyn_cast<MatmulOp>(op);
+  if (!matmul || !matmul.getTransposeB() || matmul.getTransposeA() ||
+      !matmul.getB().getDefiningOp<WeightOp>())
+    return false;
+  return llvm::none_of(matmul->getUsers(), [](Operation *user) {
+    return isa<func::ReturnOp>(user);
+  });
+}
+
+/// Emits order[first] and up to two following matmuls of the same input
+/// and weight format as one ingot_uk_matmul_multi; returns how many ops it
+/// emitted (0: not a group, emit op by op). Packing errors go to emitError.
+size_t Lowering::emitMatmulGroup(size_t first) {
+  if (!isGroupableMatmul(order[first]))
+    return 0;
+  Value input = cast<MatmulOp>(order[first]).getA();
+  llvm::SmallVector<MatmulOp, 3> group;
+  for (size_t i = first; i < order.size() && group.size() < 3; ++i) {
+    if (!isGroupableMatmul(order[i]) ||
+        cast<MatmulOp>(order[i]).getA() != input)
+      break;
+    group.push_back(cast<MatmulOp>(order[i]));
+  }
+  if (group.size() < 2)
+    return 0;
+  llvm::SmallVector<Place, 3> weights;
+  for (MatmulOp matmul : group) {
+    auto w = packConstantMatrix(matmul.getB(), true);
+    if (!w) {
+      emitError = toString(w.takeError());
+      return 1;
+    }
+    places[matmul.getB()] = *w;
+    weights.push_back(*w);
+  }
+  for (const Place &w : weights)
+    if (w.format != weights[0].format || w.group != weights[0].group)
+      return 0;
+  llvm::SmallVector<llvm::Value *, 20> args;
+  for (size_t i = 0; i < 3; ++i) {
+    if (i < group.size()) {
+      MatmulOp matmul = group[i];
+      Value bias = matmul.getBias();
+      llvm::Value *biasPtr = llvm::ConstantPointerNull::get(b.getPtrTy());
+      if (bias) {
+        if (!isConstant(bias) || !bias.getDefiningOp<WeightOp>())
+          return 0;
+        auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
+            bias.getDefiningOp(),
+            bias.getDefiningOp<WeightOp>().getNameAttr());
+        auto values = packer.readValues(decl);
+        if (!values) {
+          emitError = toString(values.takeError());
+          return 1;
+        }
+        auto offset = addWeightBytes(llvm::ArrayRef<uint8_t>(
+            reinterpret_cast<const uint8_t *>(values->data()),
+            values->size() * 4));
+        if (!offset) {
+          emitError = toString(offset.takeError());
+          return 1;
+        }
+        Place place;
+        place.kind = Place::Weight;
+        place.offset = *offset;
+        places[bias] = place;
+        biasPtr = ptr(bias);
+      }
+      places[matmul.getResult()].rows = rows(input);
+      args.append({ptr(matmul.getResult()), ptr(matmul.getB()), biasPtr,
+                   i64(cast<ShapedType>(matmul.getB().getType()).getDimSize(0))});
+    } else {
+      llvm::Value *null = llvm::ConstantPointerNull::get(b.getPtrTy());
+      args.append({null, null, null, i64(0)});
+    }
+  }
+  auto at = cast<ShapedType>(input.getType());
+  int64_t k = at.getDimSize(at.getRank() - 1);
+  llvm::Value *m = rows(input);
+  if (at.getRank() > 2)
+    m = b.CreateMul(m, i64(rowElements(at) / k));
+  args.append({ptr(input), m, i64(k), i32(weights[0].format),
+               i32(weights[0].group), scratchPtr, aSync, aIth, aNth});
+  call("ingot_uk_matmul_multi", args);
+  return group.size();
+}
+
 llvm::Error Lowering::emitForward() {
   llvm::Type *ptrTy = b.getPtrTy(), *i64Ty = b.getInt64Ty(),
              *i32Ty = b.getInt32Ty();
@@ -1054,10 +1146,19 @@ llvm::Error Lowering::emitForward() {
   b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", forward));
   scratchPtr = b.CreateInBoundsGEP(b.getInt8Ty(), aArena, i64(activationBytes));
 
-  for (Operation *op : order) {
-    if (llvm::Error err = emitOp(op))
-      return makeError(op->getName().getStringRef() + ": " +
-                       toString(std::move(err)));
+  for (size_t i = 0; i < order.size(); ++i) {
+    Operation *op = order[i];
+    // Matmuls of one input (q, k, v; gate, up): one call.
+    size_t count = emitMatmulGroup(i);
+    if (count == 0) {
+      if (llvm::Error err = emitOp(op))
+        return makeError(op->getName().getStringRef() + ": " +
+                         toString(std::move(err)));
+      count = 1;
+    }
+    if (!emitError.empty())
+      return makeError(emitError);
+    i += count - 1;
     if (!isa<RouteOp>(op))
       barrier();
   }
