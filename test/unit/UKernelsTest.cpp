@@ -393,6 +393,45 @@ TEST_F(UKernels, MatmulEveryFormat) {
   }
 }
 
+TEST_F(UKernels, MatmulMultiEqualsSeparateMatmuls) {
+  // Three matrices of one input (q, k, v) or two (gate, up), on 1-3
+  // threads: bit for bit what ingot_uk_matmul gives for each alone.
+  for (const Format &f : kFormats) {
+    int64_t K = isKQuant(f.fmt) ? 512 : 256;
+    int64_t ns[3] = {13, 5, 7};
+    Weights w[3] = {makeWeights(rng, f, ns[0], K), makeWeights(rng, f, ns[1], K),
+                    makeWeights(rng, f, ns[2], K)};
+    std::vector<float> bias = randomFloats(rng, ns[1]);
+    for (int64_t M : {1, 6}) {
+      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+      for (int count : {2, 3}) {
+        std::vector<float> want[3];
+        for (int i = 0; i < count; ++i)
+          want[i] = runMatmul(x, w[i], i == 1 ? bias.data() : nullptr, M,
+                              ns[i], K, f, 1);
+        for (int nth : kThreadCounts) {
+          Aligned y0(M * ns[0] * 4), y1(M * ns[1] * 4), y2(M * ns[2] * 4);
+          Aligned scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+          Sync s;
+          runThreads(nth, [&](int ith) {
+            ingot_uk_matmul_multi(
+                y0.as<float>(), w[0].bytes.data(), nullptr, ns[0],
+                y1.as<float>(), w[1].bytes.data(), bias.data(), ns[1],
+                count == 3 ? y2.as<float>() : nullptr,
+                count == 3 ? w[2].bytes.data() : nullptr, nullptr,
+                count == 3 ? ns[2] : 0, x.data(), M, K, f.fmt, f.group,
+                scratch.data, &s.sync, ith, nth);
+          });
+          float *ys[3] = {y0.as<float>(), y1.as<float>(), y2.as<float>()};
+          for (int i = 0; i < count; ++i)
+            ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]), want[i])
+                << f.name << " M=" << M << " matrix " << i << " nth=" << nth;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(UKernels, MatmulOddShapes) {
   // Plain formats take any K; N smaller than the thread count.
   for (const Format &f : {kFormats[0], kFormats[1], kFormats[2]}) {
