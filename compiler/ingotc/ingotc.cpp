@@ -177,6 +177,12 @@ cl::opt<int64_t> maxBatch(
              "chunks; sizes the activation arena)"),
     cl::value_desc("N"), cl::init(256), cl::cat(targetCategory));
 
+cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("Write what the compilation decided (target, weights, the "
+             "memory plan and its peak, kernel calls) to this file"),
+    cl::value_desc("file"), cl::cat(outputCategory));
+
 cl::opt<bool> kernelCallsOnly(
     "kernel-calls-only",
     cl::desc("With --emit=llvm: the generated ukernel calls, not linked or "
@@ -326,11 +332,47 @@ std::string chatStyleOf(StringRef chatTemplate) {
   return "";
 }
 
+/// The --report text: what a person checks after compiling.
+void writeTextReport(raw_ostream &os, const ::ingot::cpu::CompileResult &r,
+                     const ::ingot::cpu::CompileOptions &options) {
+  const ::ingot::cpu::LoweredModel &m = r.lowered;
+  os << "model:        ingot_model_" << options.codegen.name << "\n";
+  os << "target:       " << options.target.triple << ", cpu "
+     << options.target.cpu << ", kernels " << options.target.variant << "\n";
+  os << "outputs:     ";
+  for (const std::string &file : r.files)
+    os << " " << file;
+  os << "\n";
+  os << "weights:      " << m.weights.size() << " bytes, "
+     << (options.codegen.embedWeights ? "embedded" : "external") << "\n";
+  os << "vocabulary:   " << m.vocabSize << "\n";
+  os << "arena:        " << m.arenaBytes << " bytes (activations "
+     << m.activationBytes << " + kernel scratch " << m.scratchBytes
+     << "), for up to " << m.maxBatch << " tokens per step\n";
+  os << "kv cache:     " << m.kvBytesPerToken << " bytes per token, "
+     << m.kvBytesPerToken * m.maxCtx << " bytes at the full context of "
+     << m.maxCtx << "\n";
+  os << "kernel calls per step:\n";
+  for (const auto &[name, count] : m.kernelCalls)
+    os << formatv("  {0,-28} {1,5}\n", name, count);
+  os << "memory plan (" << m.plan.size()
+     << " buffers; op indices are steps of the forward function):\n";
+  os << formatv("  {0,10} {1,10} {2,5} {3,5}  {4}\n", "offset", "bytes",
+                "from", "to", "op");
+  for (const ::ingot::cpu::PlannedBuffer &b : m.plan)
+    os << formatv("  {0,10} {1,10} {2,5} {3,5}  {4}\n", b.offset, b.bytes,
+                  b.firstOp, b.lastOp, b.what);
+  os << "peak:         " << m.activationBytes
+     << " bytes of activations\n";
+}
+
 /// Compiles the optimized graph for a CPU and writes --emit's files.
 int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   using namespace ::ingot::cpu;
-  if (outputFile == "-")
-    return fail("--emit needs an output file: -o FILE");
+  if (outputFile == "-" &&
+      (emitKind() == EmitKind::Exe || emitKind() == EmitKind::Lib ||
+       emitKind() == EmitKind::Shared || emitKind() == EmitKind::Obj))
+    return fail("--emit=exe|lib|shared|obj needs an output file: -o FILE");
   StringRef cpu = cpuName;
   if (!targetName.empty()) {
     StringRef t = targetName;
@@ -394,6 +436,13 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   auto result = ::ingot::cpu::compileForCPU(module, packer, options);
   if (!result)
     return fail(toString(result.takeError()));
+  if (!reportFile.empty()) {
+    std::error_code ec;
+    raw_fd_ostream os(reportFile, ec);
+    if (ec)
+      return fail("cannot write " + reportFile + ": " + ec.message());
+    writeTextReport(os, *result, options);
+  }
   if (weightsMode == WeightsMode::Auto &&
       result->lowered.weights.size() >= (uint64_t(2) << 30))
     errs() << "ingotc: warning: " << result->lowered.weights.size()

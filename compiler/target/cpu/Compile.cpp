@@ -25,6 +25,8 @@ static Error makeError(const Twine &message) {
 }
 
 std::string modelNameFromPath(StringRef path) {
+  if (path == "-")
+    return "model";
   StringRef stem = sys::path::stem(path);
   if (stem.starts_with("lib"))
     stem = stem.drop_front(3);
@@ -73,6 +75,11 @@ std::string generateHeader(const LoweredModel &lowered,
 }
 
 static Error writeFile(StringRef path, StringRef bytes) {
+  if (path == "-") {
+    outs() << bytes;
+    outs().flush();
+    return Error::success();
+  }
   std::error_code ec;
   raw_fd_ostream os(path, ec, sys::fs::OF_None);
   if (ec)
