@@ -46,6 +46,18 @@ public:
   llvm::Error load();
 
   StringRef getFormat() const override { return "safetensors"; }
+  std::string getChatTemplate() const override {
+    const ::ingot::hf::ConfigObject *config = hfConfig.getTokenizerConfig();
+    if (!config || !config->has("chat_template"))
+      return "";
+    llvm::Expected<StringRef> text = config->getString("chat_template");
+    if (!text) {
+      // A list of named templates (newer checkpoints): none chosen here.
+      llvm::consumeError(text.takeError());
+      return "";
+    }
+    return text->str();
+  }
   std::vector<std::string> getFiles() const override {
     std::vector<std::string> files = hfConfig.listFiles();
     if (!quantizeConfigFile.empty())
