@@ -2,7 +2,12 @@
 // Ingot's goldens. Built by bench/llama-cpp/build.sh inside llama.cpp's CMake
 // tree (it is not part of Ingot's build).
 //
-//   ingot-greedy MODEL.gguf N_GEN THREADS < prompts.txt
+//   ingot-greedy MODEL.gguf N_GEN THREADS [KV] < prompts.txt
+//
+// KV is the cache precision: "default" (llama.cpp's defaults: f16 keys and
+// values, flash attention where supported, which on the CPU also rounds the
+// queries to f16 and accumulates values in f16) or "f32" (f32 keys and
+// values, no flash attention: attention in f32, as Ingot's default cache).
 //
 // Reads one prompt per line from stdin. For each prompt, with a fresh context,
 // it tokenizes the prompt with llama.cpp's tokenizer (add_special=true,
@@ -49,8 +54,12 @@ std::string toHex(const std::string &bytes) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 4)
-    return fail("usage: ingot-greedy MODEL.gguf N_GEN THREADS < prompts");
+  if (argc != 4 && argc != 5)
+    return fail("usage: ingot-greedy MODEL.gguf N_GEN THREADS [default|f32] "
+                "< prompts");
+  std::string kv = argc == 5 ? argv[4] : "default";
+  if (kv != "default" && kv != "f32")
+    return fail("KV must be default or f32, got '" + kv + "'");
   const char *modelPath = argv[1];
   int nGen = std::atoi(argv[2]);
   int nThreads = std::atoi(argv[3]);
@@ -90,6 +99,11 @@ int main(int argc, char **argv) {
     cparams.n_threads = nThreads;
     cparams.n_threads_batch = nThreads;
     cparams.no_perf = true;
+    if (kv == "f32") {
+      cparams.type_k = GGML_TYPE_F32;
+      cparams.type_v = GGML_TYPE_F32;
+      cparams.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
     llama_context *ctx = llama_init_from_model(model, cparams);
     if (!ctx) {
       status = fail("cannot create context");

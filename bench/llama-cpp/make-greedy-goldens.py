@@ -83,9 +83,15 @@ def sha256(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=pathlib.Path, default=DEFAULT_MODEL)
-    ap.add_argument("--out", type=pathlib.Path, default=REPO / "test" /
-                    "fixtures" / "goldens" / "smollm2-llamacpp-greedy.json")
+    ap.add_argument("--kv", choices=["default", "f32"], default="default",
+                    help="llama.cpp's KV cache: its defaults (f16, flash "
+                    "attention), or f32 without flash attention")
+    ap.add_argument("--out", type=pathlib.Path, default=None)
     args = ap.parse_args()
+    if args.out is None:
+        name = ("smollm2-llamacpp-greedy.json" if args.kv == "default"
+                else "smollm2-llamacpp-greedy-f32kv.json")
+        args.out = REPO / "test" / "fixtures" / "goldens" / name
 
     ensure_model(args.model)
     peers = pathlib.Path(os.environ.get("INGOT_PEERS_DIR", "/tmp/ingot-peers"))
@@ -98,7 +104,7 @@ def main():
     commit = version[1].split()[2]
 
     r = subprocess.run([str(bindir / "ingot-greedy"), str(args.model),
-                        str(N_GEN), str(THREADS)],
+                        str(N_GEN), str(THREADS), args.kv],
                        input="\n".join(PROMPTS) + "\n", capture_output=True,
                        text=True)
     if r.returncode != 0:
@@ -153,6 +159,10 @@ def main():
             "prompt_batch": "whole prompt decoded as one batch",
             "stops_at_end_of_generation": False,
             "threads": THREADS,
+            "kv_cache": ("llama.cpp defaults: f16 keys and values, flash "
+                         "attention (queries rounded to f16, values "
+                         "accumulated in f16)" if args.kv == "default" else
+                         "f32 keys and values, no flash attention"),
         },
         "cases": cases,
     }

@@ -94,7 +94,9 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
 }
 
 /* Scratch layout of one quantized activation row of K (K % 32 == 0):
- * float d[K/32], float ds[K/32] (d·Σq), int8 q[K], 64-byte aligned rows. */
+ * float d[K/32], float ds[K/32] (d·Σq), int8 q[K], 64-byte aligned rows.
+ * d and ds hold values rounded to f16 precision (GGML's q8_1 block: an
+ * error of at most 2^-11 of each, far below the 8-bit codes' own). */
 static inline int64_t uk_q8_row_stride(int64_t K) {
   return (K + 8 * (K / 32) + 63) & ~(int64_t)63;
 }
@@ -164,8 +166,10 @@ static void uk_quantize_q8_rows(uint8_t *dst, const float *x, int64_t K,
       const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
       i0 = _mm256_permutevar8x32_epi32(i0, perm);
       _mm256_storeu_si256((__m256i *)(void *)(q + 32 * b), i0);
-      d[b] = db;
-      ds[b] = db * (float)uk_hsum256_epi32(sum);
+      /* The scales are kept at f16 precision, as GGML's q8_0/q8_1 blocks
+       * store them: the products then round as llama.cpp's do. */
+      d[b] = _cvtsh_ss(_cvtss_sh(db, 0));
+      ds[b] = _cvtsh_ss(_cvtss_sh(db * (float)uk_hsum256_epi32(sum), 0));
     }
   }
 }
@@ -403,8 +407,9 @@ static void uk_quantize_q8_rows(uint8_t *dst, const float *x, int64_t K,
       }
       vst1q_s8(q + 32 * b, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
       vst1q_s8(q + 32 * b + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
-      d[b] = db;
-      ds[b] = db * (float)vaddvq_s32(sum);
+      /* f16 precision, as in the AVX2 path. */
+      d[b] = (float)(__fp16)db;
+      ds[b] = (float)(__fp16)(db * (float)vaddvq_s32(sum));
     }
   }
 }

@@ -328,12 +328,19 @@ void referenceMatmul(const std::vector<float> &x, const std::vector<float> &w,
       }
       if (q8)
         for (int64_t b = 0; b < K; b += 32) {
-          double amax = 0, wsum = 0;
+          double amax = 0, wsum = 0, wmax = 0;
           for (int64_t k = b; k < b + 32; ++k) {
             amax = std::max(amax, std::fabs(static_cast<double>(x[m * K + k])));
             wsum += std::fabs(w[n * K + k]);
+            wmax = std::max(wmax, static_cast<double>(std::fabs(w[n * K + k])));
           }
-          q8err += amax / 127 / 2 * wsum;
+          // Half a code step per element, plus the block scale d and its
+          // d·Σq kept at f16 precision (relative 2^-11 each): d scales a
+          // block's dot of at most amax·Σ|w| (q4_1: of the codes, at most
+          // amax·(Σ|w| + 32·|min|)), d·Σq the block minimum's term, at most
+          // 32·amax·|min|; |min| <= max|w| of the block.
+          q8err += amax / 127 / 2 * wsum +
+                   std::ldexp(amax * (wsum + 64 * wmax), -11);
         }
       double b = bias ? bias[n] : 0.0;
       y[m * N + n] = s + b;
