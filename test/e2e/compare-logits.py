@@ -63,9 +63,12 @@ def read_bins(spec, cols):
 
 
 def read(spec, cols):
-    if spec.endswith(".bin") or "+" in spec:
-        return read_bins(spec, cols)
-    return read_text(spec)
+    try:
+        if spec.endswith(".bin") or "+" in spec:
+            return read_bins(spec, cols)
+        return read_text(spec)
+    except OSError as e:
+        raise SystemExit("compare-logits: %s" % e)
 
 
 def main():
