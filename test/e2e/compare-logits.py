@@ -14,10 +14,10 @@ the first N rows of both.
 
 Both must have the same number of rows and of columns per row, and when both
 are text dumps (and no --rows), the same header lines (the same tokens at
-the same positions). Per row, --rel bounds max|a - b| / max|b| (b: EXPECTED's row),
---abs bounds max|a - b|. Prints the worst error; exits 1 (naming the first
-row beyond the tolerance) when a row exceeds it or the shapes differ.
-Standard library only.
+the same positions). Per row, --rel bounds max|a - b| / max|b| (b:
+EXPECTED's row), --abs bounds max|a - b|. Prints the worst error; exits 1
+(naming the first row beyond the tolerance) when a row exceeds it or the
+shapes differ. Standard library only.
 """
 
 import argparse
