@@ -48,11 +48,22 @@ static double now_s(void) {
  * Options
  *===----------------------------------------------------------------------===*/
 
+/* Test aids (not in --help, see runtime/README.md): --tokens, --decode and
+ * --print-logits print logits as `ingot-run --print=...` does. */
+typedef enum print_logits { PRINT_NONE, PRINT_LAST, PRINT_ALL } print_logits;
+
+typedef struct id_list {
+  int32_t *ids;
+  size_t size;
+} id_list;
+
 typedef struct options {
   const char *prompt, *prompt_file, *weights;
   int32_t n, threads, ctx, pp, tg, reps;
   ingot_sampler_params sampling;
   bool chat, bench, no_display_prompt, verbose;
+  id_list tokens, decode; /* --tokens, --decode */
+  print_logits print;     /* --print-logits */
 } options;
 
 static void usage(void) {
@@ -103,6 +114,28 @@ static long long parse_int(const char *flag, const char *text, long long min,
   if (v < min || v > max)
     fail("%s: %lld is out of range [%lld, %lld]", flag, v, min, max);
   return v;
+}
+
+/* "ID,ID,..." (at least one id); ids are range-checked by the session. */
+static id_list parse_ids(const char *flag, const char *text) {
+  id_list list = {NULL, 0};
+  size_t capacity = 1;
+  for (const char *p = text; *p; ++p)
+    capacity += *p == ',';
+  list.ids = malloc(capacity * sizeof(int32_t));
+  char *copy = strdup(text);
+  if (!list.ids || !copy)
+    fail("out of memory");
+  char *rest = copy;
+  for (size_t i = 0; i < capacity; ++i) {
+    char *comma = strchr(rest, ',');
+    if (comma)
+      *comma = 0;
+    list.ids[list.size++] = (int32_t)parse_int(flag, rest, 0, INT32_MAX);
+    rest = comma ? comma + 1 : rest + strlen(rest);
+  }
+  free(copy);
+  return list;
 }
 
 static float parse_float(const char *flag, const char *text, double min,
@@ -202,6 +235,18 @@ static options parse(int argc, char **argv) {
       o.no_display_prompt = true;
     } else if (IS("-v", "--verbose")) {
       o.verbose = true;
+    } else if (IS("--tokens", NULL)) {
+      o.tokens = parse_ids(arg, VALUE());
+    } else if (IS("--decode", NULL)) {
+      o.decode = parse_ids(arg, VALUE());
+    } else if (IS("--print-logits", NULL)) {
+      const char *mode = VALUE();
+      if (strcmp(mode, "all") == 0)
+        o.print = PRINT_ALL;
+      else if (strcmp(mode, "last") == 0)
+        o.print = PRINT_LAST;
+      else
+        fail("%s: '%s' is not all or last", arg, mode);
     } else {
       fail("unknown option '%s' (see %s --help)", argv[i], prog);
     }
@@ -212,6 +257,12 @@ static options parse(int argc, char **argv) {
     fail("give -p or -f, not both");
   if (o.chat && o.bench)
     fail("give --chat or --bench, not both");
+  if (o.tokens.size && (o.prompt || o.prompt_file || o.chat || o.bench))
+    fail("--tokens replaces -p, -f, --chat and --bench");
+  if ((o.decode.size || o.print) && !o.tokens.size)
+    fail("--decode and --print-logits need --tokens");
+  if (o.tokens.size && !o.print)
+    o.print = PRINT_LAST;
   return o;
 }
 
@@ -581,6 +632,67 @@ static void run_bench(state *st) {
 }
 
 /*===----------------------------------------------------------------------===
+ * Logits (test aid)
+ *===----------------------------------------------------------------------===*/
+
+static void print_ids(const id_list *list) {
+  for (size_t i = 0; i < list->size; ++i)
+    printf("%s%d", i ? "," : "", (int)list->ids[i]);
+}
+
+/* `rows` rows of `vocab` logits, each "%.6g" separated by spaces: the format
+ * of ingot-run's --print. */
+static void print_rows(const float *logits, size_t rows, int32_t vocab) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float *row = logits + r * (size_t)vocab;
+    for (int32_t i = 0; i < vocab; ++i)
+      printf(i ? " %.6g" : "%.6g", (double)row[i]);
+    putchar('\n');
+  }
+}
+
+/* --tokens as one prefill, then one decode step per --decode id, printing
+ * the logits as `ingot-run --tokens=... --decode=... --print=all|last`. */
+static void run_logits(state *st) {
+  const options *o = &st->o;
+  int32_t vocab = ingot_model_vocab_size(st->model);
+  int32_t ctx = ingot_session_ctx(st->session);
+  size_t n = o->tokens.size;
+  if (n + o->decode.size > (size_t)ctx)
+    fail("--tokens and --decode are %zu tokens, the context holds %d",
+         n + o->decode.size, (int)ctx);
+  float *logits = NULL;
+  if (o->print == PRINT_ALL) {
+    logits = malloc(n * (size_t)vocab * sizeof(float));
+    if (!logits)
+      fail("out of memory");
+    if (ingot_session_prefill_all_logits(st->session, o->tokens.ids, n,
+                                         logits) != INGOT_OK)
+      fail("%s", ingot_session_error(st->session));
+  } else if (ingot_session_prefill(st->session, o->tokens.ids, n) !=
+             INGOT_OK) {
+    fail("%s", ingot_session_error(st->session));
+  }
+  printf("# prefill: tokens ");
+  print_ids(&o->tokens);
+  printf(" at positions 0..%zu\n", n - 1);
+  if (logits)
+    print_rows(logits, n, vocab);
+  else
+    print_rows(ingot_session_logits(st->session), 1, vocab);
+  free(logits);
+  for (size_t i = 0; i < o->decode.size; ++i) {
+    int32_t position = ingot_session_position(st->session);
+    if (ingot_session_decode(st->session, o->decode.ids[i]) != INGOT_OK)
+      fail("%s", ingot_session_error(st->session));
+    printf("# decode: token %d at position %d\n", (int)o->decode.ids[i],
+           (int)position);
+    print_rows(ingot_session_logits(st->session), 1, vocab);
+  }
+  fflush(stdout);
+}
+
+/*===----------------------------------------------------------------------===
  * main
  *===----------------------------------------------------------------------===*/
 
@@ -612,7 +724,9 @@ int main(int argc, char **argv) {
   find_stops(&st);
   double load_s = now_s() - start;
 
-  if (o->bench) {
+  if (o->tokens.size) {
+    run_logits(&st);
+  } else if (o->bench) {
     run_bench(&st);
   } else if (o->chat) {
     run_chat(&st);
@@ -641,7 +755,7 @@ int main(int argc, char **argv) {
     free(text);
   }
 
-  if (!o->bench) {
+  if (!o->bench && !o->tokens.size) {
     fprintf(stderr,
             "prefill: %lld tokens, %.1f tok/s; decode: %lld tokens, %.1f "
             "tok/s\n",
@@ -657,5 +771,7 @@ int main(int argc, char **argv) {
   ingot_sampler_free(st.sampler);
   ingot_session_free(st.session);
   ingot_model_free(st.model);
+  free(st.o.tokens.ids);
+  free(st.o.decode.ids);
   return 0;
 }

@@ -65,8 +65,10 @@ Expected<TargetSpec> resolveTarget(StringRef cpu, StringRef triple) {
     spec.cpu = cpu.empty() ? (t.getArch() == Triple::x86_64 ? "x86-64"
                                                             : "generic")
                            : cpu.str();
+    // Asked of a subtarget of the default CPU: one made for an unknown CPU
+    // prints LLVM's own warning to stderr first.
     std::unique_ptr<MCSubtargetInfo> info(
-        target->createMCSubtargetInfo(t, spec.cpu, ""));
+        target->createMCSubtargetInfo(t, "", ""));
     if (!info || !info->isCPUStringValid(spec.cpu))
       return makeError("--cpu=" + cpu + ": unknown CPU for " + t.str() +
                        " (e.g. x86-64-v3, znver4, skylake-avx512, "
