@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/include/ingot_abi.h"
+#include "ingot_abi.h"
 
 #ifdef __cplusplus
 extern "C" {
