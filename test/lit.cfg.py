@@ -15,6 +15,13 @@ config.excludes = ["unit", "fixtures", "corpus", "Inputs", "CMakeLists.txt",
 config.environment["PATH"] = os.pathsep.join(
     [config.ingot_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
 config.substitutions.append(("%ingot_src_root", config.ingot_src_root))
+config.substitutions.append(("%ingot_obj_root", config.ingot_obj_root))
+# Builds of applications (examples/cmake-app) and pkg-config.
+import shutil
+if shutil.which("cmake") and shutil.which("ninja"):
+    config.available_features.add("cmake")
+if shutil.which("pkg-config"):
+    config.available_features.add("pkg-config")
 if config.ingot_have_cuda:
     config.available_features.add("cuda")
 # The libFuzzer targets build only where clang++ 22 and its runtime are.

@@ -32,6 +32,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -198,6 +199,23 @@ cl::opt<uint64_t> randomWeights(
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(outputCategory));
+
+// Make/Ninja dependency file (as cc -MD -MF): the output depends on the
+// model's files and on ingotc itself.
+cl::opt<bool> writeDeps("MD",
+                        cl::desc("Write a Make/Ninja depfile of the output "
+                                 "(to -MF, default OUTPUT.d)"),
+                        cl::cat(outputCategory));
+cl::opt<std::string> depFile("MF", cl::desc("The depfile -MD writes"),
+                             cl::value_desc("file"), cl::cat(outputCategory));
+cl::opt<std::string> depTarget("MT",
+                               cl::desc("The target named in the depfile "
+                                        "(default: the -o file)"),
+                               cl::value_desc("target"),
+                               cl::cat(outputCategory));
+
+/// argv[0], for the path of ingotc in depfiles.
+const char *argv0 = "ingotc";
 
 /// One line on stderr, `ingotc: error: ...`.
 int fail(const Twine &message) {
@@ -450,6 +468,46 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   return kSuccess;
 }
 
+/// A path in a depfile, as Make and Ninja read it: spaces and '#' after a
+/// backslash, '$' doubled.
+std::string escapeDepPath(StringRef path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '#')
+      out += '\\';
+    else if (c == '$')
+      out += '$';
+    out += c;
+  }
+  return out;
+}
+
+/// With -MD: writes `TARGET: INPUTS... INGOTC` to the depfile (after the
+/// outputs, so that a failed compilation leaves no depfile behind).
+int writeDepfile(StringRef input, const mlir::ingot::ImportedModel *model) {
+  if (!writeDeps)
+    return kSuccess;
+  std::vector<std::string> deps;
+  if (model)
+    deps = model->getFiles();
+  else
+    deps.push_back(input.str());
+  static int anchor;
+  deps.push_back(sys::fs::getMainExecutable(argv0, &anchor));
+  std::string path = depFile.empty() ? outputFile + ".d" : depFile.getValue();
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_Text);
+  if (ec)
+    return fail("-MF: cannot write " + path + ": " + ec.message());
+  os << escapeDepPath(depTarget.empty() ? outputFile.getValue()
+                                        : depTarget.getValue())
+     << ":";
+  for (const std::string &dep : deps)
+    os << " \\\n  " << escapeDepPath(dep);
+  os << "\n";
+  return kSuccess;
+}
+
 /// Reads or imports `path`, runs the graph pipeline and writes the graph.
 int emitMlir(StringRef path) {
   mlir::DialectRegistry registry;
@@ -500,15 +558,17 @@ int emitMlir(StringRef path) {
     pm.enableTiming();
   if (failed(pm.run(*module)))
     return kUserError;
-  if (emitKind() != EmitKind::Mlir)
-    return compileForCPU(*module, imported.get());
+  if (emitKind() != EmitKind::Mlir) {
+    int status = compileForCPU(*module, imported.get());
+    return status == kSuccess ? writeDepfile(path, imported.get()) : status;
+  }
   std::string error;
   auto output = mlir::openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
   module->print(output->os());
   output->keep();
-  return kSuccess;
+  return writeDepfile(path, imported.get());
 }
 
 /// `1234567` as `1.23 M`.
@@ -688,5 +748,11 @@ int main(int argc, char **argv) {
                 positionals[1] + "'");
   if (contextLength < 0)
     return fail("--ctx must be positive, got " + Twine(contextLength));
+  argv0 = argv[0];
+  if ((depFile.getNumOccurrences() || depTarget.getNumOccurrences()) &&
+      !writeDeps)
+    return fail("-MF and -MT need -MD");
+  if (writeDeps && outputFile == "-")
+    return fail("-MD needs an output file: -o FILE");
   return emitMlir(positionals[0]);
 }

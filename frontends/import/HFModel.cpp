@@ -64,6 +64,11 @@ public:
       files.push_back(quantizeConfigFile);
     for (const std::string &file : checkpoint->listInputFiles())
       files.push_back(file);
+    // The tokenizer loadTokenizer reads.
+    SmallString<128> tokenizer(dir);
+    llvm::sys::path::append(tokenizer, "tokenizer.json");
+    if (llvm::sys::fs::exists(tokenizer))
+      files.push_back(tokenizer.str().str());
     return files;
   }
   std::string getTokenizerKind() const override {
