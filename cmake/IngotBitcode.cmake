@@ -15,8 +15,9 @@
 # headers, for code such as the runtime that is compiled for the build
 # machine's own architecture), the repository root on the
 # include path, and FLAGS after those (e.g. -march=...). Header
-# dependencies are tracked with depfiles; sources are named relative to the
-# repository root, so the bitcode does not depend on where the tree is.
+# dependencies are tracked with depfiles, which name absolute paths (Ninja
+# reads them relative to the build directory otherwise);
+# -ffile-prefix-map keeps the tree's location out of the bitcode.
 #
 #   ingot_embed_files(<target> SYMBOLS <symbols...> FILES <files...>)
 #
@@ -60,7 +61,9 @@ function(ingot_add_bitcode name)
     add_custom_command(OUTPUT ${out}
       COMMAND ${INGOT_CLANG} --target=${ARG_TRIPLE} -std=c11 -O2 -emit-llvm
         -c -fno-exceptions -ffp-contract=fast -fno-math-errno ${stdinc}
-        -fno-ident -I. ${ARG_FLAGS} -MD -MF ${out}.d ${rel} -o ${out}
+        -fno-ident -I${PROJECT_SOURCE_DIR}
+        -ffile-prefix-map=${PROJECT_SOURCE_DIR}/= ${ARG_FLAGS}
+        -MD -MF ${out}.d ${PROJECT_SOURCE_DIR}/${rel} -o ${out}
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
       DEPENDS ${PROJECT_SOURCE_DIR}/${rel} ${ARG_DEPENDS}
       DEPFILE ${out}.d
