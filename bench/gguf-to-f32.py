@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Dequantizes every tensor of a GGUF to F32, keeping all metadata.
 
-  gguf-to-f32.py IN.gguf OUT.gguf [--keep REGEX]
+  gguf-to-f32.py IN.gguf OUT.gguf [--keep REGEX] [--set-u32 KEY=N]...
 
 --keep leaves the tensors whose name matches REGEX as they are (bench/cpu.sh
 keeps SmolLM2's Q8_0 token_embd, which is also its output head, so that
 llama-quantize and `ingotc --quantize`, which keeps embeddings, make the same
 layout). Used by bench/cpu.sh to make the float model that both quantize.
-Needs numpy and gguf.
+--set-u32 adds (or replaces) an unsigned metadata value, e.g. the
+`llama.expert_feed_forward_length` Ingot's importer wants in a Mixtral-style
+GGUF (bench/moe.sh). Needs numpy and gguf.
 """
 import argparse
 import re
@@ -21,12 +23,17 @@ def main():
     ap.add_argument("inp")
     ap.add_argument("out")
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--set-u32", action="append", default=[])
     a = ap.parse_args()
     r = gguf.GGUFReader(a.inp)
     arch = r.fields["general.architecture"].contents()
     w = gguf.GGUFWriter(a.out, arch)
+    sets = dict(kv.split("=", 1) for kv in a.set_u32)
+    for name, n in sets.items():
+        w.add_uint32(name, int(n))
     for name, f in r.fields.items():
-        if name.startswith("GGUF.") or name == "general.architecture":
+        if (name.startswith("GGUF.") or name == "general.architecture" or
+                name in sets):
             continue
         if name == "general.file_type":
             w.add_file_type(gguf.LlamaFileType.ALL_F32)
