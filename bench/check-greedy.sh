@@ -5,10 +5,13 @@
 # decodes greedily from the prompt token ids that
 # test/fixtures/goldens/smollm2-llamacpp-greedy.json records, comparing with
 # llama.cpp's tokens there. For a mismatch it prints the first diverging
-# position, both tokens and Ingot's logit margin between them.
+# position, both tokens and Ingot's logit margin between them, and what the
+# reference evaluator (ingot-run: f32 activations and KV cache, dequantized
+# weights, the imported graph) picks at that position.
 #
 #   bench/check-greedy.sh [THREADS]        # exit 1 below 9 of 10
 #
+# REF=0 skips the reference evaluator (about 10 s per mismatch).
 # Environment: INGOT_BUILD_DIR (build), SMOL_GGUF (the model file),
 # INGOT_BENCH_DIR (/tmp/ingot-bench), CC (cc), INGOTC_FLAGS (extra flags).
 set -euo pipefail
@@ -36,7 +39,9 @@ mkdir -p "$work"
   "$here/greedy.c" "$work/libbench.a" -lm -lpthread -o "$work/greedy" ||
   die "cannot link bench/greedy.c"
 
-python3 - "$golden" "$work/greedy" "$threads" <<'PY'
+ref=""
+if [[ "${REF:-1}" != 0 && -x "$build/bin/ingot-run" ]]; then ref="$build/bin/ingot-run"; fi
+python3 - "$golden" "$work/greedy" "$threads" "$ref" "$smol" <<'PY'
 import json, subprocess, sys
 g = json.load(open(sys.argv[1]))
 cases = g["cases"]
@@ -61,6 +66,21 @@ for c, l in zip(cases, out.stdout.splitlines()):
     print(f"MISMATCH {c['prompt']!r}: first at position {p}: ingot {ids[p]} "
           f"(logit {la:.4f}), llama.cpp {want[p]} (ingot's logit {lb:.4f}), "
           f"margin {la - lb:.4f}")
+    if sys.argv[4]:
+        toks = ",".join(map(str, c["prompt_ids"] + want[:p]))
+        r = subprocess.run([sys.argv[4], sys.argv[5], "--tokens=" + toks,
+                            "--print=last", "--ctx=128"],
+                           capture_output=True, text=True)
+        rows = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
+        if r.returncode or not rows:
+            print("         (ingot-run failed: " + r.stderr.strip() + ")")
+            continue
+        v = [float(x) for x in rows[-1].split()]
+        best = max(range(len(v)), key=lambda i: (v[i], -i))
+        who = ("ingot" if best == ids[p] else "llama.cpp" if best == want[p]
+               else "neither")
+        print(f"         reference evaluator: {best} ({who}); logits "
+              f"{ids[p]}: {v[ids[p]]:.4f}, {want[p]}: {v[want[p]]:.4f}")
 print(f"{match}/{len(cases)} prompts match all {n} tokens of llama.cpp")
 sys.exit(0 if match >= 9 else 1)
 PY
