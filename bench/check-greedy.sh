@@ -11,7 +11,11 @@
 #
 #   bench/check-greedy.sh [THREADS]        # exit 1 below 9 of 10
 #
-# REF=0 skips the reference evaluator (about 10 s per mismatch).
+# REF=0 skips the reference evaluator (about 10 s per mismatch); REF=all
+# also runs it teacher-forced on llama.cpp's tokens for every prompt (one
+# prefill each, a few minutes) and prints on how many its arg max agrees with
+# llama.cpp at all 32 positions: how far an exact f32 evaluation of the same
+# weights is from llama.cpp.
 # Environment: INGOT_BUILD_DIR (build), SMOL_GGUF (the model file),
 # INGOT_BENCH_DIR (/tmp/ingot-bench), CC (cc), INGOTC_FLAGS (extra flags).
 set -euo pipefail
@@ -40,8 +44,9 @@ mkdir -p "$work"
   die "cannot link bench/greedy.c"
 
 ref=""
+ref_all="${REF:-1}"
 if [[ "${REF:-1}" != 0 && -x "$build/bin/ingot-run" ]]; then ref="$build/bin/ingot-run"; fi
-python3 - "$golden" "$work/greedy" "$threads" "$ref" "$smol" <<'PY'
+python3 - "$golden" "$work/greedy" "$threads" "$ref" "$smol" "$ref_all" <<'PY'
 import json, subprocess, sys
 g = json.load(open(sys.argv[1]))
 cases = g["cases"]
@@ -82,5 +87,28 @@ for c, l in zip(cases, out.stdout.splitlines()):
         print(f"         reference evaluator: {best} ({who}); logits "
               f"{ids[p]}: {v[ids[p]]:.4f}, {want[p]}: {v[want[p]]:.4f}")
 print(f"{match}/{len(cases)} prompts match all {n} tokens of llama.cpp")
+if sys.argv[4] and sys.argv[6] == "all":
+    agree = 0
+    for c in cases:
+        want = c["generated_ids"][:n]
+        toks = ",".join(map(str, c["prompt_ids"] + want[:-1]))
+        r = subprocess.run([sys.argv[4], sys.argv[5], "--tokens=" + toks,
+                            "--print=all", "--ctx=128"],
+                           capture_output=True, text=True)
+        rows = [l for l in r.stdout.splitlines() if l and not l.startswith("#")]
+        rows = rows[len(c["prompt_ids"]) - 1:]
+        ok = len(rows) == n
+        for i, (row, w) in enumerate(zip(rows, want)):
+            v = [float(x) for x in row.split()]
+            best = max(range(len(v)), key=lambda j: (v[j], -j))
+            if best != w:
+                print(f"reference evaluator differs from llama.cpp on "
+                      f"{c['prompt']!r} at {i}: {best} ({v[best]:.4f}) vs "
+                      f"{w} ({v[w]:.4f})")
+                ok = False
+                break
+        agree += ok
+    print(f"reference evaluator (f32, teacher-forced on llama.cpp's tokens): "
+          f"{agree}/{len(cases)} prompts agree on all {n} tokens")
 sys.exit(0 if match >= 9 else 1)
 PY
