@@ -2,7 +2,9 @@
 # Ingot's CPU backend against llama.cpp, side by side in one run: for each
 # model and thread count, `llama-bench -p PP -n TG -t T -r REPS` and the
 # compiled model's `--bench -pp PP -tg TG -r REPS --threads T`, interleaved,
-# ROUNDS times; the table gives the median over rounds of each run's mean.
+# ROUNDS times; the table gives the median over rounds of each run's mean,
+# and the best round of each (on a loaded machine the best round is the one
+# that had the cores to itself).
 #
 #   bench/cpu.sh                    # SmolLM2-135M Q4_1, Q8_0, Q4_0; 1 and 2 threads
 #
@@ -200,12 +202,15 @@ bw = {int(a): float(b) for a, b in re.findall(r"threads (\d+): read ([\d.]+)", s
 med = lambda k: statistics.median(runs[k]) if k in runs else None
 fmt = lambda x: "–" if x is None else f"{x:.1f}"
 print("| model | quant | threads | test | llama.cpp t/s | ingot t/s | ingot / llama.cpp "
+      "| best of rounds: llama.cpp, ingot, ratio "
       "| ingot `--quantize` t/s | weights/token MB | llama.cpp GB/s | ingot GB/s | bw.c GB/s |")
-print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 keys = sorted({k[1:] for k in runs}, key=lambda k: (["q4_1", "q8_0", "q4_0"].index(k[0]), k[1], k[2]))
 for m, t, test in keys:
     l, i, q = med(("llama", m, t, test)), med(("ingot", m, t, test)), med(("ingot-iq", m, t, test))
     ratio = f"{i / l:.2f}" if l and i else "–"
+    bl, bi = (max(runs.get((e, m, t, test), [0])) for e in ("llama", "ingot"))
+    best = f"{bl:.1f}, {bi:.1f}, {bi / bl:.2f}" if bl and bi else "–"
     src = "shipped" if m == "q4_1" else "llama-quantize"
     if test.startswith("tg"):
         b = bpt[m]
@@ -214,7 +219,7 @@ for m, t, test in keys:
     else:
         extra = " | | | "
     print(f"| SmolLM2-135M | {m.upper()} ({src}) | {t} | {test} | {fmt(l)} | {fmt(i)} "
-          f"| {ratio} | {fmt(q)} | {extra} |")
+          f"| {ratio} | {best} | {fmt(q)} | {extra} |")
 print()
 print("all runs (t/s, one per round):")
 for k in sorted(runs):
