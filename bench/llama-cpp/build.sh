@@ -12,7 +12,8 @@
 #   JOBS                parallel build jobs (default 2)
 #
 # Idempotent: if the binaries and VERSION already exist it only prints them.
-# Outputs: $DIR/bin/{llama-bench,ingot-greedy,llama-simple}, $DIR/VERSION.
+# Outputs: $DIR/bin/{llama-bench,ingot-greedy,llama-quantize,llama-simple},
+# $DIR/VERSION.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +25,7 @@ jobs="${JOBS:-2}"
 die() { echo "build.sh: error: $*" >&2; exit 1; }
 
 if [[ -x "$dir/bin/llama-bench" && -x "$dir/bin/ingot-greedy" &&
+      -x "$dir/bin/llama-quantize" &&
       -f "$dir/VERSION" ]] &&
    cmp -s "$here/ingot-greedy.cpp" "$dir/bin/ingot-greedy.cpp"; then
   echo "llama.cpp already built in $dir/bin"
@@ -76,7 +78,7 @@ cmake -S "$src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF \
   -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >&2
-targets=(llama-bench ingot-greedy)
+targets=(llama-bench ingot-greedy llama-quantize)
 # llama-simple is handy for manual checks; build it when the tree has it.
 if grep -rqs 'llama-simple' "$src/examples/simple/CMakeLists.txt"; then
   targets+=(llama-simple)
