@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/ingotc/Report.h"
+#include "compiler/ingotc/Stages.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/reference/WeightReader.h"
 #include "compiler/target/cpu/Compile.h"
@@ -33,7 +35,8 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ManagedStatic.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -44,7 +47,8 @@
 using namespace llvm;
 
 namespace {
-/// Exit codes: 0 success, 1 user error, 2 internal error.
+/// Exit codes: 0 success, 1 user error, 2 internal error (the crash
+/// handlers of Stages.h exit with it).
 enum ExitCode { kSuccess = 0, kUserError = 1 };
 
 enum class EmitKind { Auto, Mlir, Exe, Shared, Lib, Obj, Asm, LLVM, Header };
@@ -194,6 +198,23 @@ cl::opt<uint64_t> randomWeights(
     cl::desc("For a .mlir input: pseudo-random weights from this seed (as "
              "ingot-run --weights-random)"),
     cl::value_desc("seed"), cl::Hidden, cl::cat(inputCategory));
+
+cl::opt<bool> quiet("q", cl::desc("Quiet: no warnings, no progress line"),
+                    cl::cat(outputCategory));
+cl::opt<bool> verbose("v",
+                      cl::desc("Print each stage and its time (stderr)"),
+                      cl::cat(outputCategory));
+
+cl::opt<std::string> crashForTesting(
+    "crash-for-testing",
+    cl::desc("Crash on purpose when this pass starts ('driver': before "
+             "compiling), to test the internal-error report"),
+    cl::value_desc("pass"), cl::Hidden, cl::cat(optCategory));
+
+/// Times the stages (-v, --report, the progress line).
+std::unique_ptr<::ingot::driver::StageTimer> stageTimer;
+/// Per-pass times of the graph pipeline.
+std::shared_ptr<std::vector<::ingot::driver::Timing>> passTimes;
 
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
@@ -366,6 +387,29 @@ void writeTextReport(raw_ostream &os, const ::ingot::cpu::CompileResult &r,
      << " bytes of activations\n";
 }
 
+/// The --report page (Report.h).
+void writeHtmlReport(raw_ostream &os, mlir::ModuleOp graph,
+                     mlir::ingot::ImportedModel *model,
+                     const ::ingot::cpu::CompileResult &result,
+                     const ::ingot::cpu::CompileOptions &options) {
+  ::ingot::driver::ReportInputs in;
+  in.modelPath = positionals[0];
+  in.graph = graph;
+  in.result = &result;
+  in.options = &options;
+  if (model) {
+    const mlir::ingot::ModelConfig &c = model->getConfig();
+    in.config = &c;
+    in.routing = moeRouting.empty()
+                     ? "top-k:" + std::to_string(c.expertsPerToken)
+                     : moeRouting.getValue();
+  }
+  in.stages = stageTimer->stages();
+  if (passTimes)
+    in.passes = *passTimes;
+  ::ingot::driver::writeHtmlReport(os, in);
+}
+
 /// Compiles the optimized graph for a CPU and writes --emit's files.
 int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   using namespace ::ingot::cpu;
@@ -410,6 +454,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
                   ": must be a C identifier (letters, digits, _)");
   options.codegen.maxBatch = maxBatch;
   options.kernelCallsOnly = kernelCallsOnly;
+  options.onStage = [](StringRef stage) { stageTimer->begin(stage); };
   std::unique_ptr<::ingot::reference::WeightReader> reader;
   if (model) {
     reader = std::make_unique<::ingot::reference::ModelWeightReader>(*model);
@@ -434,6 +479,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   WeightPacker packer(*reader, model);
   options.codegen.embedWeights = weightsMode != WeightsMode::External;
   auto result = ::ingot::cpu::compileForCPU(module, packer, options);
+  stageTimer->finish();
   if (!result)
     return fail(toString(result.takeError()));
   if (!reportFile.empty()) {
@@ -441,9 +487,12 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
     raw_fd_ostream os(reportFile, ec);
     if (ec)
       return fail("cannot write " + reportFile + ": " + ec.message());
-    writeTextReport(os, *result, options);
+    if (StringRef(reportFile).ends_with(".html"))
+      writeHtmlReport(os, module, model, *result, options);
+    else
+      writeTextReport(os, *result, options);
   }
-  if (weightsMode == WeightsMode::Auto &&
+  if (!quiet && weightsMode == WeightsMode::Auto &&
       result->lowered.weights.size() >= (uint64_t(2) << 30))
     errs() << "ingotc: warning: " << result->lowered.weights.size()
            << " bytes of weights embedded; consider --weights=external\n";
@@ -461,6 +510,7 @@ int emitMlir(StringRef path) {
     return fail(toString(std::move(err)));
   SourceMgr sourceMgr;
   std::unique_ptr<mlir::ingot::ImportedModel> imported;
+  stageTimer->begin("import");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       loadGraph(context, sourceMgr, path, imported);
   if (!module)
@@ -498,8 +548,14 @@ int emitMlir(StringRef path) {
   }
   if (llvm::TimePassesIsEnabled)
     pm.enableTiming();
+  auto recorder =
+      std::make_unique<::ingot::driver::PassRecorder>(crashForTesting);
+  passTimes = recorder->times;
+  pm.addInstrumentation(std::move(recorder));
+  stageTimer->begin("graph passes");
   if (failed(pm.run(*module)))
     return kUserError;
+  stageTimer->finish();
   if (emitKind() != EmitKind::Mlir)
     return compileForCPU(*module, imported.get());
   std::string error;
@@ -642,7 +698,8 @@ int inspect(StringRef path) {
 } // namespace
 
 int main(int argc, char **argv) {
-  InitLLVM init(argc, argv);
+  llvm_shutdown_obj shutdown;
+  ::ingot::driver::installCrashHandlers(argv[0]);
   exposeTimePasses();
   cl::HideUnrelatedOptions({&inputCategory, &targetCategory, &moeCategory,
                             &optCategory, &quantCategory, &outputCategory});
@@ -665,6 +722,10 @@ int main(int argc, char **argv) {
       errs() << first << "\n";
     return kUserError;
   }
+  stageTimer = std::make_unique<::ingot::driver::StageTimer>(
+      verbose, !quiet && sys::Process::StandardErrIsDisplayed());
+  if (crashForTesting == "driver")
+    ::ingot::driver::crashForTesting();
   if (printTargets) {
     printTargetList(outs());
     return kSuccess;
