@@ -184,7 +184,8 @@ cl::opt<int64_t> maxBatch(
 cl::opt<std::string> reportFile(
     "report",
     cl::desc("Write what the compilation decided (target, weights, the "
-             "memory plan and its peak, kernel calls) to this file"),
+             "memory plan and its peak, kernel calls, timings) to this "
+             "file: a self-contained page for FILE.html, text otherwise"),
     cl::value_desc("file"), cl::cat(outputCategory));
 
 cl::opt<bool> kernelCallsOnly(
