@@ -234,7 +234,7 @@ void writeMemoryPlan(raw_ostream &os, const ReportInputs &in) {
      << " bytes of activations (" << bytes(m.activationBytes)
      << "); x: op index (0.." << ops - 1
      << "), y: offset in the arena. Hover a buffer for its op.</p>\n";
-  const double left = 60, plotW = 820, plotH = 360, topPad = 20;
+  const double left = 80, plotW = 800, plotH = 360, topPad = 20;
   os << formatv("<svg id=\"memory-svg\" width=\"{0}\" height=\"{1}\" "
                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
                 left + plotW + 20, plotH + topPad + 40);
@@ -258,13 +258,16 @@ void writeMemoryPlan(raw_ostream &os, const ReportInputs &in) {
   os << formatv("<line id=\"peak\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" "
                 "y2=\"{1}\" stroke=\"#d00\" stroke-dasharray=\"4 3\"/>\n",
                 left, Y(m.activationBytes), left + plotW);
-  if (peak)
+  if (peak) {
+    // The label on the side of the marker with room for it.
+    bool right = X(peak->firstOp) > left + plotW / 2;
     os << formatv("<circle cx=\"{0:f2}\" cy=\"{1:f2}\" r=\"4\" fill=\"#d00\"/>"
-                  "<text x=\"{2:f2}\" y=\"{3:f2}\" fill=\"#d00\">peak {4} "
-                  "bytes (op {5})</text>\n",
+                  "<text x=\"{2:f2}\" y=\"{3:f2}\" fill=\"#d00\" "
+                  "text-anchor=\"{6}\">peak {4} bytes (op {5})</text>\n",
                   X(peak->firstOp), Y(peak->offset + peak->bytes),
-                  X(peak->firstOp) + 6, topPad - 6, m.activationBytes,
-                  peak->firstOp);
+                  X(peak->firstOp) + (right ? -6 : 6), topPad - 6,
+                  m.activationBytes, peak->firstOp, right ? "end" : "start");
+  }
   os << formatv("<text x=\"{0}\" y=\"{1}\">0</text>"
                 "<text x=\"{2}\" y=\"{1}\" text-anchor=\"end\">op {3}</text>\n",
                 left, topPad + plotH + 14, left + plotW, ops);
