@@ -212,17 +212,19 @@ cl::opt<std::string> crashForTesting(
              "compiling), to test the internal-error report"),
     cl::value_desc("pass"), cl::Hidden, cl::cat(optCategory));
 
+cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(outputCategory));
+
 /// Times the stages (-v, --report, the progress line).
 std::unique_ptr<::ingot::driver::StageTimer> stageTimer;
 /// Per-pass times of the graph pipeline.
 std::shared_ptr<std::vector<::ingot::driver::Timing>> passTimes;
 
-cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
-                                cl::value_desc("file"), cl::init("-"),
-                                cl::cat(outputCategory));
-
 /// One line on stderr, `ingotc: error: ...`.
 int fail(const Twine &message) {
+  if (stageTimer) // ends the progress line first
+    stageTimer->finish();
   errs() << "ingotc: error: " << message << "\n";
   return kUserError;
 }
@@ -280,6 +282,8 @@ struct OneLineDiagnostics {
                         .str();
           std::string message = diag.str();
           std::replace(message.begin(), message.end(), '\n', ' ');
+          if (stageTimer)
+            stageTimer->finish();
           errs() << "ingotc: error: " << where << message << "\n";
           return mlir::success();
         }) {}
