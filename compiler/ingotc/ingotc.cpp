@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/ingotc/Report.h"
+#include "compiler/ingotc/Stages.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/reference/WeightReader.h"
 #include "compiler/target/cpu/Compile.h"
@@ -34,7 +36,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ManagedStatic.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -45,7 +48,8 @@
 using namespace llvm;
 
 namespace {
-/// Exit codes: 0 success, 1 user error, 2 internal error.
+/// Exit codes: 0 success, 1 user error, 2 internal error (the crash
+/// handlers of Stages.h exit with it).
 enum ExitCode { kSuccess = 0, kUserError = 1 };
 
 enum class EmitKind { Auto, Mlir, Exe, Shared, Lib, Obj, Asm, LLVM, Header };
@@ -181,7 +185,8 @@ cl::opt<int64_t> maxBatch(
 cl::opt<std::string> reportFile(
     "report",
     cl::desc("Write what the compilation decided (target, weights, the "
-             "memory plan and its peak, kernel calls) to this file"),
+             "memory plan and its peak, kernel calls, timings) to this "
+             "file: a self-contained page for FILE.html, text otherwise"),
     cl::value_desc("file"), cl::cat(outputCategory));
 
 cl::opt<bool> kernelCallsOnly(
@@ -195,6 +200,18 @@ cl::opt<uint64_t> randomWeights(
     cl::desc("For a .mlir input: pseudo-random weights from this seed (as "
              "ingot-run --weights-random)"),
     cl::value_desc("seed"), cl::Hidden, cl::cat(inputCategory));
+
+cl::opt<bool> quiet("q", cl::desc("Quiet: no warnings, no progress line"),
+                    cl::cat(outputCategory));
+cl::opt<bool> verbose("v",
+                      cl::desc("Print each stage and its time (stderr)"),
+                      cl::cat(outputCategory));
+
+cl::opt<std::string> crashForTesting(
+    "crash-for-testing",
+    cl::desc("Crash on purpose when this pass starts ('driver': before "
+             "compiling), to test the internal-error report"),
+    cl::value_desc("pass"), cl::Hidden, cl::cat(optCategory));
 
 cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
@@ -216,9 +233,15 @@ cl::opt<std::string> depTarget("MT",
 
 /// argv[0], for the path of ingotc in depfiles.
 const char *argv0 = "ingotc";
+/// Times the stages (-v, --report, the progress line).
+std::unique_ptr<::ingot::driver::StageTimer> stageTimer;
+/// Per-pass times of the graph pipeline.
+std::shared_ptr<std::vector<::ingot::driver::Timing>> passTimes;
 
 /// One line on stderr, `ingotc: error: ...`.
 int fail(const Twine &message) {
+  if (stageTimer) // ends the progress line first
+    stageTimer->finish();
   errs() << "ingotc: error: " << message << "\n";
   return kUserError;
 }
@@ -276,6 +299,8 @@ struct OneLineDiagnostics {
                         .str();
           std::string message = diag.str();
           std::replace(message.begin(), message.end(), '\n', ' ');
+          if (stageTimer)
+            stageTimer->finish();
           errs() << "ingotc: error: " << where << message << "\n";
           return mlir::success();
         }) {}
@@ -384,6 +409,29 @@ void writeTextReport(raw_ostream &os, const ::ingot::cpu::CompileResult &r,
      << " bytes of activations\n";
 }
 
+/// The --report page (Report.h).
+void writeHtmlReport(raw_ostream &os, mlir::ModuleOp graph,
+                     mlir::ingot::ImportedModel *model,
+                     const ::ingot::cpu::CompileResult &result,
+                     const ::ingot::cpu::CompileOptions &options) {
+  ::ingot::driver::ReportInputs in;
+  in.modelPath = positionals[0];
+  in.graph = graph;
+  in.result = &result;
+  in.options = &options;
+  if (model) {
+    const mlir::ingot::ModelConfig &c = model->getConfig();
+    in.config = &c;
+    in.routing = moeRouting.empty()
+                     ? "top-k:" + std::to_string(c.expertsPerToken)
+                     : moeRouting.getValue();
+  }
+  in.stages = stageTimer->stages();
+  if (passTimes)
+    in.passes = *passTimes;
+  ::ingot::driver::writeHtmlReport(os, in);
+}
+
 /// Compiles the optimized graph for a CPU and writes --emit's files.
 int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   using namespace ::ingot::cpu;
@@ -428,6 +476,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
                   ": must be a C identifier (letters, digits, _)");
   options.codegen.maxBatch = maxBatch;
   options.kernelCallsOnly = kernelCallsOnly;
+  options.onStage = [](StringRef stage) { stageTimer->begin(stage); };
   std::unique_ptr<::ingot::reference::WeightReader> reader;
   if (model) {
     reader = std::make_unique<::ingot::reference::ModelWeightReader>(*model);
@@ -452,6 +501,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   WeightPacker packer(*reader, model);
   options.codegen.embedWeights = weightsMode != WeightsMode::External;
   auto result = ::ingot::cpu::compileForCPU(module, packer, options);
+  stageTimer->finish();
   if (!result)
     return fail(toString(result.takeError()));
   if (!reportFile.empty()) {
@@ -459,9 +509,12 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
     raw_fd_ostream os(reportFile, ec);
     if (ec)
       return fail("cannot write " + reportFile + ": " + ec.message());
-    writeTextReport(os, *result, options);
+    if (StringRef(reportFile).ends_with(".html"))
+      writeHtmlReport(os, module, model, *result, options);
+    else
+      writeTextReport(os, *result, options);
   }
-  if (weightsMode == WeightsMode::Auto &&
+  if (!quiet && weightsMode == WeightsMode::Auto &&
       result->lowered.weights.size() >= (uint64_t(2) << 30))
     errs() << "ingotc: warning: " << result->lowered.weights.size()
            << " bytes of weights embedded; consider --weights=external\n";
@@ -519,6 +572,7 @@ int emitMlir(StringRef path) {
     return fail(toString(std::move(err)));
   SourceMgr sourceMgr;
   std::unique_ptr<mlir::ingot::ImportedModel> imported;
+  stageTimer->begin("import");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       loadGraph(context, sourceMgr, path, imported);
   if (!module)
@@ -556,8 +610,14 @@ int emitMlir(StringRef path) {
   }
   if (llvm::TimePassesIsEnabled)
     pm.enableTiming();
+  auto recorder =
+      std::make_unique<::ingot::driver::PassRecorder>(crashForTesting);
+  passTimes = recorder->times;
+  pm.addInstrumentation(std::move(recorder));
+  stageTimer->begin("graph passes");
   if (failed(pm.run(*module)))
     return kUserError;
+  stageTimer->finish();
   if (emitKind() != EmitKind::Mlir) {
     int status = compileForCPU(*module, imported.get());
     return status == kSuccess ? writeDepfile(path, imported.get()) : status;
@@ -702,7 +762,8 @@ int inspect(StringRef path) {
 } // namespace
 
 int main(int argc, char **argv) {
-  InitLLVM init(argc, argv);
+  llvm_shutdown_obj shutdown;
+  ::ingot::driver::installCrashHandlers(argv[0]);
   exposeTimePasses();
   cl::HideUnrelatedOptions({&inputCategory, &targetCategory, &moeCategory,
                             &optCategory, &quantCategory, &outputCategory});
@@ -725,6 +786,10 @@ int main(int argc, char **argv) {
       errs() << first << "\n";
     return kUserError;
   }
+  stageTimer = std::make_unique<::ingot::driver::StageTimer>(
+      verbose, !quiet && sys::Process::StandardErrIsDisplayed());
+  if (crashForTesting == "driver")
+    ::ingot::driver::crashForTesting();
   if (printTargets) {
     printTargetList(outs());
     return kSuccess;

@@ -140,6 +140,8 @@ private:
   int64_t kvBytesPerToken = 0;
   uint64_t modelId = 0;
   std::map<std::string, int64_t> kernelCalls;
+  std::vector<OpKernel> opKernels;
+  Operation *currentOp = nullptr; ///< the op being emitted
 
   // The forward function's arguments.
   llvm::Function *forward = nullptr;
@@ -523,8 +525,13 @@ llvm::Value *Lowering::call(llvm::StringRef name,
         llvm::FunctionType::get(b.getVoidTy(), types, false),
         llvm::GlobalValue::ExternalLinkage, name, *module);
   }
-  if (name != "ingot_uk_barrier")
+  if (name != "ingot_uk_barrier") {
     ++kernelCalls[name.str()];
+    if (currentOp)
+      opKernels.push_back({indexOf.lookup(currentOp),
+                           currentOp->getName().getStringRef().str(),
+                           name.str()});
+  }
   return b.CreateCall(callee, args);
 }
 
@@ -1148,8 +1155,13 @@ llvm::Error Lowering::emitForward() {
 
   for (size_t i = 0; i < order.size(); ++i) {
     Operation *op = order[i];
+    currentOp = op;
+    size_t firstCall = opKernels.size();
     // Matmuls of one input (q, k, v; gate, up): one call.
     size_t count = emitMatmulGroup(i);
+    if (count > 1)
+      for (size_t c = firstCall; c < opKernels.size(); ++c)
+        opKernels[c].graphOp += " x" + std::to_string(count);
     if (count == 0) {
       if (llvm::Error err = emitOp(op))
         return makeError(op->getName().getStringRef() + ": " +
@@ -1184,6 +1196,7 @@ llvm::Error Lowering::emitForward() {
     b.CreateBr(done);
     b.SetInsertPoint(done);
   }
+  currentOp = nullptr;
   b.CreateRetVoid();
   return llvm::Error::success();
 }
@@ -1298,6 +1311,7 @@ Expected<LoweredModel> Lowering::run() {
   lowered.kvBytesPerToken = kvBytesPerToken;
   lowered.plan = std::move(plan);
   lowered.kernelCalls.assign(kernelCalls.begin(), kernelCalls.end());
+  lowered.opKernels = std::move(opKernels);
   return lowered;
 }
 

@@ -50,6 +50,13 @@ struct PlannedBuffer {
   int64_t firstOp = 0, lastOp = 0;
 };
 
+/// The ukernel call one op of the plan became (for the report).
+struct OpKernel {
+  int64_t op = 0;      ///< the op's index, as in PlannedBuffer
+  std::string graphOp; ///< e.g. `ingot.matmul`, `ingot.matmul x3` (grouped)
+  std::string kernel;  ///< e.g. `ingot_uk_matmul_multi`
+};
+
 /// What lowering produced, beside the module.
 struct LoweredModel {
   std::unique_ptr<llvm::Module> module;
@@ -63,6 +70,8 @@ struct LoweredModel {
   std::vector<PlannedBuffer> plan;
   /// Ukernel calls by name (for the report).
   std::vector<std::pair<std::string, int64_t>> kernelCalls;
+  /// Each ukernel call in program order, and the op it implements.
+  std::vector<OpKernel> opKernels;
 };
 
 /// Lowers `graph` (after the graph pipeline) into `context`. The module has

@@ -108,6 +108,10 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
                                       WeightPacker &packer,
                                       const CompileOptions &options) {
   CompileResult result;
+  auto stage = [&](StringRef name) {
+    if (options.onStage)
+      options.onStage(name);
+  };
   CodegenOptions codegen = options.codegen;
   bool linked = options.emit == EmitKind::Executable ||
                 options.emit == EmitKind::Shared ||
@@ -119,6 +123,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     codegen.weightsFile = sys::path::filename(weightsPath).str();
   }
   LLVMContext context;
+  stage("lowering");
   auto lowered = lowerToLLVM(graph, packer, codegen, context);
   if (!lowered)
     return lowered.takeError();
@@ -160,6 +165,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
   // runtime and the CLI main are linked after: their bitcode is built -O2
   // already, and optimizing it again took most of a compile (about 1.9 s of
   // 2.6 s for a fixture model).
+  stage("LLVM optimization");
   if (!options.kernelCallsOnly)
     optimizeModule(*module, **machine);
   if (linked) {
@@ -172,6 +178,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
         return std::move(err);
   }
 
+  stage("code generation");
   if (options.emit == EmitKind::LLVM) {
     std::string text;
     raw_string_ostream os(text);
@@ -185,6 +192,8 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
                                                             : FileKind::Object);
     if (!code)
       return code.takeError();
+    if (options.emit != EmitKind::Object && options.emit != EmitKind::Assembly)
+      stage("link");
     switch (options.emit) {
     case EmitKind::Object:
     case EmitKind::Assembly:
@@ -228,6 +237,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     }
   }
   if (!codegen.embedWeights) {
+    stage("writing weights");
     if (Error err = writeWeightsFile(weightsPath, *lowered))
       return std::move(err);
     result.files.push_back(weightsPath);

@@ -11,6 +11,8 @@
 #include "compiler/target/cpu/Codegen.h"
 #include "compiler/target/cpu/Target.h"
 
+#include <functional>
+
 namespace ingot::cpu {
 
 enum class EmitKind { Executable, Shared, Library, Object, Assembly, LLVM, Header };
@@ -23,6 +25,9 @@ struct CompileOptions {
   /// Leave the ukernels declared and skip LLVM's optimizations: the
   /// generated call sequence as it is (for tests of the lowering).
   bool kernelCallsOnly = false;
+  /// Called as each stage starts: "lowering", "LLVM optimization", "code
+  /// generation", "link", "writing weights" (for -v and the report).
+  std::function<void(llvm::StringRef)> onStage;
 };
 
 /// What was written, for --report and -v.
