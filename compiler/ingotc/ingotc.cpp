@@ -60,6 +60,7 @@ cl::OptionCategory moeCategory("Mixture of experts");
 cl::OptionCategory optCategory("Optimization");
 cl::OptionCategory quantCategory("Quantization");
 cl::OptionCategory outputCategory("Output");
+cl::OptionCategory debugCategory("Debugging");
 
 cl::list<std::string> positionals(cl::Positional,
                                   cl::desc("<model> | inspect <model>"),
@@ -96,10 +97,10 @@ cl::opt<std::string> passPipeline(
 
 cl::opt<bool> printIRBefore("print-ir-before-all",
                             cl::desc("Print the IR before every pass (stderr)"),
-                            cl::cat(optCategory));
+                            cl::cat(debugCategory));
 cl::opt<bool> printIRAfter("print-ir-after-all",
                            cl::desc("Print the IR after every pass (stderr)"),
-                           cl::cat(optCategory));
+                           cl::cat(debugCategory));
 /// `--time-passes` is LLVM's own flag (it also times LLVM's passes); ingotc
 /// shows it among its options and times the graph passes with it.
 void exposeTimePasses() {
@@ -108,7 +109,7 @@ void exposeTimePasses() {
   if (it == options.end())
     return;
   it->second->setDescription("Report the time each pass takes (stderr)");
-  it->second->addCategory(optCategory);
+  it->second->addCategory(debugCategory);
   it->second->setHiddenFlag(cl::NotHidden);
 }
 
@@ -187,13 +188,13 @@ cl::opt<std::string> reportFile(
     cl::desc("Write what the compilation decided (target, weights, the "
              "memory plan and its peak, kernel calls, timings) to this "
              "file: a self-contained page for FILE.html, text otherwise"),
-    cl::value_desc("file"), cl::cat(outputCategory));
+    cl::value_desc("file"), cl::cat(debugCategory));
 
 cl::opt<bool> kernelCallsOnly(
     "kernel-calls-only",
     cl::desc("With --emit=llvm: the generated ukernel calls, not linked or "
              "optimized (for tests of the lowering)"),
-    cl::Hidden, cl::cat(outputCategory));
+    cl::Hidden, cl::cat(debugCategory));
 
 cl::opt<uint64_t> randomWeights(
     "random-weights",
@@ -205,7 +206,7 @@ cl::opt<bool> quiet("q", cl::desc("Quiet: no warnings, no progress line"),
                     cl::cat(outputCategory));
 cl::opt<bool> verbose("v",
                       cl::desc("Print each stage and its time (stderr)"),
-                      cl::cat(outputCategory));
+                      cl::cat(debugCategory));
 
 cl::opt<std::string> crashForTesting(
     "crash-for-testing",
@@ -766,7 +767,8 @@ int main(int argc, char **argv) {
   ::ingot::driver::installCrashHandlers(argv[0]);
   exposeTimePasses();
   cl::HideUnrelatedOptions({&inputCategory, &targetCategory, &moeCategory,
-                            &optCategory, &quantCategory, &outputCategory});
+                            &optCategory, &quantCategory, &outputCategory,
+                            &debugCategory});
   mlir::registerTransformsPasses();
   mlir::ingot::registerIngotGraphPasses();
   cl::SetVersionPrinter(printVersion);
