@@ -25,6 +25,9 @@ int64_t ingot_uk_row_bytes(int32_t fmt, int32_t group, int64_t K) {
 
 /* Activation rows per pass over a weight row. */
 #define UK_MT 4
+/* Most 32-element blocks in one row the AVX2 Q4_1 path keeps minima for
+ * (K up to 32768); longer rows use the portable path. */
+#define UK_MAX_BLOCKS_PER_ROW 1024
 
 /* sum a[i] * b[i] for i < n in f32, eight partial sums. */
 static inline float uk_dot_f32(const float *a, const float *b, int64_t n) {
@@ -226,22 +229,52 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
                                     acc[mm]);
         }
       }
-    } else {
-      int one = fmt == INGOT_W_Q4_1;
+    } else if (fmt == INGOT_W_Q4_0) {
+      /* Signed codes u - 8 and the sign trick, as for Q8_0: no correction
+       * term. */
+      const __m256i eight = _mm256_set1_epi8(8);
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = wr + b * bb;
-        float dws = _cvtsh_ss(uk_rd16(blk));
-        __m256 dw = _mm256_set1_ps(dws);
-        __m256i u = uk_nibbles32(blk + (one ? 4 : 2));
-        float cw = one ? _cvtsh_ss(uk_rd16(blk + 2)) : -8.0f * dws;
+        __m256 dw = _mm256_set1_ps(_cvtsh_ss(uk_rd16(blk)));
+        __m256i wq = _mm256_sub_epi8(uk_nibbles32(blk + 2), eight);
+        __m256i aw = _mm256_sign_epi8(wq, wq);
+        for (int mm = 0; mm < mt; ++mm) {
+          __m256i q = _mm256_loadu_si256(
+              (const __m256i *)(const void *)(aq[mm] + 32 * b));
+          __m256 dot =
+              _mm256_cvtepi32_ps(uk_dot_u8i8(aw, _mm256_sign_epi8(q, wq)));
+          acc[mm] = _mm256_fmadd_ps(
+              dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+        }
+      }
+    } else {
+      /* Q4_1: x = d·u + m. The m terms, Σ_b m_b·(d·Σq)_b, are one dot
+       * product per activation row, taken after the block loop so the loop
+       * carries no scalar chain. */
+      float mins[UK_MAX_BLOCKS_PER_ROW];
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t *blk = wr + b * bb;
+        __m256 dw = _mm256_set1_ps(_cvtsh_ss(uk_rd16(blk)));
+        mins[b] = _cvtsh_ss(uk_rd16(blk + 2));
+        __m256i u = uk_nibbles32(blk + 4);
         for (int mm = 0; mm < mt; ++mm) {
           __m256i q = _mm256_loadu_si256(
               (const __m256i *)(const void *)(aq[mm] + 32 * b));
           __m256 dot = _mm256_cvtepi32_ps(uk_dot_u8i8(u, q));
-          acc[mm] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
-                                    acc[mm]);
-          corr[mm] += cw * ads[mm][b];
+          acc[mm] = _mm256_fmadd_ps(
+              dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
         }
+      }
+      for (int mm = 0; mm < mt; ++mm) {
+        __m256 c = _mm256_setzero_ps();
+        int64_t b = 0;
+        for (; b + 8 <= nb; b += 8)
+          c = _mm256_fmadd_ps(_mm256_loadu_ps(mins + b),
+                              _mm256_loadu_ps(ads[mm] + b), c);
+        float t = uk_hsum256(c);
+        for (; b < nb; ++b)
+          t += mins[b] * ads[mm][b];
+        corr[mm] = t;
       }
     }
     for (int mm = 0; mm < mt; ++mm)
@@ -457,6 +490,8 @@ static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
 #if UK_AVX2
   if (fmt == INGOT_W_Q4_K)
     return K % 256 == 0;
+  if (fmt == INGOT_W_Q4_1 && K / 32 > UK_MAX_BLOCKS_PER_ROW)
+    return 0;
 #endif
 #if UK_AVX2 || UK_DOTPROD
   return (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1) &&
