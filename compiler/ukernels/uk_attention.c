@@ -237,6 +237,42 @@ static inline float uk_dot_entry(const float *q, const uint8_t *entry,
   return s;
 }
 
+/* o[D] = Σ_j w[j] · entry_j for j in [j0, j1), entries of an f32 or f16
+ * cache `stride` bytes apart: 32 features at a time, held in registers
+ * across all the keys (D a multiple of 8; the tail of D below 32 in steps
+ * of 8). */
+static void uk_weighted_sum_entries(float *o, const float *w, int64_t j0,
+                                    int64_t j1, const uint8_t *first,
+                                    int64_t stride, int f16, int64_t D) {
+  for (int64_t d0 = 0; d0 < D; d0 += 32) {
+    int64_t n = D - d0 < 32 ? (D - d0) / 8 : 4;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const uint8_t *e = first + j0 * stride;
+    for (int64_t j = j0; j < j1; ++j, e += stride) {
+      __m256 wj = _mm256_broadcast_ss(w + j);
+#define UK_V(i)                                                                \
+  (f16 ? _mm256_cvtph_ps(_mm_loadu_si128(                                      \
+             (const __m128i *)(const void *)(e + 2 * (d0 + 8 * (i)))))         \
+       : _mm256_loadu_ps((const float *)(const void *)e + d0 + 8 * (i)))
+      a0 = _mm256_fmadd_ps(wj, UK_V(0), a0);
+      if (n > 1)
+        a1 = _mm256_fmadd_ps(wj, UK_V(1), a1);
+      if (n > 2)
+        a2 = _mm256_fmadd_ps(wj, UK_V(2), a2);
+      if (n > 3)
+        a3 = _mm256_fmadd_ps(wj, UK_V(3), a3);
+#undef UK_V
+    }
+    _mm256_storeu_ps(o + d0, a0);
+    if (n > 1)
+      _mm256_storeu_ps(o + d0 + 8, a1);
+    if (n > 2)
+      _mm256_storeu_ps(o + d0 + 16, a2);
+    if (n > 3)
+      _mm256_storeu_ps(o + d0 + 24, a3);
+  }
+}
+
 /* acc += w · (an f32 or f16 cache entry) with FMA. */
 static inline void uk_axpy_entry(float *acc, float w, const uint8_t *entry,
                                  int f16, int64_t D) {
@@ -381,10 +417,18 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
       maximum = s > maximum ? s : maximum;
     }
     float sum = uk_softmax_exp(scores, j0, j1, maximum);
-    __builtin_memset(acc, 0, (size_t)D * sizeof(float));
-    for (int64_t j = j0; j < j1; ++j) {
-      const uint8_t *entry = vc + (j * Hkv + kvh) * vbytes;
-      uk_accumulate_entry(acc, scores[j], entry, vfmt, vbook, D, kbuf);
+#if UK_AVX2
+    if ((vfmt == INGOT_KV_F32 || vfmt == INGOT_KV_F16) && D % 8 == 0) {
+      uk_weighted_sum_entries(acc, scores, j0, j1, vc + kvh * vbytes,
+                              Hkv * vbytes, vfmt == INGOT_KV_F16, D);
+    } else
+#endif
+    {
+      __builtin_memset(acc, 0, (size_t)D * sizeof(float));
+      for (int64_t j = j0; j < j1; ++j) {
+        const uint8_t *entry = vc + (j * Hkv + kvh) * vbytes;
+        uk_accumulate_entry(acc, scores[j], entry, vfmt, vbook, D, kbuf);
+      }
     }
     float inv = 1.0f / sum;
     float *o = out + p * D;

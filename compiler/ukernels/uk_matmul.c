@@ -230,21 +230,23 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
         }
       }
     } else if (fmt == INGOT_W_Q4_0) {
-      /* Signed codes u - 8 and the sign trick, as for Q8_0: no correction
-       * term. */
-      const __m256i eight = _mm256_set1_epi8(8);
+      /* x = d·(u - 8): unsigned codes against the activations, and -8·d
+       * times the block's d·Σq. (Signed codes with the sign trick, as for
+       * Q8_0, measured slower in compiled models: 207 -> 167 tok/s prefill
+       * of SmolLM2 Q4_0 with clang, though faster with gcc.) */
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = wr + b * bb;
-        __m256 dw = _mm256_set1_ps(_cvtsh_ss(uk_rd16(blk)));
-        __m256i wq = _mm256_sub_epi8(uk_nibbles32(blk + 2), eight);
-        __m256i aw = _mm256_sign_epi8(wq, wq);
+        float dws = _cvtsh_ss(uk_rd16(blk));
+        __m256 dw = _mm256_set1_ps(dws);
+        __m256i u = uk_nibbles32(blk + 2);
+        float cw = -8.0f * dws;
         for (int mm = 0; mm < mt; ++mm) {
           __m256i q = _mm256_loadu_si256(
               (const __m256i *)(const void *)(aq[mm] + 32 * b));
-          __m256 dot =
-              _mm256_cvtepi32_ps(uk_dot_u8i8(aw, _mm256_sign_epi8(q, wq)));
+          __m256 dot = _mm256_cvtepi32_ps(uk_dot_u8i8(u, q));
           acc[mm] = _mm256_fmadd_ps(
               dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+          corr[mm] += cw * ads[mm][b];
         }
       }
     } else {
