@@ -95,6 +95,8 @@ private:
   Expected<int64_t> addWeightBytes(llvm::ArrayRef<uint8_t> bytes);
   Expected<Place> packConstantMatrix(Value value, bool transposed);
   Expected<std::vector<float>> evaluateConstant(Value value);
+  Expected<std::vector<float>> constantValues(Value value);
+  Expected<llvm::Value *> vectorOperand(Value value);
   bool isConstant(Value value) const { return constants.contains(value); }
   Value root(Value value) const;
 
@@ -514,6 +516,45 @@ llvm::Error Lowering::planMemory() {
   return llvm::Error::success();
 }
 
+/// The f32 values of a constant: a weight's as its decl reads, anything
+/// else evaluated here.
+Expected<std::vector<float>> Lowering::constantValues(Value value) {
+  if (auto weight = value.getDefiningOp<WeightOp>()) {
+    auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
+        weight, weight.getNameAttr());
+    if (!decl)
+      return makeError("undeclared weight @" + weight.getName());
+    return packer.readValues(decl);
+  }
+  return evaluateConstant(value);
+}
+
+/// A vector operand that kernels read as f32 (norm weights, biases,
+/// broadcast operands): a constant is packed once as f32; null is a null
+/// pointer; anything else is its buffer.
+Expected<llvm::Value *> Lowering::vectorOperand(Value v) {
+  if (!v)
+    return llvm::ConstantPointerNull::get(b.getPtrTy());
+  if (!isConstant(v))
+    return ptr(v);
+  auto it = places.find(v);
+  if (it == places.end() || it->second.kind != Place::Weight) {
+    auto values = constantValues(v);
+    if (!values)
+      return values.takeError();
+    auto offset = addWeightBytes(llvm::ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(values->data()),
+        values->size() * 4));
+    if (!offset)
+      return offset.takeError();
+    Place place;
+    place.kind = Place::Weight;
+    place.offset = *offset;
+    places[v] = place;
+  }
+  return ptr(v);
+}
+
 llvm::Value *Lowering::call(llvm::StringRef name,
                             llvm::ArrayRef<llvm::Value *> args) {
   llvm::Function *callee = module->getFunction(name);
@@ -656,39 +697,6 @@ llvm::Error Lowering::emitOp(Operation *op) {
     return llvm::Error::success();
   }
   // Small vectors of f32 (norm weights, biases) from constants.
-  auto vectorOperand = [&](Value v) -> Expected<llvm::Value *> {
-    if (!v)
-      return llvm::ConstantPointerNull::get(b.getPtrTy());
-    if (!isConstant(v))
-      return ptr(v);
-    auto it = places.find(v);
-    if (it == places.end() || it->second.kind != Place::Weight) {
-      std::vector<float> values;
-      if (auto weight = v.getDefiningOp<WeightOp>()) {
-        auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
-            weight, weight.getNameAttr());
-        auto read = packer.readValues(decl);
-        if (!read)
-          return read.takeError();
-        values = std::move(*read);
-      } else {
-        auto read = evaluateConstant(v);
-        if (!read)
-          return read.takeError();
-        values = std::move(*read);
-      }
-      auto offset = addWeightBytes(llvm::ArrayRef<uint8_t>(
-          reinterpret_cast<const uint8_t *>(values.data()),
-          values.size() * 4));
-      if (!offset)
-        return offset.takeError();
-      Place place;
-      place.kind = Place::Weight;
-      place.offset = *offset;
-      places[v] = place;
-    }
-    return ptr(v);
-  };
   if (auto norm = dyn_cast<RmsNormOp>(op)) {
     auto w = vectorOperand(norm.getWeight());
     if (!w)
@@ -763,17 +771,12 @@ llvm::Error Lowering::emitOp(Operation *op) {
         rope.getScaling().value_or(RopeScalingAttr()));
     std::vector<float> invFreq(freqs.begin(), freqs.end());
     if (Value factors = rope.getFreqFactors()) {
-      std::vector<float> divisors;
-      if (auto weight = factors.getDefiningOp<WeightOp>()) {
-        auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
-            weight, weight.getNameAttr());
-        auto read = packer.readValues(decl);
-        if (!read)
-          return read.takeError();
-        divisors = std::move(*read);
-      } else {
-        return makeError("rope freq_factors must be a weight");
-      }
+      if (!isConstant(factors))
+        return makeError("rope freq_factors must be constant");
+      auto read = constantValues(factors);
+      if (!read)
+        return read.takeError();
+      std::vector<float> divisors = std::move(*read);
       for (size_t i = 0; i < invFreq.size() && i < divisors.size(); ++i)
         invFreq[i] = static_cast<float>(freqs[i] / divisors[i]);
     }
@@ -1076,38 +1079,21 @@ size_t Lowering::emitMatmulGroup(size_t first) {
   for (const Place &w : weights)
     if (w.format != weights[0].format || w.group != weights[0].group)
       return 0;
+  for (MatmulOp matmul : group)
+    if (matmul.getBias() && !isConstant(matmul.getBias()))
+      return 0;
   llvm::SmallVector<llvm::Value *, 20> args;
   for (size_t i = 0; i < 3; ++i) {
     if (i < group.size()) {
       MatmulOp matmul = group[i];
       Value bias = matmul.getBias();
-      llvm::Value *biasPtr = llvm::ConstantPointerNull::get(b.getPtrTy());
-      if (bias) {
-        if (!isConstant(bias) || !bias.getDefiningOp<WeightOp>())
-          return 0;
-        auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
-            bias.getDefiningOp(),
-            bias.getDefiningOp<WeightOp>().getNameAttr());
-        auto values = packer.readValues(decl);
-        if (!values) {
-          emitError = toString(values.takeError());
-          return 1;
-        }
-        auto offset = addWeightBytes(llvm::ArrayRef<uint8_t>(
-            reinterpret_cast<const uint8_t *>(values->data()),
-            values->size() * 4));
-        if (!offset) {
-          emitError = toString(offset.takeError());
-          return 1;
-        }
-        Place place;
-        place.kind = Place::Weight;
-        place.offset = *offset;
-        places[bias] = place;
-        biasPtr = ptr(bias);
+      auto biasPtr = vectorOperand(bias);
+      if (!biasPtr) {
+        emitError = toString(biasPtr.takeError());
+        return 1;
       }
       places[matmul.getResult()].rows = rows(input);
-      args.append({ptr(matmul.getResult()), ptr(matmul.getB()), biasPtr,
+      args.append({ptr(matmul.getResult()), ptr(matmul.getB()), *biasPtr,
                    i64(cast<ShapedType>(matmul.getB().getType()).getDimSize(0))});
     } else {
       llvm::Value *null = llvm::ConstantPointerNull::get(b.getPtrTy());
