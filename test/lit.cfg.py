@@ -16,6 +16,17 @@ config.environment["PATH"] = os.pathsep.join(
     [config.ingot_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
 config.substitutions.append(("%ingot_src_root", config.ingot_src_root))
 config.substitutions.append(("%ingot_obj_root", config.ingot_obj_root))
+# The host's instruction set: llama.cpp's roundings that --numerics=ggml
+# reproduces are those of its x86 AVX2 build.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = next((line.split(":", 1)[1].split() for line in cpuinfo
+                      if line.startswith("flags")), [])
+except OSError:
+    flags = []
+if {"avx2", "fma", "f16c"} <= set(flags):
+    config.available_features.add("avx2")
+
 # Builds of applications (examples/cmake-app) and pkg-config.
 import shutil
 if shutil.which("cmake") and shutil.which("ninja"):

@@ -12,7 +12,8 @@
 #   JOBS                parallel build jobs (default 2)
 #
 # Idempotent: if the binaries and VERSION already exist it only prints them.
-# Outputs: $DIR/bin/{llama-bench,ingot-greedy,llama-quantize,llama-simple},
+# Outputs: $DIR/bin/{llama-bench,ingot-greedy,ingot-logits,llama-quantize,
+# llama-simple},
 # $DIR/VERSION.
 set -euo pipefail
 
@@ -25,9 +26,10 @@ jobs="${JOBS:-2}"
 die() { echo "build.sh: error: $*" >&2; exit 1; }
 
 if [[ -x "$dir/bin/llama-bench" && -x "$dir/bin/ingot-greedy" &&
-      -x "$dir/bin/llama-quantize" &&
+      -x "$dir/bin/ingot-logits" && -x "$dir/bin/llama-quantize" &&
       -f "$dir/VERSION" ]] &&
-   cmp -s "$here/ingot-greedy.cpp" "$dir/bin/ingot-greedy.cpp"; then
+   cmp -s "$here/ingot-greedy.cpp" "$dir/bin/ingot-greedy.cpp" &&
+   cmp -s "$here/ingot-logits.cpp" "$dir/bin/ingot-logits.cpp"; then
   echo "llama.cpp already built in $dir/bin"
   cat "$dir/VERSION"
   exit 0
@@ -60,17 +62,20 @@ if [[ ! -f "$src/CMakeLists.txt" ]]; then
   [[ -f "$src/CMakeLists.txt" ]] || die "sdist $sdist has no vendor/llama.cpp"
 fi
 
-# 3. Our greedy-decoding tool, built inside llama.cpp's CMake tree.
-mkdir -p "$src/ingot-greedy"
-cp "$here/ingot-greedy.cpp" "$src/ingot-greedy/ingot-greedy.cpp"
-cat > "$src/ingot-greedy/CMakeLists.txt" <<'EOF'
-add_executable(ingot-greedy ingot-greedy.cpp)
-target_link_libraries(ingot-greedy PRIVATE llama ${CMAKE_THREAD_LIBS_INIT})
-target_compile_features(ingot-greedy PRIVATE cxx_std_17)
-EOF
-if ! grep -q 'ingot-greedy' "$src/CMakeLists.txt"; then
-  echo 'add_subdirectory(ingot-greedy)' >> "$src/CMakeLists.txt"
-fi
+# 3. Our tools (greedy decoding, teacher-forced logits), built inside
+# llama.cpp's CMake tree.
+for tool in ingot-greedy ingot-logits; do
+  mkdir -p "$src/$tool"
+  cp "$here/$tool.cpp" "$src/$tool/$tool.cpp"
+  {
+    echo "add_executable($tool $tool.cpp)"
+    echo "target_link_libraries($tool PRIVATE llama \${CMAKE_THREAD_LIBS_INIT})"
+    echo "target_compile_features($tool PRIVATE cxx_std_17)"
+  } > "$src/$tool/CMakeLists.txt"
+  if ! grep -q "add_subdirectory($tool)" "$src/CMakeLists.txt"; then
+    echo "add_subdirectory($tool)" >> "$src/CMakeLists.txt"
+  fi
+done
 
 # 4. Configure and build (CPU only, native ISA, static).
 start=$(date +%s)
@@ -78,7 +83,7 @@ cmake -S "$src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF \
   -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >&2
-targets=(llama-bench ingot-greedy llama-quantize)
+targets=(llama-bench ingot-greedy ingot-logits llama-quantize)
 # llama-simple is handy for manual checks; build it when the tree has it.
 if grep -rqs 'llama-simple' "$src/examples/simple/CMakeLists.txt"; then
   targets+=(llama-simple)
@@ -91,6 +96,7 @@ for t in "${targets[@]}"; do
   cp "$dir/build/bin/$t" "$dir/bin/$t"
 done
 cp "$here/ingot-greedy.cpp" "$dir/bin/ingot-greedy.cpp"
+cp "$here/ingot-logits.cpp" "$dir/bin/ingot-logits.cpp"
 
 # 5. Record what was built.
 commit="$(cat "$top/.git/modules/vendor/llama.cpp/HEAD" 2>/dev/null || true)"

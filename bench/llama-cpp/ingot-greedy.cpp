@@ -2,12 +2,16 @@
 // Ingot's goldens. Built by bench/llama-cpp/build.sh inside llama.cpp's CMake
 // tree (it is not part of Ingot's build).
 //
-//   ingot-greedy MODEL.gguf N_GEN THREADS [KV] < prompts.txt
+//   ingot-greedy MODEL.gguf N_GEN THREADS [KV [PROMPT]] < prompts.txt
 //
 // KV is the cache precision: "default" (llama.cpp's defaults: f16 keys and
 // values, flash attention where supported, which on the CPU also rounds the
 // queries to f16 and accumulates values in f16) or "f32" (f32 keys and
 // values, no flash attention: attention in f32, as Ingot's default cache).
+// PROMPT is how the prompt is fed: "batch" (default: one llama_decode call
+// for the whole prompt) or "single" (one call per prompt token). The two
+// compute the same function in a different floating-point order, which is
+// how bench/check-greedy.sh measures llama.cpp's agreement with itself.
 //
 // Reads one prompt per line from stdin. For each prompt, with a fresh context,
 // it tokenizes the prompt with llama.cpp's tokenizer (add_special=true,
@@ -54,12 +58,15 @@ std::string toHex(const std::string &bytes) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 4 && argc != 5)
-    return fail("usage: ingot-greedy MODEL.gguf N_GEN THREADS [default|f32] "
-                "< prompts");
-  std::string kv = argc == 5 ? argv[4] : "default";
+  if (argc < 4 || argc > 6)
+    return fail("usage: ingot-greedy MODEL.gguf N_GEN THREADS [default|f32 "
+                "[batch|single]] < prompts");
+  std::string kv = argc >= 5 ? argv[4] : "default";
   if (kv != "default" && kv != "f32")
     return fail("KV must be default or f32, got '" + kv + "'");
+  std::string feedMode = argc == 6 ? argv[5] : "batch";
+  if (feedMode != "batch" && feedMode != "single")
+    return fail("PROMPT must be batch or single, got '" + feedMode + "'");
   const char *modelPath = argv[1];
   int nGen = std::atoi(argv[2]);
   int nThreads = std::atoi(argv[3]);
@@ -115,8 +122,13 @@ int main(int argc, char **argv) {
     std::vector<float> margins;
     std::vector<llama_token> feed = tokens;
     for (int step = 0; step < nGen; ++step) {
-      llama_batch batch = llama_batch_get_one(feed.data(), (int)feed.size());
-      if (llama_decode(ctx, batch) != 0) {
+      bool failed = false;
+      size_t chunk = feedMode == "single" ? 1 : feed.size();
+      for (size_t at = 0; at < feed.size() && !failed; at += chunk) {
+        llama_batch batch = llama_batch_get_one(feed.data() + at, (int)chunk);
+        failed = llama_decode(ctx, batch) != 0;
+      }
+      if (failed) {
         status = fail("llama_decode failed");
         break;
       }

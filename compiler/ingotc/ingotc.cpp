@@ -131,6 +131,18 @@ cl::opt<std::string> kvCache(
              "is f32 | f16 | bf16 | q8 | q4 | tq4 | tq3 (rotation + codebook)"),
     cl::value_desc("spec"), cl::cat(quantCategory));
 
+enum class NumericsKind { Exact, Ggml };
+cl::opt<NumericsKind> numerics(
+    "numerics",
+    cl::desc("Rounding of norms, rope, SiLU and f16-cache attention (see "
+             "docs/numerics.md)"),
+    cl::values(clEnumValN(NumericsKind::Exact, "exact",
+                          "close to the reference evaluator (default)"),
+               clEnumValN(NumericsKind::Ggml, "ggml",
+                          "as llama.cpp's CPU backend, step for step; "
+                          "implies --kv-cache=f16 unless given")),
+    cl::init(NumericsKind::Exact), cl::cat(optCategory));
+
 cl::opt<EmitKind> emit(
     "emit",
     cl::desc("What to write (default: an executable; the graph for a .mlir "
@@ -349,6 +361,8 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
   options.quantizeSkip = quantizeSkip;
   if (kvCache.getNumOccurrences())
     options.kvCache = kvCache.getValue();
+  else if (numerics == NumericsKind::Ggml && optLevel > 0)
+    options.kvCache = "f16"; // llama.cpp's default cache
   return options;
 }
 
@@ -476,6 +490,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       return fail("--name=" + modelName +
                   ": must be a C identifier (letters, digits, _)");
   options.codegen.maxBatch = maxBatch;
+  options.codegen.ggmlNumerics = numerics == NumericsKind::Ggml;
   options.kernelCallsOnly = kernelCallsOnly;
   options.onStage = [](StringRef stage) { stageTimer->begin(stage); };
   std::unique_ptr<::ingot::reference::WeightReader> reader;

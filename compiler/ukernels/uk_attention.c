@@ -369,14 +369,104 @@ static inline float uk_softmax_exp(float *scores, int64_t j0, int64_t j1,
   return sum;
 }
 
+/* f16 <-> f32 in the GGML rows (round to nearest even): F16C where
+ * there is one, the exact software conversions otherwise. */
+static inline uint16_t uk_h16(float f) {
+#if UK_AVX2
+  return (uint16_t)_cvtss_sh(f, 0);
+#else
+  return uk_float_to_half(f);
+#endif
+}
+
+static inline float uk_f32(uint16_t h) {
+#if UK_AVX2
+  return _cvtsh_ss(h);
+#else
+  return uk_half_to_float(h);
+#endif
+}
+
+/* Σ k·q over D halves as GGML's AVX2 ggml_vec_dot_f16 orders it: four
+ * accumulators of 8 lanes over each 32 elements (fused multiply-adds),
+ * then folded 0+2, 1+3, 0+1, halves, pairs; the rest added in double. */
+static float uk_dot_f16_ggml(const uint16_t *k, const uint16_t *q,
+                             int64_t D) {
+  UK_NO_CONTRACT
+  float a[4][8] = {{0}};
+  int64_t np = D & ~(int64_t)31;
+  for (int64_t i = 0; i < np; i += 32)
+    for (int r = 0; r < 4; ++r)
+      for (int l = 0; l < 8; ++l)
+        a[r][l] = __builtin_fmaf(uk_f32(k[i + 8 * r + l]),
+                                 uk_f32(q[i + 8 * r + l]), a[r][l]);
+  float t[8];
+  for (int l = 0; l < 8; ++l) {
+    float x0 = a[0][l] + a[2][l], x1 = a[1][l] + a[3][l];
+    t[l] = x0 + x1;
+  }
+  float h0 = t[0] + t[4], h1 = t[1] + t[5], h2 = t[2] + t[6], h3 = t[3] + t[7];
+  double sum = (double)((h0 + h1) + (h2 + h3));
+  for (int64_t i = np; i < D; ++i) {
+    float p = uk_f32(k[i]) * uk_f32(q[i]);
+    sum += (double)p;
+  }
+  return (float)sum;
+}
+
+/* One query row of GGML's CPU flash attention over f16 caches (numerics
+ * GGML): the query rounded to f16, keys j0 .. j1-1 in order with a running
+ * maximum M and sum S, the value sum kept in f16 and rescaled by
+ * e^(Mold - M) at each new maximum, e^ from libm. qh and acc hold D
+ * halves each. */
+static void uk_attention_row_ggml(float *o, const float *qv,
+                                  const uint8_t *kc, const uint8_t *vc,
+                                  int64_t j0, int64_t j1, int64_t kstride,
+                                  int64_t vstride, int64_t D, float scale,
+                                  float softcap, uint16_t *qh,
+                                  uint16_t *acc) {
+  UK_NO_CONTRACT
+  for (int64_t d = 0; d < D; ++d) {
+    qh[d] = uk_h16(qv[d]);
+    acc[d] = 0;
+  }
+  if (softcap > 0.0f)
+    scale /= softcap;
+  float S = 0.0f, M = -__builtin_inff();
+  for (int64_t j = j0; j < j1; ++j) {
+    const uint16_t *kh = (const uint16_t *)(const void *)(kc + j * kstride);
+    const uint16_t *vh = (const uint16_t *)(const void *)(vc + j * vstride);
+    float s = uk_dot_f16_ggml(kh, qh, D) * scale;
+    if (softcap > 0.0f)
+      s = softcap * __builtin_tanhf(s);
+    float ms = 1.0f, vs = 1.0f;
+    if (s > M) {
+      float old = M;
+      M = s;
+      ms = __builtin_expf(old - M);
+      for (int64_t d = 0; d < D; ++d)
+        acc[d] = uk_h16(uk_f32(acc[d]) * ms);
+    } else {
+      vs = __builtin_expf(s - M);
+    }
+    for (int64_t d = 0; d < D; ++d)
+      acc[d] = uk_h16(__builtin_fmaf(uk_f32(vh[d]), vs,
+                                               uk_f32(acc[d])));
+    S = __builtin_fmaf(S, ms, vs);
+  }
+  float inv = S == 0.0f ? 0.0f : 1.0f / S;
+  for (int64_t d = 0; d < D; ++d)
+    o[d] = uk_f32(acc[d]) * inv;
+}
+
 void ingot_uk_attention(float *out, const float *q, const float *k,
                         const float *v, void *kcache, void *vcache,
                         int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
                         int64_t D, float scale, int32_t mask, int64_t window,
                         float softcap, int32_t kfmt, int32_t vfmt,
                         const float *kbook, const float *vbook,
-                        float *scratch, ingot_uk_sync *sync, int32_t ith,
-                        int32_t nth) {
+                        int32_t numerics, float *scratch, ingot_uk_sync *sync,
+                        int32_t ith, int32_t nth) {
   int64_t kbytes = ingot_uk_kv_entry_bytes(kfmt, D);
   int64_t vbytes = ingot_uk_kv_entry_bytes(vfmt, D);
   uint8_t *kc = (uint8_t *)kcache, *vc = (uint8_t *)vcache;
@@ -407,6 +497,15 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
     if (mask == 2 && qpos - window + 1 > 0)
       j0 = qpos - window + 1;
     const float *qv = q + p * D;
+    if (numerics == INGOT_NUMERICS_GGML && kfmt == INGOT_KV_F16 &&
+        vfmt == INGOT_KV_F16) {
+      uk_attention_row_ggml(out + p * D, qv, kc + kvh * kbytes,
+                            vc + kvh * vbytes, j0, j1, Hkv * kbytes,
+                            Hkv * vbytes, D, scale, softcap,
+                            (uint16_t *)(void *)vec,
+                            (uint16_t *)(void *)(vec + D));
+      continue;
+    }
     float maximum = -__builtin_inff();
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t *entry = kc + (j * Hkv + kvh) * kbytes;

@@ -190,9 +190,9 @@ static inline __m256i uk_dot_u8i8(__m256i u, __m256i q) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
 }
 
-/* Columns [n0, n1) of `mt` rows of y[][ldy] for Q8_0 / Q4_0 / Q4_1
- * weights and activation rows `row0` (quantized); inlined per `mt` so the
- * row loops unroll. */
+/* Columns [n0, n1) of `mt` rows of y[][ldy] for Q8_0 / Q4_0 weights and
+ * activation rows `row0` (quantized); inlined per `mt` so the row loops
+ * unroll. */
 UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
                              const float *bias, int64_t K, int32_t fmt,
                              int64_t ldy, int64_t n0, int64_t n1,
@@ -229,7 +229,7 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
                                     acc[mm]);
         }
       }
-    } else if (fmt == INGOT_W_Q4_0) {
+    } else {
       /* x = d·(u - 8): unsigned codes against the activations, and -8·d
        * times the block's d·Σq. (Signed codes with the sign trick, as for
        * Q8_0, measured slower in compiled models: 207 -> 167 tok/s prefill
@@ -249,15 +249,46 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
           corr[mm] += cw * ads[mm][b];
         }
       }
-    } else {
-      /* Q4_1: x = d·u + m. The m terms, Σ_b m_b·(d·Σq)_b, are one dot
-       * product per activation row, taken after the block loop so the loop
-       * carries no scalar chain. */
-      float mins[UK_MAX_BLOCKS_PER_ROW];
+    }
+    for (int mm = 0; mm < mt; ++mm)
+      y[mm * ldy + n] = uk_hsum256(acc[mm]) + corr[mm] + (bias ? bias[n] : 0.0f);
+  }
+}
+
+/* As uk_q8act_tile for Q4_1 weights, x = d·u + m. The m terms,
+ * Σ_b m_b·(d·Σq)_b, are summed in block order with one fused multiply-add
+ * each, as GGML sums them, so that with the same q8 activations the dot
+ * products equal llama.cpp's bit for bit. Those chains are sequential; to
+ * keep them off the critical path, weight rows go in groups of 8 whose
+ * chains run side by side in the lanes of one vector (each lane rounds
+ * exactly as the scalar chain would). */
+UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                           const float *bias, int64_t K, int64_t ldy,
+                           int64_t n0, int64_t n1, const int mt) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  int64_t bb = uk_block_bytes(INGOT_W_Q4_1, 32), rb = nb * bb;
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  for (int mm = 0; mm < mt; ++mm) {
+    const uint8_t *row = row0 + mm * stride;
+    ad[mm] = (const float *)(const void *)row;
+    ads[mm] = ad[mm] + nb;
+    aq[mm] = (const int8_t *)(row + 8 * nb);
+  }
+  /* mins[8·b + r]: block b's minimum of row r of the group. */
+  float mins[8 * UK_MAX_BLOCKS_PER_ROW];
+  float part[UK_MT][8];
+  for (int64_t g = n0; g < n1; g += 8) {
+    int rows = n1 - g < 8 ? (int)(n1 - g) : 8;
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t *wr = w + (g + r) * rb;
+      __m256 acc[UK_MT];
+      for (int mm = 0; mm < mt; ++mm)
+        acc[mm] = _mm256_setzero_ps();
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = wr + b * bb;
         __m256 dw = _mm256_set1_ps(_cvtsh_ss(uk_rd16(blk)));
-        mins[b] = _cvtsh_ss(uk_rd16(blk + 2));
+        mins[8 * b + r] = _cvtsh_ss(uk_rd16(blk + 2));
         __m256i u = uk_nibbles32(blk + 4);
         for (int mm = 0; mm < mt; ++mm) {
           __m256i q = _mm256_loadu_si256(
@@ -267,20 +298,28 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
               dot, _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
         }
       }
-      for (int mm = 0; mm < mt; ++mm) {
-        __m256 c = _mm256_setzero_ps();
-        int64_t b = 0;
-        for (; b + 8 <= nb; b += 8)
-          c = _mm256_fmadd_ps(_mm256_loadu_ps(mins + b),
-                              _mm256_loadu_ps(ads[mm] + b), c);
-        float t = uk_hsum256(c);
-        for (; b < nb; ++b)
-          t += mins[b] * ads[mm][b];
-        corr[mm] = t;
-      }
+      for (int mm = 0; mm < mt; ++mm)
+        part[mm][r] = uk_hsum256(acc[mm]);
     }
-    for (int mm = 0; mm < mt; ++mm)
-      y[mm * ldy + n] = uk_hsum256(acc[mm]) + corr[mm] + (bias ? bias[n] : 0.0f);
+    for (int mm = 0; mm < mt; ++mm) {
+      float t[8];
+      if (rows == 8) {
+        __m256 c = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b)
+          c = _mm256_fmadd_ps(_mm256_loadu_ps(mins + 8 * b),
+                              _mm256_broadcast_ss(ads[mm] + b), c);
+        _mm256_storeu_ps(t, c);
+      } else {
+        for (int r = 0; r < rows; ++r) {
+          t[r] = 0.0f;
+          for (int64_t b = 0; b < nb; ++b)
+            t[r] = __builtin_fmaf(mins[8 * b + r], ads[mm][b], t[r]);
+        }
+      }
+      for (int r = 0; r < rows; ++r)
+        y[mm * ldy + g + r] =
+            part[mm][r] + t[r] + (bias ? bias[g + r] : 0.0f);
+    }
   }
 }
 
@@ -359,6 +398,14 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                   UK_MT);
     for (; m0 < M; ++m0)
       uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
+    return;
+  }
+  if (fmt == INGOT_W_Q4_1) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_q41_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                  UK_MT);
+    for (; m0 < M; ++m0)
+      uk_q41_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
     return;
   }
   for (; m0 + UK_MT <= M; m0 += UK_MT)

@@ -46,6 +46,38 @@ void ingot_uk_rms_norm(float *y, const float *x, const float *w,
   }
 }
 
+void ingot_uk_rms_norm_ggml(float *y, const float *x, const float *w,
+                            int64_t rows, int64_t D, float eps, int32_t ith,
+                            int32_t nth) {
+  UK_NO_CONTRACT
+  int64_t r0, r1;
+  uk_split(rows, ith, nth, &r0, &r1);
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * D;
+    float *yr = y + r * D;
+    /* The squares are rounded to f32 before the double sum; the order of
+     * that sum does not matter (f32 squares of a row add up exactly in
+     * double unless their magnitudes span more than 2^19). */
+    double s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= D; i += 4)
+      for (int j = 0; j < 4; ++j) {
+        float sq = xr[i + j] * xr[i + j];
+        s[j] += (double)sq;
+      }
+    for (; i < D; ++i) {
+      float sq = xr[i] * xr[i];
+      s[0] += (double)sq;
+    }
+    float mean = (float)(((s[0] + s[1]) + (s[2] + s[3])) / (double)D);
+    float scale = 1.0f / __builtin_sqrtf(mean + eps);
+    for (i = 0; i < D; ++i) {
+      float t = xr[i] * scale;
+      yr[i] = t * w[i];
+    }
+  }
+}
+
 void ingot_uk_layer_norm(float *y, const float *x, const float *w,
                          const float *b, int64_t rows, int64_t D, float eps,
                          int32_t ith, int32_t nth) {
@@ -118,6 +150,87 @@ void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
   }
 }
 
+void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
+                        int64_t n, int64_t H, int64_t D, int64_t rot,
+                        float theta_scale, const float *freq_factors,
+                        int32_t style, int32_t ith, int32_t nth) {
+  UK_NO_CONTRACT
+  int64_t p0, p1;
+  uk_split(n * H, ith, nth, &p0, &p1);
+  int64_t half = rot / 2;
+  if (half > UK_ROPE_MAX_PAIRS)
+    half = UK_ROPE_MAX_PAIRS;
+  float cs[UK_ROPE_MAX_PAIRS], sn[UK_ROPE_MAX_PAIRS];
+  int64_t cached = -1;
+  for (int64_t p = p0; p < p1; ++p) {
+    int64_t t = p / H;
+    if (t != cached) {
+      float theta = (float)pos[t];
+      for (int64_t i = 0; i < half; ++i) {
+        float angle = freq_factors ? theta / freq_factors[i] : theta;
+        cs[i] = __builtin_cosf(angle);
+        sn[i] = __builtin_sinf(angle);
+        theta *= theta_scale;
+      }
+      cached = t;
+    }
+    const float *xr = x + p * D;
+    float *yr = y + p * D;
+    int64_t stride = style == 0 ? 1 : 2, offset = style == 0 ? half : 1;
+    for (int64_t i = 0; i < half; ++i) {
+      float a = xr[i * stride], b = xr[i * stride + offset];
+      float bs = b * sn[i], bc = b * cs[i];
+      yr[i * stride] = __builtin_fmaf(a, cs[i], -bs);
+      yr[i * stride + offset] = __builtin_fmaf(a, sn[i], bc);
+    }
+    if (yr != xr)
+      for (int64_t i = 2 * half; i < D; ++i)
+        yr[i] = xr[i];
+  }
+}
+
+/* e^x as GGML's AVX2 build computes it in vectors of 8 (ggml_v_expf): the
+ * exponent from a rounding shift, a two-part reduction, a degree-5
+ * polynomial and a scale, with special scaling beyond |n| > 126. One lane
+ * at a time: every step is elementwise, so the results equal the
+ * vector's. */
+static inline float uk_expf_ggml(float x) {
+  UK_NO_CONTRACT
+  const float r = 0x1.8p23f;
+  float z = __builtin_fmaf(x, 0x1.715476p+0f, r);
+  float nn = z - r;
+  float b = __builtin_fmaf(-nn, 0x1.7f7d1cp-20f,
+                           __builtin_fmaf(-nn, 0x1.62e4p-1f, x));
+  uint32_t e = uk_float_to_bits(z) << 23;
+  float k = uk_bits_to_float(e + uk_float_to_bits(1.0f));
+  float u = b * b;
+  float bb = 0x1.ffffecp-1f * b;
+  float j = __builtin_fmaf(
+      __builtin_fmaf(__builtin_fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                     __builtin_fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+      u, bb);
+  float an = __builtin_fabsf(nn);
+  if (!(an > 126.0f))
+    return __builtin_fmaf(j, k, k);
+  uint32_t g = nn <= 0.0f ? 0x82000000u : 0u;
+  float s1 = uk_bits_to_float(g + 0x7f000000u);
+  float s2 = uk_bits_to_float(e - g);
+  if (an > 192.0f)
+    return s1 * s1;
+  return __builtin_fmaf(s2, j, s2) * s1;
+}
+
+/* silu(a)·b as GGML's AVX2 swiglu: columns in whole vectors of 8 from the
+ * row's start use uk_expf_ggml, the rest libm's expf. */
+static inline float uk_silu_mul_ggml(float a, float b, int64_t col,
+                                     int64_t cols) {
+  UK_NO_CONTRACT
+  float e = col < cols - cols % 8 ? uk_expf_ggml(0.0f - a)
+                                  : __builtin_expf(-a);
+  float s = a / (1.0f + e);
+  return s * b;
+}
+
 static inline float uk_sigmoid(float v) { return 1.0f / (1.0f + __builtin_expf(-v)); }
 
 static inline float uk_gelu(float v) {
@@ -163,6 +276,7 @@ void ingot_uk_binary(float *y, const float *a, const float *b, int64_t rows,
       UK_EW(INGOT_EW_SILU_MUL, u / (1.0f + __builtin_expf(-u)) * v)
       UK_EW(INGOT_EW_GELU_MUL, uk_gelu(u) * v)
       UK_EW(INGOT_EW_GELU_TANH_MUL, uk_gelu_tanh(u) * v)
+      UK_EW(INGOT_EW_SILU_MUL_GGML, uk_silu_mul_ggml(u, v, j, cols))
 #undef UK_EW
     }
     e = end;

@@ -136,6 +136,22 @@ void ingot_uk_layer_norm(float *y, const float *x, const float *w,
                          const float *b, int64_t rows, int64_t D, float eps,
                          int32_t ith, int32_t nth);
 
+/* Numerics of the kernels that have a choice (docs/numerics.md):
+ * INGOT_NUMERICS_EXACT computes close to the reference evaluator (double
+ * reductions, exact angles, f32 attention sums); INGOT_NUMERICS_GGML
+ * rounds as GGML's CPU backend (llama.cpp) does, step for step, so that
+ * outputs can be compared with llama.cpp's token for token. */
+enum {
+  INGOT_NUMERICS_EXACT = 0,
+  INGOT_NUMERICS_GGML = 1,
+};
+
+/* ingot_uk_rms_norm with GGML's roundings: Σ of the f32 squares in
+ * double, mean and 1/sqrt(mean + eps) in f32, y = (x · scale) · w. */
+void ingot_uk_rms_norm_ggml(float *y, const float *x, const float *w,
+                            int64_t rows, int64_t D, float eps, int32_t ith,
+                            int32_t nth);
+
 /* Rotary embedding of x[n][H][D] into y (may be x): pair i of the first
  * `rot` features (rot even, ≤ D) turns by angle pos[t] * inv_freq[i], and
  * cos/sin are multiplied by `mscale` (1 except YaRN). style 0 (neox): pair
@@ -145,6 +161,16 @@ void ingot_uk_layer_norm(float *y, const float *x, const float *w,
 void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
                    int64_t H, int64_t D, int64_t rot, const float *inv_freq,
                    float mscale, int32_t style, int32_t ith, int32_t nth);
+
+/* ingot_uk_rope with GGML's roundings: the angle of pair i is built in f32
+ * as pos · theta_scale^i by repeated multiplication (divided by
+ * freq_factors[i] when not null), cos and sin come from libm's cosf/sinf,
+ * and y0 = fma(x0, cos, -(x1·sin)), y1 = fma(x0, sin, x1·cos). theta_scale
+ * is powf(theta, -2/rot). */
+void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
+                        int64_t n, int64_t H, int64_t D, int64_t rot,
+                        float theta_scale, const float *freq_factors,
+                        int32_t style, int32_t ith, int32_t nth);
 
 /* KV-cache entry formats (one head vector of D elements per token and
  * head; layouts as #ingot.kv_quant documents them). */
@@ -173,15 +199,18 @@ int64_t ingot_uk_kv_entry_bytes(int32_t kfmt, int64_t D);
  * the last `window` of them (mask 2, sliding window), or all
  * start+n (mask 0). softcap <= 0: none. Query head h reads kv head
  * h / (Hq / Hkv). `scratch` holds nth × INGOT_UK_ATTENTION_SCRATCH_FLOATS
- * (ctx, D) floats. Calls the barrier internally. */
+ * (ctx, D) floats. Calls the barrier internally. numerics
+ * INGOT_NUMERICS_GGML with f16 caches computes as GGML's CPU flash attention:
+ * queries rounded to f16, keys visited in order with a running maximum,
+ * the value sum kept in f16 (docs/numerics.md); other caches ignore it. */
 void ingot_uk_attention(float *out, const float *q, const float *k,
                         const float *v, void *kcache, void *vcache,
                         int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
                         int64_t D, float scale, int32_t mask, int64_t window,
                         float softcap, int32_t kfmt, int32_t vfmt,
                         const float *kbook, const float *vbook,
-                        float *scratch, ingot_uk_sync *sync, int32_t ith,
-                        int32_t nth);
+                        int32_t numerics, float *scratch, ingot_uk_sync *sync,
+                        int32_t ith, int32_t nth);
 
 /* Elementwise over y[rows][cols]. b is broadcast when b_cols == 1 (one value
  * per row) or b_rows == 1 (one row for all rows). y may alias a or b. */
@@ -194,6 +223,7 @@ enum {
   INGOT_EW_SILU_MUL = 5, /* silu(a) * b */
   INGOT_EW_GELU_MUL = 6, /* gelu(a) * b (erf form) */
   INGOT_EW_GELU_TANH_MUL = 7,
+  INGOT_EW_SILU_MUL_GGML = 8, /* silu(a) * b with GGML's exp (numerics) */
 };
 void ingot_uk_binary(float *y, const float *a, const float *b, int64_t rows,
                      int64_t cols, int64_t b_rows, int64_t b_cols,

@@ -806,8 +806,8 @@ void checkAttention(mlir::MLIRContext &context, std::mt19937 &rng,
                            v.data() + start * Hkv * D, kc.data, vc.data, n,
                            start, Hq, Hkv, D, scale, mask, window, softcap,
                            kf.fmt, vf.fmt, codebook(kf.fmt, D),
-                           codebook(vf.fmt, D), scratch.as<float>(), &s.sync,
-                           ith, nth);
+                           codebook(vf.fmt, D), INGOT_NUMERICS_EXACT,
+                           scratch.as<float>(), &s.sync, ith, nth);
       });
       // Reference: the queries of this step over the keys so far.
       int64_t keys = start + n;

@@ -18,6 +18,7 @@
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/IngotOps.h"
 #include "runtime/include/ingot_abi.h"
+#include <cmath>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -701,7 +702,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
     auto w = vectorOperand(norm.getWeight());
     if (!w)
       return w.takeError();
-    call("ingot_uk_rms_norm",
+    call(options.ggmlNumerics ? "ingot_uk_rms_norm_ggml" : "ingot_uk_rms_norm",
          {ptr(norm.getResult()), ptr(norm.getX()), *w, flatRows(norm.getX()),
           i64(lastDim(norm.getX())), f32(norm.getEps().convertToFloat()),
           aIth, aNth});
@@ -769,6 +770,31 @@ llvm::Error Lowering::emitOp(Operation *op) {
     auto [freqs, mscale] = reference::getRopeFrequencies(
         rope.getTheta().convertToDouble(), rot,
         rope.getScaling().value_or(RopeScalingAttr()));
+    // GGML's roundings: the angles built up in f32 from powf(theta,
+    // -2/rot), freq_factors dividing them. Scaled ropes (linear, YaRN,
+    // llama3 folded into the frequencies) keep the exact kernel.
+    if (options.ggmlNumerics && !rope.getScaling() && mscale == 1.0) {
+      llvm::Value *factors = llvm::ConstantPointerNull::get(b.getPtrTy());
+      if (Value f = rope.getFreqFactors()) {
+        if (!isConstant(f))
+          return makeError("rope freq_factors must be constant");
+        auto read = constantValues(f);
+        if (!read)
+          return read.takeError();
+        factors = floatArray(*read, "rope.freq_factors");
+      }
+      float thetaScale = std::pow(
+          static_cast<float>(rope.getTheta().convertToDouble()),
+          -2.0f / static_cast<float>(rot));
+      call("ingot_uk_rope_ggml",
+           {ptr(rope.getResult()), ptr(rope.getX()),
+            ptr(rope.getPositions()), rows(rope.getX()),
+            i64(t.getDimSize(1)), i64(d), i64(rot), f32(thetaScale), factors,
+            i32(rope.getStyle() == RopeStyle::interleaved ? 1 : 0), aIth,
+            aNth});
+      setRows(rope.getResult(), rows(rope.getX()));
+      return llvm::Error::success();
+    }
     std::vector<float> invFreq(freqs.begin(), freqs.end());
     if (Value factors = rope.getFreqFactors()) {
       if (!isConstant(factors))
@@ -842,8 +868,10 @@ llvm::Error Lowering::emitOp(Operation *op) {
           i64(k.getDimSize(1)), i64(q.getDimSize(2)),
           f32(attention.getScale().convertToFloat()),
           i32(static_cast<int32_t>(attention.getMask())), i64(window),
-          f32(softcap), i32(kfmt), i32(vfmt), kbook, vbook, scratchPtr, aSync,
-          aIth, aNth});
+          f32(softcap), i32(kfmt), i32(vfmt), kbook, vbook,
+          i32(options.ggmlNumerics ? INGOT_NUMERICS_GGML
+                                   : INGOT_NUMERICS_EXACT),
+          scratchPtr, aSync, aIth, aNth});
     setRows(attention.getResult(), rows(attention.getQuery()));
     return llvm::Error::success();
   }
@@ -897,7 +925,8 @@ llvm::Error Lowering::emitOp(Operation *op) {
                         std::make_pair(mul.getRhs(), mul.getLhs())}) {
       Operation *def = x.getDefiningOp();
       if (def && fusedActivations.contains(def)) {
-        int32_t kind = INGOT_EW_SILU_MUL;
+        int32_t kind = options.ggmlNumerics ? INGOT_EW_SILU_MUL_GGML
+                                            : INGOT_EW_SILU_MUL;
         if (auto gelu = dyn_cast<GeluOp>(def))
           kind = gelu.getApproximate() ? INGOT_EW_GELU_TANH_MUL
                                            : INGOT_EW_GELU_MUL;

@@ -31,6 +31,9 @@ struct CodegenOptions {
   std::string name = "model";
   /// The most tokens one forward call takes (prefill chunk).
   int64_t maxBatch = 256;
+  /// Round norms, rope, SiLU and f16-cache attention as GGML's CPU backend
+  /// does (INGOT_NUMERICS_GGML, docs/numerics.md).
+  bool ggmlNumerics = false;
   /// Embed the weights in the module; otherwise they go to `weightsFile`.
   bool embedWeights = true;
   /// External weights: the file name the runtime looks for.
