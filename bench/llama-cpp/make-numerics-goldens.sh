@@ -15,6 +15,11 @@
 #               one batch, then 16 decode ids one at a time; 17 rows of
 #               float32 logits (the rows of --print-logits=last)
 # and VERSION (llama.cpp's build, as bench/llama-cpp/build.sh records it).
+# For llama also llama.long.f32.bin: an 80-id prompt (ids 7i+3 mod 320),
+# which llama.cpp's attention takes through its tiled kernel (64 queries or
+# more), then 180 decode ids (11i+5 mod 320), the last 4 of them past 256
+# cached tokens where its decode attention splits the KV view into one chunk
+# per thread (2 here): 181 rows.
 #
 # Environment: INGOT_PEERS_DIR (/tmp/ingot-peers), MODELS (llama qwen2
 # llama3 qwen2_moe: interleaved and neox rope, q/k/v biases, rope frequency
@@ -44,4 +49,9 @@ for m in ${MODELS:-llama qwen2 llama3 qwen2_moe}; do
     "$prompt" "$decode" || die "ingot-logits failed on $m"
   echo "$m: $(stat -c %s "$out/$m.gguf") + $(stat -c %s "$out/$m.f32.bin") bytes"
 done
+long_prompt=$(python3 -c 'print(",".join(str((7 * i + 3) % 320) for i in range(80)))')
+long_decode=$(python3 -c 'print(",".join(str((11 * i + 5) % 320) for i in range(180)))')
+"$peers/bin/ingot-logits" "$out/llama.gguf" default 2 "$out/llama.long.f32.bin" \
+  "$long_prompt" "$long_decode" || die "ingot-logits failed on the long case"
+echo "llama long: $(stat -c %s "$out/llama.long.f32.bin") bytes"
 cp "$peers/VERSION" "$out/VERSION"

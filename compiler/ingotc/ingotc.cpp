@@ -140,7 +140,8 @@ cl::opt<NumericsKind> numerics(
                           "close to the reference evaluator (default)"),
                clEnumValN(NumericsKind::Ggml, "ggml",
                           "as llama.cpp's CPU backend, step for step; "
-                          "implies --kv-cache=f16 unless given")),
+                          "implies --kv-cache=f16 and --max-batch=512 "
+                          "unless given")),
     cl::init(NumericsKind::Exact), cl::cat(optCategory));
 
 cl::opt<EmitKind> emit(
@@ -491,6 +492,10 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
                   ": must be a C identifier (letters, digits, _)");
   options.codegen.maxBatch = maxBatch;
   options.codegen.ggmlNumerics = numerics == NumericsKind::Ggml;
+  // llama.cpp decodes a prompt in ubatches of 512 tokens, and its attention
+  // rounds differently from 64 queries on: the same chunks round the same.
+  if (numerics == NumericsKind::Ggml && !maxBatch.getNumOccurrences())
+    options.codegen.maxBatch = 512;
   options.kernelCallsOnly = kernelCallsOnly;
   options.onStage = [](StringRef stage) { stageTimer->begin(stage); };
   std::unique_ptr<::ingot::reference::WeightReader> reader;

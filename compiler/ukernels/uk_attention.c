@@ -414,49 +414,219 @@ static float uk_dot_f16_ggml(const uint16_t *k, const uint16_t *q,
   return (float)sum;
 }
 
-/* One query row of GGML's CPU flash attention over f16 caches (numerics
- * GGML): the query rounded to f16, keys j0 .. j1-1 in order with a running
- * maximum M and sum S, the value sum kept in f16 and rescaled by
- * e^(Mold - M) at each new maximum, e^ from libm. qh and acc hold D
- * halves each. */
-static void uk_attention_row_ggml(float *o, const float *qv,
-                                  const uint8_t *kc, const uint8_t *vc,
-                                  int64_t j0, int64_t j1, int64_t kstride,
-                                  int64_t vstride, int64_t D, float scale,
-                                  float softcap, uint16_t *qh,
-                                  uint16_t *acc) {
+#if UK_AVX2
+/* uk_dot_f16_ggml for D % 32 == 0 in AVX2 registers: the same lanes, the
+ * same folds. */
+static inline float uk_dot_f16_ggml_avx2(const uint16_t *k, const uint16_t *q,
+                                         int64_t D) {
+  __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                 _mm256_setzero_ps()};
+  for (int64_t i = 0; i < D; i += 32)
+    for (int r = 0; r < 4; ++r) {
+      __m256 kv = _mm256_cvtph_ps(
+          _mm_loadu_si128((const __m128i *)(const void *)(k + i + 8 * r)));
+      __m256 qv = _mm256_cvtph_ps(
+          _mm_loadu_si128((const __m128i *)(const void *)(q + i + 8 * r)));
+      a[r] = _mm256_fmadd_ps(kv, qv, a[r]);
+    }
+  __m256 t = _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+  h = _mm_hadd_ps(h, h);
+  h = _mm_hadd_ps(h, h);
+  return _mm_cvtss_f32(h);
+}
+#endif
+
+/* Keys j0 .. j1-1 of one query row of GGML's CPU flash attention over f16
+ * caches (numerics GGML, its one-row kernel): the query qh already in f16,
+ * a running maximum *M and sum *S, the value sum acc kept in f16 and
+ * rescaled by e^(Mold - M) at each new maximum, e^ from libm. */
+static void uk_ggml_fa_keys(const uint16_t *qh, const uint8_t *kc,
+                            const uint8_t *vc, int64_t j0, int64_t j1,
+                            int64_t kstride, int64_t vstride, int64_t D,
+                            float scale, float softcap, uint16_t *acc,
+                            float *Mp, float *Sp) {
   UK_NO_CONTRACT
-  for (int64_t d = 0; d < D; ++d) {
-    qh[d] = uk_h16(qv[d]);
-    acc[d] = 0;
-  }
-  if (softcap > 0.0f)
-    scale /= softcap;
-  float S = 0.0f, M = -__builtin_inff();
+#if UK_AVX2
+  int vec = D % 32 == 0;
+#endif
+  float S = *Sp, M = *Mp;
   for (int64_t j = j0; j < j1; ++j) {
     const uint16_t *kh = (const uint16_t *)(const void *)(kc + j * kstride);
     const uint16_t *vh = (const uint16_t *)(const void *)(vc + j * vstride);
+#if UK_AVX2
+    float s = (vec ? uk_dot_f16_ggml_avx2(kh, qh, D) : uk_dot_f16_ggml(kh, qh, D)) *
+              scale;
+#else
     float s = uk_dot_f16_ggml(kh, qh, D) * scale;
+#endif
     if (softcap > 0.0f)
       s = softcap * __builtin_tanhf(s);
     float ms = 1.0f, vs = 1.0f;
+    int rescale = 0;
     if (s > M) {
       float old = M;
       M = s;
       ms = __builtin_expf(old - M);
-      for (int64_t d = 0; d < D; ++d)
-        acc[d] = uk_h16(uk_f32(acc[d]) * ms);
+      rescale = 1;
     } else {
       vs = __builtin_expf(s - M);
     }
-    for (int64_t d = 0; d < D; ++d)
-      acc[d] = uk_h16(__builtin_fmaf(uk_f32(vh[d]), vs,
-                                               uk_f32(acc[d])));
+    /* acc = f16(acc·ms) at a new maximum, then acc = f16(fma(v, vs, acc)):
+     * two roundings to f16, elementwise. */
+    int64_t d = 0;
+#if UK_AVX2
+    if (vec) {
+      __m256 msv = _mm256_set1_ps(ms), vsv = _mm256_set1_ps(vs);
+      for (; d < D; d += 8) {
+        __m128i *ap = (__m128i *)(void *)(acc + d);
+        __m256 a = _mm256_cvtph_ps(_mm_loadu_si128(ap));
+        if (rescale)
+          a = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(a, msv), 0));
+        __m256 v = _mm256_cvtph_ps(
+            _mm_loadu_si128((const __m128i *)(const void *)(vh + d)));
+        _mm_storeu_si128(ap, _mm256_cvtps_ph(_mm256_fmadd_ps(v, vsv, a), 0));
+      }
+    }
+#endif
+    for (; d < D; ++d) {
+      float a = uk_f32(acc[d]);
+      if (rescale)
+        a = uk_f32(uk_h16(a * ms));
+      acc[d] = uk_h16(__builtin_fmaf(uk_f32(vh[d]), vs, a));
+    }
     S = __builtin_fmaf(S, ms, vs);
+  }
+  *Mp = M;
+  *Sp = S;
+}
+
+/* One query row of GGML's one-row flash attention (llama.cpp's kernel for
+ * batches of fewer than 64 queries): keys j0 .. j1-1 in one pass, or, for
+ * a single query over a KV view of 512 entries or more (GGML's split-KV
+ * decode), in `chunks` consecutive chunks of `chunk` keys each computed as
+ * above and merged in order: M = max, both sides rescaled by e^(M_c - M),
+ * V = fma(V, s_old, V_c·s_new), S likewise. `work` holds 4·D floats. */
+static void uk_attention_row_ggml(float *o, const float *qv,
+                                  const uint8_t *kc, const uint8_t *vc,
+                                  int64_t j0, int64_t j1, int64_t kstride,
+                                  int64_t vstride, int64_t D, float scale,
+                                  float softcap, int64_t chunks,
+                                  int64_t chunk, float *work) {
+  UK_NO_CONTRACT
+  uint16_t *qh = (uint16_t *)(void *)work;
+  uint16_t *acc = (uint16_t *)(void *)(work + D);
+  float *total = work + 2 * D;
+  for (int64_t d = 0; d < D; ++d)
+    qh[d] = uk_h16(qv[d]);
+  if (softcap > 0.0f)
+    scale /= softcap;
+  if (chunks <= 1) {
+    float S = 0.0f, M = -__builtin_inff();
+    __builtin_memset(acc, 0, (size_t)D * 2);
+    uk_ggml_fa_keys(qh, kc, vc, j0, j1, kstride, vstride, D, scale, softcap,
+                    acc, &M, &S);
+    float inv = S == 0.0f ? 0.0f : 1.0f / S;
+    for (int64_t d = 0; d < D; ++d)
+      o[d] = uk_f32(acc[d]) * inv;
+    return;
+  }
+  float Mt = -__builtin_inff(), St = 0.0f;
+  __builtin_memset(total, 0, (size_t)D * sizeof(float));
+  for (int64_t c = 0; c < chunks; ++c) {
+    int64_t a = c * chunk > j0 ? c * chunk : j0;
+    int64_t b = (c + 1) * chunk < j1 ? (c + 1) * chunk : j1;
+    float S = 0.0f, M = -__builtin_inff();
+    __builtin_memset(acc, 0, (size_t)D * 2);
+    if (a < b)
+      uk_ggml_fa_keys(qh, kc, vc, a, b, kstride, vstride, D, scale, softcap,
+                      acc, &M, &S);
+    if (S == 0.0f)
+      continue;
+    float Mn = Mt > M ? Mt : M;
+    float sOld = __builtin_expf(Mt - Mn), sNew = __builtin_expf(M - Mn);
+    for (int64_t d = 0; d < D; ++d) {
+      float part = uk_f32(acc[d]) * sNew;
+      total[d] = __builtin_fmaf(total[d], sOld, part);
+    }
+    float part = S * sNew;
+    St = __builtin_fmaf(St, sOld, part);
+    Mt = Mn;
+  }
+  float inv = St == 0.0f ? 0.0f : 1.0f / St;
+  for (int64_t d = 0; d < D; ++d)
+    o[d] = St == 0.0f ? total[d] : total[d] * inv;
+}
+
+/* One query row of GGML's tiled flash attention (llama.cpp's kernel for
+ * batches of 64 queries or more): the query in f32, keys in tiles of 64
+ * from position 0. Per tile: scores as one fused multiply-add chain over
+ * the features, scaled; the tile's maximum; at a new maximum M the f32
+ * value sum and S rescaled by libm's e^(Mold - M); GGML's vector e^(s - M)
+ * of every tile entry (0 for masked ones), summed per 8 lanes then in
+ * double; the value sum += Σ p·v as one fused chain over the tile's keys.
+ * `work` holds D + 64 floats. */
+static void uk_attention_row_ggml_tiled(float *o, const float *qv,
+                                        const uint8_t *kc, const uint8_t *vc,
+                                        int64_t j0, int64_t j1,
+                                        int64_t kstride, int64_t vstride,
+                                        int64_t D, float scale, float softcap,
+                                        float *work) {
+  UK_NO_CONTRACT
+  float *acc = work, *p = work + D;
+  if (softcap > 0.0f)
+    scale /= softcap;
+  __builtin_memset(acc, 0, (size_t)D * sizeof(float));
+  float S = 0.0f, M = -__builtin_inff();
+  for (int64_t t0 = 0; t0 < j1; t0 += 64) {
+    if (t0 + 64 <= j0)
+      continue; /* every key of the tile masked: skipped */
+    float tmax = -__builtin_inff();
+    for (int l = 0; l < 64; ++l) {
+      int64_t j = t0 + l;
+      float s = -__builtin_inff();
+      if (j >= j0 && j < j1) {
+        const uint16_t *kh = (const uint16_t *)(const void *)(kc + j * kstride);
+        float dot = 0.0f;
+        for (int64_t d = 0; d < D; ++d)
+          dot = __builtin_fmaf(qv[d], uk_f32(kh[d]), dot);
+        s = dot * scale;
+        if (softcap > 0.0f)
+          s = __builtin_tanhf(s) * softcap;
+      }
+      p[l] = s;
+      tmax = s > tmax ? s : tmax;
+    }
+    float Mn = __builtin_fmaxf(M, tmax);
+    if (Mn > M) {
+      float ms = __builtin_expf(M - Mn);
+      for (int64_t d = 0; d < D; ++d)
+        acc[d] *= ms;
+      S *= ms;
+    }
+    M = Mn;
+    double sum = 0.0;
+    for (int g = 0; g < 64; g += 8) {
+      float e[8];
+      for (int l = 0; l < 8; ++l)
+        e[l] = p[g + l] = uk_expf_ggml(p[g + l] - Mn);
+      float h0 = e[0] + e[4], h1 = e[1] + e[5], h2 = e[2] + e[6],
+            h3 = e[3] + e[7];
+      sum += (double)((h0 + h2) + (h1 + h3));
+    }
+    S = (float)((double)S + sum);
+    for (int l = 0; l < 64; ++l) {
+      int64_t j = t0 + l;
+      if (j >= j1 || p[l] == 0.0f)
+        continue; /* p·v = 0 leaves the fused sum as it is */
+      const uint16_t *vh = (const uint16_t *)(const void *)(vc + j * vstride);
+      for (int64_t d = 0; d < D; ++d)
+        acc[d] = __builtin_fmaf(p[l], uk_f32(vh[d]), acc[d]);
+    }
   }
   float inv = S == 0.0f ? 0.0f : 1.0f / S;
   for (int64_t d = 0; d < D; ++d)
-    o[d] = uk_f32(acc[d]) * inv;
+    o[d] = acc[d] * inv;
 }
 
 void ingot_uk_attention(float *out, const float *q, const float *k,
@@ -499,11 +669,21 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
     const float *qv = q + p * D;
     if (numerics == INGOT_NUMERICS_GGML && kfmt == INGOT_KV_F16 &&
         vfmt == INGOT_KV_F16) {
-      uk_attention_row_ggml(out + p * D, qv, kc + kvh * kbytes,
-                            vc + kvh * vbytes, j0, j1, Hkv * kbytes,
-                            Hkv * vbytes, D, scale, softcap,
-                            (uint16_t *)(void *)vec,
-                            (uint16_t *)(void *)(vec + D));
+      /* GGML picks its kernel by the batch (64 queries or more: tiled) and,
+       * for one query, by its KV view: the used cells padded to 256, split
+       * into one chunk per thread from 512 on. */
+      if (n >= 64) {
+        uk_attention_row_ggml_tiled(out + p * D, qv, kc + kvh * kbytes,
+                                    vc + kvh * vbytes, j0, j1, Hkv * kbytes,
+                                    Hkv * vbytes, D, scale, softcap, vec);
+      } else {
+        int64_t view = (total + 255) / 256 * 256;
+        int64_t chunks = n == 1 && view >= 512 ? nth : 1;
+        uk_attention_row_ggml(out + p * D, qv, kc + kvh * kbytes,
+                              vc + kvh * vbytes, j0, j1, Hkv * kbytes,
+                              Hkv * vbytes, D, scale, softcap, chunks,
+                              (view + nth - 1) / nth, vec);
+      }
       continue;
     }
     float maximum = -__builtin_inff();

@@ -189,37 +189,6 @@ void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
   }
 }
 
-/* e^x as GGML's AVX2 build computes it in vectors of 8 (ggml_v_expf): the
- * exponent from a rounding shift, a two-part reduction, a degree-5
- * polynomial and a scale, with special scaling beyond |n| > 126. One lane
- * at a time: every step is elementwise, so the results equal the
- * vector's. */
-static inline float uk_expf_ggml(float x) {
-  UK_NO_CONTRACT
-  const float r = 0x1.8p23f;
-  float z = __builtin_fmaf(x, 0x1.715476p+0f, r);
-  float nn = z - r;
-  float b = __builtin_fmaf(-nn, 0x1.7f7d1cp-20f,
-                           __builtin_fmaf(-nn, 0x1.62e4p-1f, x));
-  uint32_t e = uk_float_to_bits(z) << 23;
-  float k = uk_bits_to_float(e + uk_float_to_bits(1.0f));
-  float u = b * b;
-  float bb = 0x1.ffffecp-1f * b;
-  float j = __builtin_fmaf(
-      __builtin_fmaf(__builtin_fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
-                     __builtin_fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-      u, bb);
-  float an = __builtin_fabsf(nn);
-  if (!(an > 126.0f))
-    return __builtin_fmaf(j, k, k);
-  uint32_t g = nn <= 0.0f ? 0x82000000u : 0u;
-  float s1 = uk_bits_to_float(g + 0x7f000000u);
-  float s2 = uk_bits_to_float(e - g);
-  if (an > 192.0f)
-    return s1 * s1;
-  return __builtin_fmaf(s2, j, s2) * s1;
-}
-
 /* silu(a)·b as GGML's AVX2 swiglu: columns in whole vectors of 8 from the
  * row's start use uk_expf_ggml, the rest libm's expf. */
 static inline float uk_silu_mul_ggml(float a, float b, int64_t col,
