@@ -7,7 +7,11 @@
 // in every weight format (weights made by compiler/pack's quantizers or as
 // random blocks with valid f16 scales, dequantized by frontends/gguf).
 // Every kernel runs on 1, 2 and 3 threads sharing one ingot_uk_sync, and the
-// results must be bit-identical across thread counts.
+// results must be bit-identical across thread counts. The --numerics=ggml
+// kernels (RMS norm, rope, SiLU·mul, f16 flash attention) are checked as
+// computations against the same references, within bounds derived from
+// GGML's roundings; their bit-exactness with llama.cpp is
+// test/e2e/numerics-ggml.test's.
 //
 // This file is compiled twice: IngotUKernelsTests against the portable
 // build, IngotUKernelsAVX2Tests (INGOT_UK_TEST_AVX2) against the library
@@ -666,6 +670,258 @@ TEST_F(UKernels, Binary) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// --numerics=ggml: the kernels that round as GGML does (docs/numerics.md)
+//===----------------------------------------------------------------------===//
+
+TEST_F(UKernels, RmsNormGgml) {
+  // Against the reference's double RMS norm. Every step rounds once to f32
+  // (relative u = 2^-24): the squares (so their sum, summed in double, is
+  // within u), the mean (u), mean + eps (u), sqrtf (u, plus half of the 3u
+  // of its operand), 1/√ (u), x·scale (u), ·w (u), and the reference's own
+  // rounding of its double result (u/2): 6.5u relative in all.
+  float eps = 1e-5f;
+  for (int64_t D : {1, 3, 97, 64}) {
+    int64_t rows = 5;
+    std::vector<float> x = randomFloats(rng, rows * D, -3, 3);
+    std::vector<float> w = randomFloats(rng, D);
+    if (D == 97)
+      for (int64_t i = 0; i < D; ++i)
+        x[2 * D + i] *= 1e-3f; // a row of small values: eps matters
+    auto X = ref::RefValue::getFloatTensor({rows, D}, x);
+    auto W = ref::RefValue::getFloatTensor({D}, w);
+    auto want = ref::rmsNorm(X, W, eps);
+    ASSERT_TRUE(static_cast<bool>(want));
+    std::string what = "rms_norm_ggml D=" + std::to_string(D);
+    std::vector<float> first;
+    for (int nth : kThreadCounts) {
+      std::vector<float> y(x.size(), 42.0f);
+      runThreads(nth, [&](int ith) {
+        ingot_uk_rms_norm_ggml(y.data(), x.data(), w.data(), rows, D, eps, ith,
+                               nth);
+      });
+      expectClose(y, want->getFloats(), 6.5 * std::ldexp(1.0, -24), 1e-30,
+                  what);
+      if (nth == 1)
+        first = y;
+      else
+        ASSERT_EQ(y, first) << what << " nth " << nth;
+      // In place: the same bits.
+      std::vector<float> z = x;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_rms_norm_ggml(z.data(), z.data(), w.data(), rows, D, eps, ith,
+                               nth);
+      });
+      ASSERT_EQ(z, first) << what << " in place, nth " << nth;
+    }
+  }
+}
+
+TEST_F(UKernels, RopeGgml) {
+  // The reference rope with the frequencies the kernel is given:
+  // theta_scale = powf(theta, -2/rot) as the code generator computes it,
+  // so inv[i] = theta_scale^i / ff[i], which the reference computes in
+  // double from theta' = theta_scale^(-rot/2). The kernel builds the angle
+  // pos·theta_scale^i in f32 by i multiplications (and one division by
+  // ff[i]), each rounding it by a relative u = 2^-24: the angle is within
+  // (i+1)·u·angle, which moves a rotated pair (a, b) by at most that times
+  // √(a²+b²) <= |a|+|b|. On top: cosf/sinf within an ulp of values <= 1
+  // (u each), b·sin and the fused multiply-add rounding (u·|y| each) and
+  // the reference's rounding (u/2): 4u·(|a|+|b|). Positions up to 2047 make
+  // the angle rounding dominate (2047·u·(i+1)·inv[i], ~1e-4 for i = 1).
+  int64_t n = 5, H = 3, D = 40;
+  std::vector<float> x = randomFloats(rng, n * H * D);
+  std::vector<int32_t> pos = {0, 1, 7, 100, 2047};
+  std::vector<int64_t> pos64(pos.begin(), pos.end());
+  auto P = ref::RefValue::getIntTensor({n}, pos64);
+  auto X = ref::RefValue::getFloatTensor({n, H, D}, x);
+  const double u = std::ldexp(1.0, -24);
+  double worst = 0; // largest error / tolerance
+  for (float theta : {10000.0f, 500000.0f})
+    for (int64_t rot : {D, int64_t{24}})
+      for (bool withFactors : {false, true})
+        for (int32_t style : {0, 1}) {
+          int64_t half = rot / 2;
+          float thetaScale = std::pow(theta, -2.0f / static_cast<float>(rot));
+          std::vector<float> ff;
+          if (withFactors) // llama3-like divisors: 1 for high frequencies
+            for (int64_t i = 0; i < half; ++i)
+              ff.push_back(i < half / 2 ? 1.0f : 1.0f + 0.75f * i);
+          ref::RopeParams params;
+          params.theta = std::pow(static_cast<double>(thetaScale), -0.5 * rot);
+          params.interleaved = style == 1;
+          params.rotaryDim = rot;
+          params.freqFactors = ff;
+          auto want = ref::rope(X, P, params);
+          ASSERT_TRUE(static_cast<bool>(want));
+          const std::vector<float> &wv = want->getFloats();
+          std::string what = "rope_ggml theta=" + std::to_string(theta) +
+                             " rot=" + std::to_string(rot) +
+                             " ff=" + std::to_string(withFactors) +
+                             " style=" + std::to_string(style);
+          std::vector<float> first;
+          for (int nth : kThreadCounts) {
+            std::vector<float> y(x.size(), 42.0f);
+            runThreads(nth, [&](int ith) {
+              ingot_uk_rope_ggml(y.data(), x.data(), pos.data(), n, H, D, rot,
+                                 thetaScale, withFactors ? ff.data() : nullptr,
+                                 style, ith, nth);
+            });
+            if (nth == 1)
+              first = y;
+            else
+              ASSERT_EQ(y, first) << what << " nth " << nth;
+          }
+          for (int64_t t = 0; t < n; ++t)
+            for (int64_t h = 0; h < H; ++h) {
+              int64_t base = (t * H + h) * D;
+              for (int64_t i = 0; i < half; ++i) {
+                int64_t i0 = style == 0 ? i : 2 * i;
+                int64_t i1 = style == 0 ? i + half : 2 * i + 1;
+                double inv = std::pow(static_cast<double>(thetaScale),
+                                      static_cast<double>(i)) /
+                             (withFactors ? ff[i] : 1.0f);
+                double angle = pos[t] * inv;
+                double ab = std::fabs(x[base + i0]) + std::fabs(x[base + i1]);
+                double tol = ab * ((i + 1) * u * angle * 1.01 + 4 * u);
+                for (int64_t e : {base + i0, base + i1})
+                  if (tol > 0)
+                    worst = std::max(worst, std::fabs(first[e] - wv[e]) / tol);
+                ASSERT_NEAR(first[base + i0], wv[base + i0], tol)
+                    << what << " pos " << pos[t] << " pair " << i;
+                ASSERT_NEAR(first[base + i1], wv[base + i1], tol)
+                    << what << " pos " << pos[t] << " pair " << i;
+              }
+              // Features from rot on are copied; position 0 is the
+              // identity (cos 1, sin 0).
+              for (int64_t d = rot; d < D; ++d)
+                ASSERT_EQ(first[base + d], x[base + d]) << what;
+              if (pos[t] == 0) {
+                for (int64_t d = 0; d < D; ++d)
+                  ASSERT_EQ(first[base + d], x[base + d]) << what;
+              }
+            }
+          // In place: the same bits.
+          for (int nth : kThreadCounts) {
+            std::vector<float> z = x;
+            runThreads(nth, [&](int ith) {
+              ingot_uk_rope_ggml(z.data(), z.data(), pos.data(), n, H, D, rot,
+                                 thetaScale, withFactors ? ff.data() : nullptr,
+                                 style, ith, nth);
+            });
+            ASSERT_EQ(z, first) << what << " in place, nth " << nth;
+          }
+        }
+  printf("[ info ] rope_ggml: worst error %.3f of the tolerance\n", worst);
+}
+
+TEST_F(UKernels, SiluMulGgml) {
+  // silu(a)·b against the formula in double (the Binary test's). 37
+  // columns: 32 through GGML's exp (vectors of 8 from each row's start), 5
+  // through libm's expf, where the result must equal INGOT_EW_SILU_MUL's
+  // bit for bit. GGML's exp is within ~2 ulps (see SiluMulGgmlExpAccuracy);
+  // with 1 + e, the division and the product that is under 2e-6 relative,
+  // as the Binary test allows libm's. Large |a| take the exp's special
+  // scaling (|n| > 126, > 192) or overflow: silu(-200) = -0, silu(200) =
+  // 200, always finite.
+  int64_t rows = 3, cols = 37;
+  std::vector<float> a = randomFloats(rng, rows * cols, -8, 8);
+  const float big[] = {100,    -100,  150,   -150, 200, -200, 88.5f,
+                       -88.5f, 89,    -89,   87,   -87, 17,   -17,
+                       0,      -0.0f, 1e-3f, 120,  -120};
+  for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); ++i) {
+    a[(i % 2) * cols + i] = big[i];    // vector columns
+    a[2 * cols + 32 + i % 5] = big[i]; // tail columns (last wins)
+  }
+  a[2 * cols + 33] = -150;
+  a[2 * cols + 34] = 200;
+  struct Shape {
+    int64_t br, bc;
+  };
+  for (Shape s : {Shape{rows, cols}, Shape{1, cols}, Shape{rows, 1}}) {
+    std::vector<float> b = randomFloats(rng, s.br * s.bc, 0.5, 2);
+    std::vector<float> want(rows * cols);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        double v = b[(s.br == 1 ? 0 : r) * s.bc + (s.bc == 1 ? 0 : c)];
+        want[r * cols + c] = static_cast<float>(
+            ref::applyUnary(ref::UnaryKind::Silu, a[r * cols + c]) * v);
+      }
+    std::vector<float> exact(rows * cols);
+    ingot_uk_binary(exact.data(), a.data(), b.data(), rows, cols, s.br, s.bc,
+                    INGOT_EW_SILU_MUL, 0, 1);
+    std::vector<float> first;
+    for (int nth : kThreadCounts) {
+      std::vector<float> y(rows * cols, 42.0f);
+      runThreads(nth, [&](int ith) {
+        ingot_uk_binary(y.data(), a.data(), b.data(), rows, cols, s.br, s.bc,
+                        INGOT_EW_SILU_MUL_GGML, ith, nth);
+      });
+      for (float f : y)
+        ASSERT_TRUE(std::isfinite(f));
+      expectClose(y, want, 2e-6, 1e-7, "silu_mul_ggml");
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 32; c < cols; ++c)
+          ASSERT_EQ(y[r * cols + c], exact[r * cols + c])
+              << "tail column " << c << " row " << r;
+      if (nth == 1)
+        first = y;
+      else
+        ASSERT_EQ(y, first) << "nth " << nth;
+      // In place over a (y = a): the same bits.
+      std::vector<float> z = a;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_binary(z.data(), z.data(), b.data(), rows, cols, s.br, s.bc,
+                        INGOT_EW_SILU_MUL_GGML, ith, nth);
+      });
+      ASSERT_EQ(z, first) << "in place, nth " << nth;
+    }
+    // The special values themselves.
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      float v =
+          b[((s.br == 1 ? 0 : i / cols) * s.bc) + (s.bc == 1 ? 0 : i % cols)];
+      if (a[i] == 200 || a[i] == 150 || a[i] == 100) {
+        ASSERT_EQ(first[i], a[i] * v) << "element " << i;
+      }
+      if (a[i] <= -100) {
+        ASSERT_EQ(first[i], 0.0f) << "element " << i;
+      }
+    }
+  }
+}
+
+TEST_F(UKernels, SiluMulGgmlExpAccuracy) {
+  // GGML's vectorized e^x (range reduction, degree-5 polynomial) through
+  // silu(a)·1 for a sweep of a in [-87, 87] (e^-a normal), all in vector
+  // columns: against a/(1 + e^-a) in double. GGML documents its exp within
+  // 1.5 ulps (relative 2^-22 at worst); 1 + e^-a keeps that relative error
+  // at most and rounds once more (u = 2^-24), the division rounds once
+  // (u): within 6u relative, 6 ulps of the result at most.
+  int64_t cols = 256, count = 64 * cols;
+  std::vector<float> a(count), ones(count, 1.0f);
+  for (int64_t i = 0; i < count; ++i)
+    a[i] = -87.0f + 174.0f * static_cast<float>(i) / (count - 1);
+  a[count / 2] = 0.0f;
+  std::vector<float> y(count);
+  ingot_uk_binary(y.data(), a.data(), ones.data(), count / cols, cols, 1, cols,
+                  INGOT_EW_SILU_MUL_GGML, 0, 1);
+  double worst = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double x = a[i];
+    double want = x / (1.0 + std::exp(-x));
+    double err = std::fabs(y[i] - want);
+    ASSERT_LE(err, 6 * std::ldexp(1.0, -24) * std::fabs(want))
+        << "a = " << a[i] << ": " << y[i] << " vs " << want;
+    float wf = static_cast<float>(want);
+    if (wf != 0.0f) {
+      double ulp = std::nextafter(std::fabs(wf), INFINITY) - std::fabs(wf);
+      worst = std::max(worst, err / ulp);
+    }
+  }
+  printf("[ info ] silu_mul_ggml: worst error %.2f ulps over [-87, 87]\n",
+         worst);
+}
+
 TEST_F(UKernels, Unary) {
   std::vector<float> x = randomFloats(rng, 101, -6, 6);
   x[3] = NAN;
@@ -868,6 +1124,147 @@ TEST_F(UKernels, AttentionMixedFormatsMasksSoftcap) {
   checkAttention(context, rng, kKVFormats[0], kKVFormats[6], 64, 1, 0, 2.0f);
 }
 
+/// Prefill of 5 tokens then 4 decode steps through ingot_uk_attention with
+/// numerics GGML on f16 caches, on 1-3 threads, against reference::attention
+/// over the f16-rounded keys and values, and against the exact kernel (the
+/// results must differ somewhere: the argument is read).
+void checkAttentionGgml(mlir::MLIRContext &context, std::mt19937 &rng,
+                        int64_t D, int64_t Hq, int64_t Hkv, int32_t mask,
+                        int64_t window, float softcap) {
+  int64_t ctx = 12, n0 = 5, total = 9;
+  float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  int64_t bytes = ingot_uk_kv_entry_bytes(INGOT_KV_F16, D);
+  std::vector<float> q = randomFloats(rng, total * Hq * D, -2, 2);
+  std::vector<float> k = randomFloats(rng, total * Hkv * D, -2, 2);
+  std::vector<float> v = randomFloats(rng, total * Hkv * D, -2, 2);
+  std::vector<float> kr = k, vr = v;
+  roundTrip(context, INGOT_KV_F16, kr);
+  roundTrip(context, INGOT_KV_F16, vr);
+  ref::AttentionParams params;
+  params.mask = static_cast<MaskKind>(mask);
+  params.window = window;
+  params.scale = scale;
+  if (softcap > 0)
+    params.softcap = softcap;
+  std::string what = "attention ggml D=" + std::to_string(D) +
+                     " Hq/Hkv=" + std::to_string(Hq) + "/" +
+                     std::to_string(Hkv) + " mask=" + std::to_string(mask) +
+                     " softcap=" + std::to_string(softcap);
+  const double u11 = std::ldexp(1.0, -11), u24 = std::ldexp(1.0, -24);
+  std::vector<float> first;
+  bool differs = false;
+  double worst = 0; // largest error / the f16 part of the tolerance
+  for (int nth : kThreadCounts) {
+    Aligned kc(ctx * Hkv * bytes), vc(ctx * Hkv * bytes);
+    Aligned kce(ctx * Hkv * bytes), vce(ctx * Hkv * bytes);
+    Aligned scratch(nth * INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D) * 4);
+    Sync s;
+    std::vector<float> out(total * Hq * D), exact(total * Hq * D);
+    for (int64_t start = 0; start < total;) {
+      int64_t n = start == 0 ? n0 : 1;
+      for (int32_t numerics : {INGOT_NUMERICS_GGML, INGOT_NUMERICS_EXACT}) {
+        bool ggml = numerics == INGOT_NUMERICS_GGML;
+        float *o = (ggml ? out : exact).data() + start * Hq * D;
+        runThreads(nth, [&](int ith) {
+          ingot_uk_attention(
+              o, q.data() + start * Hq * D, k.data() + start * Hkv * D,
+              v.data() + start * Hkv * D, ggml ? kc.data : kce.data,
+              ggml ? vc.data : vce.data, n, start, Hq, Hkv, D, scale, mask,
+              window, softcap, INGOT_KV_F16, INGOT_KV_F16, nullptr, nullptr,
+              numerics, scratch.as<float>(), &s.sync, ith, nth);
+        });
+      }
+      int64_t keys = start + n;
+      std::vector<int64_t> qpos, kpos;
+      for (int64_t i = 0; i < n; ++i)
+        qpos.push_back(start + i);
+      for (int64_t j = 0; j < keys; ++j)
+        kpos.push_back(j);
+      auto Q = ref::RefValue::getFloatTensor(
+          {n, Hq, D}, std::vector<float>(q.begin() + start * Hq * D,
+                                         q.begin() + keys * Hq * D));
+      auto K = ref::RefValue::getFloatTensor(
+          {keys, Hkv, D},
+          std::vector<float>(kr.begin(), kr.begin() + keys * Hkv * D));
+      auto V = ref::RefValue::getFloatTensor(
+          {keys, Hkv, D},
+          std::vector<float>(vr.begin(), vr.begin() + keys * Hkv * D));
+      auto want = ref::attention(Q, K, V, qpos, kpos, params);
+      ASSERT_TRUE(static_cast<bool>(want));
+      const std::vector<float> &wv = want->getFloats();
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t h = 0; h < Hq; ++h) {
+          int64_t qp = start + i, kvh = h / (Hq / Hkv);
+          int64_t j0 = 0, j1 = mask == 0 ? keys : qp + 1;
+          if (mask == 2)
+            j0 = std::max<int64_t>(0, qp - window + 1);
+          // Tolerance. The query rounded to f16 moves each product q_d·k_d
+          // by at most 2^-11 of it, and the f32 dot (fused, 8-lane
+          // partial sums) by D·2^-24 of Σ|q_d·k_d|: each score moves by at
+          // most δ = scale·max_j Σ|q_d·k_jd|·(2^-11 + D·2^-24) (softcap's
+          // tanh does not amplify). Scores each within δ change every
+          // softmax weight by a factor within e^±2δ, the output by at most
+          // (e^2δ - 1)·max|v|. The value sum in f16 rounds once per key
+          // (the fused multiply-add) and once per new maximum (the
+          // rescale), at most 2·keys roundings, each by 2^-11 of a partial
+          // sum that is at most S·max|v| (S the final softmax
+          // denominator, >= 1), or by 2^-25 absolute where f16 is
+          // subnormal: after the division by S, (2·keys)·(2^-11·max|v| +
+          // 2^-25). Plus the exact kernel's f32 allowance (1e-5 relative,
+          // 2e-5 absolute).
+          const float *qv = q.data() + (qp * Hq + h) * D;
+          double dot = 0, vmax = 0;
+          for (int64_t j = j0; j < j1; ++j) {
+            double sum = 0;
+            for (int64_t d = 0; d < D; ++d) {
+              sum += std::fabs(qv[d] * kr[(j * Hkv + kvh) * D + d]);
+              vmax = std::max(vmax, std::fabs(static_cast<double>(
+                                        vr[(j * Hkv + kvh) * D + d])));
+            }
+            dot = std::max(dot, sum);
+          }
+          double delta = scale * dot * (u11 + D * u24);
+          double tol = std::expm1(2 * delta) * vmax +
+                       2 * (j1 - j0) * (u11 * vmax + std::ldexp(1.0, -25));
+          for (int64_t d = 0; d < D; ++d) {
+            int64_t e = (i * Hq + h) * D + d;
+            float got = out[start * Hq * D + e];
+            worst = std::max(worst, std::fabs(got - wv[e]) / tol);
+            ASSERT_NEAR(got, wv[e], tol * 1.01 + 1e-5 * std::fabs(wv[e]) + 2e-5)
+                << what << " start " << start << " query " << i << " head " << h
+                << " keys " << j1 - j0;
+            if (got != exact[start * Hq * D + e])
+              differs = true;
+            // A query that sees one key: that value as cached, exactly.
+            if (j1 - j0 == 1) {
+              ASSERT_EQ(got, vr[(j0 * Hkv + kvh) * D + d]) << what;
+            }
+          }
+        }
+      start += n;
+    }
+    if (nth == 1)
+      first = out;
+    else
+      ASSERT_EQ(out, first) << what << " nth " << nth;
+  }
+  EXPECT_TRUE(differs) << what << ": the same as numerics EXACT";
+  printf("[ info ] %s: worst error %.3f of the f16 tolerance\n", what.c_str(),
+         worst);
+}
+
+TEST_F(UKernels, AttentionGgmlF16) {
+  // D = 64: two 32-element blocks of the 8-lane dot; 16: the leftover
+  // loop only; 40: one block and 8 left over. Causal and sliding-window
+  // masks, groups of 2 and 3 query heads per KV head, a softcap.
+  for (int64_t D : {64, 16, 40}) {
+    checkAttentionGgml(context, rng, D, 4, 2, /*mask=*/1, 0, 0.0f);
+    checkAttentionGgml(context, rng, D, 6, 2, /*mask=*/2, 3, 0.0f);
+  }
+  checkAttentionGgml(context, rng, 64, 4, 1, /*mask=*/1, 0, 2.0f);
+  checkAttentionGgml(context, rng, 40, 3, 3, /*mask=*/0, 0, 0.0f);
+}
+
 TEST_F(UKernels, KVEntryBytesMatchDialect) {
   KVCacheType t;
   for (int64_t D : {16, 64, 128}) {
@@ -1031,9 +1428,10 @@ TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
     for (const char *fn :
          {"ingot_uk_barrier", "ingot_uk_row_bytes", "ingot_uk_matmul",
           "ingot_uk_embedding", "ingot_uk_rms_norm", "ingot_uk_layer_norm",
-          "ingot_uk_rope", "ingot_uk_kv_entry_bytes", "ingot_uk_attention",
-          "ingot_uk_binary", "ingot_uk_unary", "ingot_uk_hadamard",
-          "ingot_uk_route", "ingot_uk_moe_sort", "ingot_uk_gather_rows",
+          "ingot_uk_rms_norm_ggml", "ingot_uk_rope", "ingot_uk_rope_ggml",
+          "ingot_uk_kv_entry_bytes", "ingot_uk_attention", "ingot_uk_binary",
+          "ingot_uk_unary", "ingot_uk_hadamard", "ingot_uk_route",
+          "ingot_uk_moe_sort", "ingot_uk_gather_rows",
           "ingot_uk_grouped_matmul", "ingot_uk_scatter_add"}) {
       llvm::Function *f = (*module)->getFunction(fn);
       ASSERT_TRUE(f && !f->isDeclaration()) << v.name << " lacks " << fn;
