@@ -582,20 +582,30 @@ static void uk_attention_row_ggml_tiled(float *o, const float *qv,
     if (t0 + 64 <= j0)
       continue; /* every key of the tile masked: skipped */
     float tmax = -__builtin_inff();
-    for (int l = 0; l < 64; ++l) {
-      int64_t j = t0 + l;
-      float s = -__builtin_inff();
-      if (j >= j0 && j < j1) {
-        const uint16_t *kh = (const uint16_t *)(const void *)(kc + j * kstride);
-        float dot = 0.0f;
-        for (int64_t d = 0; d < D; ++d)
-          dot = __builtin_fmaf(qv[d], uk_f32(kh[d]), dot);
-        s = dot * scale;
-        if (softcap > 0.0f)
-          s = __builtin_tanhf(s) * softcap;
+    /* Eight keys' chains side by side (independent, so they overlap). */
+    for (int l0 = 0; l0 < 64; l0 += 8) {
+      const uint16_t *kh[8];
+      float dot[8];
+      for (int l = 0; l < 8; ++l) {
+        int64_t j = t0 + l0 + l;
+        int64_t jj = j >= j0 && j < j1 ? j : j0; /* masked: any row */
+        kh[l] = (const uint16_t *)(const void *)(kc + jj * kstride);
+        dot[l] = 0.0f;
       }
-      p[l] = s;
-      tmax = s > tmax ? s : tmax;
+      for (int64_t d = 0; d < D; ++d)
+        for (int l = 0; l < 8; ++l)
+          dot[l] = __builtin_fmaf(qv[d], uk_f32(kh[l][d]), dot[l]);
+      for (int l = 0; l < 8; ++l) {
+        int64_t j = t0 + l0 + l;
+        float s = -__builtin_inff();
+        if (j >= j0 && j < j1) {
+          s = dot[l] * scale;
+          if (softcap > 0.0f)
+            s = __builtin_tanhf(s) * softcap;
+        }
+        p[l0 + l] = s;
+        tmax = s > tmax ? s : tmax;
+      }
     }
     float Mn = __builtin_fmaxf(M, tmax);
     if (Mn > M) {
@@ -620,7 +630,17 @@ static void uk_attention_row_ggml_tiled(float *o, const float *qv,
       if (j >= j1 || p[l] == 0.0f)
         continue; /* p·v = 0 leaves the fused sum as it is */
       const uint16_t *vh = (const uint16_t *)(const void *)(vc + j * vstride);
-      for (int64_t d = 0; d < D; ++d)
+      int64_t d = 0;
+#if UK_AVX2
+      __m256 pv = _mm256_set1_ps(p[l]);
+      for (; d + 8 <= D; d += 8) {
+        __m256 v = _mm256_cvtph_ps(
+            _mm_loadu_si128((const __m128i *)(const void *)(vh + d)));
+        _mm256_storeu_ps(acc + d,
+                         _mm256_fmadd_ps(pv, v, _mm256_loadu_ps(acc + d)));
+      }
+#endif
+      for (; d < D; ++d)
         acc[d] = __builtin_fmaf(p[l], uk_f32(vh[d]), acc[d]);
     }
   }
