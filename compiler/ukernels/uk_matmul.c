@@ -190,6 +190,19 @@ static inline __m256i uk_dot_u8i8(__m256i u, __m256i q) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
 }
 
+/* Pointers into `mt` quantized activation rows from row0: the block
+ * scales d, the d·Σq, the codes. */
+UK_INLINE void uk_act_rows(const uint8_t *row0, int64_t stride, int64_t nb,
+                           int mt, const float **ad, const float **ads,
+                           const int8_t **aq) {
+  for (int mm = 0; mm < mt; ++mm) {
+    const uint8_t *row = row0 + mm * stride;
+    ad[mm] = (const float *)(const void *)row;
+    ads[mm] = ad[mm] + nb;
+    aq[mm] = (const int8_t *)(row + 8 * nb);
+  }
+}
+
 /* Columns [n0, n1) of `mt` rows of y[][ldy] for Q8_0 / Q4_0 weights and
  * activation rows `row0` (quantized); inlined per `mt` so the row loops
  * unroll. */
@@ -201,12 +214,7 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
   int64_t bb = uk_block_bytes(fmt, 32), rb = nb * bb;
   const float *ad[UK_MT], *ads[UK_MT];
   const int8_t *aq[UK_MT];
-  for (int mm = 0; mm < mt; ++mm) {
-    const uint8_t *row = row0 + mm * stride;
-    ad[mm] = (const float *)(const void *)row;
-    ads[mm] = ad[mm] + nb;
-    aq[mm] = (const int8_t *)(row + 8 * nb);
-  }
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
   for (int64_t n = n0; n < n1; ++n) {
     const uint8_t *wr = w + n * rb;
     __m256 acc[UK_MT];
@@ -269,12 +277,7 @@ UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
   int64_t bb = uk_block_bytes(INGOT_W_Q4_1, 32), rb = nb * bb;
   const float *ad[UK_MT], *ads[UK_MT];
   const int8_t *aq[UK_MT];
-  for (int mm = 0; mm < mt; ++mm) {
-    const uint8_t *row = row0 + mm * stride;
-    ad[mm] = (const float *)(const void *)row;
-    ads[mm] = ad[mm] + nb;
-    aq[mm] = (const int8_t *)(row + 8 * nb);
-  }
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
   /* mins[8·b + r]: block b's minimum of row r of the group. */
   float mins[8 * UK_MAX_BLOCKS_PER_ROW];
   float part[UK_MT][8];
@@ -333,12 +336,7 @@ UK_INLINE void uk_q4k_tile(float *y, const uint8_t *row0, const uint8_t *w,
   int64_t rb = nsb * 144;
   const float *ad[UK_MT], *ads[UK_MT];
   const int8_t *aq[UK_MT];
-  for (int mm = 0; mm < mt; ++mm) {
-    const uint8_t *row = row0 + mm * stride;
-    ad[mm] = (const float *)(const void *)row;
-    ads[mm] = ad[mm] + nb;
-    aq[mm] = (const int8_t *)(row + 8 * nb);
-  }
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
   const __m256i low = _mm256_set1_epi8(0x0f);
   for (int64_t n = n0; n < n1; ++n) {
     const uint8_t *wr = w + n * rb;

@@ -108,52 +108,14 @@ void ingot_uk_layer_norm(float *y, const float *x, const float *w,
 /* The most rotated pairs a head may have. */
 #define UK_ROPE_MAX_PAIRS 512
 
-void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
-                   int64_t H, int64_t D, int64_t rot, const float *inv_freq,
-                   float mscale, int32_t style, int32_t ith, int32_t nth) {
-  int64_t p0, p1;
-  uk_split(n * H, ith, nth, &p0, &p1);
-  int64_t half = rot / 2;
-  if (half > UK_ROPE_MAX_PAIRS)
-    half = UK_ROPE_MAX_PAIRS;
-  float cs[UK_ROPE_MAX_PAIRS], sn[UK_ROPE_MAX_PAIRS];
-  int64_t cached = -1;
-  for (int64_t p = p0; p < p1; ++p) {
-    int64_t t = p / H;
-    if (t != cached) {
-      double position = (double)pos[t];
-      for (int64_t i = 0; i < half; ++i) {
-        double angle = position * (double)inv_freq[i];
-        cs[i] = (float)(__builtin_cos(angle) * (double)mscale);
-        sn[i] = (float)(__builtin_sin(angle) * (double)mscale);
-      }
-      cached = t;
-    }
-    const float *xr = x + p * D;
-    float *yr = y + p * D;
-    if (style == 0) {
-      for (int64_t i = 0; i < half; ++i) {
-        float a = xr[i], b = xr[i + half];
-        yr[i] = a * cs[i] - b * sn[i];
-        yr[i + half] = b * cs[i] + a * sn[i];
-      }
-    } else {
-      for (int64_t i = 0; i < half; ++i) {
-        float a = xr[2 * i], b = xr[2 * i + 1];
-        yr[2 * i] = a * cs[i] - b * sn[i];
-        yr[2 * i + 1] = b * cs[i] + a * sn[i];
-      }
-    }
-    if (yr != xr)
-      for (int64_t i = 2 * half; i < D; ++i)
-        yr[i] = xr[i];
-  }
-}
-
-void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
-                        int64_t n, int64_t H, int64_t D, int64_t rot,
-                        float theta_scale, const float *freq_factors,
-                        int32_t style, int32_t ith, int32_t nth) {
+/* Both ropes: threads split the (token, head) rows; cos/sin of a token's
+ * angles are computed once per token. `ggml` (a constant after inlining)
+ * picks GGML's roundings (ingot_uk_rope_ggml) over the exact ones. */
+UK_INLINE void uk_rope(float *y, const float *x, const int32_t *pos,
+                       int64_t n, int64_t H, int64_t D, int64_t rot,
+                       const float *inv_freq, float mscale, float theta_scale,
+                       const float *freq_factors, int32_t style, int32_t ith,
+                       int32_t nth, const int ggml) {
   UK_NO_CONTRACT
   int64_t p0, p1;
   uk_split(n * H, ith, nth, &p0, &p1);
@@ -162,31 +124,62 @@ void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
     half = UK_ROPE_MAX_PAIRS;
   float cs[UK_ROPE_MAX_PAIRS], sn[UK_ROPE_MAX_PAIRS];
   int64_t cached = -1;
+  /* Pair i: features (i·stride, i·stride + offset). */
+  int64_t stride = style == 0 ? 1 : 2, offset = style == 0 ? half : 1;
   for (int64_t p = p0; p < p1; ++p) {
     int64_t t = p / H;
     if (t != cached) {
-      float theta = (float)pos[t];
-      for (int64_t i = 0; i < half; ++i) {
-        float angle = freq_factors ? theta / freq_factors[i] : theta;
-        cs[i] = __builtin_cosf(angle);
-        sn[i] = __builtin_sinf(angle);
-        theta *= theta_scale;
+      if (ggml) {
+        float theta = (float)pos[t];
+        for (int64_t i = 0; i < half; ++i) {
+          float angle = freq_factors ? theta / freq_factors[i] : theta;
+          cs[i] = __builtin_cosf(angle);
+          sn[i] = __builtin_sinf(angle);
+          theta *= theta_scale;
+        }
+      } else {
+        double position = (double)pos[t];
+        for (int64_t i = 0; i < half; ++i) {
+          double angle = position * (double)inv_freq[i];
+          cs[i] = (float)(__builtin_cos(angle) * (double)mscale);
+          sn[i] = (float)(__builtin_sin(angle) * (double)mscale);
+        }
       }
       cached = t;
     }
     const float *xr = x + p * D;
     float *yr = y + p * D;
-    int64_t stride = style == 0 ? 1 : 2, offset = style == 0 ? half : 1;
     for (int64_t i = 0; i < half; ++i) {
       float a = xr[i * stride], b = xr[i * stride + offset];
       float bs = b * sn[i], bc = b * cs[i];
-      yr[i * stride] = __builtin_fmaf(a, cs[i], -bs);
-      yr[i * stride + offset] = __builtin_fmaf(a, sn[i], bc);
+      if (ggml) {
+        yr[i * stride] = __builtin_fmaf(a, cs[i], -bs);
+        yr[i * stride + offset] = __builtin_fmaf(a, sn[i], bc);
+      } else {
+        float ac = a * cs[i], as = a * sn[i];
+        yr[i * stride] = ac - bs;
+        yr[i * stride + offset] = bc + as;
+      }
     }
     if (yr != xr)
       for (int64_t i = 2 * half; i < D; ++i)
         yr[i] = xr[i];
   }
+}
+
+void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
+                   int64_t H, int64_t D, int64_t rot, const float *inv_freq,
+                   float mscale, int32_t style, int32_t ith, int32_t nth) {
+  uk_rope(y, x, pos, n, H, D, rot, inv_freq, mscale, 0.0f, 0, style, ith, nth,
+          0);
+}
+
+void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
+                        int64_t n, int64_t H, int64_t D, int64_t rot,
+                        float theta_scale, const float *freq_factors,
+                        int32_t style, int32_t ith, int32_t nth) {
+  uk_rope(y, x, pos, n, H, D, rot, 0, 1.0f, theta_scale, freq_factors, style,
+          ith, nth, 1);
 }
 
 /* silu(a)·b as GGML's AVX2 swiglu: columns in whole vectors of 8 from the

@@ -770,19 +770,24 @@ llvm::Error Lowering::emitOp(Operation *op) {
     auto [freqs, mscale] = reference::getRopeFrequencies(
         rope.getTheta().convertToDouble(), rot,
         rope.getScaling().value_or(RopeScalingAttr()));
+    std::vector<float> divisors; // freq_factors, when the rope has them
+    if (Value factors = rope.getFreqFactors()) {
+      if (!isConstant(factors))
+        return makeError("rope freq_factors must be constant");
+      auto read = constantValues(factors);
+      if (!read)
+        return read.takeError();
+      divisors = std::move(*read);
+    }
     // GGML's roundings: the angles built up in f32 from powf(theta,
     // -2/rot), freq_factors dividing them. Scaled ropes (linear, YaRN,
     // llama3 folded into the frequencies) keep the exact kernel.
     if (options.ggmlNumerics && !rope.getScaling() && mscale == 1.0) {
-      llvm::Value *factors = llvm::ConstantPointerNull::get(b.getPtrTy());
-      if (Value f = rope.getFreqFactors()) {
-        if (!isConstant(f))
-          return makeError("rope freq_factors must be constant");
-        auto read = constantValues(f);
-        if (!read)
-          return read.takeError();
-        factors = floatArray(*read, "rope.freq_factors");
-      }
+      llvm::Value *factors =
+          divisors.empty()
+              ? static_cast<llvm::Value *>(
+                    llvm::ConstantPointerNull::get(b.getPtrTy()))
+              : floatArray(divisors, "rope.freq_factors");
       float thetaScale = std::pow(
           static_cast<float>(rope.getTheta().convertToDouble()),
           -2.0f / static_cast<float>(rot));
@@ -796,16 +801,8 @@ llvm::Error Lowering::emitOp(Operation *op) {
       return llvm::Error::success();
     }
     std::vector<float> invFreq(freqs.begin(), freqs.end());
-    if (Value factors = rope.getFreqFactors()) {
-      if (!isConstant(factors))
-        return makeError("rope freq_factors must be constant");
-      auto read = constantValues(factors);
-      if (!read)
-        return read.takeError();
-      std::vector<float> divisors = std::move(*read);
-      for (size_t i = 0; i < invFreq.size() && i < divisors.size(); ++i)
-        invFreq[i] = static_cast<float>(freqs[i] / divisors[i]);
-    }
+    for (size_t i = 0; i < invFreq.size() && i < divisors.size(); ++i)
+      invFreq[i] = static_cast<float>(freqs[i] / divisors[i]);
     call("ingot_uk_rope",
          {ptr(rope.getResult()), ptr(rope.getX()), ptr(rope.getPositions()),
           rows(rope.getX()), i64(t.getDimSize(1)), i64(d), i64(rot),
