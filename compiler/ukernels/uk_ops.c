@@ -24,58 +24,50 @@ void ingot_uk_embedding(float *y, const int32_t *ids, int64_t n,
   }
 }
 
-void ingot_uk_rms_norm(float *y, const float *x, const float *w,
-                       int64_t rows, int64_t D, float eps, int32_t ith,
-                       int32_t nth) {
-  int64_t r0, r1;
-  uk_split(rows, ith, nth, &r0, &r1);
-  for (int64_t r = r0; r < r1; ++r) {
-    const float *xr = x + r * D;
-    float *yr = y + r * D;
-    double s[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= D; i += 4)
-      for (int j = 0; j < 4; ++j)
-        s[j] += (double)xr[i + j] * xr[i + j];
-    for (; i < D; ++i)
-      s[0] += (double)xr[i] * xr[i];
-    double mean = ((s[0] + s[1]) + (s[2] + s[3])) / (double)D;
-    float inv = (float)(1.0 / __builtin_sqrt(mean + (double)eps));
-    for (i = 0; i < D; ++i)
-      yr[i] = xr[i] * inv * w[i];
-  }
-}
-
-void ingot_uk_rms_norm_ggml(float *y, const float *x, const float *w,
-                            int64_t rows, int64_t D, float eps, int32_t ith,
-                            int32_t nth) {
+/* Both RMS norms; `ggml` (a constant after inlining) picks GGML's
+ * roundings: the squares rounded to f32 before their double sum (whose
+ * order then does not matter: f32 squares of a row add up exactly in
+ * double unless their magnitudes span more than 2^19), the mean and
+ * 1/sqrt(mean + eps) in f32. Otherwise exact squares and a double rsqrt. */
+UK_INLINE void uk_rms_norm(float *y, const float *x, const float *w,
+                           int64_t rows, int64_t D, float eps, int32_t ith,
+                           int32_t nth, const int ggml) {
   UK_NO_CONTRACT
   int64_t r0, r1;
   uk_split(rows, ith, nth, &r0, &r1);
   for (int64_t r = r0; r < r1; ++r) {
     const float *xr = x + r * D;
     float *yr = y + r * D;
-    /* The squares are rounded to f32 before the double sum; the order of
-     * that sum does not matter (f32 squares of a row add up exactly in
-     * double unless their magnitudes span more than 2^19). */
     double s[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= D; i += 4)
-      for (int j = 0; j < 4; ++j) {
-        float sq = xr[i + j] * xr[i + j];
-        s[j] += (double)sq;
-      }
-    for (; i < D; ++i) {
+    for (int64_t i = 0; i < D; ++i) {
       float sq = xr[i] * xr[i];
-      s[0] += (double)sq;
+      s[i & 3] += ggml ? (double)sq : (double)xr[i] * xr[i];
     }
-    float mean = (float)(((s[0] + s[1]) + (s[2] + s[3])) / (double)D);
-    float scale = 1.0f / __builtin_sqrtf(mean + eps);
-    for (i = 0; i < D; ++i) {
-      float t = xr[i] * scale;
+    double sum = (s[0] + s[1]) + (s[2] + s[3]);
+    float inv;
+    if (ggml) {
+      float mean = (float)(sum / (double)D);
+      inv = 1.0f / __builtin_sqrtf(mean + eps);
+    } else {
+      inv = (float)(1.0 / __builtin_sqrt(sum / (double)D + (double)eps));
+    }
+    for (int64_t i = 0; i < D; ++i) {
+      float t = xr[i] * inv;
       yr[i] = t * w[i];
     }
   }
+}
+
+void ingot_uk_rms_norm(float *y, const float *x, const float *w,
+                       int64_t rows, int64_t D, float eps, int32_t ith,
+                       int32_t nth) {
+  uk_rms_norm(y, x, w, rows, D, eps, ith, nth, 0);
+}
+
+void ingot_uk_rms_norm_ggml(float *y, const float *x, const float *w,
+                            int64_t rows, int64_t D, float eps, int32_t ith,
+                            int32_t nth) {
+  uk_rms_norm(y, x, w, rows, D, eps, ith, nth, 1);
 }
 
 void ingot_uk_layer_norm(float *y, const float *x, const float *w,

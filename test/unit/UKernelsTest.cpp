@@ -1021,6 +1021,18 @@ const float *codebook(int32_t fmt, int64_t D) {
     return getTurboCodebook(D, 3).data();
   return nullptr;
 }
+// The reference evaluator's attention parameters for a kernel call's.
+static ref::AttentionParams attentionParams(int32_t mask, int64_t window,
+                                            float scale, float softcap) {
+  ref::AttentionParams params;
+  params.mask = static_cast<MaskKind>(mask);
+  params.window = window;
+  params.scale = scale;
+  if (softcap > 0)
+    params.softcap = softcap;
+  return params;
+}
+
 // The reference attention of queries start .. start+n-1 over keys 0 ..
 // start+n-1 (kr, vr: the keys and values as the cache holds them, rounded
 // to its encoding; q, kr, vr laid out [token][head][D]).
@@ -1065,12 +1077,7 @@ void checkAttention(mlir::MLIRContext &context, std::mt19937 &rng,
     roundTrip(context, kf.fmt, llvm::MutableArrayRef<float>(&kr[i * D], D));
     roundTrip(context, vf.fmt, llvm::MutableArrayRef<float>(&vr[i * D], D));
   }
-  ref::AttentionParams params;
-  params.mask = static_cast<MaskKind>(mask);
-  params.window = window;
-  params.scale = scale;
-  if (softcap > 0)
-    params.softcap = softcap;
+  ref::AttentionParams params = attentionParams(mask, window, scale, softcap);
   std::vector<float> first;
   for (int nth : kThreadCounts) {
     Aligned kc(ctx * Hkv * kbytes), vc(ctx * Hkv * vbytes);
@@ -1151,12 +1158,7 @@ void checkAttentionGgml(mlir::MLIRContext &context, std::mt19937 &rng,
   std::vector<float> kr = k, vr = v;
   roundTrip(context, INGOT_KV_F16, kr);
   roundTrip(context, INGOT_KV_F16, vr);
-  ref::AttentionParams params;
-  params.mask = static_cast<MaskKind>(mask);
-  params.window = window;
-  params.scale = scale;
-  if (softcap > 0)
-    params.softcap = softcap;
+  ref::AttentionParams params = attentionParams(mask, window, scale, softcap);
   std::string what = "attention ggml D=" + std::to_string(D) +
                      " Hq/Hkv=" + std::to_string(Hq) + "/" +
                      std::to_string(Hkv) + " mask=" + std::to_string(mask) +
