@@ -535,6 +535,9 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
     else
       writeTextReport(os, *result, options);
   }
+  if (!quiet)
+    for (const std::string &warning : result->lowered.warnings)
+      errs() << "ingotc: warning: " << warning << "\n";
   if (!quiet && weightsMode == WeightsMode::Auto &&
       result->lowered.weights.size() >= (uint64_t(2) << 30))
     errs() << "ingotc: warning: " << result->lowered.weights.size()

@@ -145,6 +145,10 @@ private:
   std::map<std::string, int64_t> kernelCalls;
   std::vector<OpKernel> opKernels;
   Operation *currentOp = nullptr; ///< the op being emitted
+  /// --numerics=ggml: matmul weight formats whose products llama.cpp rounds
+  /// with other kernels (a warning each, docs/numerics.md).
+  std::map<int32_t, std::string> inexactFormats;
+  void noteNumerics(const Place &w, Value weight);
 
   // The forward function's arguments.
   llvm::Function *forward = nullptr;
@@ -211,6 +215,16 @@ Expected<std::vector<float>> Lowering::evaluateConstant(Value value) {
 /// read in the layout the kernels want, else its values computed here and
 /// packed as f32 ([N][K]: transposed first when the graph multiplies by it
 /// untransposed).
+void Lowering::noteNumerics(const Place &w, Value weight) {
+  if (!options.ggmlNumerics || w.format == INGOT_W_Q4_1 ||
+      w.format == INGOT_W_Q8_0 || inexactFormats.count(w.format))
+    return;
+  std::string example = "a matmul weight";
+  if (auto read = weight.getDefiningOp<WeightOp>())
+    example = "@" + read.getName().str();
+  inexactFormats[w.format] = example;
+}
+
 Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed) {
   auto type = cast<RankedTensorType>(value.getType());
   if (auto weight = value.getDefiningOp<WeightOp>()) {
@@ -734,6 +748,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
     if (!w)
       return w.takeError();
     places[matmul.getB()] = *w;
+    noteNumerics(*w, matmul.getB());
     auto bias = vectorOperand(matmul.getBias());
     if (!bias)
       return bias.takeError();
@@ -1036,6 +1051,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
     if (!w)
       return w.takeError();
     places[grouped.getW()] = *w;
+    noteNumerics(*w, grouped.getW());
     auto wt = shape(grouped.getW());
     call("ingot_uk_grouped_matmul",
          {ptr(grouped.getResult()), ptr(grouped.getX()), ptr(grouped.getW()),
@@ -1100,6 +1116,7 @@ size_t Lowering::emitMatmulGroup(size_t first) {
       return 1;
     }
     places[matmul.getB()] = *w;
+    noteNumerics(*w, matmul.getB());
     weights.push_back(*w);
   }
   for (const Place &w : weights)
@@ -1324,6 +1341,19 @@ Expected<LoweredModel> Lowering::run() {
   lowered.plan = std::move(plan);
   lowered.kernelCalls.assign(kernelCalls.begin(), kernelCalls.end());
   lowered.opKernels = std::move(opKernels);
+  static const char *const names[] = {
+      "f32",  "f16",  "bf16", "q8_0", "q4_0",      "q4_1",      "q5_0",
+      "q5_1", "q4_k", "q5_k", "q6_k", "int8 group", "int8 group",
+      "int4 group", "int4 group"};
+  for (const auto &[format, example] : inexactFormats) {
+    const char *name = format >= 0 && format < 15 ? names[format] : "?";
+    lowered.warnings.push_back(
+        "--numerics=ggml: llama.cpp multiplies " + std::string(name) +
+        " weights (" + example +
+        ") with kernels whose roundings Ingot does not reproduce (it does "
+        "for q4_1 and q8_0); the logits will be close to llama.cpp's, not "
+        "equal");
+  }
   return lowered;
 }
 

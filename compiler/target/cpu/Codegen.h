@@ -75,6 +75,8 @@ struct LoweredModel {
   std::vector<std::pair<std::string, int64_t>> kernelCalls;
   /// Each ukernel call in program order, and the op it implements.
   std::vector<OpKernel> opKernels;
+  /// What the driver should warn about (one line each).
+  std::vector<std::string> warnings;
 };
 
 /// Lowers `graph` (after the graph pipeline) into `context`. The module has
