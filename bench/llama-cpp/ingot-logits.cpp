@@ -37,8 +37,8 @@ bool parseIds(const char *text, std::vector<llama_token> &ids) {
   size_t at = 0;
   while (at < s.size()) {
     size_t comma = s.find(',', at);
-    std::string word = s.substr(at, comma == std::string::npos ? std::string::npos
-                                                               : comma - at);
+    std::string word = s.substr(
+        at, comma == std::string::npos ? std::string::npos : comma - at);
     char *end = nullptr;
     long v = std::strtol(word.c_str(), &end, 10);
     if (word.empty() || *end != '\0' || v < 0)

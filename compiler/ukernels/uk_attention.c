@@ -390,8 +390,7 @@ static inline float uk_f32(uint16_t h) {
 /* Σ k·q over D halves as GGML's AVX2 ggml_vec_dot_f16 orders it: four
  * accumulators of 8 lanes over each 32 elements (fused multiply-adds),
  * then folded 0+2, 1+3, 0+1, halves, pairs; the rest added in double. */
-static float uk_dot_f16_ggml(const uint16_t *k, const uint16_t *q,
-                             int64_t D) {
+static float uk_dot_f16_ggml(const uint16_t *k, const uint16_t *q, int64_t D) {
   UK_NO_CONTRACT
   float a[4][8] = {{0}};
   int64_t np = D & ~(int64_t)31;
@@ -429,7 +428,8 @@ static inline float uk_dot_f16_ggml_avx2(const uint16_t *k, const uint16_t *q,
           _mm_loadu_si128((const __m128i *)(const void *)(q + i + 8 * r)));
       a[r] = _mm256_fmadd_ps(kv, qv, a[r]);
     }
-  __m256 t = _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+  __m256 t =
+      _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
   __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
   h = _mm_hadd_ps(h, h);
   h = _mm_hadd_ps(h, h);
@@ -455,8 +455,9 @@ static void uk_ggml_fa_keys(const uint16_t *qh, const uint8_t *kc,
     const uint16_t *kh = (const uint16_t *)(const void *)(kc + j * kstride);
     const uint16_t *vh = (const uint16_t *)(const void *)(vc + j * vstride);
 #if UK_AVX2
-    float s = (vec ? uk_dot_f16_ggml_avx2(kh, qh, D) : uk_dot_f16_ggml(kh, qh, D)) *
-              scale;
+    float s =
+        (vec ? uk_dot_f16_ggml_avx2(kh, qh, D) : uk_dot_f16_ggml(kh, qh, D)) *
+        scale;
 #else
     float s = uk_dot_f16_ggml(kh, qh, D) * scale;
 #endif
@@ -507,11 +508,10 @@ static void uk_ggml_fa_keys(const uint16_t *qh, const uint8_t *kc,
  * decode), in `chunks` consecutive chunks of `chunk` keys each computed as
  * above and merged in order: M = max, both sides rescaled by e^(M_c - M),
  * V = fma(V, s_old, V_c·s_new), S likewise. `work` holds 4·D floats. */
-static void uk_attention_row_ggml(float *o, const float *qv,
-                                  const uint8_t *kc, const uint8_t *vc,
-                                  int64_t j0, int64_t j1, int64_t kstride,
-                                  int64_t vstride, int64_t D, float scale,
-                                  float softcap, int64_t chunks,
+static void uk_attention_row_ggml(float *o, const float *qv, const uint8_t *kc,
+                                  const uint8_t *vc, int64_t j0, int64_t j1,
+                                  int64_t kstride, int64_t vstride, int64_t D,
+                                  float scale, float softcap, int64_t chunks,
                                   int64_t chunk, float *work) {
   UK_NO_CONTRACT
   uint16_t *qh = (uint16_t *)(void *)work;
@@ -568,10 +568,9 @@ static void uk_attention_row_ggml(float *o, const float *qv,
  * `work` holds D + 64 floats. */
 static void uk_attention_row_ggml_tiled(float *o, const float *qv,
                                         const uint8_t *kc, const uint8_t *vc,
-                                        int64_t j0, int64_t j1,
-                                        int64_t kstride, int64_t vstride,
-                                        int64_t D, float scale, float softcap,
-                                        float *work) {
+                                        int64_t j0, int64_t j1, int64_t kstride,
+                                        int64_t vstride, int64_t D, float scale,
+                                        float softcap, float *work) {
   UK_NO_CONTRACT
   float *acc = work, *p = work + D;
   if (softcap > 0.0f)
@@ -650,9 +649,9 @@ static void uk_attention_row_ggml_tiled(float *o, const float *qv,
 }
 
 void ingot_uk_attention(float *out, const float *q, const float *k,
-                        const float *v, void *kcache, void *vcache,
-                        int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
-                        int64_t D, float scale, int32_t mask, int64_t window,
+                        const float *v, void *kcache, void *vcache, int64_t n,
+                        int64_t start, int64_t Hq, int64_t Hkv, int64_t D,
+                        float scale, int32_t mask, int64_t window,
                         float softcap, int32_t kfmt, int32_t vfmt,
                         const float *kbook, const float *vbook,
                         int32_t numerics, float *scratch, ingot_uk_sync *sync,

@@ -259,7 +259,8 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
       }
     }
     for (int mm = 0; mm < mt; ++mm)
-      y[mm * ldy + n] = uk_hsum256(acc[mm]) + corr[mm] + (bias ? bias[n] : 0.0f);
+      y[mm * ldy + n] =
+          uk_hsum256(acc[mm]) + corr[mm] + (bias ? bias[n] : 0.0f);
   }
 }
 
@@ -320,8 +321,7 @@ UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
         }
       }
       for (int r = 0; r < rows; ++r)
-        y[mm * ldy + g + r] =
-            part[mm][r] + t[r] + (bias ? bias[g + r] : 0.0f);
+        y[mm * ldy + g + r] = part[mm][r] + t[r] + (bias ? bias[g + r] : 0.0f);
     }
   }
 }

@@ -58,9 +58,8 @@ UK_INLINE void uk_rms_norm(float *y, const float *x, const float *w,
   }
 }
 
-void ingot_uk_rms_norm(float *y, const float *x, const float *w,
-                       int64_t rows, int64_t D, float eps, int32_t ith,
-                       int32_t nth) {
+void ingot_uk_rms_norm(float *y, const float *x, const float *w, int64_t rows,
+                       int64_t D, float eps, int32_t ith, int32_t nth) {
   uk_rms_norm(y, x, w, rows, D, eps, ith, nth, 0);
 }
 
@@ -103,9 +102,9 @@ void ingot_uk_layer_norm(float *y, const float *x, const float *w,
 /* Both ropes: threads split the (token, head) rows; cos/sin of a token's
  * angles are computed once per token. `ggml` (a constant after inlining)
  * picks GGML's roundings (ingot_uk_rope_ggml) over the exact ones. */
-UK_INLINE void uk_rope(float *y, const float *x, const int32_t *pos,
-                       int64_t n, int64_t H, int64_t D, int64_t rot,
-                       const float *inv_freq, float mscale, float theta_scale,
+UK_INLINE void uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
+                       int64_t H, int64_t D, int64_t rot, const float *inv_freq,
+                       float mscale, float theta_scale,
                        const float *freq_factors, int32_t style, int32_t ith,
                        int32_t nth, const int ggml) {
   UK_NO_CONTRACT
@@ -166,10 +165,10 @@ void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
           0);
 }
 
-void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
-                        int64_t n, int64_t H, int64_t D, int64_t rot,
-                        float theta_scale, const float *freq_factors,
-                        int32_t style, int32_t ith, int32_t nth) {
+void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos, int64_t n,
+                        int64_t H, int64_t D, int64_t rot, float theta_scale,
+                        const float *freq_factors, int32_t style, int32_t ith,
+                        int32_t nth) {
   uk_rope(y, x, pos, n, H, D, rot, 0, 1.0f, theta_scale, freq_factors, style,
           ith, nth, 1);
 }
@@ -179,8 +178,7 @@ void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
 static inline float uk_silu_mul_ggml(float a, float b, int64_t col,
                                      int64_t cols) {
   UK_NO_CONTRACT
-  float e = col < cols - cols % 8 ? uk_expf_ggml(0.0f - a)
-                                  : __builtin_expf(-a);
+  float e = col < cols - cols % 8 ? uk_expf_ggml(0.0f - a) : __builtin_expf(-a);
   float s = a / (1.0f + e);
   return s * b;
 }

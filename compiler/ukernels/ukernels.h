@@ -167,10 +167,10 @@ void ingot_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
  * freq_factors[i] when not null), cos and sin come from libm's cosf/sinf,
  * and y0 = fma(x0, cos, -(x1·sin)), y1 = fma(x0, sin, x1·cos). theta_scale
  * is powf(theta, -2/rot). */
-void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos,
-                        int64_t n, int64_t H, int64_t D, int64_t rot,
-                        float theta_scale, const float *freq_factors,
-                        int32_t style, int32_t ith, int32_t nth);
+void ingot_uk_rope_ggml(float *y, const float *x, const int32_t *pos, int64_t n,
+                        int64_t H, int64_t D, int64_t rot, float theta_scale,
+                        const float *freq_factors, int32_t style, int32_t ith,
+                        int32_t nth);
 
 /* KV-cache entry formats (one head vector of D elements per token and
  * head; layouts as #ingot.kv_quant documents them). */
@@ -204,9 +204,9 @@ int64_t ingot_uk_kv_entry_bytes(int32_t kfmt, int64_t D);
  * queries rounded to f16, keys visited in order with a running maximum,
  * the value sum kept in f16 (docs/numerics.md); other caches ignore it. */
 void ingot_uk_attention(float *out, const float *q, const float *k,
-                        const float *v, void *kcache, void *vcache,
-                        int64_t n, int64_t start, int64_t Hq, int64_t Hkv,
-                        int64_t D, float scale, int32_t mask, int64_t window,
+                        const float *v, void *kcache, void *vcache, int64_t n,
+                        int64_t start, int64_t Hq, int64_t Hkv, int64_t D,
+                        float scale, int32_t mask, int64_t window,
                         float softcap, int32_t kfmt, int32_t vfmt,
                         const float *kbook, const float *vbook,
                         int32_t numerics, float *scratch, ingot_uk_sync *sync,

@@ -1036,11 +1036,10 @@ static ref::AttentionParams attentionParams(int32_t mask, int64_t window,
 // The reference attention of queries start .. start+n-1 over keys 0 ..
 // start+n-1 (kr, vr: the keys and values as the cache holds them, rounded
 // to its encoding; q, kr, vr laid out [token][head][D]).
-static llvm::Expected<ref::RefValue>
-referenceAttentionStep(const std::vector<float> &q, const std::vector<float> &kr,
-                       const std::vector<float> &vr, int64_t start, int64_t n,
-                       int64_t Hq, int64_t Hkv, int64_t D,
-                       const ref::AttentionParams &params) {
+static llvm::Expected<ref::RefValue> referenceAttentionStep(
+    const std::vector<float> &q, const std::vector<float> &kr,
+    const std::vector<float> &vr, int64_t start, int64_t n, int64_t Hq,
+    int64_t Hkv, int64_t D, const ref::AttentionParams &params) {
   int64_t keys = start + n;
   std::vector<int64_t> qpos, kpos;
   for (int64_t i = 0; i < n; ++i)
@@ -1051,12 +1050,13 @@ referenceAttentionStep(const std::vector<float> &q, const std::vector<float> &kr
       {n, Hq, D}, std::vector<float>(q.begin() + start * Hq * D,
                                      q.begin() + keys * Hq * D));
   auto K = ref::RefValue::getFloatTensor(
-      {keys, Hkv, D}, std::vector<float>(kr.begin(), kr.begin() + keys * Hkv * D));
+      {keys, Hkv, D},
+      std::vector<float>(kr.begin(), kr.begin() + keys * Hkv * D));
   auto V = ref::RefValue::getFloatTensor(
-      {keys, Hkv, D}, std::vector<float>(vr.begin(), vr.begin() + keys * Hkv * D));
+      {keys, Hkv, D},
+      std::vector<float>(vr.begin(), vr.begin() + keys * Hkv * D));
   return ref::attention(Q, K, V, qpos, kpos, params);
 }
-
 
 /// Runs prefill of `n0` tokens then decode steps up to `total` tokens through
 /// ingot_uk_attention on nth threads and checks every output against
@@ -1087,19 +1087,17 @@ void checkAttention(mlir::MLIRContext &context, std::mt19937 &rng,
     for (int64_t start = 0; start < total;) {
       int64_t n = start == 0 ? n0 : 1;
       runThreads(nth, [&](int ith) {
-        ingot_uk_attention(out.data() + start * Hq * D,
-                           q.data() + start * Hq * D,
-                           k.data() + start * Hkv * D,
-                           v.data() + start * Hkv * D, kc.data, vc.data, n,
-                           start, Hq, Hkv, D, scale, mask, window, softcap,
-                           kf.fmt, vf.fmt, codebook(kf.fmt, D),
-                           codebook(vf.fmt, D), INGOT_NUMERICS_EXACT,
-                           scratch.as<float>(), &s.sync, ith, nth);
+        ingot_uk_attention(
+            out.data() + start * Hq * D, q.data() + start * Hq * D,
+            k.data() + start * Hkv * D, v.data() + start * Hkv * D, kc.data,
+            vc.data, n, start, Hq, Hkv, D, scale, mask, window, softcap, kf.fmt,
+            vf.fmt, codebook(kf.fmt, D), codebook(vf.fmt, D),
+            INGOT_NUMERICS_EXACT, scratch.as<float>(), &s.sync, ith, nth);
       });
       // Reference: the queries of this step over the keys so far.
       int64_t keys = start + n;
-      auto want = referenceAttentionStep(q, kr, vr, start, n, Hq, Hkv, D,
-                                         params);
+      auto want =
+          referenceAttentionStep(q, kr, vr, start, n, Hq, Hkv, D, params);
       ASSERT_TRUE(static_cast<bool>(want));
       std::vector<float> got(out.begin() + start * Hq * D,
                              out.begin() + keys * Hq * D);
@@ -1188,8 +1186,8 @@ void checkAttentionGgml(mlir::MLIRContext &context, std::mt19937 &rng,
         });
       }
       int64_t keys = start + n;
-      auto want = referenceAttentionStep(q, kr, vr, start, n, Hq, Hkv, D,
-                                         params);
+      auto want =
+          referenceAttentionStep(q, kr, vr, start, n, Hq, Hkv, D, params);
       ASSERT_TRUE(static_cast<bool>(want));
       const std::vector<float> &wv = want->getFloats();
       for (int64_t i = 0; i < n; ++i)

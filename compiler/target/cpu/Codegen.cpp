@@ -718,8 +718,8 @@ llvm::Error Lowering::emitOp(Operation *op) {
       return w.takeError();
     call(options.ggmlNumerics ? "ingot_uk_rms_norm_ggml" : "ingot_uk_rms_norm",
          {ptr(norm.getResult()), ptr(norm.getX()), *w, flatRows(norm.getX()),
-          i64(lastDim(norm.getX())), f32(norm.getEps().convertToFloat()),
-          aIth, aNth});
+          i64(lastDim(norm.getX())), f32(norm.getEps().convertToFloat()), aIth,
+          aNth});
     setRows(norm.getResult(), rows(norm.getX()));
     return llvm::Error::success();
   }
@@ -799,17 +799,16 @@ llvm::Error Lowering::emitOp(Operation *op) {
     // llama3 folded into the frequencies) keep the exact kernel.
     if (options.ggmlNumerics && !rope.getScaling() && mscale == 1.0) {
       llvm::Value *factors =
-          divisors.empty()
-              ? static_cast<llvm::Value *>(
-                    llvm::ConstantPointerNull::get(b.getPtrTy()))
-              : floatArray(divisors, "rope.freq_factors");
-      float thetaScale = std::pow(
-          static_cast<float>(rope.getTheta().convertToDouble()),
-          -2.0f / static_cast<float>(rot));
+          divisors.empty() ? static_cast<llvm::Value *>(
+                                 llvm::ConstantPointerNull::get(b.getPtrTy()))
+                           : floatArray(divisors, "rope.freq_factors");
+      float thetaScale =
+          std::pow(static_cast<float>(rope.getTheta().convertToDouble()),
+                   -2.0f / static_cast<float>(rot));
       call("ingot_uk_rope_ggml",
-           {ptr(rope.getResult()), ptr(rope.getX()),
-            ptr(rope.getPositions()), rows(rope.getX()),
-            i64(t.getDimSize(1)), i64(d), i64(rot), f32(thetaScale), factors,
+           {ptr(rope.getResult()), ptr(rope.getX()), ptr(rope.getPositions()),
+            rows(rope.getX()), i64(t.getDimSize(1)), i64(d), i64(rot),
+            f32(thetaScale), factors,
             i32(rope.getStyle() == RopeStyle::interleaved ? 1 : 0), aIth,
             aNth});
       setRows(rope.getResult(), rows(rope.getX()));
@@ -872,18 +871,32 @@ llvm::Error Lowering::emitOp(Operation *op) {
     float softcap = attention.getSoftcap()
                         ? attention.getSoftcap()->convertToFloat()
                         : 0.0f;
-    call("ingot_uk_attention",
-         {ptr(attention.getResult()), ptr(attention.getQuery()),
-          ptr(attention.getKey()), ptr(attention.getValue()),
-          ptr(attention.getKeyCache()), ptr(attention.getValueCache()),
-          rows(attention.getQuery()), aStart, i64(q.getDimSize(1)),
-          i64(k.getDimSize(1)), i64(q.getDimSize(2)),
-          f32(attention.getScale().convertToFloat()),
-          i32(static_cast<int32_t>(attention.getMask())), i64(window),
-          f32(softcap), i32(kfmt), i32(vfmt), kbook, vbook,
-          i32(options.ggmlNumerics ? INGOT_NUMERICS_GGML
-                                   : INGOT_NUMERICS_EXACT),
-          scratchPtr, aSync, aIth, aNth});
+    call(
+        "ingot_uk_attention",
+        {ptr(attention.getResult()),
+         ptr(attention.getQuery()),
+         ptr(attention.getKey()),
+         ptr(attention.getValue()),
+         ptr(attention.getKeyCache()),
+         ptr(attention.getValueCache()),
+         rows(attention.getQuery()),
+         aStart,
+         i64(q.getDimSize(1)),
+         i64(k.getDimSize(1)),
+         i64(q.getDimSize(2)),
+         f32(attention.getScale().convertToFloat()),
+         i32(static_cast<int32_t>(attention.getMask())),
+         i64(window),
+         f32(softcap),
+         i32(kfmt),
+         i32(vfmt),
+         kbook,
+         vbook,
+         i32(options.ggmlNumerics ? INGOT_NUMERICS_GGML : INGOT_NUMERICS_EXACT),
+         scratchPtr,
+         aSync,
+         aIth,
+         aNth});
     setRows(attention.getResult(), rows(attention.getQuery()));
     return llvm::Error::success();
   }
@@ -937,8 +950,8 @@ llvm::Error Lowering::emitOp(Operation *op) {
                         std::make_pair(mul.getRhs(), mul.getLhs())}) {
       Operation *def = x.getDefiningOp();
       if (def && fusedActivations.contains(def)) {
-        int32_t kind = options.ggmlNumerics ? INGOT_EW_SILU_MUL_GGML
-                                            : INGOT_EW_SILU_MUL;
+        int32_t kind =
+            options.ggmlNumerics ? INGOT_EW_SILU_MUL_GGML : INGOT_EW_SILU_MUL;
         if (auto gelu = dyn_cast<GeluOp>(def))
           kind = gelu.getApproximate() ? INGOT_EW_GELU_TANH_MUL
                                            : INGOT_EW_GELU_MUL;
@@ -1342,9 +1355,9 @@ Expected<LoweredModel> Lowering::run() {
   lowered.kernelCalls.assign(kernelCalls.begin(), kernelCalls.end());
   lowered.opKernels = std::move(opKernels);
   static const char *const names[] = {
-      "f32",  "f16",  "bf16", "q8_0", "q4_0",      "q4_1",      "q5_0",
-      "q5_1", "q4_k", "q5_k", "q6_k", "int8 group", "int8 group",
-      "int4 group", "int4 group"};
+      "f32",  "f16",        "bf16",       "q8_0",       "q4_0",
+      "q4_1", "q5_0",       "q5_1",       "q4_k",       "q5_k",
+      "q6_k", "int8 group", "int8 group", "int4 group", "int4 group"};
   for (const auto &[format, example] : inexactFormats) {
     const char *name = format >= 0 && format < 15 ? names[format] : "?";
     lowered.warnings.push_back(
