@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes test/fixtures/goldens/llamacpp-q4_1/: fixture models quantized to
+# Writes test/fixtures/goldens/llamacpp/: fixture models quantized to
 # Q4_1 by llama.cpp and llama.cpp's logits on them, the goldens of
 # test/e2e/numerics-ggml.test (`ingotc --numerics=ggml` must reproduce them
 # to the printed digits). Run it only when the fixtures or the pinned
@@ -15,6 +15,8 @@
 #               one batch, then 16 decode ids one at a time; 17 rows of
 #               float32 logits (the rows of --print-logits=last)
 # and VERSION (llama.cpp's build, as bench/llama-cpp/build.sh records it).
+# For llama also llama-q4_0.{gguf,f32.bin}: the same with Q4_0, which
+# llama.cpp's AVX2 build repacks into 8-row interleaved blocks.
 # For llama also llama.long.f32.bin: an 80-id prompt (ids 7i+3 mod 320),
 # which llama.cpp's attention takes through its tiled kernel (64 queries or
 # more), then 180 decode ids (11i+5 mod 320), the last 4 of them past 256
@@ -29,7 +31,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 peers="${INGOT_PEERS_DIR:-/tmp/ingot-peers}/llama.cpp"
-out="$root/test/fixtures/goldens/llamacpp-q4_1"
+out="$root/test/fixtures/goldens/llamacpp"
 prompt=0,298,281,304,85,262,268
 decode=263,314,16,101,7,42,250,3,77,150,299,12,64,128,200,5
 
@@ -49,6 +51,12 @@ for m in ${MODELS:-llama qwen2 llama3 qwen2_moe}; do
     "$prompt" "$decode" || die "ingot-logits failed on $m"
   echo "$m: $(stat -c %s "$out/$m.gguf") + $(stat -c %s "$out/$m.f32.bin") bytes"
 done
+# Q4_0, which llama.cpp repacks at load into 8-row interleaved blocks.
+"$peers/bin/llama-quantize" "$root/test/fixtures/models/llama/model-f32.gguf" \
+  "$out/llama-q4_0.gguf" Q4_0 >/dev/null 2>&1 || die "llama-quantize Q4_0 failed"
+"$peers/bin/ingot-logits" "$out/llama-q4_0.gguf" default 2 \
+  "$out/llama-q4_0.f32.bin" "$prompt" "$decode" || die "ingot-logits failed on Q4_0"
+echo "llama Q4_0: $(stat -c %s "$out/llama-q4_0.gguf") + $(stat -c %s "$out/llama-q4_0.f32.bin") bytes"
 long_prompt=$(python3 -c 'print(",".join(str((7 * i + 3) % 320) for i in range(80)))')
 long_decode=$(python3 -c 'print(",".join(str((11 * i + 5) % 320) for i in range(180)))')
 "$peers/bin/ingot-logits" "$out/llama.gguf" default 2 "$out/llama.long.f32.bin" \

@@ -59,6 +59,15 @@ static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
   }
 }
 
+/* Row r's block out of one interleaved Q4_0X8 block of 8 rows, as f32. */
+static inline void uk_dequant_q40x8(const uint8_t *blk8, int r, float *out) {
+  uint8_t b[18];
+  __builtin_memcpy(b, blk8 + 2 * r, 2);
+  for (int L = 0; L < 4; ++L)
+    __builtin_memcpy(b + 2 + 4 * L, blk8 + 16 + 32 * L + 4 * r, 4);
+  uk_dequant_block(INGOT_W_Q4_0, b, 32, out);
+}
+
 /* Portable path: columns [n0, n1) of y[M][ldy] from rows of x[M][K]. */
 static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
                               const float *bias, int64_t M, int64_t K,
@@ -66,7 +75,7 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
                               int64_t n0, int64_t n1) {
   int64_t rb = ingot_uk_row_bytes(fmt, group, K);
   int64_t be = uk_block_elems(fmt, group);
-  int grouped = fmt >= INGOT_W_G8_SYM;
+  int grouped = fmt >= INGOT_W_G8_SYM && fmt <= INGOT_W_G4_ASYM;
   int64_t part = grouped ? (be < 256 ? be : 256) : be;
   float blk[256] __attribute__((aligned(64)));
   for (int64_t m0 = 0; m0 < M; m0 += UK_MT) {
@@ -74,6 +83,8 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
     for (int64_t n = n0; n < n1; ++n) {
       const uint8_t *row = w + n * rb;
       float acc[UK_MT] = {0};
+      if (fmt == INGOT_W_Q4_0X8)
+        row = w + (n / 8) * 8 * rb;
       for (int64_t k = 0; k < K; k += be) {
         int64_t cnt = K - k < be ? K - k : be;
         for (int64_t p = 0; p < cnt; p += part) {
@@ -83,12 +94,14 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
             src = (const float *)(const void *)row;
           else if (grouped)
             uk_dequant_group_part(fmt, row, p, pc, blk);
+          else if (fmt == INGOT_W_Q4_0X8)
+            uk_dequant_q40x8(row, (int)(n % 8), blk);
           else
             uk_dequant_block(fmt, row, cnt, blk);
           for (int64_t mm = 0; mm < mt; ++mm)
             acc[mm] += uk_dot_f32(src, x + (m0 + mm) * K + k + p, pc);
         }
-        row += uk_block_bytes(fmt, cnt);
+        row += fmt == INGOT_W_Q4_0X8 ? 8 * 18 : uk_block_bytes(fmt, cnt);
       }
       for (int64_t mm = 0; mm < mt; ++mm)
         y[(m0 + mm) * ldy + n] = acc[mm] + (bias ? bias[n] : 0.0f);
@@ -326,6 +339,73 @@ UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* As uk_q8act_tile for Q4_0 weights interleaved by 8 rows (Q4_0X8):
+ * columns [n0, n1), multiples of 8. The 8 rows of a group sit in the 8
+ * lanes: per block, 4-byte runs of each row's codes are multiplied against
+ * the activation's matching 4 bytes broadcast (maddubs), so the exact
+ * integer Σ (u - 8)·q of every row ends in its own lane, and each block
+ * adds it as fma(Σ, d_w·d_a, acc): one rounding per block and row, the
+ * order of llama.cpp's repacked Q4_0 kernels. */
+UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                             const float *bias, int64_t K, int64_t ldy,
+                             int64_t n0, int64_t n1, const int mt) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
+  /* 8·Σq of each activation block, exact. */
+  int32_t sum8[UK_MT][UK_MAX_BLOCKS_PER_ROW];
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (int mm = 0; mm < mt; ++mm)
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i q = _mm256_loadu_si256(
+          (const __m256i *)(const void *)(aq[mm] + 32 * b));
+      sum8[mm][b] = 8 * uk_hsum256_epi32(_mm256_madd_epi16(
+                            _mm256_maddubs_epi16(ones8, q), ones16));
+    }
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
+    const uint8_t *wg = w + g * nb * 144;
+    __m256 acc[UK_MT];
+    for (int mm = 0; mm < mt; ++mm)
+      acc[mm] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t *blk = wg + b * 144;
+      __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      __m256i lo[4], hi[4];
+      for (int L = 0; L < 4; ++L) {
+        __m256i x = _mm256_loadu_si256(
+            (const __m256i *)(const void *)(blk + 16 + 32 * L));
+        lo[L] = _mm256_and_si256(x, low);
+        hi[L] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+      }
+      for (int mm = 0; mm < mt; ++mm) {
+        const int8_t *q = aq[mm] + 32 * b;
+        int32_t q4[8];
+        __builtin_memcpy(q4, q, 32);
+        /* Each maddubs pair sum is at most 2·15·127, eight of them fit
+         * in int16. */
+        __m256i s = _mm256_maddubs_epi16(lo[0], _mm256_set1_epi32(q4[0]));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], _mm256_set1_epi32(q4[4])));
+        for (int L = 1; L < 4; ++L) {
+          s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[L], _mm256_set1_epi32(q4[L])));
+          s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[L], _mm256_set1_epi32(q4[L + 4])));
+        }
+        __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones16),
+                                        _mm256_set1_epi32(sum8[mm][b]));
+        acc[mm] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
+                                  _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
+                                  acc[mm]);
+      }
+    }
+    for (int mm = 0; mm < mt; ++mm) {
+      if (bias)
+        acc[mm] = _mm256_add_ps(acc[mm], _mm256_loadu_ps(bias + 8 * g));
+      _mm256_storeu_ps(y + mm * ldy + 8 * g, acc[mm]);
+    }
+  }
+}
+
 /* As uk_q8act_tile for Q4_K weights: each 256-element block holds eight
  * 32-element sub-blocks x = (d·sc_j)·u − dmin·m_j, each lined up with one
  * activation block. */
@@ -396,6 +476,15 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                   UK_MT);
     for (; m0 < M; ++m0)
       uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
+    return;
+  }
+  if (fmt == INGOT_W_Q4_0X8) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    UK_MT);
+    for (; m0 < M; ++m0)
+      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    1);
     return;
   }
   if (fmt == INGOT_W_Q4_1) {
@@ -537,8 +626,11 @@ static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
 #if UK_AVX2
   if (fmt == INGOT_W_Q4_K)
     return K % 256 == 0;
-  if (fmt == INGOT_W_Q4_1 && K / 32 > UK_MAX_BLOCKS_PER_ROW)
+  if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8) &&
+      K / 32 > UK_MAX_BLOCKS_PER_ROW)
     return 0;
+  if (fmt == INGOT_W_Q4_0X8)
+    return K % 32 == 0;
 #endif
 #if UK_AVX2 || UK_DOTPROD
   return (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 || fmt == INGOT_W_Q4_1) &&
@@ -598,10 +690,11 @@ void ingot_uk_matmul(float *y, const float *x, const void *w,
                      int32_t fmt, int32_t group, void *scratch,
                      ingot_uk_sync *sync, int32_t ith, int32_t nth) {
   uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
-  int64_t n0, n1;
-  uk_split(N, ith, nth, &n0, &n1);
+  /* Q4_0X8: whole groups of 8 columns per thread. */
+  int64_t unit = fmt == INGOT_W_Q4_0X8 ? 8 : 1, n0, n1;
+  uk_split(N / unit, ith, nth, &n0, &n1);
   uk_matmul_cols(y, x, (const uint8_t *)scratch, (const uint8_t *)w, bias, M,
-                 K, fmt, group, N, n0, n1);
+                 K, fmt, group, N, n0 * unit, n1 * unit);
 }
 
 void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
@@ -618,7 +711,10 @@ void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
   int64_t ns[3] = {N0, N1, N2};
   /* This thread's share of the concatenated columns, matrix by matrix. */
   int64_t c0, c1, base = 0;
-  uk_split(N0 + N1 + N2, ith, nth, &c0, &c1);
+  int64_t unit = fmt == INGOT_W_Q4_0X8 ? 8 : 1; /* N_i % 8 == 0 then */
+  uk_split((N0 + N1 + N2) / unit, ith, nth, &c0, &c1);
+  c0 *= unit;
+  c1 *= unit;
   for (int i = 0; i < 3; ++i) {
     int64_t lo = c0 > base ? c0 - base : 0;
     int64_t hi = c1 - base < ns[i] ? c1 - base : ns[i];

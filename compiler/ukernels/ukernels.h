@@ -81,6 +81,13 @@ enum {
   INGOT_W_G8_ASYM = 12,
   INGOT_W_G4_SYM = 13,
   INGOT_W_G4_ASYM = 14,
+  /* Q4_0 rows interleaved by 8 (the compiler repacks Q4_0 matrices with
+   * N % 8 == 0 and K % 32 == 0 for the AVX2 kernels): for each group of 8
+   * rows and each 32-element block, 144 bytes: the 8 rows' f16 scales d,
+   * then 4 × 32 bytes where byte 32L + 4r + i is byte 4L + i of row r's
+   * Q4_0 block codes (elements 4L + i in the low nibble, 4L + 16 + i in the
+   * high one). */
+  INGOT_W_Q4_0X8 = 15,
 };
 
 /* Bytes of one row of K elements in format `fmt` (`group` is the group size

@@ -19,6 +19,7 @@
 #include "dialects/ingot/IngotOps.h"
 #include "runtime/include/ingot_abi.h"
 #include <cmath>
+#include <cstring>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -94,7 +95,8 @@ private:
   llvm::Error classify();
   llvm::Error planMemory();
   Expected<int64_t> addWeightBytes(llvm::ArrayRef<uint8_t> bytes);
-  Expected<Place> packConstantMatrix(Value value, bool transposed);
+  Expected<Place> packConstantMatrix(Value value, bool transposed,
+                                     bool interleave = false);
   Expected<std::vector<float>> evaluateConstant(Value value);
   Expected<std::vector<float>> constantValues(Value value);
   Expected<llvm::Value *> vectorOperand(Value value);
@@ -136,6 +138,8 @@ private:
 
   std::vector<uint8_t> blob;
   llvm::DenseMap<Operation *, Place> packedDecls;
+  /// Q4_0 matrices repacked as Q4_0X8 for the matmul kernels.
+  llvm::DenseMap<Operation *, Place> interleavedDecls;
   std::vector<PlannedBuffer> plan;
   int64_t activationBytes = 0, scratchBytes = 0;
   int64_t vocabSize = 0, maxCtx = 0;
@@ -217,7 +221,8 @@ Expected<std::vector<float>> Lowering::evaluateConstant(Value value) {
 /// untransposed).
 void Lowering::noteNumerics(const Place &w, Value weight) {
   if (!options.ggmlNumerics || w.format == INGOT_W_Q4_1 ||
-      w.format == INGOT_W_Q8_0 || inexactFormats.count(w.format))
+      w.format == INGOT_W_Q8_0 || w.format == INGOT_W_Q4_0X8 ||
+      inexactFormats.count(w.format))
     return;
   std::string example = "a matmul weight";
   if (auto read = weight.getDefiningOp<WeightOp>())
@@ -225,7 +230,28 @@ void Lowering::noteNumerics(const Place &w, Value weight) {
   inexactFormats[w.format] = example;
 }
 
-Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed) {
+/// Q4_0 blocks of an [N][K] matrix (N % 8 == 0) regrouped as Q4_0X8
+/// (ukernels.h): per 8 rows and block, the 8 scales, then 4-byte runs of
+/// the 8 rows' codes.
+static std::vector<uint8_t> interleaveQ4_0(llvm::ArrayRef<uint8_t> rows,
+                                           int64_t n, int64_t k) {
+  int64_t nb = k / 32;
+  std::vector<uint8_t> out(rows.size());
+  for (int64_t g = 0; g < n / 8; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t *dst = out.data() + (g * nb + b) * 144;
+      for (int64_t r = 0; r < 8; ++r) {
+        const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * 18;
+        std::memcpy(dst + 2 * r, src, 2);
+        for (int64_t l = 0; l < 4; ++l)
+          std::memcpy(dst + 16 + 32 * l + 4 * r, src + 2 + 4 * l, 4);
+      }
+    }
+  return out;
+}
+
+Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
+                                             bool interleave) {
   auto type = cast<RankedTensorType>(value.getType());
   if (auto weight = value.getDefiningOp<WeightOp>()) {
     if (transposed || type.getRank() == 3) {
@@ -233,12 +259,26 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed) {
           weight, weight.getNameAttr());
       if (!decl)
         return makeError("undeclared weight @" + weight.getName());
-      auto it = packedDecls.find(decl);
-      if (it != packedDecls.end())
+      // The matmul kernels' interleaved Q4_0 (N % 8 == 0, whole blocks).
+      auto format = getKernelFormat(type);
+      if (!format)
+        return format.takeError();
+      interleave = interleave && format->first == INGOT_W_Q4_0 &&
+                   type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
+                   type.getDimSize(1) % 32 == 0 &&
+                   type.getDimSize(1) / 32 <= 1024;
+      auto &cache = interleave ? interleavedDecls : packedDecls;
+      auto it = cache.find(decl);
+      if (it != cache.end())
         return it->second;
       auto packed = packer.packMatrix(decl);
       if (!packed)
         return packed.takeError();
+      if (interleave && packed->format == INGOT_W_Q4_0) {
+        packed->bytes = interleaveQ4_0(packed->bytes, type.getDimSize(0),
+                                       type.getDimSize(1));
+        packed->format = INGOT_W_Q4_0X8;
+      }
       auto offset = addWeightBytes(packed->bytes);
       if (!offset)
         return offset.takeError();
@@ -247,7 +287,7 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed) {
       place.offset = *offset;
       place.format = packed->format;
       place.group = packed->group;
-      packedDecls[decl] = place;
+      cache[decl] = place;
       return place;
     }
   }
@@ -744,7 +784,8 @@ llvm::Error Lowering::emitOp(Operation *op) {
     if (!isConstant(matmul.getB()))
       return makeError("ingot.matmul of two activations is not supported by "
                        "the CPU backend yet");
-    auto w = packConstantMatrix(matmul.getB(), matmul.getTransposeB());
+    auto w = packConstantMatrix(matmul.getB(), matmul.getTransposeB(),
+                                options.interleaveQ4_0);
     if (!w)
       return w.takeError();
     places[matmul.getB()] = *w;
@@ -1123,7 +1164,7 @@ size_t Lowering::emitMatmulGroup(size_t first) {
     return 0;
   llvm::SmallVector<Place, 3> weights;
   for (MatmulOp matmul : group) {
-    auto w = packConstantMatrix(matmul.getB(), true);
+    auto w = packConstantMatrix(matmul.getB(), true, options.interleaveQ4_0);
     if (!w) {
       emitError = toString(w.takeError());
       return 1;
@@ -1354,18 +1395,28 @@ Expected<LoweredModel> Lowering::run() {
   lowered.plan = std::move(plan);
   lowered.kernelCalls.assign(kernelCalls.begin(), kernelCalls.end());
   lowered.opKernels = std::move(opKernels);
-  static const char *const names[] = {
-      "f32",  "f16",        "bf16",       "q8_0",       "q4_0",
-      "q4_1", "q5_0",       "q5_1",       "q4_k",       "q5_k",
-      "q6_k", "int8 group", "int8 group", "int4 group", "int4 group"};
+  auto formatName = [](int32_t format) -> const char * {
+    switch (format) {
+    case INGOT_W_F32: return "f32";
+    case INGOT_W_F16: return "f16";
+    case INGOT_W_BF16: return "bf16";
+    case INGOT_W_Q4_0: return "q4_0";
+    case INGOT_W_Q5_0: return "q5_0";
+    case INGOT_W_Q5_1: return "q5_1";
+    case INGOT_W_Q4_K: return "q4_k";
+    case INGOT_W_Q5_K: return "q5_k";
+    case INGOT_W_Q6_K: return "q6_k";
+    default: return "group-quantized";
+    }
+  };
   for (const auto &[format, example] : inexactFormats) {
-    const char *name = format >= 0 && format < 15 ? names[format] : "?";
+    const char *name = formatName(format);
     lowered.warnings.push_back(
         "--numerics=ggml: llama.cpp multiplies " + std::string(name) +
         " weights (" + example +
         ") with kernels whose roundings Ingot does not reproduce (it does "
-        "for q4_1 and q8_0); the logits will be close to llama.cpp's, not "
-        "equal");
+        "for q4_1, q8_0 and, on AVX2, q4_0); the logits will be close to "
+        "llama.cpp's, not equal");
   }
   return lowered;
 }

@@ -34,6 +34,9 @@ struct CodegenOptions {
   /// Round norms, rope, SiLU and f16-cache attention as GGML's CPU backend
   /// does (INGOT_NUMERICS_GGML, docs/numerics.md).
   bool ggmlNumerics = false;
+  /// Repack Q4_0 matmul weights as Q4_0X8 (the target's kernels read it:
+  /// the x86 AVX2 and AVX-512 variants).
+  bool interleaveQ4_0 = false;
   /// Embed the weights in the module; otherwise they go to `weightsFile`.
   bool embedWeights = true;
   /// External weights: the file name the runtime looks for.

@@ -117,6 +117,8 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
                 options.emit == EmitKind::Shared ||
                 options.emit == EmitKind::Library;
   codegen.defineMain = options.emit == EmitKind::Executable;
+  codegen.interleaveQ4_0 = options.target.variant == "x86_64-avx2" ||
+                           options.target.variant == "x86_64-avx512";
   std::string weightsPath;
   if (!codegen.embedWeights) {
     weightsPath = options.output + ".weights";
