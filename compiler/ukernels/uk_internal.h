@@ -201,6 +201,7 @@ UK_INLINE int64_t uk_block_bytes(int32_t fmt, int64_t n) {
   case INGOT_W_BF16:
     return 2 * n;
   case INGOT_W_Q8_0:
+  case INGOT_W_Q8_0X8: /* per row and block, on average */
     return 34;
   case INGOT_W_Q4_0:
   case INGOT_W_Q4_0X8: /* per row and block, on average */

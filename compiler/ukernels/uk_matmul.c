@@ -59,13 +59,21 @@ static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
   }
 }
 
-/* Row r's block out of one interleaved Q4_0X8 block of 8 rows, as f32. */
-static inline void uk_dequant_q40x8(const uint8_t *blk8, int r, float *out) {
-  uint8_t b[18];
+/* Row r's block out of one interleaved Q4_0X8 / Q8_0X8 block of 8 rows,
+ * as f32. */
+static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
+                                 float *out) {
+  int q8 = fmt == INGOT_W_Q8_0X8;
+  uint8_t b[34];
   __builtin_memcpy(b, blk8 + 2 * r, 2);
-  for (int L = 0; L < 4; ++L)
+  for (int L = 0; L < (q8 ? 8 : 4); ++L)
     __builtin_memcpy(b + 2 + 4 * L, blk8 + 16 + 32 * L + 4 * r, 4);
-  uk_dequant_block(INGOT_W_Q4_0, b, 32, out);
+  uk_dequant_block(q8 ? INGOT_W_Q8_0 : INGOT_W_Q4_0, b, 32, out);
+}
+
+/* Whether `fmt` interleaves its rows by 8 (columns then go in groups). */
+static inline int uk_is_x8(int32_t fmt) {
+  return fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8;
 }
 
 /* Portable path: columns [n0, n1) of y[M][ldy] from rows of x[M][K]. */
@@ -83,7 +91,7 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
     for (int64_t n = n0; n < n1; ++n) {
       const uint8_t *row = w + n * rb;
       float acc[UK_MT] = {0};
-      if (fmt == INGOT_W_Q4_0X8)
+      if (uk_is_x8(fmt))
         row = w + (n / 8) * 8 * rb;
       for (int64_t k = 0; k < K; k += be) {
         int64_t cnt = K - k < be ? K - k : be;
@@ -94,14 +102,15 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
             src = (const float *)(const void *)row;
           else if (grouped)
             uk_dequant_group_part(fmt, row, p, pc, blk);
-          else if (fmt == INGOT_W_Q4_0X8)
-            uk_dequant_q40x8(row, (int)(n % 8), blk);
+          else if (uk_is_x8(fmt))
+            uk_dequant_x8(fmt, row, (int)(n % 8), blk);
           else
             uk_dequant_block(fmt, row, cnt, blk);
           for (int64_t mm = 0; mm < mt; ++mm)
             acc[mm] += uk_dot_f32(src, x + (m0 + mm) * K + k + p, pc);
         }
-        row += fmt == INGOT_W_Q4_0X8 ? 8 * 18 : uk_block_bytes(fmt, cnt);
+        row += uk_is_x8(fmt) ? 8 * uk_block_bytes(fmt, 32)
+                             : uk_block_bytes(fmt, cnt);
       }
       for (int64_t mm = 0; mm < mt; ++mm)
         y[(m0 + mm) * ldy + n] = acc[mm] + (bias ? bias[n] : 0.0f);
@@ -406,6 +415,56 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* As uk_q40x8_tile for Q8_0 weights interleaved by 8 rows (Q8_0X8): the
+ * signed codes against the activations with the sign trick, each 4-byte
+ * run's products summed to int32 at once (two pairs of 127·127 products
+ * already fill int16). */
+UK_INLINE void uk_q80x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                             const float *bias, int64_t K, int64_t ldy,
+                             int64_t n0, int64_t n1, const int mt) {
+  int64_t nb = K / 32, stride = uk_q8_row_stride(K);
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
+    const uint8_t *wg = w + g * nb * 272;
+    __m256 acc[UK_MT];
+    for (int mm = 0; mm < mt; ++mm)
+      acc[mm] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t *blk = wg + b * 272;
+      __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      __m256i isum[UK_MT];
+      for (int mm = 0; mm < mt; ++mm)
+        isum[mm] = _mm256_setzero_si256();
+      for (int L = 0; L < 8; ++L) {
+        __m256i wv = _mm256_loadu_si256(
+            (const __m256i *)(const void *)(blk + 16 + 32 * L));
+        __m256i aw = _mm256_sign_epi8(wv, wv);
+        for (int mm = 0; mm < mt; ++mm) {
+          int32_t q4;
+          __builtin_memcpy(&q4, aq[mm] + 32 * b + 4 * L, 4);
+          __m256i qs = _mm256_sign_epi8(_mm256_set1_epi32(q4), wv);
+          isum[mm] = _mm256_add_epi32(
+              isum[mm],
+              _mm256_madd_epi16(_mm256_maddubs_epi16(aw, qs), ones16));
+        }
+      }
+      for (int mm = 0; mm < mt; ++mm)
+        acc[mm] = _mm256_fmadd_ps(
+            _mm256_cvtepi32_ps(isum[mm]),
+            _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+    }
+    for (int mm = 0; mm < mt; ++mm) {
+      if (bias)
+        acc[mm] = _mm256_add_ps(acc[mm], _mm256_loadu_ps(bias + 8 * g));
+      _mm256_storeu_ps(y + mm * ldy + 8 * g, acc[mm]);
+    }
+  }
+}
+
 /* As uk_q8act_tile for Q4_K weights: each 256-element block holds eight
  * 32-element sub-blocks x = (d·sc_j)·u − dmin·m_j, each lined up with one
  * activation block. */
@@ -476,6 +535,15 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                   UK_MT);
     for (; m0 < M; ++m0)
       uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
+    return;
+  }
+  if (fmt == INGOT_W_Q8_0X8) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_q80x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    UK_MT);
+    for (; m0 < M; ++m0)
+      uk_q80x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    1);
     return;
   }
   if (fmt == INGOT_W_Q4_0X8) {
@@ -629,7 +697,7 @@ static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
   if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8) &&
       K / 32 > UK_MAX_BLOCKS_PER_ROW)
     return 0;
-  if (fmt == INGOT_W_Q4_0X8)
+  if (fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8)
     return K % 32 == 0;
 #endif
 #if UK_AVX2 || UK_DOTPROD
@@ -690,8 +758,8 @@ void ingot_uk_matmul(float *y, const float *x, const void *w,
                      int32_t fmt, int32_t group, void *scratch,
                      ingot_uk_sync *sync, int32_t ith, int32_t nth) {
   uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
-  /* Q4_0X8: whole groups of 8 columns per thread. */
-  int64_t unit = fmt == INGOT_W_Q4_0X8 ? 8 : 1, n0, n1;
+  /* Q4_0X8, Q8_0X8: whole groups of 8 columns per thread. */
+  int64_t unit = uk_is_x8(fmt) ? 8 : 1, n0, n1;
   uk_split(N / unit, ith, nth, &n0, &n1);
   uk_matmul_cols(y, x, (const uint8_t *)scratch, (const uint8_t *)w, bias, M,
                  K, fmt, group, N, n0 * unit, n1 * unit);
@@ -711,7 +779,7 @@ void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
   int64_t ns[3] = {N0, N1, N2};
   /* This thread's share of the concatenated columns, matrix by matrix. */
   int64_t c0, c1, base = 0;
-  int64_t unit = fmt == INGOT_W_Q4_0X8 ? 8 : 1; /* N_i % 8 == 0 then */
+  int64_t unit = uk_is_x8(fmt) ? 8 : 1; /* N_i % 8 == 0 then */
   uk_split((N0 + N1 + N2) / unit, ith, nth, &c0, &c1);
   c0 *= unit;
   c1 *= unit;

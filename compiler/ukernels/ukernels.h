@@ -88,6 +88,11 @@ enum {
    * Q4_0 block codes (elements 4L + i in the low nibble, 4L + 16 + i in the
    * high one). */
   INGOT_W_Q4_0X8 = 15,
+  /* Q8_0 rows interleaved by 8 likewise (not under --numerics=ggml, whose
+   * llama.cpp keeps Q8_0 as it is on x86): per group of 8 rows and block,
+   * 272 bytes: the 8 scales, then 8 × 32 bytes where byte 32L + 4r + i is
+   * code 4L + i of row r. */
+  INGOT_W_Q8_0X8 = 16,
 };
 
 /* Bytes of one row of K elements in format `fmt` (`group` is the group size

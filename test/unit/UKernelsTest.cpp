@@ -443,84 +443,98 @@ TEST_F(UKernels, MatmulMultiEqualsSeparateMatmuls) {
   }
 }
 
-/// Q4_0 blocks of w ([N][K], N % 8 == 0) regrouped as INGOT_W_Q4_0X8, as
-/// ukernels.h lays it out: per 8 rows and block, the 8 scales, then byte
-/// 32L + 4r + i = byte 4L + i of row r's codes.
-Weights interleaveQ4_0(const Weights &w, int64_t N, int64_t K) {
+/// Q4_0 or Q8_0 blocks of w ([N][K], N % 8 == 0, `bytes` per block)
+/// regrouped as INGOT_W_Q4_0X8 / Q8_0X8, as ukernels.h lays them out: per
+/// 8 rows and block, the 8 scales, then byte 32L + 4r + i = byte 4L + i of
+/// row r's codes.
+Weights interleaveRows(const Weights &w, int64_t N, int64_t K, int bytes) {
   Weights out = w;
-  int64_t nb = K / 32;
+  int64_t nb = K / 32, runs = (bytes - 2) / 4;
   for (int64_t g = 0; g < N / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
-      uint8_t *dst = out.bytes.data() + (g * nb + b) * 144;
+      uint8_t *dst = out.bytes.data() + (g * nb + b) * 8 * bytes;
       for (int64_t r = 0; r < 8; ++r) {
-        const uint8_t *src = w.bytes.data() + ((g * 8 + r) * nb + b) * 18;
+        const uint8_t *src = w.bytes.data() + ((g * 8 + r) * nb + b) * bytes;
         std::memcpy(dst + 2 * r, src, 2);
-        for (int64_t L = 0; L < 4; ++L)
+        for (int64_t L = 0; L < runs; ++L)
           std::memcpy(dst + 16 + 32 * L + 4 * r, src + 2 + 4 * L, 4);
       }
     }
   return out;
 }
 
-TEST_F(UKernels, MatmulQ4_0Interleaved) {
-  // The repacked Q4_0 layout the compiler emits for AVX2 targets: against
-  // the reference (in AVX2 builds with the q8-activation tolerance: its
-  // kernel rounds once per block and row), bit for bit what plain Q4_0
-  // gives in the portable builds (the same dequantized values, the same
-  // order), the same on 1-3 threads, and in ingot_uk_matmul_multi.
-  const Format q40 = kFormats[4], x8 = {INGOT_W_Q4_0X8, 0, "q4_0x8"};
-  ASSERT_EQ(q40.fmt, INGOT_W_Q4_0);
-  for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 256}, {16, 64}}) {
-    Weights plain = makeWeights(rng, q40, N, K);
-    Weights w = interleaveQ4_0(plain, N, K);
-    ASSERT_NE(w.bytes, plain.bytes);
-    std::vector<float> bias = randomFloats(rng, N);
-    for (int64_t M : {1, 3, 4, 9}) {
-      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
-      const float *b = M == 3 ? bias.data() : nullptr;
-      std::vector<double> want, tol;
-      referenceMatmul(x, plain.values, b, M, N, K, isAVX2Build(), want, tol);
-      std::vector<float> first;
-      for (int nth : kThreadCounts) {
-        std::vector<float> got = runMatmul(x, w, b, M, N, K, x8, nth);
-        if (nth == 1) {
-          first = got;
-          for (int64_t i = 0; i < M * N; ++i) {
-            ASSERT_NEAR(got[i], want[i], tol[i])
-                << "q4_0x8 N=" << N << " M=" << M << " element " << i;
+TEST_F(UKernels, MatmulInterleaved) {
+  // The repacked Q4_0 / Q8_0 layouts the compiler emits for AVX2 targets:
+  // against the reference (in AVX2 builds with the q8-activation
+  // tolerance: their kernels round once per block and row), bit for bit
+  // what the row layout gives in the portable builds (the same dequantized
+  // values, the same order), the same on 1-3 threads, and in
+  // ingot_uk_matmul_multi.
+  struct Case {
+    Format rows, x8;
+    int bytes;
+  };
+  const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
+                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34}};
+  ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_0);
+  ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q8_0);
+  for (const Case &c : cases) {
+    for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 256}, {16, 64}}) {
+      Weights plain = makeWeights(rng, c.rows, N, K);
+      Weights w = interleaveRows(plain, N, K, c.bytes);
+      ASSERT_NE(w.bytes, plain.bytes);
+      std::vector<float> bias = randomFloats(rng, N);
+      for (int64_t M : {1, 3, 4, 9}) {
+        std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+        const float *b = M == 3 ? bias.data() : nullptr;
+        std::vector<double> want, tol;
+        referenceMatmul(x, plain.values, b, M, N, K, isAVX2Build(), want, tol);
+        std::vector<float> first;
+        for (int nth : kThreadCounts) {
+          std::vector<float> got = runMatmul(x, w, b, M, N, K, c.x8, nth);
+          if (nth == 1) {
+            first = got;
+            for (int64_t i = 0; i < M * N; ++i) {
+              ASSERT_NEAR(got[i], want[i], tol[i])
+                  << c.x8.name << " N=" << N << " M=" << M << " element "
+                  << i;
+            }
+            if (!isAVX2Build()) {
+              ASSERT_EQ(got, runMatmul(x, plain, b, M, N, K, c.rows, 1));
+            }
+          } else {
+            ASSERT_EQ(got, first) << c.x8.name << " M=" << M << " nth=" << nth;
           }
-          if (!isAVX2Build()) {
-            ASSERT_EQ(got, runMatmul(x, plain, b, M, N, K, q40, 1));
-          }
-        } else {
-          ASSERT_EQ(got, first) << "q4_0x8 M=" << M << " nth=" << nth;
         }
       }
     }
-  }
-  // Three matrices of one input, as the q, k, v projections.
-  int64_t K = 128, ns[3] = {16, 8, 24};
-  Weights w[3];
-  for (int i = 0; i < 3; ++i)
-    w[i] = interleaveQ4_0(makeWeights(rng, q40, ns[i], K), ns[i], K);
-  for (int64_t M : {1, 6}) {
-    std::vector<float> x = randomFloats(rng, M * K, -2, 2);
-    for (int nth : kThreadCounts) {
-      Aligned y0(M * ns[0] * 4), y1(M * ns[1] * 4), y2(M * ns[2] * 4);
-      Aligned scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
-      Sync s;
-      runThreads(nth, [&](int ith) {
-        ingot_uk_matmul_multi(y0.as<float>(), w[0].bytes.data(), nullptr,
-                              ns[0], y1.as<float>(), w[1].bytes.data(),
-                              nullptr, ns[1], y2.as<float>(),
-                              w[2].bytes.data(), nullptr, ns[2], x.data(), M,
-                              K, x8.fmt, 0, scratch.data, &s.sync, ith, nth);
-      });
-      float *ys[3] = {y0.as<float>(), y1.as<float>(), y2.as<float>()};
-      for (int i = 0; i < 3; ++i)
-        ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]),
-                  runMatmul(x, w[i], nullptr, M, ns[i], K, x8, 1))
-            << "q4_0x8 multi M=" << M << " matrix " << i << " nth=" << nth;
+    // Three matrices of one input, as the q, k, v projections.
+    int64_t K = 128, ns[3] = {16, 8, 24};
+    Weights w[3];
+    for (int i = 0; i < 3; ++i)
+      w[i] = interleaveRows(makeWeights(rng, c.rows, ns[i], K), ns[i], K,
+                            c.bytes);
+    for (int64_t M : {1, 6}) {
+      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+      for (int nth : kThreadCounts) {
+        Aligned y0(M * ns[0] * 4), y1(M * ns[1] * 4), y2(M * ns[2] * 4);
+        Aligned scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+        Sync s;
+        runThreads(nth, [&](int ith) {
+          ingot_uk_matmul_multi(y0.as<float>(), w[0].bytes.data(), nullptr,
+                                ns[0], y1.as<float>(), w[1].bytes.data(),
+                                nullptr, ns[1], y2.as<float>(),
+                                w[2].bytes.data(), nullptr, ns[2], x.data(), M,
+                                K, c.x8.fmt, 0, scratch.data, &s.sync, ith,
+                                nth);
+        });
+        float *ys[3] = {y0.as<float>(), y1.as<float>(), y2.as<float>()};
+        for (int i = 0; i < 3; ++i)
+          ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]),
+                    runMatmul(x, w[i], nullptr, M, ns[i], K, c.x8, 1))
+              << c.x8.name << " multi M=" << M << " matrix " << i
+              << " nth=" << nth;
+      }
     }
   }
 }

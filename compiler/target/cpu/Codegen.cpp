@@ -138,8 +138,11 @@ private:
 
   std::vector<uint8_t> blob;
   llvm::DenseMap<Operation *, Place> packedDecls;
-  /// Q4_0 matrices repacked as Q4_0X8 for the matmul kernels.
+  /// Q4_0 / Q8_0 matrices repacked as Q4_0X8 / Q8_0X8 for the matmul
+  /// kernels, and the decls an embedding reads (kept in rows, not repacked
+  /// a second time for a tied output head).
   llvm::DenseMap<Operation *, Place> interleavedDecls;
+  llvm::DenseSet<Operation *> embeddingTables;
   std::vector<PlannedBuffer> plan;
   int64_t activationBytes = 0, scratchBytes = 0;
   int64_t vocabSize = 0, maxCtx = 0;
@@ -230,20 +233,21 @@ void Lowering::noteNumerics(const Place &w, Value weight) {
   inexactFormats[w.format] = example;
 }
 
-/// Q4_0 blocks of an [N][K] matrix (N % 8 == 0) regrouped as Q4_0X8
-/// (ukernels.h): per 8 rows and block, the 8 scales, then 4-byte runs of
-/// the 8 rows' codes.
-static std::vector<uint8_t> interleaveQ4_0(llvm::ArrayRef<uint8_t> rows,
-                                           int64_t n, int64_t k) {
-  int64_t nb = k / 32;
+/// Q4_0 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 == 0)
+/// regrouped as Q4_0X8 / Q8_0X8 (ukernels.h): per 8 rows and block, the 8
+/// scales, then 4-byte runs of the 8 rows' codes.
+static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
+                                           int64_t n, int64_t k,
+                                           int64_t bytes) {
+  int64_t nb = k / 32, runs = (bytes - 2) / 4;
   std::vector<uint8_t> out(rows.size());
   for (int64_t g = 0; g < n / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
-      uint8_t *dst = out.data() + (g * nb + b) * 144;
+      uint8_t *dst = out.data() + (g * nb + b) * 8 * bytes;
       for (int64_t r = 0; r < 8; ++r) {
-        const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * 18;
+        const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * bytes;
         std::memcpy(dst + 2 * r, src, 2);
-        for (int64_t l = 0; l < 4; ++l)
+        for (int64_t l = 0; l < runs; ++l)
           std::memcpy(dst + 16 + 32 * l + 4 * r, src + 2 + 4 * l, 4);
       }
     }
@@ -263,8 +267,14 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
       auto format = getKernelFormat(type);
       if (!format)
         return format.takeError();
-      interleave = interleave && format->first == INGOT_W_Q4_0 &&
-                   type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
+      // Q8_0 stays in rows under GGML numerics: llama.cpp does not repack
+      // it on x86, and its row kernels are what those reproduce.
+      bool repackable =
+          format->first == INGOT_W_Q4_0 ||
+          (format->first == INGOT_W_Q8_0 && !options.ggmlNumerics);
+      interleave = interleave && repackable &&
+                   !embeddingTables.contains(decl) && type.getRank() == 2 &&
+                   type.getDimSize(0) % 8 == 0 &&
                    type.getDimSize(1) % 32 == 0 &&
                    type.getDimSize(1) / 32 <= 1024;
       auto &cache = interleave ? interleavedDecls : packedDecls;
@@ -274,10 +284,11 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
       auto packed = packer.packMatrix(decl);
       if (!packed)
         return packed.takeError();
-      if (interleave && packed->format == INGOT_W_Q4_0) {
-        packed->bytes = interleaveQ4_0(packed->bytes, type.getDimSize(0),
-                                       type.getDimSize(1));
-        packed->format = INGOT_W_Q4_0X8;
+      if (interleave) {
+        bool q8 = packed->format == INGOT_W_Q8_0;
+        packed->bytes = interleaveRows(packed->bytes, type.getDimSize(0),
+                                       type.getDimSize(1), q8 ? 34 : 18);
+        packed->format = q8 ? INGOT_W_Q8_0X8 : INGOT_W_Q4_0X8;
       }
       auto offset = addWeightBytes(packed->bytes);
       if (!offset)
@@ -1235,6 +1246,12 @@ llvm::Error Lowering::emitForward() {
   }
   b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", forward));
   scratchPtr = b.CreateInBoundsGEP(b.getInt8Ty(), aArena, i64(activationBytes));
+  for (Operation *op : order)
+    if (auto embedding = dyn_cast<EmbeddingOp>(op))
+      if (auto weight = embedding.getTable().getDefiningOp<WeightOp>())
+        if (auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
+                weight, weight.getNameAttr()))
+          embeddingTables.insert(decl);
 
   for (size_t i = 0; i < order.size(); ++i) {
     Operation *op = order[i];
