@@ -207,6 +207,7 @@ UK_INLINE int64_t uk_block_bytes(int32_t fmt, int64_t n) {
   case INGOT_W_Q4_0X8: /* per row and block, on average */
     return 18;
   case INGOT_W_Q4_1:
+  case INGOT_W_Q4_1X8: /* per row and block, on average */
     return 20;
   case INGOT_W_Q5_0:
     return 22;

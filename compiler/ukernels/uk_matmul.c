@@ -63,17 +63,22 @@ static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
  * as f32. */
 static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
                                  float *out) {
-  int q8 = fmt == INGOT_W_Q8_0X8;
+  int q8 = fmt == INGOT_W_Q8_0X8, q41 = fmt == INGOT_W_Q4_1X8;
+  int head = q41 ? 4 : 2; /* d, and m for Q4_1 */
   uint8_t b[34];
   __builtin_memcpy(b, blk8 + 2 * r, 2);
+  if (q41)
+    __builtin_memcpy(b + 2, blk8 + 16 + 2 * r, 2);
   for (int L = 0; L < (q8 ? 8 : 4); ++L)
-    __builtin_memcpy(b + 2 + 4 * L, blk8 + 16 + 32 * L + 4 * r, 4);
-  uk_dequant_block(q8 ? INGOT_W_Q8_0 : INGOT_W_Q4_0, b, 32, out);
+    __builtin_memcpy(b + head + 4 * L, blk8 + 8 * head + 32 * L + 4 * r, 4);
+  uk_dequant_block(q8 ? INGOT_W_Q8_0 : q41 ? INGOT_W_Q4_1 : INGOT_W_Q4_0, b,
+                   32, out);
 }
 
 /* Whether `fmt` interleaves its rows by 8 (columns then go in groups). */
 static inline int uk_is_x8(int32_t fmt) {
-  return fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8;
+  return fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8 ||
+         fmt == INGOT_W_Q4_1X8;
 }
 
 /* Portable path: columns [n0, n1) of y[M][ldy] from rows of x[M][K]. */
@@ -356,8 +361,12 @@ UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
  * adds it as fma(Σ, d_w·d_a, acc): one rounding per block and row, the
  * order of llama.cpp's repacked Q4_0 kernels. */
 UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
-                             const float *bias, int64_t K, int64_t ldy,
-                             int64_t n0, int64_t n1, const int mt) {
+                             const float *bias, int64_t K, int32_t fmt,
+                             int64_t ldy, int64_t n0, int64_t n1,
+                             const int mt) {
+  /* Q4_1X8: unsigned codes, no -8, and each block adds m_w·(d·Σq)_a. */
+  const int q41 = fmt == INGOT_W_Q4_1X8;
+  const int64_t bb = q41 ? 160 : 144, codes = q41 ? 32 : 16;
   int64_t nb = K / 32, stride = uk_q8_row_stride(K);
   const float *ad[UK_MT], *ads[UK_MT];
   const int8_t *aq[UK_MT];
@@ -369,22 +378,26 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
     for (int64_t b = 0; b < nb; ++b) {
       __m256i q = _mm256_loadu_si256(
           (const __m256i *)(const void *)(aq[mm] + 32 * b));
-      sum8[mm][b] = 8 * uk_hsum256_epi32(_mm256_madd_epi16(
-                            _mm256_maddubs_epi16(ones8, q), ones16));
+      sum8[mm][b] = q41 ? 0
+                        : 8 * uk_hsum256_epi32(_mm256_madd_epi16(
+                                  _mm256_maddubs_epi16(ones8, q), ones16));
     }
   const __m256i low = _mm256_set1_epi8(0x0f);
   for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
-    const uint8_t *wg = w + g * nb * 144;
+    const uint8_t *wg = w + g * nb * bb;
     __m256 acc[UK_MT];
     for (int mm = 0; mm < mt; ++mm)
       acc[mm] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t *blk = wg + b * 144;
+      const uint8_t *blk = wg + b * bb;
       __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      __m256 mw = q41 ? _mm256_cvtph_ps(_mm_loadu_si128(
+                            (const __m128i *)(const void *)(blk + 16)))
+                      : _mm256_setzero_ps();
       __m256i lo[4], hi[4];
       for (int L = 0; L < 4; ++L) {
         __m256i x = _mm256_loadu_si256(
-            (const __m256i *)(const void *)(blk + 16 + 32 * L));
+            (const __m256i *)(const void *)(blk + codes + 32 * L));
         lo[L] = _mm256_and_si256(x, low);
         hi[L] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
       }
@@ -405,6 +418,9 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
         acc[mm] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
                                   _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
                                   acc[mm]);
+        if (q41)
+          acc[mm] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(ads[mm] + b),
+                                    acc[mm]);
       }
     }
     for (int mm = 0; mm < mt; ++mm) {
@@ -546,13 +562,13 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                     1);
     return;
   }
-  if (fmt == INGOT_W_Q4_0X8) {
+  if (fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q4_1X8) {
     for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    UK_MT);
+      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
+                    n1, UK_MT);
     for (; m0 < M; ++m0)
-      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    1);
+      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
+                    n1, 1);
     return;
   }
   if (fmt == INGOT_W_Q4_1) {
@@ -694,10 +710,11 @@ static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
 #if UK_AVX2
   if (fmt == INGOT_W_Q4_K)
     return K % 256 == 0;
-  if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8) &&
+  if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8 ||
+       fmt == INGOT_W_Q4_1X8) &&
       K / 32 > UK_MAX_BLOCKS_PER_ROW)
     return 0;
-  if (fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8)
+  if (uk_is_x8(fmt))
     return K % 32 == 0;
 #endif
 #if UK_AVX2 || UK_DOTPROD

@@ -93,6 +93,10 @@ enum {
    * 272 bytes: the 8 scales, then 8 × 32 bytes where byte 32L + 4r + i is
    * code 4L + i of row r. */
   INGOT_W_Q8_0X8 = 16,
+  /* Q4_1 rows interleaved by 8 likewise (not under --numerics=ggml): per
+   * group and block, 160 bytes: the 8 scales d, the 8 minima m, then the
+   * codes as in Q4_0X8 from byte 32. */
+  INGOT_W_Q4_1X8 = 17,
 };
 
 /* Bytes of one row of K elements in format `fmt` (`group` is the group size

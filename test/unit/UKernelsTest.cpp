@@ -443,28 +443,32 @@ TEST_F(UKernels, MatmulMultiEqualsSeparateMatmuls) {
   }
 }
 
-/// Q4_0 or Q8_0 blocks of w ([N][K], N % 8 == 0, `bytes` per block)
-/// regrouped as INGOT_W_Q4_0X8 / Q8_0X8, as ukernels.h lays them out: per
-/// 8 rows and block, the 8 scales, then byte 32L + 4r + i = byte 4L + i of
-/// row r's codes.
+/// Q4_0, Q8_0 or Q4_1 blocks of w ([N][K], N % 8 == 0, `bytes` per block)
+/// regrouped as INGOT_W_Q4_0X8 / Q8_0X8 / Q4_1X8, as ukernels.h lays them
+/// out: per 8 rows and block, the 8 scales (then the 8 minima of Q4_1),
+/// then byte C + 32L + 4r + i = byte 4L + i of row r's codes (C = 16, or 32
+/// for Q4_1).
 Weights interleaveRows(const Weights &w, int64_t N, int64_t K, int bytes) {
   Weights out = w;
-  int64_t nb = K / 32, runs = (bytes - 2) / 4;
+  int64_t nb = K / 32, head = bytes == 20 ? 4 : 2, runs = (bytes - head) / 4;
   for (int64_t g = 0; g < N / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t *dst = out.bytes.data() + (g * nb + b) * 8 * bytes;
       for (int64_t r = 0; r < 8; ++r) {
         const uint8_t *src = w.bytes.data() + ((g * 8 + r) * nb + b) * bytes;
         std::memcpy(dst + 2 * r, src, 2);
+        if (head == 4)
+          std::memcpy(dst + 16 + 2 * r, src + 2, 2);
         for (int64_t L = 0; L < runs; ++L)
-          std::memcpy(dst + 16 + 32 * L + 4 * r, src + 2 + 4 * L, 4);
+          std::memcpy(dst + 8 * head + 32 * L + 4 * r, src + head + 4 * L, 4);
       }
     }
   return out;
 }
 
 TEST_F(UKernels, MatmulInterleaved) {
-  // The repacked Q4_0 / Q8_0 layouts the compiler emits for AVX2 targets:
+  // The repacked Q4_0 / Q8_0 / Q4_1 layouts the compiler emits for AVX2
+  // targets:
   // against the reference (in AVX2 builds with the q8-activation
   // tolerance: their kernels round once per block and row), bit for bit
   // what the row layout gives in the portable builds (the same dequantized
@@ -475,9 +479,11 @@ TEST_F(UKernels, MatmulInterleaved) {
     int bytes;
   };
   const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
-                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34}};
+                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
+                        {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20}};
   ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_0);
   ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q8_0);
+  ASSERT_EQ(cases[2].rows.fmt, INGOT_W_Q4_1);
   for (const Case &c : cases) {
     for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 256}, {16, 64}}) {
       Weights plain = makeWeights(rng, c.rows, N, K);

@@ -233,13 +233,15 @@ void Lowering::noteNumerics(const Place &w, Value weight) {
   inexactFormats[w.format] = example;
 }
 
-/// Q4_0 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 == 0)
-/// regrouped as Q4_0X8 / Q8_0X8 (ukernels.h): per 8 rows and block, the 8
-/// scales, then 4-byte runs of the 8 rows' codes.
+/// Q4_0, Q4_1 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 ==
+/// 0) regrouped as Q4_0X8 / Q4_1X8 / Q8_0X8 (ukernels.h): per 8 rows and
+/// block, the 8 scales (and the 8 minima of Q4_1), then 4-byte runs of the
+/// 8 rows' codes.
 static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
                                            int64_t n, int64_t k,
                                            int64_t bytes) {
-  int64_t nb = k / 32, runs = (bytes - 2) / 4;
+  int64_t nb = k / 32, head = bytes == 20 ? 4 : 2;
+  int64_t runs = (bytes - head) / 4;
   std::vector<uint8_t> out(rows.size());
   for (int64_t g = 0; g < n / 8; ++g)
     for (int64_t b = 0; b < nb; ++b) {
@@ -247,8 +249,10 @@ static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
       for (int64_t r = 0; r < 8; ++r) {
         const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * bytes;
         std::memcpy(dst + 2 * r, src, 2);
+        if (head == 4)
+          std::memcpy(dst + 16 + 2 * r, src + 2, 2);
         for (int64_t l = 0; l < runs; ++l)
-          std::memcpy(dst + 16 + 32 * l + 4 * r, src + 2 + 4 * l, 4);
+          std::memcpy(dst + 8 * head + 32 * l + 4 * r, src + head + 4 * l, 4);
       }
     }
   return out;
@@ -269,9 +273,10 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
         return format.takeError();
       // Q8_0 stays in rows under GGML numerics: llama.cpp does not repack
       // it on x86, and its row kernels are what those reproduce.
-      bool repackable =
-          format->first == INGOT_W_Q4_0 ||
-          (format->first == INGOT_W_Q8_0 && !options.ggmlNumerics);
+      bool repackable = format->first == INGOT_W_Q4_0 ||
+                        ((format->first == INGOT_W_Q8_0 ||
+                          format->first == INGOT_W_Q4_1) &&
+                         !options.ggmlNumerics);
       interleave = interleave && repackable &&
                    !embeddingTables.contains(decl) && type.getRank() == 2 &&
                    type.getDimSize(0) % 8 == 0 &&
@@ -285,10 +290,15 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
       if (!packed)
         return packed.takeError();
       if (interleave) {
-        bool q8 = packed->format == INGOT_W_Q8_0;
+        int32_t f = packed->format;
         packed->bytes = interleaveRows(packed->bytes, type.getDimSize(0),
-                                       type.getDimSize(1), q8 ? 34 : 18);
-        packed->format = q8 ? INGOT_W_Q8_0X8 : INGOT_W_Q4_0X8;
+                                       type.getDimSize(1),
+                                       f == INGOT_W_Q8_0   ? 34
+                                       : f == INGOT_W_Q4_1 ? 20
+                                                           : 18);
+        packed->format = f == INGOT_W_Q8_0   ? INGOT_W_Q8_0X8
+                         : f == INGOT_W_Q4_1 ? INGOT_W_Q4_1X8
+                                             : INGOT_W_Q4_0X8;
       }
       auto offset = addWeightBytes(packed->bytes);
       if (!offset)
