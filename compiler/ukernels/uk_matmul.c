@@ -353,6 +353,17 @@ UK_INLINE void uk_q41_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* The 8 columns of group g of `mt` rows of y[][ldy] (+ bias). */
+UK_INLINE void uk_store_x8(float *y, const __m256 *acc, const float *bias,
+                           int64_t g, int64_t ldy, int mt) {
+  for (int mm = 0; mm < mt; ++mm) {
+    __m256 v = acc[mm];
+    if (bias)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * g));
+    _mm256_storeu_ps(y + mm * ldy + 8 * g, v);
+  }
+}
+
 /* As uk_q8act_tile for Q4_0 weights interleaved by 8 rows (Q4_0X8):
  * columns [n0, n1), multiples of 8. The 8 rows of a group sit in the 8
  * lanes: per block, 4-byte runs of each row's codes are multiplied against
@@ -423,11 +434,7 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
                                     acc[mm]);
       }
     }
-    for (int mm = 0; mm < mt; ++mm) {
-      if (bias)
-        acc[mm] = _mm256_add_ps(acc[mm], _mm256_loadu_ps(bias + 8 * g));
-      _mm256_storeu_ps(y + mm * ldy + 8 * g, acc[mm]);
-    }
+    uk_store_x8(y, acc, bias, g, ldy, mt);
   }
 }
 
@@ -473,11 +480,7 @@ UK_INLINE void uk_q80x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
             _mm256_cvtepi32_ps(isum[mm]),
             _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
     }
-    for (int mm = 0; mm < mt; ++mm) {
-      if (bias)
-        acc[mm] = _mm256_add_ps(acc[mm], _mm256_loadu_ps(bias + 8 * g));
-      _mm256_storeu_ps(y + mm * ldy + 8 * g, acc[mm]);
-    }
+    uk_store_x8(y, acc, bias, g, ldy, mt);
   }
 }
 
