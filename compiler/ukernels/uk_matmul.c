@@ -2,7 +2,9 @@
  *
  * y = x · wᵀ with w in any weight format. Threads split the output columns
  * (weight rows). Paths:
- *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K; NEON dotprod, Q8_0 / Q4_0 /
+ *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K and their 8-row interleaved
+ *     forms (Q4_0X8 / Q4_1X8 / Q8_0X8, repacked by the compiler: each
+ *     row's integer block sum in its own lane); NEON dotprod, Q8_0 / Q4_0 /
  *     Q4_1: the activation rows are first quantized into scratch as q8
  *     blocks (each thread its share of rows, then a barrier), then weight
  *     blocks are dotted with them in integers, UK_MT rows per weight pass.
@@ -386,12 +388,11 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
   int32_t sum8[UK_MT][UK_MAX_BLOCKS_PER_ROW];
   const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
   for (int mm = 0; mm < mt; ++mm)
-    for (int64_t b = 0; b < nb; ++b) {
+    for (int64_t b = 0; b < nb && !q41; ++b) {
       __m256i q = _mm256_loadu_si256(
           (const __m256i *)(const void *)(aq[mm] + 32 * b));
-      sum8[mm][b] = q41 ? 0
-                        : 8 * uk_hsum256_epi32(_mm256_madd_epi16(
-                                  _mm256_maddubs_epi16(ones8, q), ones16));
+      sum8[mm][b] = 8 * uk_hsum256_epi32(_mm256_madd_epi16(
+                            _mm256_maddubs_epi16(ones8, q), ones16));
     }
   const __m256i low = _mm256_set1_epi8(0x0f);
   for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
@@ -424,8 +425,9 @@ UK_INLINE void uk_q40x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
           s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[L], _mm256_set1_epi32(q4[L])));
           s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[L], _mm256_set1_epi32(q4[L + 4])));
         }
-        __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(s, ones16),
-                                        _mm256_set1_epi32(sum8[mm][b]));
+        __m256i isum = _mm256_madd_epi16(s, ones16);
+        if (!q41)
+          isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(sum8[mm][b]));
         acc[mm] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
                                   _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)),
                                   acc[mm]);
@@ -778,7 +780,7 @@ void ingot_uk_matmul(float *y, const float *x, const void *w,
                      int32_t fmt, int32_t group, void *scratch,
                      ingot_uk_sync *sync, int32_t ith, int32_t nth) {
   uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
-  /* Q4_0X8, Q8_0X8: whole groups of 8 columns per thread. */
+  /* Interleaved formats: whole groups of 8 columns per thread. */
   int64_t unit = uk_is_x8(fmt) ? 8 : 1, n0, n1;
   uk_split(N / unit, ith, nth, &n0, &n1);
   uk_matmul_cols(y, x, (const uint8_t *)scratch, (const uint8_t *)w, bias, M,
