@@ -11,7 +11,7 @@
 using namespace llvm;
 
 #define INGOT_RUNTIME_ARCH(arch)                                               \
-  extern "C" const char ingot_runtime_bc_##arch[],                            \
+  extern "C" const char ingot_runtime_bc_##arch[],                             \
       ingot_runtime_bc_##arch##_end[], ingot_main_bc_##arch[],                 \
       ingot_main_bc_##arch##_end[];
 INGOT_RUNTIME_ARCH(x86_64)

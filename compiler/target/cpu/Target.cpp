@@ -209,10 +209,11 @@ Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
     }
   }
   if (driver.empty())
-    return makeError("cannot link " + outputPath + ": no C compiler driver (" +
-                     (foreign ? "clang-22 or clang, for --triple=" + triple.str()
-                              : std::string("cc, clang, gcc")) +
-                     ") on PATH; use --emit=lib and link it yourself");
+    return makeError(
+        "cannot link " + outputPath + ": no C compiler driver (" +
+        (foreign ? "clang-22 or clang, for --triple=" + triple.str()
+                 : std::string("cc, clang, gcc")) +
+        ") on PATH; use --emit=lib and link it yourself");
   std::vector<std::string> args = {driver};
   if (target != Triple(sys::getDefaultTargetTriple()))
     args.push_back("--target=" + triple.str());
