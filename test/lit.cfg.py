@@ -54,3 +54,27 @@ if config.ingot_have_cuda:
 if all(os.path.exists(os.path.join(config.ingot_tools_dir, "ingot-fuzz-" + t))
        for t in ["gguf", "safetensors", "config"]):
     config.available_features.add("fuzzers")
+
+# Linking and running what ingotc writes for AArch64 on another machine:
+# clang-22 and lld with the AArch64 C library and libgcc (Debian's
+# libc6-dev-arm64-cross, libgcc-12-dev-arm64-cross) and qemu-user, which
+# scripts/setup installs. %aarch64_sysroot: that C library's root, where
+# qemu-aarch64 -L finds the dynamic loader.
+import subprocess
+clang = shutil.which("clang-22", path=config.environment["PATH"])
+if clang:
+    def aarch64_file(name):
+        try:
+            found = subprocess.run(
+                [clang, "--target=aarch64-linux-gnu", "-print-file-name=" + name],
+                capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return os.path.realpath(found) if os.path.isabs(found) else None
+    crt1, crtbegin = aarch64_file("crt1.o"), aarch64_file("crtbeginS.o")
+    if crt1 and crtbegin:
+        config.available_features.add("aarch64-link")
+        config.substitutions.append(
+            ("%aarch64_sysroot", os.path.dirname(os.path.dirname(crt1))))
+if shutil.which("qemu-aarch64"):
+    config.available_features.add("qemu-aarch64")

@@ -113,9 +113,22 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
       options.onStage(name);
   };
   CodegenOptions codegen = options.codegen;
-  bool linked = options.emit == EmitKind::Executable ||
-                options.emit == EmitKind::Shared ||
-                options.emit == EmitKind::Library;
+  bool linked = !options.kernelCallsOnly &&
+                (options.emit == EmitKind::Executable ||
+                 options.emit == EmitKind::Shared ||
+                 options.emit == EmitKind::Library);
+  // Executables and libraries carry the runtime built for their target.
+  Triple triple(options.target.triple);
+  StringRef runtime, cliMain;
+  if (linked) {
+    runtime = getRuntimeBitcode(triple);
+    cliMain = getMainBitcode(triple);
+    if (runtime.empty() || cliMain.empty())
+      return makeError("--triple=" + options.target.triple +
+                       ": ingotc carries the runtime for x86_64 and aarch64 "
+                       "Linux (GNU C library) only; use --emit=obj and link "
+                       "a runtime built for this target");
+  }
   codegen.defineMain = options.emit == EmitKind::Executable;
   codegen.interleaveQ4_0 = options.target.variant == "x86_64-avx2" ||
                            options.target.variant == "x86_64-avx512";
@@ -144,25 +157,11 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     return machine.takeError();
   module->setTargetTriple((*machine)->getTargetTriple());
   module->setDataLayout((*machine)->createDataLayout());
-  if (options.kernelCallsOnly) {
-    linked = false;
-  } else if (Error err = linkBitcode(*module,
-                                     ukernels::getBitcode(options.target.variant),
-                                     "ukernel library", /*internalize=*/true)) {
-    return std::move(err);
-  }
-  bool foreign = Triple(options.target.triple).getArch() !=
-                 Triple(getRuntimeTriple()).getArch();
-  // A static library for another architecture holds the model alone; the
-  // application links the runtime built for that architecture.
-  if (options.emit == EmitKind::Library && foreign)
-    linked = false;
-  if (linked && foreign)
-    return makeError("--triple=" + options.target.triple +
-                     ": this ingotc carries the runtime for " +
-                     getRuntimeTriple() +
-                     " only; use --emit=obj and link the runtime built for "
-                     "the target");
+  if (!options.kernelCallsOnly)
+    if (Error err = linkBitcode(*module,
+                                ukernels::getBitcode(options.target.variant),
+                                "ukernel library", /*internalize=*/true))
+      return std::move(err);
   // The model and its ukernels are optimized for the target CPU; the
   // runtime and the CLI main are linked after: their bitcode is built -O2
   // already, and optimizing it again took most of a compile (about 1.9 s of
@@ -171,11 +170,11 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
   if (!options.kernelCallsOnly)
     optimizeModule(*module, **machine);
   if (linked) {
-    if (Error err = linkBitcode(*module, getRuntimeBitcode(), "runtime",
+    if (Error err = linkBitcode(*module, runtime, "runtime",
                                 /*internalize=*/false))
       return std::move(err);
     if (options.emit == EmitKind::Executable)
-      if (Error err = linkBitcode(*module, getMainBitcode(), "CLI main",
+      if (Error err = linkBitcode(*module, cliMain, "CLI main",
                                   /*internalize=*/false))
         return std::move(err);
   }

@@ -194,20 +194,31 @@ Error writeStaticLibrary(StringRef path,
 
 Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
                              bool shared, StringRef triple) {
+  // Another architecture: clang and lld, which link for any target given
+  // its C library (Debian: libc6-dev-<arch>-cross, libgcc-12-dev-<arch>-cross).
+  Triple target(triple);
+  bool foreign =
+      target.getArch() != Triple(sys::getDefaultTargetTriple()).getArch();
   std::string driver;
   for (StringRef name : {"cc", "clang-22", "clang", "gcc"}) {
+    if (foreign && !name.starts_with("clang"))
+      continue;
     if (auto found = sys::findProgramByName(name)) {
       driver = *found;
       break;
     }
   }
   if (driver.empty())
-    return makeError("cannot link " + outputPath +
-                     ": no C compiler driver (cc, clang, gcc) on PATH; use "
-                     "--emit=obj or --emit=lib and link it yourself");
+    return makeError(
+        "cannot link " + outputPath + ": no C compiler driver (" +
+        (foreign ? "clang-22 or clang, for --triple=" + triple.str()
+                 : std::string("cc, clang, gcc")) +
+        ") on PATH; use --emit=lib and link it yourself");
   std::vector<std::string> args = {driver};
-  if (Triple(triple) != Triple(sys::getDefaultTargetTriple()))
+  if (target != Triple(sys::getDefaultTargetTriple()))
     args.push_back("--target=" + triple.str());
+  if (foreign)
+    args.push_back("-fuse-ld=lld");
   if (shared)
     args.push_back("-shared");
   args.insert(args.end(), {"-o", outputPath.str(), objectPath.str(), "-lm",
@@ -225,8 +236,17 @@ Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
   sys::fs::remove(log);
   if (rc != 0) {
     std::replace(output.begin(), output.end(), '\n', ' ');
+    std::string hint;
+    if (foreign) {
+      StringRef debian = target.getArch() == Triple::aarch64 ? "arm64"
+                                                             : "amd64";
+      hint = (" (linking for " + triple + " needs its C library and libgcc: "
+              "Debian's libc6-dev-" + debian + "-cross and libgcc-12-dev-" +
+              debian + "-cross; or use --emit=lib)")
+                 .str();
+    }
     return makeError("linking " + outputPath + " with " + driver +
-                     " failed: " + (output.empty() ? message : output));
+                     " failed: " + (output.empty() ? message : output) + hint);
   }
   return Error::success();
 }
