@@ -13,7 +13,9 @@
 #include "runtime/include/ingot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,12 +32,43 @@ static const char *prog = "ingot";
 static void fail(const char *format, ...) {
   va_list args;
   va_start(args, format);
-  fflush(stdout);
+  if (!ferror(stdout))
+    fflush(stdout);
   fprintf(stderr, "%s: error: ", prog);
   vfprintf(stderr, format, args);
   fputc('\n', stderr);
   va_end(args);
   exit(1);
+}
+
+/*===----------------------------------------------------------------------===
+ * Output: every write is checked. A reader that went away (EPIPE, when
+ * SIGPIPE is ignored) ends the program quietly, as SIGPIPE would have;
+ * any other error (a full disk, a closed stdout) is one line and status 1.
+ *===----------------------------------------------------------------------===*/
+
+static void output_failed(int error) {
+  if (error == EPIPE) {
+    signal(SIGPIPE, SIG_DFL);
+    raise(SIGPIPE);
+    _exit(128 + SIGPIPE); /* SIGPIPE blocked */
+  }
+  fprintf(stderr, "%s: error: cannot write the output: %s\n", prog,
+          error ? strerror(error) : "write error");
+  _exit(1);
+}
+
+/* Flushes stdout, ending the program when a write failed. */
+static void flush_output(void) {
+  errno = 0;
+  if (fflush(stdout) != 0 || ferror(stdout))
+    output_failed(errno);
+}
+
+static void write_output(const void *bytes, size_t size) {
+  errno = 0;
+  if (size && fwrite(bytes, 1, size, stdout) != size)
+    output_failed(errno);
 }
 
 static double now_s(void) {
@@ -192,6 +225,7 @@ static options parse(int argc, char **argv) {
       fail("%s takes no value", arg);
     if (IS("-h", "--help")) {
       usage();
+      flush_output();
       exit(0);
     } else if (IS("-p", "--prompt")) {
       o.prompt = VALUE();
@@ -398,9 +432,9 @@ static int32_t generate(state *st, int32_t n, bool *stopped) {
     ingot_sampler_accept(st->sampler, id);
     size_t size = 0;
     const char *bytes = ingot_tokenizer_token_bytes(st->tok, id, &size);
-    if (bytes && size)
-      fwrite(bytes, 1, size, stdout);
-    fflush(stdout);
+    if (bytes)
+      write_output(bytes, size);
+    flush_output();
     ++st->generated;
     if ((n >= 0 && i + 1 == n) ||
         ingot_session_position(st->session) == ingot_session_ctx(st->session))
@@ -532,8 +566,8 @@ static void run_chat(state *st) {
       size = strlen(text);
     } else {
       if (tty) {
-        fputs("> ", stdout);
-        fflush(stdout);
+        write_output("> ", 2);
+        flush_output();
       }
       ssize_t n = getline(&line, &line_capacity, stdin);
       if (n < 0)
@@ -554,8 +588,8 @@ static void run_chat(state *st) {
     bool stopped;
     c.pending = generate(st, st->o.n, &stopped);
     c.ended = stopped;
-    fputc('\n', stdout);
-    fflush(stdout);
+    write_output("\n", 1);
+    flush_output();
   }
   free(line);
   free(c.system);
@@ -577,7 +611,7 @@ static void bench_row(state *st, const char *test, const double *rates,
          ingot_model_name(st->model),
          (double)d->weights_bytes / (1024.0 * 1024.0),
          (int)ingot_model_threads(st->model), test, mean, sqrt(var));
-  fflush(stdout);
+  flush_output();
 }
 
 static void run_bench(state *st) {
@@ -689,7 +723,7 @@ static void run_logits(state *st) {
            (int)position);
     print_rows(ingot_session_logits(st->session), 1, vocab);
   }
-  fflush(stdout);
+  flush_output();
 }
 
 /*===----------------------------------------------------------------------===
@@ -701,6 +735,16 @@ int main(int argc, char **argv) {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
   }
+  /* A closed stdin, stdout or stderr would be taken by the next file
+   * opened; a closed stdout would lose every word of the answer. */
+  bool stdout_closed = fcntl(1, F_GETFD) < 0;
+  int fd;
+  while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2) {
+  }
+  if (fd > 2)
+    close(fd);
+  if (stdout_closed)
+    fail("cannot write the output: standard output is closed");
   state st = {0};
   st.o = parse(argc, argv);
   const options *o = &st.o;
@@ -747,11 +791,11 @@ int main(int argc, char **argv) {
     prefill(&st, &ids, 0, "the prompt");
     free(ids.ids);
     if (!o->no_display_prompt)
-      fwrite(prompt, 1, size, stdout);
+      write_output(prompt, size);
     bool stopped;
     generate(&st, o->n, &stopped);
-    fputc('\n', stdout);
-    fflush(stdout);
+    write_output("\n", 1);
+    flush_output();
     free(text);
   }
 
