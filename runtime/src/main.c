@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -300,23 +301,52 @@ static options parse(int argc, char **argv) {
   return o;
 }
 
-/* The whole file, with its size. */
-static char *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+/* The prompt file: a regular file (a device or a FIFO could block or
+ * never end) of at most `limit` bytes, the most a prompt that fits in the
+ * context can have. */
+static char *read_prompt_file(const char *path, size_t limit, int32_t ctx,
+                              size_t *size) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     fail("cannot read '%s': %s", path, strerror(errno));
-  size_t capacity = 4096, n = 0;
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    fail("cannot read '%s': %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail("-f: '%s' is not a regular file", path);
+  if ((unsigned long long)st.st_size > limit)
+    fail("-f: '%s' is %lld bytes, more than a prompt that fits in the "
+         "context of %d tokens can have (%zu)",
+         path, (long long)st.st_size, (int)ctx, limit);
+  size_t capacity = (size_t)st.st_size + 1, n = 0;
   char *data = malloc(capacity);
-  for (size_t got; data && (got = fread(data + n, 1, capacity - n, f)) > 0;) {
-    n += got;
-    if (n == capacity)
-      data = realloc(data, capacity *= 2);
-  }
   if (!data)
     fail("out of memory reading '%s'", path);
-  if (ferror(f))
-    fail("cannot read '%s': %s", path, strerror(errno));
-  fclose(f);
+  for (;;) {
+    if (n == capacity) { /* the file grew */
+      if (n > limit)
+        fail("-f: '%s' is more than %zu bytes, more than a prompt that fits "
+             "in the context of %d tokens can have",
+             path, limit, (int)ctx);
+      capacity = 2 * capacity < limit + 1 ? 2 * capacity : limit + 1;
+      data = realloc(data, capacity);
+      if (!data)
+        fail("out of memory reading '%s'", path);
+    }
+    ssize_t got = read(fd, data + n, capacity - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      fail("cannot read '%s': %s", path, strerror(errno));
+    if (got == 0)
+      break;
+    n += (size_t)got;
+  }
+  if (n > limit)
+    fail("-f: '%s' is more than %zu bytes, more than a prompt that fits in "
+         "the context of %d tokens can have",
+         path, limit, (int)ctx);
+  close(fd);
   *size = n;
   return data;
 }
@@ -730,6 +760,19 @@ static void run_logits(state *st) {
  * main
  *===----------------------------------------------------------------------===*/
 
+/* The most bytes a text of `ctx` tokens can have: a token stands for at
+ * most its own bytes, or one character (4 bytes: an unknown token). */
+static size_t max_prompt_bytes(const state *st, int32_t ctx) {
+  size_t longest = 4;
+  for (int32_t id = 0; id < ingot_tokenizer_vocab_size(st->tok); ++id) {
+    size_t size = 0;
+    ingot_tokenizer_token_bytes(st->tok, id, &size);
+    if (size > longest)
+      longest = size;
+  }
+  return (size_t)ctx * longest;
+}
+
 int main(int argc, char **argv) {
   if (argc > 0 && argv[0] && *argv[0]) {
     const char *slash = strrchr(argv[0], '/');
@@ -777,8 +820,10 @@ int main(int argc, char **argv) {
   } else {
     size_t size = 0;
     char *text = NULL;
+    int32_t ctx = ingot_session_ctx(st.session);
     if (o->prompt_file)
-      text = read_file(o->prompt_file, &size);
+      text = read_prompt_file(o->prompt_file, max_prompt_bytes(&st, ctx), ctx,
+                              &size);
     else if (o->prompt)
       size = strlen(o->prompt);
     const char *prompt = text ? text : o->prompt ? o->prompt : "";
