@@ -30,7 +30,8 @@ typedef enum ingot_status {
   INGOT_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad id, bad value */
   INGOT_ERROR_MALFORMED = 2,        /* a blob fails validation */
   INGOT_ERROR_OUT_OF_MEMORY = 3,
-  INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use */
+  INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use,
+                                       text the vocabulary cannot encode */
   INGOT_ERROR_BUFFER_TOO_SMALL = 5, /* the needed size was still reported */
   INGOT_ERROR_CONTEXT_FULL = 6,     /* the tokens do not fit in the context */
   INGOT_ERROR_IO = 7,               /* a file is missing, short or foreign */

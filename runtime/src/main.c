@@ -382,23 +382,35 @@ typedef struct state {
   long long prefilled, decoded, generated;
 } state;
 
-/* Appends the tokens of `size` bytes of text (special tokens parsed). */
-static void encode(state *st, tokens *out, const char *text, size_t size) {
+/* Appends the tokens of `size` bytes of text (special tokens parsed);
+ * `what` names the text in errors ("the prompt"). */
+static void encode(state *st, tokens *out, const char *text, size_t size,
+                   const char *what) {
   size_t count = 0;
-  ingot_tokenizer_encode(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
-                         NULL, 0, &count);
+  ingot_status status = ingot_tokenizer_encode(
+      st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL, NULL, 0, &count);
+  if (status == INGOT_ERROR_UNSUPPORTED) {
+    char error[512];
+    ingot_tokenizer_check(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
+                          error, sizeof error);
+    fail("cannot tokenize %s: %s", what, error);
+  }
   int32_t *ids = malloc((count ? count : 1) * sizeof(int32_t));
-  if (!ids || ingot_tokenizer_encode(st->tok, text, size,
-                                     INGOT_ENCODE_PARSE_SPECIAL, ids, count,
-                                     &count) != INGOT_OK)
-    fail("cannot tokenize the prompt");
+  if (!ids || (status != INGOT_OK && status != INGOT_ERROR_BUFFER_TOO_SMALL) ||
+      ingot_tokenizer_encode(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
+                             ids, count, &count) != INGOT_OK)
+    fail("cannot tokenize %s: %s", what,
+         ingot_status_string(status == INGOT_OK ||
+                                     status == INGOT_ERROR_BUFFER_TOO_SMALL
+                                 ? INGOT_ERROR_OUT_OF_MEMORY
+                                 : status));
   for (size_t i = 0; i < count; ++i)
     push(out, ids[i]);
   free(ids);
 }
 
 static void encode_str(state *st, tokens *out, const char *text) {
-  encode(st, out, text, strlen(text));
+  encode(st, out, text, strlen(text), "the chat template");
 }
 
 /* Tokens that end a turn: EOS and the control tokens named here. */
@@ -552,22 +564,22 @@ static void chat_turn(state *st, chat *c, const char *text, size_t size,
       encode_str(st, out, "<|im_end|>\n");
     }
     encode_str(st, out, "<|im_start|>user\n");
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, "<|im_end|>\n<|im_start|>assistant\n");
     break;
   case STYLE_LLAMA3:
     encode_str(st, out, "<|start_header_id|>user<|end_header_id|>\n\n");
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, "<|eot_id|><|start_header_id|>assistant"
                         "<|end_header_id|>\n\n");
     break;
   case STYLE_LLAMA2:
     encode_str(st, out, "[INST] ");
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, " [/INST]");
     break;
   case STYLE_NONE:
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     break;
   }
   c->first = false;
@@ -830,7 +842,7 @@ int main(int argc, char **argv) {
     tokens ids = {0};
     if (ingot_tokenizer_adds_bos(st.tok))
       push(&ids, ingot_tokenizer_bos(st.tok));
-    encode(&st, &ids, prompt, size);
+    encode(&st, &ids, prompt, size, "the prompt");
     if (ids.size == 0)
       fail("the prompt is empty (give -p TEXT or -f FILE)");
     prefill(&st, &ids, 0, "the prompt");
