@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,7 @@ typedef struct options {
   const char *prompt, *prompt_file, *weights;
   int32_t n, threads, ctx, pp, tg, reps;
   ingot_sampler_params sampling;
+  bool seed_given; /* --seed; otherwise a random one */
   bool chat, bench, no_display_prompt, verbose;
   id_list tokens, decode; /* --tokens, --decode */
   print_logits print;     /* --print-logits */
@@ -119,7 +121,7 @@ static void usage(void) {
       "0.05, 0: off)\n"
       "  --repeat-penalty R     penalty of recent tokens (default 1: off)\n"
       "  --repeat-last-n N      tokens the penalty looks at (default 64)\n"
-      "  --seed S               sampling seed (default 0)\n"
+      "  --seed S               sampling seed, 0 to 2^64-1 (default: random)\n"
       "  -t, --threads N        threads (default 0: one per online CPU)\n"
       "  -c, --ctx N            context size (default and most: %llu)\n"
       "  --weights PATH         the external weights file\n"
@@ -132,7 +134,7 @@ static void usage(void) {
       "tokens (128),\n"
       "                         repetitions (3)\n"
       "  --no-display-prompt    do not print the prompt before the answer\n"
-      "  -v, --verbose          print load time and speeds\n"
+      "  -v, --verbose          print load time, threads and seed\n"
       "  -h, --help             this help\n",
       prog, d->name ? d->name : "", d->architecture ? d->architecture : "",
       (unsigned long long)d->max_ctx, (unsigned long long)d->max_ctx);
@@ -148,6 +150,25 @@ static long long parse_int(const char *flag, const char *text, long long min,
   if (v < min || v > max)
     fail("%s: %lld is out of range [%lld, %lld]", flag, v, min, max);
   return v;
+}
+
+/* A decimal number in [0, 2^64). */
+static uint64_t parse_u64(const char *flag, const char *text) {
+  const char *p = text;
+  while (*p == ' ' || *p == '\t')
+    ++p;
+  if (*p == '-' && p[1] >= '0' && p[1] <= '9')
+    fail("%s: %s is out of range [0, %llu]", flag, text,
+         (unsigned long long)UINT64_MAX);
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(p, &end, 10);
+  if (*p < '0' || *p > '9' || *end)
+    fail("%s: '%s' is not an integer", flag, text);
+  if (errno == ERANGE)
+    fail("%s: %s is out of range [0, %llu]", flag, text,
+         (unsigned long long)UINT64_MAX);
+  return (uint64_t)v;
 }
 
 /* "ID,ID,..." (at least one id); ids are range-checked by the session. */
@@ -248,8 +269,8 @@ static options parse(int argc, char **argv) {
       o.sampling.repetition_last_n =
           (int32_t)parse_int(arg, VALUE(), 0, 1 << 20);
     } else if (IS("--seed", NULL)) {
-      o.sampling.seed =
-          (uint64_t)parse_int(arg, VALUE(), 0, (long long)INT64_MAX);
+      o.sampling.seed = parse_u64(arg, VALUE());
+      o.seed_given = true;
     } else if (IS("-t", "--threads")) {
       o.threads = (int32_t)parse_int(arg, VALUE(), 0, INGOT_MAX_THREADS);
     } else if (IS("-c", "--ctx")) {
@@ -772,6 +793,25 @@ static void run_logits(state *st) {
  * main
  *===----------------------------------------------------------------------===*/
 
+/* A seed from the kernel's random source (getrandom, else /dev/urandom),
+ * else from the clock and the process id. */
+static uint64_t random_seed(void) {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed)
+    return seed;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t got = read(fd, &seed, sizeof seed);
+    close(fd);
+    if (got == (ssize_t)sizeof seed)
+      return seed;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
+         ((uint64_t)getpid() << 32);
+}
+
 /* The most bytes a text of `ctx` tokens can have: a token stands for at
  * most its own bytes, or one character (4 bytes: an unknown token). */
 static size_t max_prompt_bytes(const state *st, int32_t ctx) {
@@ -803,6 +843,9 @@ int main(int argc, char **argv) {
   state st = {0};
   st.o = parse(argc, argv);
   const options *o = &st.o;
+  /* Sampling without --seed draws a seed, as llama.cpp does; -v shows it. */
+  if (!o->seed_given)
+    st.o.sampling.seed = random_seed();
 
   double start = now_s();
   ingot_model_options mo;
@@ -823,6 +866,9 @@ int main(int argc, char **argv) {
   find_stops(&st);
   double load_s = now_s() - start;
 
+  if (o->verbose && o->sampling.temperature > 0 && !o->bench &&
+      !o->tokens.size)
+    fprintf(stderr, "seed: %llu\n", (unsigned long long)o->sampling.seed);
   if (o->tokens.size) {
     run_logits(&st);
   } else if (o->bench) {
