@@ -94,6 +94,7 @@ typedef struct id_list {
 
 typedef struct options {
   const char *prompt, *prompt_file, *weights;
+  const char *system; /* -sys: replaces the template's system prompt */
   int32_t n, threads, ctx, pp, tg, reps;
   ingot_sampler_params sampling;
   bool seed_given; /* --seed; otherwise a random one */
@@ -128,6 +129,9 @@ static void usage(void) {
       "  --chat                 chat with the model's template, one user turn "
       "per\n"
       "                         line of stdin (-p: the first turn)\n"
+      "  -sys, --system TEXT    --chat: the system prompt, in place of the "
+      "template's\n"
+      "                         default (\"\": none)\n"
       "  --bench                measure prompt processing and generation "
       "speed\n"
       "  -pp N, -tg N, -r N     --bench: prompt tokens (512), generated "
@@ -275,6 +279,8 @@ static options parse(int argc, char **argv) {
       o.threads = (int32_t)parse_int(arg, VALUE(), 0, INGOT_MAX_THREADS);
     } else if (IS("-c", "--ctx")) {
       o.ctx = (int32_t)parse_int(arg, VALUE(), 1, max_ctx);
+    } else if (IS("-sys", "--system")) {
+      o.system = VALUE();
     } else if (IS("--weights", NULL)) {
       o.weights = VALUE();
     } else if (IS("--chat", NULL)) {
@@ -313,6 +319,8 @@ static options parse(int argc, char **argv) {
     fail("give -p or -f, not both");
   if (o.chat && o.bench)
     fail("give --chat or --bench, not both");
+  if (o.system && !o.chat)
+    fail("--system needs --chat (-p and -f are raw text)");
   if (o.tokens.size && (o.prompt || o.prompt_file || o.chat || o.bench))
     fail("--tokens replaces -p, -f, --chat and --bench");
   if ((o.decode.size || o.print) && !o.tokens.size)
@@ -550,7 +558,7 @@ static char *default_system(const char *tmpl) {
 
 typedef struct chat {
   style style;
-  char *system;     /* ChatML's default system prompt, or null */
+  char *system;     /* -sys, else ChatML's default system prompt, or null */
   int32_t pending;  /* the last token of the previous answer, not in the
                        session yet, or -1 */
   bool ended;       /* the previous answer ended with its end-of-turn token */
@@ -575,13 +583,17 @@ static void chat_turn(state *st, chat *c, const char *text, size_t size,
   if (c->style == STYLE_LLAMA2 ? bos >= 0
                                : c->first && ingot_tokenizer_adds_bos(st->tok))
     push(out, bos);
+  /* The system prompt goes in the first turn, as the templates render a
+   * conversation whose first message has the role "system". */
+  const char *system = c->first && c->system && *c->system ? c->system : NULL;
+  const char *sys_what = "the system prompt";
   switch (c->style) {
   case STYLE_CHATML:
     if (!c->first)
       encode_str(st, out, "\n");
-    if (c->first && c->system) {
+    if (system) {
       encode_str(st, out, "<|im_start|>system\n");
-      encode_str(st, out, c->system);
+      encode(st, out, system, strlen(system), sys_what);
       encode_str(st, out, "<|im_end|>\n");
     }
     encode_str(st, out, "<|im_start|>user\n");
@@ -589,6 +601,11 @@ static void chat_turn(state *st, chat *c, const char *text, size_t size,
     encode_str(st, out, "<|im_end|>\n<|im_start|>assistant\n");
     break;
   case STYLE_LLAMA3:
+    if (system) {
+      encode_str(st, out, "<|start_header_id|>system<|end_header_id|>\n\n");
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "<|eot_id|>");
+    }
     encode_str(st, out, "<|start_header_id|>user<|end_header_id|>\n\n");
     encode(st, out, text, size, "this turn");
     encode_str(st, out, "<|eot_id|><|start_header_id|>assistant"
@@ -596,10 +613,19 @@ static void chat_turn(state *st, chat *c, const char *text, size_t size,
     break;
   case STYLE_LLAMA2:
     encode_str(st, out, "[INST] ");
+    if (system) { /* Llama 2's <<SYS>> block opens the first instruction */
+      encode_str(st, out, "<<SYS>>\n");
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "\n<</SYS>>\n\n");
+    }
     encode(st, out, text, size, "this turn");
     encode_str(st, out, " [/INST]");
     break;
   case STYLE_NONE:
+    if (system) { /* raw text: the system prompt on a line of its own */
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "\n");
+    }
     encode(st, out, text, size, "this turn");
     break;
   }
@@ -616,7 +642,9 @@ static void run_chat(state *st) {
     c.style = STYLE_LLAMA3;
   else if (strcmp(name, "llama2") == 0)
     c.style = STYLE_LLAMA2;
-  if (c.style == STYLE_CHATML)
+  if (st->o.system)
+    c.system = strdup(st->o.system);
+  else if (c.style == STYLE_CHATML)
     c.system = default_system(ingot_model_descriptor(st->model)->chat_template);
   bool tty = isatty(0);
   char *line = NULL;

@@ -3,7 +3,8 @@
 independently of the C code, and its external weights files.
 
   fake_model.py generate N PROMPT_FILE [--no-display-prompt]
-  fake_model.py chat N TURNS_FILE [--llama2]  (one user turn per line)
+  fake_model.py chat N TURNS_FILE [--llama2] [--system TEXT]
+                (one user turn per line)
   fake_model.py weights PATH [--size N] [--magic M] [--model-id ID]
 """
 import struct
@@ -54,6 +55,10 @@ def generate(context, n):
     return out, -1, False
 
 
+def option(argv, name, default=None):
+    return argv[argv.index(name) + 1] if name in argv else default
+
+
 def main(argv):
     out = sys.stdout.buffer
     if argv[1] == "generate":
@@ -63,6 +68,8 @@ def main(argv):
         out.write((prompt if display else b"") + text + b"\n")
     elif argv[1] == "chat":
         context, pending, ended, first = [], -1, False, True
+        system = option(argv, "--system")
+        system = system.encode() if system is not None else None
         for line in open(argv[3], "rb").read().split(b"\n"):
             line = line.rstrip(b"\r")
             if not line:
@@ -73,11 +80,20 @@ def main(argv):
                 # token 1, EOS token 2.
                 if not first and not ended:
                     turn += [2]
-                turn += [1] + tokenize(b"[INST] " + line + b" [/INST]")
+                sys_block = (b"<<SYS>>\n" + system + b"\n<</SYS>>\n\n"
+                             if first and system else b"")
+                turn += [1] + tokenize(b"[INST] " + sys_block + line +
+                                       b" [/INST]")
             else:
                 if not first and not ended:
                     turn += tokenize(b"<|im_end|>")
-                turn += tokenize(SYSTEM if first else b"\n")
+                if not first:
+                    turn += tokenize(b"\n")
+                elif system is None:
+                    turn += tokenize(SYSTEM)
+                elif system:
+                    turn += tokenize(b"<|im_start|>system\n" + system +
+                                     b"<|im_end|>\n")
                 turn += tokenize(b"<|im_start|>user\n" + line +
                                  b"<|im_end|>\n<|im_start|>assistant\n")
             first = False
