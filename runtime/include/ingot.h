@@ -25,6 +25,11 @@
 extern "C" {
 #endif
 
+/* The Ingot release this header and runtime belong to (CMake's
+ * PROJECT_VERSION, which ingotc --version prints;
+ * test/Runtime/cli-generate.test checks they agree). */
+#define INGOT_RUNTIME_VERSION "0.1.0"
+
 typedef enum ingot_status {
   INGOT_OK = 0,
   INGOT_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad id, bad value */

@@ -139,9 +139,37 @@ static void usage(void) {
       "                         repetitions (3)\n"
       "  --no-display-prompt    do not print the prompt before the answer\n"
       "  -v, --verbose          print load time, threads and seed\n"
+      "  --version              the Ingot version, model and target\n"
       "  -h, --help             this help\n",
       prog, d->name ? d->name : "", d->architecture ? d->architecture : "",
       (unsigned long long)d->max_ctx, (unsigned long long)d->max_ctx);
+}
+
+/* What the executable was built for: the runtime (and main) are compiled
+ * for the build machine's architecture, the model for ingotc's --cpu. */
+#if defined(__x86_64__)
+#define TARGET_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define TARGET_ARCH "aarch64"
+#else
+#define TARGET_ARCH "unknown"
+#endif
+#if defined(__linux__)
+#define TARGET_OS "linux"
+#else
+#define TARGET_OS "unknown"
+#endif
+
+static void version(void) {
+  const ingot_model_desc *d = ingot_main_model;
+  printf("ingot %s\n"
+         "model: %s (%s), context %llu tokens, vocabulary %llu, weights "
+         "%s\n"
+         "target: %s-%s\n",
+         INGOT_RUNTIME_VERSION, d->name ? d->name : "",
+         d->architecture ? d->architecture : "",
+         (unsigned long long)d->max_ctx, (unsigned long long)d->vocab_size,
+         d->weights ? "embedded" : "external", TARGET_ARCH, TARGET_OS);
 }
 
 static long long parse_int(const char *flag, const char *text, long long min,
@@ -246,11 +274,16 @@ static options parse(int argc, char **argv) {
                          : (fail("%s needs a value", arg), (char *)NULL)))
     bool flag_only = IS("--chat", NULL) || IS("--bench", NULL) ||
                      IS("--no-display-prompt", NULL) ||
-                     IS("-v", "--verbose") || IS("-h", "--help");
+                     IS("-v", "--verbose") || IS("-h", "--help") ||
+                     IS("--version", NULL);
     if (flag_only && value)
       fail("%s takes no value", arg);
     if (IS("-h", "--help")) {
       usage();
+      flush_output();
+      exit(0);
+    } else if (IS("--version", NULL)) {
+      version();
       flush_output();
       exit(0);
     } else if (IS("-p", "--prompt")) {
