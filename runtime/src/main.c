@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -96,9 +97,10 @@ typedef struct options {
   const char *prompt, *prompt_file, *weights;
   const char *system; /* -sys: replaces the template's system prompt */
   int32_t n, threads, ctx, pp, tg, reps;
+  int32_t keep; /* --keep: prompt tokens a context shift keeps, -1: all */
   ingot_sampler_params sampling;
   bool seed_given; /* --seed; otherwise a random one */
-  bool chat, bench, no_display_prompt, verbose;
+  bool chat, bench, no_display_prompt, verbose, context_shift;
   id_list tokens, decode; /* --tokens, --decode */
   print_logits print;     /* --print-logits */
 } options;
@@ -124,7 +126,15 @@ static void usage(void) {
       "  --repeat-last-n N      tokens the penalty looks at (default 64)\n"
       "  --seed S               sampling seed, 0 to 2^64-1 (default: random)\n"
       "  -t, --threads N        threads (default 0: one per online CPU)\n"
-      "  -c, --ctx N            context size (default and most: %llu)\n"
+      "  -c, --ctx N            context size (default and most: %llu, the "
+      "compiled\n"
+      "                         context)\n"
+      "  --context-shift        when the context is full, drop half of it "
+      "(after\n"
+      "                         --keep) and go on (default: stop there)\n"
+      "  --keep N               prompt tokens a context shift keeps (default "
+      "0;\n"
+      "                         -1: all)\n"
       "  --weights PATH         the external weights file\n"
       "  --chat                 chat with the model's template, one user turn "
       "per\n"
@@ -275,7 +285,7 @@ static options parse(int argc, char **argv) {
     bool flag_only = IS("--chat", NULL) || IS("--bench", NULL) ||
                      IS("--no-display-prompt", NULL) ||
                      IS("-v", "--verbose") || IS("-h", "--help") ||
-                     IS("--version", NULL);
+                     IS("--version", NULL) || IS("--context-shift", NULL);
     if (flag_only && value)
       fail("%s takes no value", arg);
     if (IS("-h", "--help")) {
@@ -311,7 +321,19 @@ static options parse(int argc, char **argv) {
     } else if (IS("-t", "--threads")) {
       o.threads = (int32_t)parse_int(arg, VALUE(), 0, INGOT_MAX_THREADS);
     } else if (IS("-c", "--ctx")) {
-      o.ctx = (int32_t)parse_int(arg, VALUE(), 1, max_ctx);
+      /* The KV cache and the memory plan are sized when ingotc compiles
+       * the model: a larger context needs another compile. */
+      const char *text = VALUE();
+      long long ctx = parse_int(arg, text, LLONG_MIN, LLONG_MAX);
+      if (ctx > max_ctx)
+        fail("%s: %lld is more than the context of %lld tokens this model "
+             "was compiled for (recompile it with ingotc --ctx=%lld)",
+             arg, ctx, max_ctx, ctx);
+      o.ctx = (int32_t)parse_int(arg, text, 1, max_ctx);
+    } else if (IS("--context-shift", NULL)) {
+      o.context_shift = true;
+    } else if (IS("--keep", NULL)) {
+      o.keep = (int32_t)parse_int(arg, VALUE(), -1, INT32_MAX);
     } else if (IS("-sys", "--system")) {
       o.system = VALUE();
     } else if (IS("--weights", NULL)) {
@@ -354,6 +376,12 @@ static options parse(int argc, char **argv) {
     fail("give --chat or --bench, not both");
   if (o.system && !o.chat)
     fail("--system needs --chat (-p and -f are raw text)");
+  if ((o.context_shift || o.keep) &&
+      (o.chat || o.bench || o.tokens.size))
+    fail("--context-shift and --keep apply to -p and -f, not to --chat, "
+         "--bench or --tokens");
+  if (o.keep && !o.context_shift)
+    fail("--keep needs --context-shift");
   if (o.tokens.size && (o.prompt || o.prompt_file || o.chat || o.bench))
     fail("--tokens replaces -p, -f, --chat and --bench");
   if ((o.decode.size || o.print) && !o.tokens.size)
@@ -440,8 +468,10 @@ typedef struct state {
   const ingot_tokenizer *tok;
   int32_t stops[8];
   int n_stops;
+  tokens held;    /* the tokens in the session, for a context shift */
+  size_t n_keep;  /* the tokens a context shift keeps (BOS, --keep) */
   double prefill_s, decode_s;
-  long long prefilled, decoded, generated;
+  long long prefilled, decoded, generated, shifts;
 } state;
 
 /* Appends the tokens of `size` bytes of text (special tokens parsed);
@@ -497,6 +527,17 @@ static bool is_stop(const state *st, int32_t id) {
   return false;
 }
 
+/* Runs `n` tokens through the session, recording them. */
+static void run_prefill(state *st, const int32_t *ids, size_t n) {
+  double start = now_s();
+  if (ingot_session_prefill(st->session, ids, n) != INGOT_OK)
+    fail("%s", ingot_session_error(st->session));
+  st->prefill_s += now_s() - start;
+  st->prefilled += (long long)n;
+  for (size_t i = 0; i < n; ++i)
+    push(&st->held, ids[i]);
+}
+
 /* Appends `t` to the session; its first `accepted` tokens are already known
  * to the sampler. */
 static void prefill(state *st, const tokens *t, size_t accepted,
@@ -511,11 +552,33 @@ static void prefill(state *st, const tokens *t, size_t accepted,
   }
   for (size_t i = accepted; i < t->size; ++i)
     ingot_sampler_accept(st->sampler, t->ids[i]);
-  double start = now_s();
-  if (ingot_session_prefill(st->session, t->ids, t->size) != INGOT_OK)
-    fail("%s", ingot_session_error(st->session));
-  st->prefill_s += now_s() - start;
-  st->prefilled += (long long)t->size;
+  run_prefill(st, t->ids, t->size);
+}
+
+/* A full context: with --context-shift, keeps the first n_keep tokens,
+ * drops half of the others (the oldest) and runs the rest through the
+ * session again (the compiled model's cache holds keys at their positions,
+ * so moving them would need them rotated again; a prefill is the simple
+ * exact way). Returns false when nothing can be dropped. */
+static bool shift_context(state *st) {
+  size_t held = st->held.size;
+  size_t keep = st->n_keep < held ? st->n_keep : held;
+  size_t discard = (held - keep) / 2;
+  if (!st->o.context_shift || discard == 0)
+    return false;
+  memmove(st->held.ids + keep, st->held.ids + keep + discard,
+          (held - keep - discard) * sizeof(int32_t));
+  tokens kept = st->held;
+  kept.size = held - discard;
+  st->held = (tokens){NULL, 0, 0};
+  ingot_session_reset(st->session);
+  run_prefill(st, kept.ids, kept.size);
+  free(kept.ids);
+  ++st->shifts;
+  if (st->o.verbose)
+    fprintf(stderr, "context shift: kept %zu tokens, dropped %zu\n",
+            held - discard, discard);
+  return true;
 }
 
 /* Samples up to `n` tokens (n < 0: no limit) after what the session holds,
@@ -540,14 +603,25 @@ static int32_t generate(state *st, int32_t n, bool *stopped) {
       write_output(bytes, size);
     flush_output();
     ++st->generated;
-    if ((n >= 0 && i + 1 == n) ||
-        ingot_session_position(st->session) == ingot_session_ctx(st->session))
+    if (n >= 0 && i + 1 == n)
       return id;
+    if (ingot_session_position(st->session) ==
+            ingot_session_ctx(st->session) &&
+        !shift_context(st)) {
+      fprintf(stderr,
+              "%s: context full after %d tokens (%lld generated)%s\n", prog,
+              (int)ingot_session_ctx(st->session), st->generated,
+              st->o.chat            ? ""
+              : st->o.context_shift ? "; --keep leaves nothing to drop"
+                                    : "; --context-shift goes on past it");
+      return id;
+    }
     double start = now_s();
     if (ingot_session_decode(st->session, id) != INGOT_OK)
       fail("%s", ingot_session_error(st->session));
     st->decode_s += now_s() - start;
     ++st->decoded;
+    push(&st->held, id);
   }
   return -1;
 }
@@ -947,11 +1021,17 @@ int main(int argc, char **argv) {
       size = strlen(o->prompt);
     const char *prompt = text ? text : o->prompt ? o->prompt : "";
     tokens ids = {0};
-    if (ingot_tokenizer_adds_bos(st.tok))
+    bool bos = ingot_tokenizer_adds_bos(st.tok);
+    if (bos)
       push(&ids, ingot_tokenizer_bos(st.tok));
     encode(&st, &ids, prompt, size, "the prompt");
     if (ids.size == 0)
       fail("the prompt is empty (give -p TEXT or -f FILE)");
+    /* A context shift keeps BOS and --keep tokens of the prompt (-1: all
+     * of it), as llama.cpp's --keep. */
+    st.n_keep = o->keep < 0 || (size_t)o->keep + bos > ids.size
+                    ? ids.size
+                    : (size_t)o->keep + bos;
     prefill(&st, &ids, 0, "the prompt");
     free(ids.ids);
     if (!o->no_display_prompt)
@@ -973,12 +1053,13 @@ int main(int argc, char **argv) {
   if (o->verbose)
     fprintf(stderr,
             "load: %.1f ms; threads: %d; context: %d; generated: %lld "
-            "tokens\n",
+            "tokens; context shifts: %lld\n",
             load_s * 1e3, (int)ingot_model_threads(st.model),
-            (int)ingot_session_ctx(st.session), st.generated);
+            (int)ingot_session_ctx(st.session), st.generated, st.shifts);
   ingot_sampler_free(st.sampler);
   ingot_session_free(st.session);
   ingot_model_free(st.model);
+  free(st.held.ids);
   free(st.o.tokens.ids);
   free(st.o.decode.ids);
   return 0;

@@ -2,7 +2,8 @@
 """What ingot-fake-chat (test/runtime/fake_model.h) must print, computed
 independently of the C code, and its external weights files.
 
-  fake_model.py generate N PROMPT_FILE [--no-display-prompt]
+  fake_model.py generate N PROMPT_FILE [--no-display-prompt] [--ctx C]
+                [--context-shift [--keep K]]
   fake_model.py chat N TURNS_FILE [--llama2] [--system TEXT]
                 (one user turn per line)
   fake_model.py weights PATH [--size N] [--magic M] [--model-id ID]
@@ -39,9 +40,11 @@ def next_token(context):
     return 2 if h % 27 == 26 else 3 + ord("a") + h % 27
 
 
-def generate(context, n):
+def generate(context, n, ctx=MAX_CTX, keep=None):
     """Greedy tokens after `context` (extended in place) as the CLI runs
-    them: (bytes, the last token not in the context or -1, stopped)."""
+    them: (bytes, the last token not in the context or -1, stopped). With
+    `keep` (--context-shift), a full context keeps its first `keep` tokens
+    and drops half of the others, the oldest."""
     out, i = b"", 0
     while n < 0 or i < n:
         t = next_token(context)
@@ -49,8 +52,14 @@ def generate(context, n):
             return out, t, True
         out += bytes([t - 3])
         i += 1
-        if (n >= 0 and i == n) or len(context) == MAX_CTX:
+        if n >= 0 and i == n:
             return out, t, False
+        if len(context) == ctx:
+            keep_n = min(keep if keep is not None else ctx, len(context))
+            discard = (len(context) - keep_n) // 2
+            if discard == 0:
+                return out, t, False
+            del context[keep_n:keep_n + discard]
         context.append(t)
     return out, -1, False
 
@@ -63,7 +72,13 @@ def main(argv):
     out = sys.stdout.buffer
     if argv[1] == "generate":
         prompt = open(argv[3], "rb").read()
-        text, _, _ = generate(tokenize(prompt), int(argv[2]))
+        context = tokenize(prompt)
+        keep = None
+        if "--context-shift" in argv:
+            keep = int(option(argv, "--keep", "0"))
+            keep = len(context) if keep < 0 else min(keep, len(context))
+        text, _, _ = generate(context, int(argv[2]),
+                              int(option(argv, "--ctx", MAX_CTX)), keep)
         display = "--no-display-prompt" not in argv
         out.write((prompt if display else b"") + text + b"\n")
     elif argv[1] == "chat":
