@@ -732,8 +732,9 @@ static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
       return;
     }
   }
-  /* The byte tokens of each character; a character with a byte that has
-   * no token is the unknown token, or (without one) recorded as missing. */
+  /* The byte tokens of each character. A byte without a token is the
+   * unknown token (as Hugging Face's BPE does with each symbol, here a
+   * byte); without one, its character is recorded as missing. */
   size_t n = 0;
   for (size_t i = 0; i < size;) {
     uint32_t cp;
@@ -741,11 +742,10 @@ static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
     bool found = true;
     for (size_t k = 0; k < len; ++k)
       found &= t->byte_token[s[i + k]] >= 0;
-    if (found) {
+    if (found || t->unk >= 0) {
       for (size_t k = 0; k < len; ++k)
-        w->id[n++] = t->byte_token[s[i + k]];
-    } else if (t->unk >= 0) {
-      w->id[n++] = t->unk;
+        w->id[n++] = t->byte_token[s[i + k]] >= 0 ? t->byte_token[s[i + k]]
+                                                  : t->unk;
     } else {
       add_missing(out, at + i, len, cp);
     }

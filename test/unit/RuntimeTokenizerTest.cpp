@@ -379,6 +379,10 @@ TEST(RuntimeTokenizerTest, CharactersWithoutTokens) {
     EXPECT_EQ(tok.encode("hi 1+1="), (std::vector<int32_t>{
                                          unk, unk, space, one, plus, one,
                                          equals}));
+    // Byte by byte, as Hugging Face's BPE looks up each byte's symbol: ü
+    // (C3 BC) is the token of C3 and the unknown token.
+    const int32_t c3 = 16;
+    EXPECT_EQ(tok.encode("\xC3\xBC"), (std::vector<int32_t>{c3, unk}));
   }
 
   // SentencePiece: a character without a token, byte tokens or <unk>.
