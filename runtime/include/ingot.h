@@ -25,12 +25,18 @@
 extern "C" {
 #endif
 
+/* The Ingot release this header and runtime belong to (CMake's
+ * PROJECT_VERSION, which ingotc --version prints;
+ * test/Runtime/cli-generate.test checks they agree). */
+#define INGOT_RUNTIME_VERSION "0.1.0"
+
 typedef enum ingot_status {
   INGOT_OK = 0,
   INGOT_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad id, bad value */
   INGOT_ERROR_MALFORMED = 2,        /* a blob fails validation */
   INGOT_ERROR_OUT_OF_MEMORY = 3,
-  INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use */
+  INGOT_ERROR_UNSUPPORTED = 4,      /* valid data this runtime cannot use,
+                                       text the vocabulary cannot encode */
   INGOT_ERROR_BUFFER_TOO_SMALL = 5, /* the needed size was still reported */
   INGOT_ERROR_CONTEXT_FULL = 6,     /* the tokens do not fit in the context */
   INGOT_ERROR_IO = 7,               /* a file is missing, short or foreign */
@@ -92,13 +98,26 @@ int32_t ingot_tokenizer_token_type(const ingot_tokenizer *tokenizer,
                                    int32_t id);
 
 /* Encodes `size` bytes of `text` (any bytes: invalid UTF-8 is encoded byte
- * by byte, never rejected). Writes at most `capacity` ids and sets *count to
- * the number of ids of the whole text; returns INGOT_ERROR_BUFFER_TOO_SMALL
- * when that is more than `capacity`. */
+ * by byte, with U+FFFD for a byte that has no token). Writes at most
+ * `capacity` ids and sets *count to the number of ids of the whole text;
+ * returns INGOT_ERROR_BUFFER_TOO_SMALL when that is more than `capacity`.
+ * A character the vocabulary cannot spell (no token, no byte tokens) is the
+ * unknown token when the vocabulary has one; otherwise nothing is dropped:
+ * the result is INGOT_ERROR_UNSUPPORTED with *count 0, and
+ * ingot_tokenizer_check says which characters. */
 ingot_status ingot_tokenizer_encode(const ingot_tokenizer *tokenizer,
                                     const char *text, size_t size,
                                     uint32_t flags, int32_t *ids,
                                     size_t capacity, size_t *count);
+
+/* INGOT_OK when ingot_tokenizer_encode can encode `text` with `flags`;
+ * otherwise its status, and for INGOT_ERROR_UNSUPPORTED a one-line message
+ * in `error` naming the first characters without a token and their byte
+ * offsets in `text` ("no token for 'h' (U+0068) at byte 0, ..."). */
+ingot_status ingot_tokenizer_check(const ingot_tokenizer *tokenizer,
+                                   const char *text, size_t size,
+                                   uint32_t flags, char *error,
+                                   size_t error_size);
 
 /* The bytes token `id` stands for (for streaming: a token may hold part of
  * a UTF-8 character), with their number in *size; null for a bad id. The

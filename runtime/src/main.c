@@ -13,12 +13,17 @@
 #include "runtime/include/ingot.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,12 +35,43 @@ static const char *prog = "ingot";
 static void fail(const char *format, ...) {
   va_list args;
   va_start(args, format);
-  fflush(stdout);
+  if (!ferror(stdout))
+    fflush(stdout);
   fprintf(stderr, "%s: error: ", prog);
   vfprintf(stderr, format, args);
   fputc('\n', stderr);
   va_end(args);
   exit(1);
+}
+
+/*===----------------------------------------------------------------------===
+ * Output: every write is checked. A reader that went away (EPIPE, when
+ * SIGPIPE is ignored) ends the program quietly, as SIGPIPE would have;
+ * any other error (a full disk, a closed stdout) is one line and status 1.
+ *===----------------------------------------------------------------------===*/
+
+static void output_failed(int error) {
+  if (error == EPIPE) {
+    signal(SIGPIPE, SIG_DFL);
+    raise(SIGPIPE);
+    _exit(128 + SIGPIPE); /* SIGPIPE blocked */
+  }
+  fprintf(stderr, "%s: error: cannot write the output: %s\n", prog,
+          error ? strerror(error) : "write error");
+  _exit(1);
+}
+
+/* Flushes stdout, ending the program when a write failed. */
+static void flush_output(void) {
+  errno = 0;
+  if (fflush(stdout) != 0 || ferror(stdout))
+    output_failed(errno);
+}
+
+static void write_output(const void *bytes, size_t size) {
+  errno = 0;
+  if (size && fwrite(bytes, 1, size, stdout) != size)
+    output_failed(errno);
 }
 
 static double now_s(void) {
@@ -59,9 +95,12 @@ typedef struct id_list {
 
 typedef struct options {
   const char *prompt, *prompt_file, *weights;
+  const char *system; /* -sys: replaces the template's system prompt */
   int32_t n, threads, ctx, pp, tg, reps;
+  int32_t keep; /* --keep: prompt tokens a context shift keeps, -1: all */
   ingot_sampler_params sampling;
-  bool chat, bench, no_display_prompt, verbose;
+  bool seed_given; /* --seed; otherwise a random one */
+  bool chat, bench, no_display_prompt, verbose, context_shift;
   id_list tokens, decode; /* --tokens, --decode */
   print_logits print;     /* --print-logits */
 } options;
@@ -85,23 +124,62 @@ static void usage(void) {
       "0.05, 0: off)\n"
       "  --repeat-penalty R     penalty of recent tokens (default 1: off)\n"
       "  --repeat-last-n N      tokens the penalty looks at (default 64)\n"
-      "  --seed S               sampling seed (default 0)\n"
+      "  --seed S               sampling seed, 0 to 2^64-1 (default: random)\n"
       "  -t, --threads N        threads (default 0: one per online CPU)\n"
-      "  -c, --ctx N            context size (default and most: %llu)\n"
+      "  -c, --ctx N            context size (default and most: %llu, the "
+      "compiled\n"
+      "                         context)\n"
+      "  --context-shift        when the context is full, drop half of it "
+      "(after\n"
+      "                         --keep) and go on (default: stop there)\n"
+      "  --keep N               prompt tokens a context shift keeps (default "
+      "0;\n"
+      "                         -1: all)\n"
       "  --weights PATH         the external weights file\n"
       "  --chat                 chat with the model's template, one user turn "
       "per\n"
       "                         line of stdin (-p: the first turn)\n"
+      "  -sys, --system TEXT    --chat: the system prompt, in place of the "
+      "template's\n"
+      "                         default (\"\": none)\n"
       "  --bench                measure prompt processing and generation "
       "speed\n"
       "  -pp N, -tg N, -r N     --bench: prompt tokens (512), generated "
       "tokens (128),\n"
       "                         repetitions (3)\n"
       "  --no-display-prompt    do not print the prompt before the answer\n"
-      "  -v, --verbose          print load time and speeds\n"
+      "  -v, --verbose          print load time, threads and seed\n"
+      "  --version              the Ingot version, model and target\n"
       "  -h, --help             this help\n",
       prog, d->name ? d->name : "", d->architecture ? d->architecture : "",
       (unsigned long long)d->max_ctx, (unsigned long long)d->max_ctx);
+}
+
+/* What the executable was built for: the runtime (and main) are compiled
+ * for the build machine's architecture, the model for ingotc's --cpu. */
+#if defined(__x86_64__)
+#define TARGET_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define TARGET_ARCH "aarch64"
+#else
+#define TARGET_ARCH "unknown"
+#endif
+#if defined(__linux__)
+#define TARGET_OS "linux"
+#else
+#define TARGET_OS "unknown"
+#endif
+
+static void version(void) {
+  const ingot_model_desc *d = ingot_main_model;
+  printf("ingot %s\n"
+         "model: %s (%s), context %llu tokens, vocabulary %llu, weights "
+         "%s\n"
+         "target: %s-%s\n",
+         INGOT_RUNTIME_VERSION, d->name ? d->name : "",
+         d->architecture ? d->architecture : "",
+         (unsigned long long)d->max_ctx, (unsigned long long)d->vocab_size,
+         d->weights ? "embedded" : "external", TARGET_ARCH, TARGET_OS);
 }
 
 static long long parse_int(const char *flag, const char *text, long long min,
@@ -114,6 +192,25 @@ static long long parse_int(const char *flag, const char *text, long long min,
   if (v < min || v > max)
     fail("%s: %lld is out of range [%lld, %lld]", flag, v, min, max);
   return v;
+}
+
+/* A decimal number in [0, 2^64). */
+static uint64_t parse_u64(const char *flag, const char *text) {
+  const char *p = text;
+  while (*p == ' ' || *p == '\t')
+    ++p;
+  if (*p == '-' && p[1] >= '0' && p[1] <= '9')
+    fail("%s: %s is out of range [0, %llu]", flag, text,
+         (unsigned long long)UINT64_MAX);
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(p, &end, 10);
+  if (*p < '0' || *p > '9' || *end)
+    fail("%s: '%s' is not an integer", flag, text);
+  if (errno == ERANGE)
+    fail("%s: %s is out of range [0, %llu]", flag, text,
+         (unsigned long long)UINT64_MAX);
+  return (uint64_t)v;
 }
 
 /* "ID,ID,..." (at least one id); ids are range-checked by the session. */
@@ -187,11 +284,17 @@ static options parse(int argc, char **argv) {
                          : (fail("%s needs a value", arg), (char *)NULL)))
     bool flag_only = IS("--chat", NULL) || IS("--bench", NULL) ||
                      IS("--no-display-prompt", NULL) ||
-                     IS("-v", "--verbose") || IS("-h", "--help");
+                     IS("-v", "--verbose") || IS("-h", "--help") ||
+                     IS("--version", NULL) || IS("--context-shift", NULL);
     if (flag_only && value)
       fail("%s takes no value", arg);
     if (IS("-h", "--help")) {
       usage();
+      flush_output();
+      exit(0);
+    } else if (IS("--version", NULL)) {
+      version();
+      flush_output();
       exit(0);
     } else if (IS("-p", "--prompt")) {
       o.prompt = VALUE();
@@ -213,12 +316,26 @@ static options parse(int argc, char **argv) {
       o.sampling.repetition_last_n =
           (int32_t)parse_int(arg, VALUE(), 0, 1 << 20);
     } else if (IS("--seed", NULL)) {
-      o.sampling.seed =
-          (uint64_t)parse_int(arg, VALUE(), 0, (long long)INT64_MAX);
+      o.sampling.seed = parse_u64(arg, VALUE());
+      o.seed_given = true;
     } else if (IS("-t", "--threads")) {
       o.threads = (int32_t)parse_int(arg, VALUE(), 0, INGOT_MAX_THREADS);
     } else if (IS("-c", "--ctx")) {
-      o.ctx = (int32_t)parse_int(arg, VALUE(), 1, max_ctx);
+      /* The KV cache and the memory plan are sized when ingotc compiles
+       * the model: a larger context needs another compile. */
+      const char *text = VALUE();
+      long long ctx = parse_int(arg, text, LLONG_MIN, LLONG_MAX);
+      if (ctx > max_ctx)
+        fail("%s: %lld is more than the context of %lld tokens this model "
+             "was compiled for (recompile it with ingotc --ctx=%lld)",
+             arg, ctx, max_ctx, ctx);
+      o.ctx = (int32_t)parse_int(arg, text, 1, max_ctx);
+    } else if (IS("--context-shift", NULL)) {
+      o.context_shift = true;
+    } else if (IS("--keep", NULL)) {
+      o.keep = (int32_t)parse_int(arg, VALUE(), -1, INT32_MAX);
+    } else if (IS("-sys", "--system")) {
+      o.system = VALUE();
     } else if (IS("--weights", NULL)) {
       o.weights = VALUE();
     } else if (IS("--chat", NULL)) {
@@ -257,6 +374,14 @@ static options parse(int argc, char **argv) {
     fail("give -p or -f, not both");
   if (o.chat && o.bench)
     fail("give --chat or --bench, not both");
+  if (o.system && !o.chat)
+    fail("--system needs --chat (-p and -f are raw text)");
+  if ((o.context_shift || o.keep) &&
+      (o.chat || o.bench || o.tokens.size))
+    fail("--context-shift and --keep apply to -p and -f, not to --chat, "
+         "--bench or --tokens");
+  if (o.keep && !o.context_shift)
+    fail("--keep needs --context-shift");
   if (o.tokens.size && (o.prompt || o.prompt_file || o.chat || o.bench))
     fail("--tokens replaces -p, -f, --chat and --bench");
   if ((o.decode.size || o.print) && !o.tokens.size)
@@ -266,23 +391,52 @@ static options parse(int argc, char **argv) {
   return o;
 }
 
-/* The whole file, with its size. */
-static char *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
+/* The prompt file: a regular file (a device or a FIFO could block or
+ * never end) of at most `limit` bytes, the most a prompt that fits in the
+ * context can have. */
+static char *read_prompt_file(const char *path, size_t limit, int32_t ctx,
+                              size_t *size) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     fail("cannot read '%s': %s", path, strerror(errno));
-  size_t capacity = 4096, n = 0;
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    fail("cannot read '%s': %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail("-f: '%s' is not a regular file", path);
+  if ((unsigned long long)st.st_size > limit)
+    fail("-f: '%s' is %lld bytes, more than a prompt that fits in the "
+         "context of %d tokens can have (%zu)",
+         path, (long long)st.st_size, (int)ctx, limit);
+  size_t capacity = (size_t)st.st_size + 1, n = 0;
   char *data = malloc(capacity);
-  for (size_t got; data && (got = fread(data + n, 1, capacity - n, f)) > 0;) {
-    n += got;
-    if (n == capacity)
-      data = realloc(data, capacity *= 2);
-  }
   if (!data)
     fail("out of memory reading '%s'", path);
-  if (ferror(f))
-    fail("cannot read '%s': %s", path, strerror(errno));
-  fclose(f);
+  for (;;) {
+    if (n == capacity) { /* the file grew */
+      if (n > limit)
+        fail("-f: '%s' is more than %zu bytes, more than a prompt that fits "
+             "in the context of %d tokens can have",
+             path, limit, (int)ctx);
+      capacity = 2 * capacity < limit + 1 ? 2 * capacity : limit + 1;
+      data = realloc(data, capacity);
+      if (!data)
+        fail("out of memory reading '%s'", path);
+    }
+    ssize_t got = read(fd, data + n, capacity - n);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      fail("cannot read '%s': %s", path, strerror(errno));
+    if (got == 0)
+      break;
+    n += (size_t)got;
+  }
+  if (n > limit)
+    fail("-f: '%s' is more than %zu bytes, more than a prompt that fits in "
+         "the context of %d tokens can have",
+         path, limit, (int)ctx);
+  close(fd);
   *size = n;
   return data;
 }
@@ -314,27 +468,41 @@ typedef struct state {
   const ingot_tokenizer *tok;
   int32_t stops[8];
   int n_stops;
+  tokens held;    /* the tokens in the session, for a context shift */
+  size_t n_keep;  /* the tokens a context shift keeps (BOS, --keep) */
   double prefill_s, decode_s;
-  long long prefilled, decoded, generated;
+  long long prefilled, decoded, generated, shifts;
 } state;
 
-/* Appends the tokens of `size` bytes of text (special tokens parsed). */
-static void encode(state *st, tokens *out, const char *text, size_t size) {
+/* Appends the tokens of `size` bytes of text (special tokens parsed);
+ * `what` names the text in errors ("the prompt"). */
+static void encode(state *st, tokens *out, const char *text, size_t size,
+                   const char *what) {
   size_t count = 0;
-  ingot_tokenizer_encode(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
-                         NULL, 0, &count);
+  ingot_status status = ingot_tokenizer_encode(
+      st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL, NULL, 0, &count);
+  if (status == INGOT_ERROR_UNSUPPORTED) {
+    char error[512];
+    ingot_tokenizer_check(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
+                          error, sizeof error);
+    fail("cannot tokenize %s: %s", what, error);
+  }
   int32_t *ids = malloc((count ? count : 1) * sizeof(int32_t));
-  if (!ids || ingot_tokenizer_encode(st->tok, text, size,
-                                     INGOT_ENCODE_PARSE_SPECIAL, ids, count,
-                                     &count) != INGOT_OK)
-    fail("cannot tokenize the prompt");
+  if (!ids || (status != INGOT_OK && status != INGOT_ERROR_BUFFER_TOO_SMALL) ||
+      ingot_tokenizer_encode(st->tok, text, size, INGOT_ENCODE_PARSE_SPECIAL,
+                             ids, count, &count) != INGOT_OK)
+    fail("cannot tokenize %s: %s", what,
+         ingot_status_string(status == INGOT_OK ||
+                                     status == INGOT_ERROR_BUFFER_TOO_SMALL
+                                 ? INGOT_ERROR_OUT_OF_MEMORY
+                                 : status));
   for (size_t i = 0; i < count; ++i)
     push(out, ids[i]);
   free(ids);
 }
 
 static void encode_str(state *st, tokens *out, const char *text) {
-  encode(st, out, text, strlen(text));
+  encode(st, out, text, strlen(text), "the chat template");
 }
 
 /* Tokens that end a turn: EOS and the control tokens named here. */
@@ -359,6 +527,17 @@ static bool is_stop(const state *st, int32_t id) {
   return false;
 }
 
+/* Runs `n` tokens through the session, recording them. */
+static void run_prefill(state *st, const int32_t *ids, size_t n) {
+  double start = now_s();
+  if (ingot_session_prefill(st->session, ids, n) != INGOT_OK)
+    fail("%s", ingot_session_error(st->session));
+  st->prefill_s += now_s() - start;
+  st->prefilled += (long long)n;
+  for (size_t i = 0; i < n; ++i)
+    push(&st->held, ids[i]);
+}
+
 /* Appends `t` to the session; its first `accepted` tokens are already known
  * to the sampler. */
 static void prefill(state *st, const tokens *t, size_t accepted,
@@ -373,11 +552,33 @@ static void prefill(state *st, const tokens *t, size_t accepted,
   }
   for (size_t i = accepted; i < t->size; ++i)
     ingot_sampler_accept(st->sampler, t->ids[i]);
-  double start = now_s();
-  if (ingot_session_prefill(st->session, t->ids, t->size) != INGOT_OK)
-    fail("%s", ingot_session_error(st->session));
-  st->prefill_s += now_s() - start;
-  st->prefilled += (long long)t->size;
+  run_prefill(st, t->ids, t->size);
+}
+
+/* A full context: with --context-shift, keeps the first n_keep tokens,
+ * drops half of the others (the oldest) and runs the rest through the
+ * session again (the compiled model's cache holds keys at their positions,
+ * so moving them would need them rotated again; a prefill is the simple
+ * exact way). Returns false when nothing can be dropped. */
+static bool shift_context(state *st) {
+  size_t held = st->held.size;
+  size_t keep = st->n_keep < held ? st->n_keep : held;
+  size_t discard = (held - keep) / 2;
+  if (!st->o.context_shift || discard == 0)
+    return false;
+  memmove(st->held.ids + keep, st->held.ids + keep + discard,
+          (held - keep - discard) * sizeof(int32_t));
+  tokens kept = st->held;
+  kept.size = held - discard;
+  st->held = (tokens){NULL, 0, 0};
+  ingot_session_reset(st->session);
+  run_prefill(st, kept.ids, kept.size);
+  free(kept.ids);
+  ++st->shifts;
+  if (st->o.verbose)
+    fprintf(stderr, "context shift: kept %zu tokens, dropped %zu\n",
+            held - discard, discard);
+  return true;
 }
 
 /* Samples up to `n` tokens (n < 0: no limit) after what the session holds,
@@ -398,18 +599,29 @@ static int32_t generate(state *st, int32_t n, bool *stopped) {
     ingot_sampler_accept(st->sampler, id);
     size_t size = 0;
     const char *bytes = ingot_tokenizer_token_bytes(st->tok, id, &size);
-    if (bytes && size)
-      fwrite(bytes, 1, size, stdout);
-    fflush(stdout);
+    if (bytes)
+      write_output(bytes, size);
+    flush_output();
     ++st->generated;
-    if ((n >= 0 && i + 1 == n) ||
-        ingot_session_position(st->session) == ingot_session_ctx(st->session))
+    if (n >= 0 && i + 1 == n)
       return id;
+    if (ingot_session_position(st->session) ==
+            ingot_session_ctx(st->session) &&
+        !shift_context(st)) {
+      fprintf(stderr,
+              "%s: context full after %d tokens (%lld generated)%s\n", prog,
+              (int)ingot_session_ctx(st->session), st->generated,
+              st->o.chat            ? ""
+              : st->o.context_shift ? "; --keep leaves nothing to drop"
+                                    : "; --context-shift goes on past it");
+      return id;
+    }
     double start = now_s();
     if (ingot_session_decode(st->session, id) != INGOT_OK)
       fail("%s", ingot_session_error(st->session));
     st->decode_s += now_s() - start;
     ++st->decoded;
+    push(&st->held, id);
   }
   return -1;
 }
@@ -453,7 +665,7 @@ static char *default_system(const char *tmpl) {
 
 typedef struct chat {
   style style;
-  char *system;     /* ChatML's default system prompt, or null */
+  char *system;     /* -sys, else ChatML's default system prompt, or null */
   int32_t pending;  /* the last token of the previous answer, not in the
                        session yet, or -1 */
   bool ended;       /* the previous answer ended with its end-of-turn token */
@@ -478,32 +690,50 @@ static void chat_turn(state *st, chat *c, const char *text, size_t size,
   if (c->style == STYLE_LLAMA2 ? bos >= 0
                                : c->first && ingot_tokenizer_adds_bos(st->tok))
     push(out, bos);
+  /* The system prompt goes in the first turn, as the templates render a
+   * conversation whose first message has the role "system". */
+  const char *system = c->first && c->system && *c->system ? c->system : NULL;
+  const char *sys_what = "the system prompt";
   switch (c->style) {
   case STYLE_CHATML:
     if (!c->first)
       encode_str(st, out, "\n");
-    if (c->first && c->system) {
+    if (system) {
       encode_str(st, out, "<|im_start|>system\n");
-      encode_str(st, out, c->system);
+      encode(st, out, system, strlen(system), sys_what);
       encode_str(st, out, "<|im_end|>\n");
     }
     encode_str(st, out, "<|im_start|>user\n");
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, "<|im_end|>\n<|im_start|>assistant\n");
     break;
   case STYLE_LLAMA3:
+    if (system) {
+      encode_str(st, out, "<|start_header_id|>system<|end_header_id|>\n\n");
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "<|eot_id|>");
+    }
     encode_str(st, out, "<|start_header_id|>user<|end_header_id|>\n\n");
-    encode(st, out, text, size);
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, "<|eot_id|><|start_header_id|>assistant"
                         "<|end_header_id|>\n\n");
     break;
   case STYLE_LLAMA2:
     encode_str(st, out, "[INST] ");
-    encode(st, out, text, size);
+    if (system) { /* Llama 2's <<SYS>> block opens the first instruction */
+      encode_str(st, out, "<<SYS>>\n");
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "\n<</SYS>>\n\n");
+    }
+    encode(st, out, text, size, "this turn");
     encode_str(st, out, " [/INST]");
     break;
   case STYLE_NONE:
-    encode(st, out, text, size);
+    if (system) { /* raw text: the system prompt on a line of its own */
+      encode(st, out, system, strlen(system), sys_what);
+      encode_str(st, out, "\n");
+    }
+    encode(st, out, text, size, "this turn");
     break;
   }
   c->first = false;
@@ -519,7 +749,9 @@ static void run_chat(state *st) {
     c.style = STYLE_LLAMA3;
   else if (strcmp(name, "llama2") == 0)
     c.style = STYLE_LLAMA2;
-  if (c.style == STYLE_CHATML)
+  if (st->o.system)
+    c.system = strdup(st->o.system);
+  else if (c.style == STYLE_CHATML)
     c.system = default_system(ingot_model_descriptor(st->model)->chat_template);
   bool tty = isatty(0);
   char *line = NULL;
@@ -532,8 +764,8 @@ static void run_chat(state *st) {
       size = strlen(text);
     } else {
       if (tty) {
-        fputs("> ", stdout);
-        fflush(stdout);
+        write_output("> ", 2);
+        flush_output();
       }
       ssize_t n = getline(&line, &line_capacity, stdin);
       if (n < 0)
@@ -554,8 +786,8 @@ static void run_chat(state *st) {
     bool stopped;
     c.pending = generate(st, st->o.n, &stopped);
     c.ended = stopped;
-    fputc('\n', stdout);
-    fflush(stdout);
+    write_output("\n", 1);
+    flush_output();
   }
   free(line);
   free(c.system);
@@ -577,7 +809,7 @@ static void bench_row(state *st, const char *test, const double *rates,
          ingot_model_name(st->model),
          (double)d->weights_bytes / (1024.0 * 1024.0),
          (int)ingot_model_threads(st->model), test, mean, sqrt(var));
-  fflush(stdout);
+  flush_output();
 }
 
 static void run_bench(state *st) {
@@ -689,21 +921,66 @@ static void run_logits(state *st) {
            (int)position);
     print_rows(ingot_session_logits(st->session), 1, vocab);
   }
-  fflush(stdout);
+  flush_output();
 }
 
 /*===----------------------------------------------------------------------===
  * main
  *===----------------------------------------------------------------------===*/
 
+/* A seed from the kernel's random source (getrandom, else /dev/urandom),
+ * else from the clock and the process id. */
+static uint64_t random_seed(void) {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed)
+    return seed;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t got = read(fd, &seed, sizeof seed);
+    close(fd);
+    if (got == (ssize_t)sizeof seed)
+      return seed;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ((uint64_t)ts.tv_sec * 1000000007ull) ^ (uint64_t)ts.tv_nsec ^
+         ((uint64_t)getpid() << 32);
+}
+
+/* The most bytes a text of `ctx` tokens can have: a token stands for at
+ * most its own bytes, or one character (4 bytes: an unknown token). */
+static size_t max_prompt_bytes(const state *st, int32_t ctx) {
+  size_t longest = 4;
+  for (int32_t id = 0; id < ingot_tokenizer_vocab_size(st->tok); ++id) {
+    size_t size = 0;
+    ingot_tokenizer_token_bytes(st->tok, id, &size);
+    if (size > longest)
+      longest = size;
+  }
+  return (size_t)ctx * longest;
+}
+
 int main(int argc, char **argv) {
   if (argc > 0 && argv[0] && *argv[0]) {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
   }
+  /* A closed stdin, stdout or stderr would be taken by the next file
+   * opened; a closed stdout would lose every word of the answer. */
+  bool stdout_closed = fcntl(1, F_GETFD) < 0;
+  int fd;
+  while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2) {
+  }
+  if (fd > 2)
+    close(fd);
+  if (stdout_closed)
+    fail("cannot write the output: standard output is closed");
   state st = {0};
   st.o = parse(argc, argv);
   const options *o = &st.o;
+  /* Sampling without --seed draws a seed, as llama.cpp does; -v shows it. */
+  if (!o->seed_given)
+    st.o.sampling.seed = random_seed();
 
   double start = now_s();
   ingot_model_options mo;
@@ -724,6 +1001,9 @@ int main(int argc, char **argv) {
   find_stops(&st);
   double load_s = now_s() - start;
 
+  if (o->verbose && o->sampling.temperature > 0 && !o->bench &&
+      !o->tokens.size)
+    fprintf(stderr, "seed: %llu\n", (unsigned long long)o->sampling.seed);
   if (o->tokens.size) {
     run_logits(&st);
   } else if (o->bench) {
@@ -733,25 +1013,33 @@ int main(int argc, char **argv) {
   } else {
     size_t size = 0;
     char *text = NULL;
+    int32_t ctx = ingot_session_ctx(st.session);
     if (o->prompt_file)
-      text = read_file(o->prompt_file, &size);
+      text = read_prompt_file(o->prompt_file, max_prompt_bytes(&st, ctx), ctx,
+                              &size);
     else if (o->prompt)
       size = strlen(o->prompt);
     const char *prompt = text ? text : o->prompt ? o->prompt : "";
     tokens ids = {0};
-    if (ingot_tokenizer_adds_bos(st.tok))
+    bool bos = ingot_tokenizer_adds_bos(st.tok);
+    if (bos)
       push(&ids, ingot_tokenizer_bos(st.tok));
-    encode(&st, &ids, prompt, size);
+    encode(&st, &ids, prompt, size, "the prompt");
     if (ids.size == 0)
       fail("the prompt is empty (give -p TEXT or -f FILE)");
+    /* A context shift keeps BOS and --keep tokens of the prompt (-1: all
+     * of it), as llama.cpp's --keep. */
+    st.n_keep = o->keep < 0 || (size_t)o->keep + bos > ids.size
+                    ? ids.size
+                    : (size_t)o->keep + bos;
     prefill(&st, &ids, 0, "the prompt");
     free(ids.ids);
     if (!o->no_display_prompt)
-      fwrite(prompt, 1, size, stdout);
+      write_output(prompt, size);
     bool stopped;
     generate(&st, o->n, &stopped);
-    fputc('\n', stdout);
-    fflush(stdout);
+    write_output("\n", 1);
+    flush_output();
     free(text);
   }
 
@@ -765,12 +1053,13 @@ int main(int argc, char **argv) {
   if (o->verbose)
     fprintf(stderr,
             "load: %.1f ms; threads: %d; context: %d; generated: %lld "
-            "tokens\n",
+            "tokens; context shifts: %lld\n",
             load_s * 1e3, (int)ingot_model_threads(st.model),
-            (int)ingot_session_ctx(st.session), st.generated);
+            (int)ingot_session_ctx(st.session), st.generated, st.shifts);
   ingot_sampler_free(st.sampler);
   ingot_session_free(st.session);
   ingot_model_free(st.model);
+  free(st.held.ids);
   free(st.o.tokens.ids);
   free(st.o.decode.ids);
   return 0;

@@ -503,12 +503,42 @@ ingot_status ingot_tokenizer_decode(const ingot_tokenizer *t,
  * Encoding
  *===----------------------------------------------------------------------===*/
 
-/* A growing array of ids. */
+#define MISSING_KEPT 3 /* characters without a token named in messages */
+
+/* A growing array of ids, and where the text being encoded came from. */
 typedef struct id_list {
   int32_t *ids;
   size_t size, capacity;
-  bool failed;
+  bool failed; /* out of memory */
+  /* Offsets of the fragment being encoded in the caller's text: byte i of
+   * the fragment is byte base + (origin ? origin[i] : i) of the text (origin
+   * has one more entry, for the end). */
+  size_t base;
+  const uint32_t *origin;
+  /* Characters that have no token, no byte tokens and no unknown token to
+   * stand for them: how many, and the first few (offset and size in the
+   * caller's text, and the code point, UINT32_MAX for a byte that is not
+   * UTF-8). */
+  size_t n_missing;
+  struct {
+    size_t offset, size;
+    uint32_t cp;
+  } missing[MISSING_KEPT];
 } id_list;
+
+/* Records the character of `size` bytes at `offset` of the fragment being
+ * encoded as one without a token. */
+static void add_missing(id_list *out, size_t offset, size_t size,
+                        uint32_t cp) {
+  if (out->n_missing < MISSING_KEPT) {
+    size_t from = out->origin ? out->origin[offset] : offset;
+    size_t to = out->origin ? out->origin[offset + size] : offset + size;
+    out->missing[out->n_missing].offset = out->base + from;
+    out->missing[out->n_missing].size = to - from;
+    out->missing[out->n_missing].cp = cp;
+  }
+  ++out->n_missing;
+}
 
 static void push(id_list *list, int32_t id) {
   if (list->failed)
@@ -677,9 +707,10 @@ static pair_entry heap_pop(workspace *w, size_t *size) {
   return top;
 }
 
-/* Byte-level BPE of one piece of text. */
+/* Byte-level BPE of one piece of text, which starts at byte `at` of the
+ * fragment being encoded. */
 static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
-                      id_list *out, workspace *w) {
+                      size_t at, id_list *out, workspace *w) {
   if (t->flags & INGOT_BLOB_IGNORE_MERGES) {
     /* A piece that is a token is that token (Llama 3). */
     char *mapped = calloc(size * 2 + 1, 1);
@@ -701,10 +732,25 @@ static void bpe_piece(const ingot_tokenizer *t, const uint8_t *s, size_t size,
       return;
     }
   }
+  /* The byte tokens of each character. A byte without a token is the
+   * unknown token (as Hugging Face's BPE does with each symbol, here a
+   * byte); without one, its character is recorded as missing. */
   size_t n = 0;
-  for (size_t i = 0; i < size; ++i)
-    if (t->byte_token[s[i]] >= 0) /* a byte without a token is dropped */
-      w->id[n++] = t->byte_token[s[i]];
+  for (size_t i = 0; i < size;) {
+    uint32_t cp;
+    size_t len = utf8_decode(s + i, size - i, &cp);
+    bool found = true;
+    for (size_t k = 0; k < len; ++k)
+      found &= t->byte_token[s[i + k]] >= 0;
+    if (found || t->unk >= 0) {
+      for (size_t k = 0; k < len; ++k)
+        w->id[n++] = t->byte_token[s[i + k]] >= 0 ? t->byte_token[s[i + k]]
+                                                  : t->unk;
+    } else {
+      add_missing(out, at + i, len, cp);
+    }
+    i += len;
+  }
   /* Merge the best-ranked adjacent pair (the leftmost of equals) until no
    * pair has a merge: a heap of candidate pairs, checked when popped. */
   size_t heap_size = 0;
@@ -770,24 +816,37 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
     /* A byte that is not UTF-8 and has no token of its own (vocabularies
      * often lack 0xC0, 0xF5..0xFF) becomes U+FFFD, as a UTF-8 decoder with
      * replacement would make it. */
-    uint8_t *copy = malloc(size + 2 * untokenizable);
-    if (!copy)
+    size_t copy_size = size + 2 * untokenizable;
+    uint8_t *copy = malloc(copy_size);
+    uint32_t *origin = malloc((copy_size + 1) * sizeof(uint32_t));
+    if (!copy || !origin)
       out->failed = true;
     size_t m = 0;
-    for (size_t i = 0; copy && i < n; ++i) {
+    for (size_t i = 0; copy && origin && i < n; ++i) {
       const uint8_t *from = s + c[i].offset;
+      size_t len = c[i].size;
       if (c[i].cp == UINT32_MAX && t->byte_token[*from] < 0) {
         memcpy(copy + m, "\xEF\xBF\xBD", 3);
-        m += 3;
+        len = 3;
       } else {
-        memcpy(copy + m, from, c[i].size);
-        m += c[i].size;
+        memcpy(copy + m, from, len);
       }
+      for (size_t k = 0; k < len; ++k) { /* a replacement maps to its byte */
+        size_t at = c[i].offset + (c[i].size == len ? k : 0);
+        origin[m + k] = out->origin ? out->origin[at] : (uint32_t)at;
+      }
+      m += len;
     }
     free_workspace(c, &w);
-    if (copy)
+    if (copy && origin) {
+      origin[m] = out->origin ? out->origin[size] : (uint32_t)size;
+      const uint32_t *outer = out->origin;
+      out->origin = origin;
       encode_text(t, copy, m, out);
+      out->origin = outer;
+    }
     free(copy);
+    free(origin);
     return;
   }
   size_t i = 0;
@@ -797,7 +856,7 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
       /* Every digit is a piece of its own; the GPT-2 regex then splits the
        * text between digits, which it sees as a whole string. */
       if (is_number(&c[i])) {
-        bpe_piece(t, s + c[i].offset, c[i].size, out, &w);
+        bpe_piece(t, s + c[i].offset, c[i].size, c[i].offset, out, &w);
         ++i;
         continue;
       }
@@ -821,7 +880,7 @@ static void encode_text(const ingot_tokenizer *t, const uint8_t *s,
       }
       size_t from = c[i].offset;
       size_t to = c[j - 1].offset + c[j - 1].size;
-      bpe_piece(t, s + from, to - from, out, &w);
+      bpe_piece(t, s + from, to - from, from, out, &w);
       i = j;
     }
   }
@@ -900,10 +959,11 @@ static void spm_encode(const ingot_tokenizer *t, const uint8_t *s,
     return;
   /* Normalize: spaces to U+2581, and the prefix. */
   char *text = malloc(3 * size + 3);
+  uint32_t *origin = malloc(sizeof(uint32_t) * (3 * size + 4)); /* of text */
   spm_symbol *sym = malloc(sizeof(spm_symbol) * (size + 1));
   spm_pair *heap = malloc(sizeof(spm_pair) * 3 * (size + 1));
-  if (!text || !sym || !heap) {
-    free(text), free(sym), free(heap);
+  if (!text || !origin || !sym || !heap) {
+    free(text), free(origin), free(sym), free(heap);
     out->failed = true;
     return;
   }
@@ -911,16 +971,20 @@ static void spm_encode(const ingot_tokenizer *t, const uint8_t *s,
   if (at_start && (t->flags & INGOT_BLOB_ADD_SPACE_PREFIX) &&
       !(s[0] == ' ' || (size >= 3 && memcmp(s, "\xE2\x96\x81", 3) == 0))) {
     memcpy(text, "\xE2\x96\x81", 3);
+    origin[0] = origin[1] = origin[2] = 0;
     n = 3;
   }
   for (size_t i = 0; i < size; ++i) {
     if (s[i] == ' ') {
       memcpy(text + n, "\xE2\x96\x81", 3);
+      origin[n] = origin[n + 1] = origin[n + 2] = (uint32_t)i;
       n += 3;
     } else {
+      origin[n] = (uint32_t)i;
       text[n++] = (char)s[i];
     }
   }
+  origin[n] = (uint32_t)size;
   int32_t count = 0;
   for (size_t at = 0; at < n; ++count) {
     uint32_t cp;
@@ -953,15 +1017,25 @@ static void spm_encode(const ingot_tokenizer *t, const uint8_t *s,
       push(out, id);
       continue;
     }
-    for (uint32_t k = 0; k < sym[i].size; ++k) {
-      int32_t byte = t->byte_token[(uint8_t)text[sym[i].start + k]];
-      if (byte >= 0)
-        push(out, byte);
-      else if (t->unk >= 0)
-        push(out, t->unk);
+    /* A character without a token (merges only make tokens): its byte
+     * tokens when it has all of them, else the unknown token, as Hugging
+     * Face's byte fallback; without either it is recorded as missing. */
+    bool bytes = true;
+    for (uint32_t k = 0; k < sym[i].size; ++k)
+      bytes &= t->byte_token[(uint8_t)text[sym[i].start + k]] >= 0;
+    if (bytes) {
+      for (uint32_t k = 0; k < sym[i].size; ++k)
+        push(out, t->byte_token[(uint8_t)text[sym[i].start + k]]);
+    } else if (t->unk >= 0) {
+      push(out, t->unk);
+    } else {
+      uint32_t cp; /* offsets in s: U+2581 is its space, or the prefix */
+      utf8_decode((const uint8_t *)text + sym[i].start, sym[i].size, &cp);
+      uint32_t from = origin[sym[i].start];
+      add_missing(out, from, origin[sym[i].start + sym[i].size] - from, cp);
     }
   }
-  free(text), free(sym), free(heap);
+  free(text), free(origin), free(sym), free(heap);
 }
 
 static void encode_segment(const ingot_tokenizer *t, const uint8_t *s,
@@ -972,22 +1046,18 @@ static void encode_segment(const ingot_tokenizer *t, const uint8_t *s,
     encode_text(t, s, size, out);
 }
 
-ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
-                                    const char *text, size_t size,
-                                    uint32_t flags, int32_t *ids,
-                                    size_t capacity, size_t *count) {
-  if (!t || (!text && size) || (!ids && capacity) || !count)
-    return INGOT_ERROR_INVALID_ARGUMENT;
-  *count = 0;
-  if (size > UINT32_MAX)
-    return INGOT_ERROR_INVALID_ARGUMENT;
-  id_list out = {0};
+/* Encodes text into *out (which the caller frees); false for bad
+ * arguments. */
+static bool encode_all(const ingot_tokenizer *t, const char *text,
+                       size_t size, uint32_t flags, id_list *out) {
+  if (!t || (!text && size) || size > UINT32_MAX)
+    return false;
   if ((flags & INGOT_ENCODE_ADD_BOS) && t->bos >= 0)
-    push(&out, t->bos);
+    push(out, t->bos);
   const uint8_t *s = (const uint8_t *)text;
   size_t start = 0; /* of the text not yet encoded */
   if (flags & INGOT_ENCODE_PARSE_SPECIAL) {
-    for (size_t at = 0; at < size && !out.failed;) {
+    for (size_t at = 0; at < size && !out->failed;) {
       int32_t found = -1;
       size_t found_size = 0;
       for (uint32_t k = 0; t->special_first[s[at]] && k < t->n_specials;
@@ -1004,23 +1074,105 @@ ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
         ++at;
         continue;
       }
-      encode_segment(t, s + start, at - start, start == 0, &out);
-      push(&out, found);
+      out->base = start;
+      encode_segment(t, s + start, at - start, start == 0, out);
+      push(out, found);
       at += found_size;
       start = at;
     }
   }
-  encode_segment(t, s + start, size - start, start == 0, &out);
-  if (out.failed) {
-    free(out.ids);
-    return INGOT_ERROR_OUT_OF_MEMORY;
+  out->base = start;
+  encode_segment(t, s + start, size - start, start == 0, out);
+  return true;
+}
+
+ingot_status ingot_tokenizer_encode(const ingot_tokenizer *t,
+                                    const char *text, size_t size,
+                                    uint32_t flags, int32_t *ids,
+                                    size_t capacity, size_t *count) {
+  if (!count || (!ids && capacity))
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  *count = 0;
+  id_list out = {0};
+  if (!encode_all(t, text, size, flags, &out))
+    return INGOT_ERROR_INVALID_ARGUMENT;
+  ingot_status status = out.failed      ? INGOT_ERROR_OUT_OF_MEMORY
+                        : out.n_missing ? INGOT_ERROR_UNSUPPORTED
+                        : out.size > capacity ? INGOT_ERROR_BUFFER_TOO_SMALL
+                                              : INGOT_OK;
+  if (status == INGOT_OK || status == INGOT_ERROR_BUFFER_TOO_SMALL) {
+    if (capacity && out.size)
+      memcpy(ids, out.ids, (out.size < capacity ? out.size : capacity) *
+                               sizeof(int32_t));
+    *count = out.size;
   }
-  if (capacity && out.size)
-    memcpy(ids, out.ids, (out.size < capacity ? out.size : capacity) *
-                             sizeof(int32_t));
-  *count = out.size;
   free(out.ids);
-  return out.size > capacity ? INGOT_ERROR_BUFFER_TOO_SMALL : INGOT_OK;
+  return status;
+}
+
+/* Appends "'c' (U+0063)", "U+0004" or "byte 0xFF" for the character of
+ * `size` bytes at `s` whose code point the encoder saw as `cp`. */
+static void describe_character(char *buffer, size_t capacity, size_t *used,
+                               const uint8_t *s, size_t size, uint32_t cp) {
+  if (size) { /* the caller's bytes (SentencePiece saw a space as U+2581) */
+    uint32_t own;
+    if (utf8_decode(s, size, &own) == size)
+      cp = own;
+    else if (size == 1)
+      cp = UINT32_MAX;
+  }
+  char text[64];
+  if (cp == UINT32_MAX) {
+    snprintf(text, sizeof text, "byte 0x%02X", size ? s[0] : 0);
+  } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+    snprintf(text, sizeof text, "U+%04X", (unsigned)cp);
+  } else {
+    char utf8[4];
+    size_t len = utf8_encode(cp, utf8);
+    snprintf(text, sizeof text, "'%.*s' (U+%04X)", (int)len, utf8,
+             (unsigned)cp);
+  }
+  if (*used < capacity)
+    *used += (size_t)snprintf(buffer + *used, capacity - *used, "%s", text);
+}
+
+ingot_status ingot_tokenizer_check(const ingot_tokenizer *t,
+                                   const char *text, size_t size,
+                                   uint32_t flags, char *error,
+                                   size_t error_size) {
+  if (error && error_size)
+    error[0] = 0;
+  id_list out = {0};
+  if (!encode_all(t, text, size, flags, &out))
+    return fail(error, error_size, INGOT_ERROR_INVALID_ARGUMENT,
+                "tokenizer: bad arguments");
+  free(out.ids);
+  if (out.failed)
+    return fail(error, error_size, INGOT_ERROR_OUT_OF_MEMORY,
+                "tokenizer: out of memory");
+  if (!out.n_missing)
+    return INGOT_OK;
+  char message[512];
+  size_t used = (size_t)snprintf(message, sizeof message, "no token for ");
+  size_t kept = out.n_missing < MISSING_KEPT ? out.n_missing : MISSING_KEPT;
+  for (size_t i = 0; i < kept; ++i) {
+    if (i && used < sizeof message)
+      used += (size_t)snprintf(message + used, sizeof message - used, ", ");
+    describe_character(message, sizeof message, &used,
+                       (const uint8_t *)text + out.missing[i].offset,
+                       out.missing[i].size, out.missing[i].cp);
+    if (used < sizeof message)
+      used += (size_t)snprintf(message + used, sizeof message - used,
+                               " at byte %zu", out.missing[i].offset);
+  }
+  if (out.n_missing > kept && used < sizeof message)
+    used += (size_t)snprintf(message + used, sizeof message - used,
+                             " and %zu more character%s", out.n_missing - kept,
+                             out.n_missing - kept == 1 ? "" : "s");
+  return fail(error, error_size, INGOT_ERROR_UNSUPPORTED,
+              "%s (the vocabulary has no byte tokens or unknown token for "
+              "%s)",
+              message, out.n_missing == 1 ? "it" : "them");
 }
 
 const char *ingot_status_string(ingot_status status) {

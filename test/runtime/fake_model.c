@@ -26,6 +26,9 @@
 #define BLOB_BYTES (40 + 4 * INGOT_FAKE_VOCAB + INGOT_FAKE_VOCAB + BLOB_STRINGS)
 
 static uint8_t blob[BLOB_BYTES];
+/* The vocabulary with holes: the tokens of 'h' and 'i' spelled "hh" and
+ * "ii", so that those bytes have no token. */
+static uint8_t blob_holes[BLOB_BYTES + 2];
 
 static void put_u32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; ++i)
@@ -43,10 +46,9 @@ static uint32_t byte_symbol(int b) {
   return 256u + (uint32_t)n;
 }
 
-__attribute__((constructor)) static void build_blob(void) {
+static void fill_blob(uint8_t *p, int holes) {
   static const char *specials[3] = {"<|endoftext|>", "<|im_start|>",
                                     "<|im_end|>"};
-  uint8_t *p = blob;
   memcpy(p, "IGTK", 4);
   put_u32(p + 4, 1);  /* version */
   put_u32(p + 8, 1);  /* byte-level BPE */
@@ -56,7 +58,7 @@ __attribute__((constructor)) static void build_blob(void) {
   put_u32(p + 24, 2); /* EOS */
   put_u32(p + 28, INGOT_FAKE_VOCAB);
   put_u32(p + 32, 0);
-  put_u32(p + 36, BLOB_STRINGS);
+  put_u32(p + 36, BLOB_STRINGS + (holes ? 2 : 0));
   uint8_t *ends = p + 40, *types = ends + 4 * INGOT_FAKE_VOCAB;
   uint8_t *strings = types + INGOT_FAKE_VOCAB;
   uint32_t at = 0;
@@ -68,7 +70,10 @@ __attribute__((constructor)) static void build_blob(void) {
       types[id] = 3; /* control */
     } else {
       uint32_t c = byte_symbol(id - 3);
-      if (c < 0x80) {
+      if (holes && (c == 'h' || c == 'i')) {
+        strings[at++] = (uint8_t)c;
+        strings[at++] = (uint8_t)c;
+      } else if (c < 0x80) {
         strings[at++] = (uint8_t)c;
       } else {
         strings[at++] = (uint8_t)(0xC0 | c >> 6);
@@ -78,11 +83,16 @@ __attribute__((constructor)) static void build_blob(void) {
     }
     put_u32(ends + 4 * id, at);
   }
-  if (at != BLOB_STRINGS) {
+  if (at != BLOB_STRINGS + (holes ? 2u : 0u)) {
     fprintf(stderr, "fake_model: blob strings %u, expected %d\n", at,
             BLOB_STRINGS);
     abort();
   }
+}
+
+__attribute__((constructor)) static void build_blobs(void) {
+  fill_blob(blob, 0);
+  fill_blob(blob_holes, 1);
 }
 
 /*===----------------------------------------------------------------------===
@@ -247,5 +257,26 @@ const ingot_model_desc ingot_fake_model_llama2 = {
     .tokenizer_bytes = BLOB_BYTES,
     .chat_template = "",
     .chat_style = "llama2",
+    .forward = forward,
+};
+
+/* The fake model whose vocabulary has no token for 'h' and 'i'. */
+const ingot_model_desc ingot_fake_model_holes = {
+    .abi_version = INGOT_ABI_VERSION,
+    .name = "fake-holes",
+    .architecture = "fake",
+    .vocab_size = INGOT_FAKE_VOCAB,
+    .max_ctx = INGOT_FAKE_MAX_CTX,
+    .max_batch = INGOT_FAKE_MAX_BATCH,
+    .arena_bytes = 4 * INGOT_FAKE_MAX_BATCH,
+    .kv_bytes_per_token = KV_BYTES,
+    .weights_bytes = INGOT_FAKE_WEIGHTS_BYTES,
+    .weights = weights,
+    .weights_file = NULL,
+    .model_id = INGOT_FAKE_MODEL_ID,
+    .tokenizer = blob_holes,
+    .tokenizer_bytes = sizeof blob_holes,
+    .chat_template = template_text,
+    .chat_style = "chatml",
     .forward = forward,
 };

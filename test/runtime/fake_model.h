@@ -43,6 +43,10 @@ extern const ingot_model_desc ingot_fake_model_external;
 /* Weights embedded, chat style "llama2". */
 extern const ingot_model_desc ingot_fake_model_llama2;
 
+/* Weights embedded, and no token for the bytes 'h' and 'i' (their tokens
+ * are spelled "hh" and "ii"). */
+extern const ingot_model_desc ingot_fake_model_holes;
+
 /* The weights byte i. */
 uint8_t ingot_fake_weight(int i);
 /* Writes a valid external weights file; returns 0 on success. */

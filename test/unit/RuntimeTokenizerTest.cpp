@@ -73,6 +73,22 @@ struct Tok {
     return ids;
   }
 
+  /// The status of encoding `text`, and its message (ingot_tokenizer_check).
+  std::pair<ingot_status, std::string>
+  check(const std::string &text, uint32_t flags = INGOT_ENCODE_PARSE_SPECIAL) {
+    size_t count = 1;
+    ingot_status s = ingot_tokenizer_encode(t, text.data(), text.size(), flags,
+                                            nullptr, 0, &count);
+    char message[512] = "x";
+    ingot_status checked = ingot_tokenizer_check(
+        t, text.data(), text.size(), flags, message, sizeof message);
+    EXPECT_EQ(checked, s == INGOT_ERROR_BUFFER_TOO_SMALL ? INGOT_OK : s);
+    if (s == INGOT_ERROR_UNSUPPORTED) {
+      EXPECT_EQ(count, 0u);
+    }
+    return {checked, message};
+  }
+
   std::string decode(const std::vector<int32_t> &ids) {
     size_t size = 0;
     ingot_status s =
@@ -303,6 +319,99 @@ TEST(RuntimeTokenizerTest, BuffersAndBadArguments) {
   EXPECT_EQ(streamed, "Hello, world! 123 héllo — 你好");
 }
 
+// A vocabulary without a token for some characters (no byte fallback):
+// they become the unknown token where there is one, and otherwise the text
+// is refused, naming them and their offsets, never encoded without them
+// ("hi 1+1=" was "1+1=", and "hi" nothing).
+std::string byteSymbol(unsigned char b) { // GPT-2's bytes_to_unicode
+  auto printable = [](unsigned c) {
+    return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || c >= 174;
+  };
+  unsigned cp = b;
+  if (!printable(b)) {
+    cp = 256;
+    for (unsigned c = 0; c < b; ++c)
+      cp += !printable(c);
+  }
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else {
+    s += static_cast<char>(0xC0 | cp >> 6);
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return s;
+}
+
+TEST(RuntimeTokenizerTest, CharactersWithoutTokens) {
+  TokenizerData bpe;
+  bpe.kind = TokenizerKind::ByteLevelBPE;
+  bpe.preTokenizer = "smollm";
+  for (char c : std::string(" 0123456789+=abc\xC3\xA9"))
+    bpe.tokens.push_back(byteSymbol(static_cast<unsigned char>(c)));
+  bpe.types.assign(bpe.tokens.size(), INGOT_TOKEN_NORMAL);
+  const int32_t space = 0, one = 2, plus = 11, equals = 12;
+  {
+    Tok tok(blobOf(bpe));
+    ASSERT_EQ(tok.status, INGOT_OK) << tok.error;
+    auto [status, message] = tok.check("hi 1+1=");
+    EXPECT_EQ(status, INGOT_ERROR_UNSUPPORTED);
+    EXPECT_EQ(message, "no token for 'h' (U+0068) at byte 0, 'i' (U+0069) at "
+                       "byte 1 (the vocabulary has no byte tokens or unknown "
+                       "token for them)");
+    EXPECT_EQ(tok.check("hi").first, INGOT_ERROR_UNSUPPORTED);
+    // Characters, not bytes: é has both its bytes; ü (C3 BC) has one.
+    EXPECT_EQ(tok.check("ab\xC3\xA9 \x04\xC3\xBC, xy").second,
+              "no token for U+0004 at byte 5, '\xC3\xBC' (U+00FC) at byte 6, "
+              "',' (U+002C) at byte 8 and 2 more characters (the vocabulary "
+              "has no byte tokens or unknown token for them)");
+    // A byte that is not UTF-8 is U+FFFD (here without tokens either).
+    EXPECT_EQ(tok.check("a\xFF").second,
+              "no token for byte 0xFF at byte 1 (the vocabulary has no byte "
+              "tokens or unknown token for it)");
+    EXPECT_EQ(tok.check("1+1=").first, INGOT_OK);
+    EXPECT_EQ(tok.encode("1+1="),
+              (std::vector<int32_t>{one, plus, one, equals}));
+  }
+  {
+    bpe.tokens.push_back("<unk>");
+    bpe.types.push_back(INGOT_TOKEN_UNKNOWN);
+    const int32_t unk = static_cast<int32_t>(bpe.tokens.size()) - 1;
+    Tok tok(blobOf(bpe));
+    ASSERT_EQ(tok.status, INGOT_OK) << tok.error;
+    EXPECT_EQ(tok.check("hi 1+1=").first, INGOT_OK);
+    EXPECT_EQ(tok.encode("hi 1+1="), (std::vector<int32_t>{
+                                         unk, unk, space, one, plus, one,
+                                         equals}));
+    // Byte by byte, as Hugging Face's BPE looks up each byte's symbol: ü
+    // (C3 BC) is the token of C3 and the unknown token.
+    const int32_t c3 = 16;
+    EXPECT_EQ(tok.encode("\xC3\xBC"), (std::vector<int32_t>{c3, unk}));
+  }
+
+  // SentencePiece: a character without a token, byte tokens or <unk>.
+  TokenizerData spm;
+  spm.kind = TokenizerKind::SentencePiece;
+  spm.tokens = {"\xE2\x96\x81", "a", "b"};
+  spm.scores = {0, 0, 0};
+  spm.types.assign(3, INGOT_TOKEN_NORMAL);
+  {
+    Tok tok(blobOf(spm));
+    ASSERT_EQ(tok.status, INGOT_OK) << tok.error;
+    EXPECT_EQ(tok.encode("ab a"), (std::vector<int32_t>{0, 1, 2, 0, 1}));
+    EXPECT_EQ(tok.check("ab c\xC3\xA9").second,
+              "no token for 'c' (U+0063) at byte 3, '\xC3\xA9' (U+00E9) at "
+              "byte 4 (the vocabulary has no byte tokens or unknown token for "
+              "them)");
+  }
+  spm.tokens.push_back("<unk>");
+  spm.scores.push_back(0);
+  spm.types.push_back(INGOT_TOKEN_UNKNOWN);
+  Tok tok(blobOf(spm));
+  ASSERT_EQ(tok.status, INGOT_OK) << tok.error;
+  EXPECT_EQ(tok.encode("ac"), (std::vector<int32_t>{0, 1, 3}));
+}
+
 // Long runs are one piece each; merging must not be quadratic in them.
 TEST(RuntimeTokenizerTest, LongInputs) {
   Tok tok(blobOf(loadHFTokenizer(fixture("tokenizer/smollm2/tokenizer.json"))));
@@ -399,8 +508,11 @@ TEST(RuntimeTokenizerTest, MalformedBlobs) {
     if (tok.status != INGOT_OK)
       continue;
     ++accepted;
-    std::vector<int32_t> ids = tok.encode("Hello, world! 123 héllo\n\xff");
-    tok.decode(ids);
+    // A corrupted string may leave a byte without a token: then the text
+    // is refused with a message, never encoded with a character dropped.
+    std::string text = "Hello, world! 123 héllo\n\xff";
+    if (tok.check(text).first != INGOT_ERROR_UNSUPPORTED)
+      tok.decode(tok.encode(text));
   }
   std::printf("corrupted blobs accepted (string bytes or harmless): %d/3000\n",
               accepted);
@@ -418,8 +530,10 @@ TEST(RuntimeTokenizerTest, MalformedBlobs) {
     else
       blob[random() % 4096] ^= static_cast<uint8_t>(1 + random() % 255);
     Tok tok(blob);
-    if (tok.status == INGOT_OK)
-      tok.decode(tok.encode(" Hello, world! 123 h\xc3\xa9llo\n\xff"));
+    std::string text = " Hello, world! 123 h\xc3\xa9llo\n\xff";
+    if (tok.status == INGOT_OK &&
+        tok.check(text).first != INGOT_ERROR_UNSUPPORTED)
+      tok.decode(tok.encode(text));
   }
 }
 
