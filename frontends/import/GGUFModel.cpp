@@ -261,6 +261,8 @@ llvm::Error GGUFModel::load() {
         *expert = **ffn / c.expertsPerToken;
         from = ffnKey + " / '" + archName + ".expert_used_count'";
       }
+    } else if (!*expert) {
+      from += " or " + ffnKey;
     }
     llvm::Expected<int64_t> width = ffnWidth(
         *expert, from, "blk.0.ffn_gate_exps.weight", "expert", true);

@@ -2,10 +2,12 @@
 """Copies a GGUF file with metadata edited in place, for negative tests.
 
 Usage: gguf-edit.py IN OUT [--set KEY=N]... [--rename KEY=NEWKEY]...
+                   [--rename-tensor NAME=NEWNAME]...
 
 --set gives an integer key a new value in its own type; --rename gives a key
 a new name of the same length (so that no offset moves: a way to remove a
-key without rewriting the file). Standard library only.
+key without rewriting the file); --rename-tensor does the same for a tensor.
+Standard library only.
 """
 
 import argparse
@@ -47,6 +49,18 @@ def entries(data):
         (vtype,) = struct.unpack_from("<I", data, pos + 8 + n)
         found[key] = (start, vtype, pos + 12 + n)
         pos = skip_value(data, pos + 12 + n, vtype)
+    return found, pos
+
+
+def tensor_names(data, pos):
+    """{tensor name: offset of its name's length}, the infos starting at pos."""
+    _, _, n_tensors, _ = struct.unpack_from("<IIQQ", data, 0)
+    found = {}
+    for _ in range(n_tensors):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        found[bytes(data[pos + 8:pos + 8 + n]).decode()] = pos
+        (n_dims,) = struct.unpack_from("<I", data, pos + 8 + n)
+        pos += 8 + n + 4 + 8 * n_dims + 4 + 8
     return found
 
 
@@ -56,10 +70,12 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--rename", action="append", default=[])
+    ap.add_argument("--rename-tensor", action="append", default=[])
     a = ap.parse_args()
     with open(a.inp, "rb") as f:
         data = bytearray(f.read())
-    kv = entries(data)
+    kv, infos = entries(data)
+    tensors = tensor_names(data, infos)
     for edit in a.set:
         key, value = edit.split("=", 1)
         if key not in kv:
@@ -74,6 +90,13 @@ def main():
             sys.exit(f"gguf-edit: no key '{key}', or '{new}' is not as long")
         start = kv[key][0]
         data[start + 8:start + 8 + len(key)] = new.encode()
+    for edit in a.rename_tensor:
+        name, new = edit.split("=", 1)
+        if name not in tensors or len(new.encode()) != len(name.encode()):
+            sys.exit(f"gguf-edit: no tensor '{name}', or '{new}' is not as "
+                     "long")
+        start = tensors[name]
+        data[start + 8:start + 8 + len(name)] = new.encode()
     with open(a.out, "wb") as f:
         f.write(data)
 
