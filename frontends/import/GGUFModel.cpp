@@ -85,6 +85,13 @@ private:
   llvm::Expected<int64_t> integer(StringRef key,
                                   std::optional<int64_t> fallback) const;
   llvm::Expected<double> number(StringRef key, double fallback) const;
+  /// A feed-forward width: `value` (from the metadata `from` names),
+  /// checked against the rows of `tensor` (its second GGUF dimension) when
+  /// the file has it; without metadata, the tensor's rows; neither: an error
+  /// when `required`, else 0.
+  llvm::Expected<int64_t> ffnWidth(std::optional<int64_t> value,
+                                   const Twine &from, StringRef tensor,
+                                   StringRef what, bool required) const;
 
   std::unique_ptr<GGUFReader> reader;
   std::string archName;
@@ -109,6 +116,27 @@ llvm::Expected<double> GGUFModel::number(StringRef key,
   if (!reader->contains(full))
     return fallback;
   return reader->getFloat(full);
+}
+
+llvm::Expected<int64_t>
+GGUFModel::ffnWidth(std::optional<int64_t> value, const Twine &from,
+                    StringRef tensor, StringRef what, bool required) const {
+  std::optional<int64_t> rows;
+  if (const GGUFTensorInfo *info = reader->lookupTensor(tensor))
+    if (info->dims.size() >= 2)
+      rows = static_cast<int64_t>(info->dims[1]);
+  if (value && rows && *value != *rows)
+    return error(what + " width " + Twine(*value) + " (" + from +
+                 ") does not match tensor '" + tensor + "' (" + Twine(*rows) +
+                 " rows)");
+  if (value)
+    return *value;
+  if (rows)
+    return *rows;
+  if (!required)
+    return 0;
+  return error("missing " + from + " and tensor '" + tensor + "' to give the " +
+               what + " width");
 }
 
 /// The ingot type of a GGUF tensor: logical shape outermost first, float
@@ -197,16 +225,69 @@ llvm::Error GGUFModel::load() {
     return e;
   if (llvm::Error e = get(c.expertsPerToken, "expert_used_count", 0))
     return e;
+  // Feed-forward widths, as llama.cpp reads them. Its converter writes
+  // expert_feed_forward_length for Qwen-MoE only: Mixtral (llama) and OLMoE
+  // experts are feed_forward_length wide; Qwen-MoE falls back to
+  // feed_forward_length / expert_used_count, its shared expert to
+  // feed_forward_length. Ours writes expert_feed_forward_length for all.
+  auto optional = [&](StringRef key) -> llvm::Expected<std::optional<int64_t>> {
+    if (!reader->contains(archName + "." + key.str()))
+      return std::nullopt;
+    llvm::Expected<int64_t> value = integer(key, std::nullopt);
+    if (!value)
+      return value.takeError();
+    return *value;
+  };
+  llvm::Expected<std::optional<int64_t>> ffn = optional("feed_forward_length");
+  if (!ffn)
+    return ffn.takeError();
+  std::string ffnKey = "'" + archName + ".feed_forward_length'";
   if (c.numExperts > 0) {
-    if (llvm::Error e = get(c.expertIntermediateSize,
-                            "expert_feed_forward_length", std::nullopt))
-      return e;
-    if (llvm::Error e = get(c.sharedExpertIntermediateSize,
-                            "expert_shared_feed_forward_length", 0))
-      return e;
-  } else if (llvm::Error e =
-                 get(c.intermediateSize, "feed_forward_length", std::nullopt)) {
-    return e;
+    llvm::Expected<std::optional<int64_t>> expert =
+        optional("expert_feed_forward_length");
+    llvm::Expected<std::optional<int64_t>> shared =
+        optional("expert_shared_feed_forward_length");
+    if (!expert)
+      return expert.takeError();
+    if (!shared)
+      return shared.takeError();
+    bool qwen = c.arch == Architecture::Qwen2Moe ||
+                c.arch == Architecture::Qwen3Moe;
+    std::string from = "'" + archName + ".expert_feed_forward_length'";
+    if (!*expert && *ffn) {
+      *expert = **ffn;
+      from = ffnKey;
+      if (qwen && c.expertsPerToken > 0) {
+        *expert = **ffn / c.expertsPerToken;
+        from = ffnKey + " / '" + archName + ".expert_used_count'";
+      }
+    } else if (!*expert) {
+      from += " or " + ffnKey;
+    }
+    llvm::Expected<int64_t> width = ffnWidth(
+        *expert, from, "blk.0.ffn_gate_exps.weight", "expert", true);
+    if (!width)
+      return width.takeError();
+    c.expertIntermediateSize = *width;
+    // A shared expert (Qwen2-MoE) exists when its tensors do.
+    from = "'" + archName + ".expert_shared_feed_forward_length'";
+    if (!*shared && *ffn &&
+        reader->lookupTensor("blk.0.ffn_gate_shexp.weight")) {
+      *shared = **ffn;
+      from = ffnKey;
+    }
+    llvm::Expected<int64_t> sharedWidth =
+        ffnWidth(*shared, from, "blk.0.ffn_gate_shexp.weight",
+                 "shared expert", false);
+    if (!sharedWidth)
+      return sharedWidth.takeError();
+    c.sharedExpertIntermediateSize = *sharedWidth;
+  } else {
+    llvm::Expected<int64_t> width = ffnWidth(
+        *ffn, ffnKey, "blk.0.ffn_gate.weight", "feed-forward", true);
+    if (!width)
+      return width.takeError();
+    c.intermediateSize = *width;
   }
   int64_t window = 0;
   if (llvm::Error e = get(window, "attention.sliding_window", 0))
