@@ -684,6 +684,13 @@ int inspect(StringRef path) {
   auto module = model.buildModule(buildOptions);
   if (!module)
     return fail(path + ": " + toString(module.takeError()));
+  // The tokenizer, checked as compiling checks it: what inspect accepts
+  // compiles.
+  auto tokenizer = model.loadTokenizer();
+  if (!tokenizer)
+    return fail(toString(tokenizer.takeError()));
+  if (auto blob = ::ingot::tokenizer::serializeTokenizer(*tokenizer); !blob)
+    return fail(toString(blob.takeError()));
   auto before = mlir::ingot::summarizeWeightBytes(**module);
   if (failed(before))
     return kUserError;
