@@ -45,6 +45,22 @@ inline const char *describeFileType(mode_t mode) {
   return "not a regular file";
 }
 
+/// Fails, with "<path>: is a FIFO, not a regular file" and the like, when
+/// `path` names something other than a regular file once links are
+/// resolved; succeeds when it names nothing, leaving that error to whoever
+/// opens it. For readers with their own opening (MLIR's for `.mlir` input);
+/// readInputFile checks this and more.
+inline llvm::Error checkRegularFile(const llvm::Twine &path) {
+  llvm::SmallString<256> storage;
+  llvm::StringRef name = path.toNullTerminatedStringRef(storage);
+  struct stat status;
+  if (::stat(name.data(), &status) != 0 || S_ISREG(status.st_mode))
+    return llvm::Error::success();
+  return llvm::createStringError(name + ": is " +
+                                 describeFileType(status.st_mode) +
+                                 ", not a regular file");
+}
+
 /// Reads the regular file at `path` (memory-mapped when large). Fails, with
 /// "<path>: <message>", when it cannot be opened, is not a regular file, or
 /// holds more than `maxSize` bytes.

@@ -12,6 +12,7 @@
 #include "compiler/reference/WeightReader.h"
 #include "compiler/target/cpu/Compile.h"
 #include "frontends/tokenizer/TokenizerBlob.h"
+#include "frontends/InputFile.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
@@ -326,6 +327,11 @@ mlir::OwningOpRef<mlir::ModuleOp>
 loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
           std::unique_ptr<mlir::ingot::ImportedModel> &imported) {
   if (path == "-" || path.ends_with(".mlir")) {
+    if (path != "-")
+      if (llvm::Error error = ::ingot::checkRegularFile(path)) {
+        fail(toString(std::move(error)));
+        return {};
+      }
     std::string error;
     std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
     if (!buffer) {
