@@ -25,6 +25,7 @@
 #include "compiler/reference/WeightReader.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "dialects/ingot/IngotOps.h"
+#include "frontends/InputFile.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
 
@@ -303,6 +304,8 @@ double kvBytesPerTokenPerLayer(mlir::func::FuncOp fn) {
 /// logits of the one before it.
 int runPerplexity(Evaluator &evaluator, mlir::func::FuncOp fn,
                   const ::ingot::tokenizer::ByteLevelBPE &bpe) {
+  if (llvm::Error error = ::ingot::checkRegularFile(perplexityFile))
+    return fail("--perplexity: " + toString(std::move(error)));
   auto buffer = MemoryBuffer::getFile(perplexityFile, /*IsText=*/true);
   if (!buffer)
     return fail("--perplexity: cannot read " + perplexityFile + ": " +
@@ -383,6 +386,9 @@ int runGraph() {
     model = std::move(*opened);
   }
   if (isGraph) {
+    if (inputFile != "-")
+      if (llvm::Error error = ::ingot::checkRegularFile(inputFile))
+        return fail(toString(std::move(error)));
     std::string error;
     std::unique_ptr<MemoryBuffer> buffer =
         mlir::openInputFile(inputFile, &error);

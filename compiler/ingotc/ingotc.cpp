@@ -12,6 +12,7 @@
 #include "compiler/reference/WeightReader.h"
 #include "compiler/target/cpu/Compile.h"
 #include "frontends/tokenizer/TokenizerBlob.h"
+#include "frontends/InputFile.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
@@ -326,6 +327,11 @@ mlir::OwningOpRef<mlir::ModuleOp>
 loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
           std::unique_ptr<mlir::ingot::ImportedModel> &imported) {
   if (path == "-" || path.ends_with(".mlir")) {
+    if (path != "-")
+      if (llvm::Error error = ::ingot::checkRegularFile(path)) {
+        fail(toString(std::move(error)));
+        return {};
+      }
     std::string error;
     std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(path, &error);
     if (!buffer) {
@@ -684,6 +690,13 @@ int inspect(StringRef path) {
   auto module = model.buildModule(buildOptions);
   if (!module)
     return fail(path + ": " + toString(module.takeError()));
+  // The tokenizer, checked as compiling checks it: what inspect accepts
+  // compiles.
+  auto tokenizer = model.loadTokenizer();
+  if (!tokenizer)
+    return fail(toString(tokenizer.takeError()));
+  if (auto blob = ::ingot::tokenizer::serializeTokenizer(*tokenizer); !blob)
+    return fail(toString(blob.takeError()));
   auto before = mlir::ingot::summarizeWeightBytes(**module);
   if (failed(before))
     return kUserError;

@@ -106,9 +106,11 @@ public:
   OwningOpRef<ModuleOp> build();
 
 private:
-  /// (canonical name, expected shape) of every weight the graph reads.
+  /// (canonical name, expected shape) of the weights the graph reads
+  /// outside the layers (`layer` < 0), or in layer `layer`. One layer at a
+  /// time, so that a layer count the file does not back costs no memory.
   std::vector<std::pair<std::string, SmallVector<int64_t>>>
-  requiredWeights() const;
+  requiredWeights(int64_t layer) const;
 
   int64_t cacheCapacity() const {
     int64_t ctx = options.contextLength;
@@ -155,57 +157,58 @@ private:
 } // namespace
 
 std::vector<std::pair<std::string, SmallVector<int64_t>>>
-DecoderBuilder::requiredWeights() const {
+DecoderBuilder::requiredWeights(int64_t i) const {
   const ModelConfig &c = config;
   int64_t qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim;
   std::vector<std::pair<std::string, SmallVector<int64_t>>> list;
   auto add = [&](std::string name, SmallVector<int64_t> shape) {
     list.emplace_back(std::move(name), std::move(shape));
   };
-  add("token_embd.weight", {c.vocabSize, c.hiddenSize});
-  add("output_norm.weight", {c.hiddenSize});
-  if (!c.tiedEmbeddings)
-    add("output.weight", {c.vocabSize, c.hiddenSize});
-  for (int64_t i = 0; i < c.numLayers; ++i) {
-    std::string p = "blk." + std::to_string(i) + ".";
-    add(p + "attn_norm.weight", {c.hiddenSize});
-    if (i == 0 && weights.count("rope_freqs.weight"))
-      add("rope_freqs.weight", {c.headDim / 2});
-    add(p + "attn_q.weight", {qDim, c.hiddenSize});
-    add(p + "attn_k.weight", {kvDim, c.hiddenSize});
-    add(p + "attn_v.weight", {kvDim, c.hiddenSize});
-    add(p + "attn_output.weight", {c.hiddenSize, qDim});
-    if (c.hasQKVBias()) {
-      add(p + "attn_q.bias", {qDim});
-      add(p + "attn_k.bias", {kvDim});
-      add(p + "attn_v.bias", {kvDim});
-    }
-    if (c.hasPerHeadQKNorm()) {
-      add(p + "attn_q_norm.weight", {c.headDim});
-      add(p + "attn_k_norm.weight", {c.headDim});
-    }
-    if (c.hasFullQKNorm()) {
-      add(p + "attn_q_norm.weight", {qDim});
-      add(p + "attn_k_norm.weight", {kvDim});
-    }
-    add(p + "ffn_norm.weight", {c.hiddenSize});
-    if (!c.isMoE()) {
-      add(p + "ffn_gate.weight", {c.intermediateSize, c.hiddenSize});
-      add(p + "ffn_up.weight", {c.intermediateSize, c.hiddenSize});
-      add(p + "ffn_down.weight", {c.hiddenSize, c.intermediateSize});
-      continue;
-    }
-    int64_t e = c.numExperts, f = c.expertIntermediateSize;
-    add(p + "ffn_gate_inp.weight", {e, c.hiddenSize});
-    add(p + "ffn_gate_exps.weight", {e, f, c.hiddenSize});
-    add(p + "ffn_up_exps.weight", {e, f, c.hiddenSize});
-    add(p + "ffn_down_exps.weight", {e, c.hiddenSize, f});
-    if (int64_t s = c.sharedExpertIntermediateSize) {
-      add(p + "ffn_gate_shexp.weight", {s, c.hiddenSize});
-      add(p + "ffn_up_shexp.weight", {s, c.hiddenSize});
-      add(p + "ffn_down_shexp.weight", {c.hiddenSize, s});
-      add(p + "ffn_gate_inp_shexp.weight", {1, c.hiddenSize});
-    }
+  if (i < 0) {
+    add("token_embd.weight", {c.vocabSize, c.hiddenSize});
+    add("output_norm.weight", {c.hiddenSize});
+    if (!c.tiedEmbeddings)
+      add("output.weight", {c.vocabSize, c.hiddenSize});
+    return list;
+  }
+  std::string p = "blk." + std::to_string(i) + ".";
+  add(p + "attn_norm.weight", {c.hiddenSize});
+  if (i == 0 && weights.count("rope_freqs.weight"))
+    add("rope_freqs.weight", {c.headDim / 2});
+  add(p + "attn_q.weight", {qDim, c.hiddenSize});
+  add(p + "attn_k.weight", {kvDim, c.hiddenSize});
+  add(p + "attn_v.weight", {kvDim, c.hiddenSize});
+  add(p + "attn_output.weight", {c.hiddenSize, qDim});
+  if (c.hasQKVBias()) {
+    add(p + "attn_q.bias", {qDim});
+    add(p + "attn_k.bias", {kvDim});
+    add(p + "attn_v.bias", {kvDim});
+  }
+  if (c.hasPerHeadQKNorm()) {
+    add(p + "attn_q_norm.weight", {c.headDim});
+    add(p + "attn_k_norm.weight", {c.headDim});
+  }
+  if (c.hasFullQKNorm()) {
+    add(p + "attn_q_norm.weight", {qDim});
+    add(p + "attn_k_norm.weight", {kvDim});
+  }
+  add(p + "ffn_norm.weight", {c.hiddenSize});
+  if (!c.isMoE()) {
+    add(p + "ffn_gate.weight", {c.intermediateSize, c.hiddenSize});
+    add(p + "ffn_up.weight", {c.intermediateSize, c.hiddenSize});
+    add(p + "ffn_down.weight", {c.hiddenSize, c.intermediateSize});
+    return list;
+  }
+  int64_t e = c.numExperts, f = c.expertIntermediateSize;
+  add(p + "ffn_gate_inp.weight", {e, c.hiddenSize});
+  add(p + "ffn_gate_exps.weight", {e, f, c.hiddenSize});
+  add(p + "ffn_up_exps.weight", {e, f, c.hiddenSize});
+  add(p + "ffn_down_exps.weight", {e, c.hiddenSize, f});
+  if (int64_t s = c.sharedExpertIntermediateSize) {
+    add(p + "ffn_gate_shexp.weight", {s, c.hiddenSize});
+    add(p + "ffn_up_shexp.weight", {s, c.hiddenSize});
+    add(p + "ffn_down_shexp.weight", {c.hiddenSize, s});
+    add(p + "ffn_gate_inp_shexp.weight", {1, c.hiddenSize});
   }
   return list;
 }
@@ -221,20 +224,24 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
 llvm::Error DecoderBuilder::checkWeights() {
   if (llvm::Error error = config.validate())
     return error;
-  for (auto &[name, shape] : requiredWeights()) {
-    auto it = weights.find(name);
-    if (it == weights.end())
-      return llvm::createStringError("missing tensor '" + name + "' (" +
-                                     stringifyArchitecture(config.arch) +
-                                     " expects " + shapeStr(shape) + ")");
-    ArrayRef<int64_t> got = it->second.type.getShape();
-    bool rowVector = shape.size() == 2 && shape[0] == 1 && got.size() == 1 &&
-                     got[0] == shape[1];
-    if (got != ArrayRef<int64_t>(shape) && !rowVector)
-      return llvm::createStringError(
-          "tensor '" + it->second.source + "' has shape " + shapeStr(got) +
-          ", but " + stringifyArchitecture(config.arch) + " expects " +
-          shapeStr(shape));
+  // The global weights, then layer by layer: the first layer the file does
+  // not hold stops the check.
+  for (int64_t i = -1; i < config.numLayers; ++i) {
+    for (auto &[name, shape] : requiredWeights(i)) {
+      auto it = weights.find(name);
+      if (it == weights.end())
+        return llvm::createStringError("missing tensor '" + name + "' (" +
+                                       stringifyArchitecture(config.arch) +
+                                       " expects " + shapeStr(shape) + ")");
+      ArrayRef<int64_t> got = it->second.type.getShape();
+      bool rowVector = shape.size() == 2 && shape[0] == 1 &&
+                       got.size() == 1 && got[0] == shape[1];
+      if (got != ArrayRef<int64_t>(shape) && !rowVector)
+        return llvm::createStringError(
+            "tensor '" + it->second.source + "' has shape " + shapeStr(got) +
+            ", but " + stringifyArchitecture(config.arch) + " expects " +
+            shapeStr(shape));
+    }
   }
   return llvm::Error::success();
 }

@@ -15,6 +15,8 @@
 
 #include "frontends/gguf/GGUFReader.h"
 
+#include "frontends/InputFile.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/ADT/bit.h"
@@ -596,13 +598,11 @@ Error GGUFParser::locateTensorData() {
 //===----------------------------------------------------------------------===//
 
 Expected<std::unique_ptr<GGUFReader>> GGUFReader::open(StringRef path) {
-  // Not text, no null terminator: large files are mmapped, never copied.
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  // Large files are mmapped, never copied.
+  Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      ingot::readInputFile(path);
   if (!buffer)
-    return makeStringError(path +
-                           ": cannot open: " + buffer.getError().message());
+    return buffer.takeError();
   return create(std::move(*buffer));
 }
 

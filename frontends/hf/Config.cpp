@@ -2,6 +2,7 @@
 
 #include "frontends/hf/Config.h"
 
+#include "frontends/InputFile.h"
 #include "frontends/hf/JSONUtils.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -67,15 +68,10 @@ std::string describeValue(const json::Value &value) {
 //===----------------------------------------------------------------------===//
 
 Expected<ConfigObject> ConfigObject::load(StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      ingot::readInputFile(path, kMaxFileSize);
   if (!buffer)
-    return makeFileError(path, "cannot open: " + buffer.getError().message());
-  if ((*buffer)->getBufferSize() > kMaxFileSize)
-    return makeFileError(
-        path, "the file is " + Twine((*buffer)->getBufferSize()) +
-                  " bytes, more than the limit of " + Twine(kMaxFileSize));
+    return buffer.takeError();
   return parse((*buffer)->getBuffer(), path);
 }
 

@@ -12,6 +12,7 @@
 
 #include "frontends/hf/Safetensors.h"
 
+#include "frontends/InputFile.h"
 #include "frontends/hf/JSONUtils.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -382,11 +383,10 @@ Error SafetensorsParser::parseTensor(StringRef name, const json::Value &value) {
 
 Expected<std::unique_ptr<SafetensorsFile>>
 SafetensorsFile::open(StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      ingot::readInputFile(path);
   if (!buffer)
-    return makeFileError(path, "cannot open: " + buffer.getError().message());
+    return buffer.takeError();
   return create(std::move(*buffer));
 }
 
@@ -432,22 +432,6 @@ std::optional<StringRef> SafetensorsFile::getMetadata(StringRef key) const {
 //===----------------------------------------------------------------------===//
 
 namespace {
-
-/// Reads a whole JSON file of at most `maxSize` bytes.
-Expected<std::unique_ptr<llvm::MemoryBuffer>> readFile(StringRef filePath,
-                                                       uint64_t maxSize) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(filePath, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeFileError(filePath,
-                         "cannot open: " + buffer.getError().message());
-  if ((*buffer)->getBufferSize() > maxSize)
-    return makeFileError(
-        filePath, "the file is " + Twine((*buffer)->getBufferSize()) +
-                      " bytes, more than the limit of " + Twine(maxSize));
-  return std::move(*buffer);
-}
 
 /// Whether a shard name from an index stays inside the index's directory.
 bool isPlainRelativePath(StringRef name) {
@@ -567,7 +551,7 @@ SafetensorsCheckpoint::open(StringRef inputPath) {
     return makeFileError(target, message);
   };
   Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      readFile(target, kMaxIndexSize);
+      ingot::readInputFile(target, kMaxIndexSize);
   if (!buffer)
     return buffer.takeError();
   Expected<json::Value> root =

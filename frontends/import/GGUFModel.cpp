@@ -53,7 +53,7 @@ public:
   }
   std::string getTokenizerKind() const override;
   llvm::Expected<::ingot::tokenizer::TokenizerData>
-  loadTokenizer() const override {
+  readTokenizer() const override {
     return ::ingot::tokenizer::loadGGUFTokenizer(*reader);
   }
   llvm::Expected<std::vector<float>>

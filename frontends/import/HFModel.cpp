@@ -64,7 +64,7 @@ public:
       files.push_back(quantizeConfigFile);
     for (const std::string &file : checkpoint->listInputFiles())
       files.push_back(file);
-    // The tokenizer loadTokenizer reads.
+    // The tokenizer readTokenizer reads.
     SmallString<128> tokenizer(dir);
     llvm::sys::path::append(tokenizer, "tokenizer.json");
     if (llvm::sys::fs::exists(tokenizer))
@@ -78,11 +78,10 @@ public:
                                        : "none";
   }
   llvm::Expected<::ingot::tokenizer::TokenizerData>
-  loadTokenizer() const override {
+  readTokenizer() const override {
+    // A missing tokenizer.json is the reader's one-line "cannot open".
     SmallString<128> path(dir);
     llvm::sys::path::append(path, "tokenizer.json");
-    if (!llvm::sys::fs::exists(path))
-      return ::ingot::tokenizer::TokenizerData();
     return ::ingot::tokenizer::loadHFTokenizer(path);
   }
   llvm::Expected<std::vector<float>>

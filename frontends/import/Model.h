@@ -57,9 +57,10 @@ public:
   /// ...), or "none".
   virtual std::string getTokenizerKind() const = 0;
 
-  /// The model's tokenizer data (kind None when the model has none).
-  virtual llvm::Expected<::ingot::tokenizer::TokenizerData>
-  loadTokenizer() const = 0;
+  /// The model's tokenizer. Fails, naming the file, when the model has
+  /// none (a compiled model cannot run without one), when it cannot be read,
+  /// or when it has more tokens than the embedding has rows.
+  llvm::Expected<::ingot::tokenizer::TokenizerData> loadTokenizer() const;
 
   /// The weight `name` (a canonical name from getWeights()) dequantized to
   /// f32, row-major in its logical shape.
@@ -90,6 +91,10 @@ public:
 
 protected:
   explicit ImportedModel(MLIRContext &context) : context(&context) {}
+
+  /// The tokenizer as the file holds it, kind None when it has none.
+  virtual llvm::Expected<::ingot::tokenizer::TokenizerData>
+  readTokenizer() const = 0;
 
   MLIRContext *context;
   ModelConfig config;

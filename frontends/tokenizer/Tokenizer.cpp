@@ -2,7 +2,9 @@
 
 #include "frontends/tokenizer/Tokenizer.h"
 
+#include "frontends/InputFile.h"
 #include "frontends/gguf/GGUFReader.h"
+#include "frontends/hf/JSONUtils.h"
 
 #include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/JSON.h"
@@ -16,6 +18,7 @@ using llvm::StringRef;
 llvm::Expected<TokenizerData>
 ingot::tokenizer::loadGGUFTokenizer(const gguf::GGUFReader &file) {
   TokenizerData data;
+  data.file = file.getPath().str();
   const gguf::GGUFValue *model = file.lookup("tokenizer.ggml.model");
   if (!model)
     return data;
@@ -26,8 +29,11 @@ ingot::tokenizer::loadGGUFTokenizer(const gguf::GGUFReader &file) {
     data.kind = TokenizerKind::SentencePiece;
   else
     return llvm::createStringError(
-        file.getPath() + ": metadata key 'tokenizer.ggml.model': unsupported "
-                         "tokenizer (supported: gpt2, llama)");
+        file.getPath() + ": metadata key 'tokenizer.ggml.model': unsupported " +
+        (name ? "tokenizer " + quoteForMessage(*name)
+              : "tokenizer of type " +
+                    gguf::getGGUFValueTypeName(model->getType()).str()) +
+        " (supported: gpt2, llama)");
   auto tokens = file.getStringArray("tokenizer.ggml.tokens");
   if (!tokens)
     return tokens.takeError();
@@ -128,13 +134,14 @@ ingot::tokenizer::loadHFTokenizer(StringRef path) {
   auto error = [&](const llvm::Twine &what) {
     return llvm::createStringError(path + ": " + what);
   };
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      readInputFile(path);
   if (!buffer)
-    return error(buffer.getError().message());
+    return buffer.takeError();
   llvm::Expected<llvm::json::Value> json =
-      llvm::json::parse((*buffer)->getBuffer());
+      hf::parseJSON((*buffer)->getBuffer(), /*rejectDuplicateKeys=*/false);
   if (!json)
-    return error("malformed JSON: " + llvm::toString(json.takeError()));
+    return error(llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();
   const llvm::json::Object *model = root ? root->getObject("model") : nullptr;
   if (!model)
@@ -146,6 +153,7 @@ ingot::tokenizer::loadHFTokenizer(StringRef path) {
     return error("key 'model.vocab' is missing or not an object");
   TokenizerData data;
   data.kind = TokenizerKind::ByteLevelBPE;
+  data.file = path.str();
   auto place = [&](StringRef token, int64_t id) -> llvm::Error {
     if (id < 0 || id >= (int64_t(1) << 24))
       return error("token '" + token + "' has id " + llvm::Twine(id) +

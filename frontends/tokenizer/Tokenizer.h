@@ -37,6 +37,9 @@ enum class TokenizerKind {
 
 struct TokenizerData {
   TokenizerKind kind = TokenizerKind::None;
+  /// The file it was read from (the GGUF file, tokenizer.json), which
+  /// errors about it name.
+  std::string file;
   std::vector<std::string> tokens;
   std::vector<float> scores;   ///< SentencePiece only
   /// GGUF token types (1 normal, 3 control, 4 user-defined, ...); from
@@ -53,7 +56,8 @@ struct TokenizerData {
 /// Reads `tokenizer.ggml.*`; kind None when the file has no tokenizer.
 llvm::Expected<TokenizerData> loadGGUFTokenizer(const gguf::GGUFReader &file);
 
-/// Reads a Hugging Face `tokenizer.json` (BPE models).
+/// Reads a Hugging Face `tokenizer.json` (BPE models); fails, naming the
+/// file, when it cannot be read, is not JSON, or is not a BPE tokenizer.
 llvm::Expected<TokenizerData> loadHFTokenizer(llvm::StringRef path);
 
 /// A byte-level BPE encoder/decoder over TokenizerData.

@@ -2,6 +2,7 @@
 
 #include "frontends/tokenizer/TokenizerBlob.h"
 
+#include "frontends/Quote.h"
 #include "runtime/src/blob.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -20,6 +21,11 @@ void putU32(std::vector<uint8_t> &out, uint32_t value) {
 
 llvm::Expected<std::vector<uint8_t>>
 ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
+  // Errors name the file the tokenizer came from.
+  auto error = [&](const llvm::Twine &message) {
+    return llvm::createStringError(
+        (data.file.empty() ? "tokenizer" : data.file) + ": " + message);
+  };
   uint32_t kind;
   switch (data.kind) {
   case TokenizerKind::ByteLevelBPE:
@@ -29,7 +35,7 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
     kind = INGOT_BLOB_SENTENCEPIECE;
     break;
   default:
-    return llvm::createStringError("tokenizer: the model has no tokenizer");
+    return error("the model has no tokenizer");
   }
   // Names as GGUF's tokenizer.ggml.pre spells them ("" for GPT-2 itself).
   int pre = llvm::StringSwitch<int>(data.preTokenizer)
@@ -41,13 +47,12 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
   if (kind == INGOT_BLOB_SENTENCEPIECE)
     pre = INGOT_PRE_GPT2; // not used
   if (pre < 0)
-    return llvm::createStringError(
-        "tokenizer: unsupported pre-tokenizer '" + data.preTokenizer +
-        "' (supported: gpt-2, smollm, llama-bpe, qwen2)");
+    return error("unsupported pre-tokenizer " +
+                 quoteForMessage(data.preTokenizer) +
+                 " (supported: gpt-2, smollm, llama-bpe, qwen2)");
   size_t n = data.tokens.size();
   if (n == 0 || n > INGOT_BLOB_MAX_TOKENS)
-    return llvm::createStringError("tokenizer: " + std::to_string(n) +
-                                   " tokens, expected 1 to 2^24");
+    return error(llvm::Twine(n) + " tokens, expected 1 to 2^24");
   bool hasScores = data.scores.size() == n;
   uint32_t flags = (hasScores ? INGOT_BLOB_HAS_SCORES : 0) |
                    (pre == INGOT_PRE_LLAMA3 ? INGOT_BLOB_IGNORE_MERGES : 0) |
@@ -62,7 +67,7 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
     stringBytes += data.tokens[i].size();
   }
   if (stringBytes > UINT32_MAX)
-    return llvm::createStringError("tokenizer: token strings too long");
+    return error("token strings too long");
   std::vector<uint32_t> merges;
   for (const auto &[left, right] : data.merges) {
     auto l = ids.find(left), r = ids.find(right),
@@ -72,7 +77,7 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
     merges.insert(merges.end(), {l->second, r->second, m->second});
   }
   if (merges.size() / 3 > INGOT_BLOB_MAX_MERGES)
-    return llvm::createStringError("tokenizer: too many merges");
+    return error("too many merges");
   auto id = [&](int64_t value) {
     return value >= 0 && static_cast<size_t>(value) < n
                ? static_cast<uint32_t>(value)
