@@ -18,6 +18,7 @@
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/IngotOps.h"
 #include "runtime/include/ingot_abi.h"
+#include "runtime/src/weights-hash.h"
 #include <cmath>
 #include <cstring>
 
@@ -148,7 +149,7 @@ private:
   int64_t vocabSize = 0, maxCtx = 0;
   std::vector<int64_t> cacheOffsets; ///< bytes per token before cache i
   int64_t kvBytesPerToken = 0;
-  uint64_t modelId = 0;
+  uint64_t modelId = 0, weightsHash = 0;
   std::map<std::string, int64_t> kernelCalls;
   std::vector<OpKernel> opKernels;
   Operation *currentOp = nullptr; ///< the op being emitted
@@ -1344,7 +1345,7 @@ void Lowering::emitDescriptor(int64_t arenaBytes, int64_t kvBytes) {
   llvm::SmallVector<llvm::Type *> fields = {
       i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
       ptrTy, ptrTy, i64Ty, ptrTy, i64Ty, ptrTy, ptrTy, ptrTy,
-      llvm::ArrayType::get(i64Ty, 4)};
+      i64Ty, llvm::ArrayType::get(i64Ty, 3)};
   auto *descType =
       llvm::StructType::create(context, fields, "struct.ingot_model_desc");
   auto c64 = [&](uint64_t v) { return llvm::ConstantInt::get(i64Ty, v); };
@@ -1368,7 +1369,8 @@ void Lowering::emitDescriptor(int64_t arenaBytes, int64_t kvBytes) {
       str(options.chatTemplate, "ingot.chat_template"),
       str(options.chatStyle, "ingot.chat_style"),
       forward,
-      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 4))};
+      c64(weightsHash),
+      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 3))};
   auto *desc = new llvm::GlobalVariable(
       *module, descType, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(descType, values),
@@ -1401,6 +1403,9 @@ Expected<LoweredModel> Lowering::run() {
     forward->print(os);
   }
   modelId = llvm::xxh3_64bits(blob) ^ (llvm::xxh3_64bits(ir) * 31);
+  // External weights are checked at open against this hash of their bytes.
+  if (!options.embedWeights)
+    weightsHash = ingot_weights_hash(blob.data(), blob.size());
   int64_t arenaBytes = activationBytes + scratchBytes;
   emitDescriptor(arenaBytes, kvBytesPerToken);
   std::string error;
@@ -1412,6 +1417,7 @@ Expected<LoweredModel> Lowering::run() {
   lowered.module = std::move(module);
   lowered.weights = std::move(blob);
   lowered.modelId = modelId;
+  lowered.weightsHash = weightsHash;
   lowered.vocabSize = vocabSize;
   lowered.maxCtx = maxCtx;
   lowered.maxBatch = options.maxBatch;
