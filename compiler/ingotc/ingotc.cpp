@@ -87,6 +87,12 @@ cl::opt<int64_t> contextLength(
              "the model's, at most 4096)"),
     cl::value_desc("N"), cl::init(0), cl::cat(targetCategory));
 
+cl::opt<bool> allowLongContext(
+    "allow-long-ctx",
+    cl::desc("Allow --ctx above the model's context (positions it was not "
+             "trained on: its output degrades there)"),
+    cl::cat(targetCategory));
+
 cl::opt<unsigned> optLevel(
     "O", cl::Prefix,
     cl::desc("Optimization level: -O0 keeps the imported graph, -O1 and -O2 "
@@ -361,7 +367,7 @@ int checkContext(StringRef path, const mlir::ingot::ModelConfig &c) {
     limit = std::max<int64_t>(
         limit, static_cast<int64_t>(c.ropeScaling->originalMaxPosition *
                                     c.ropeScaling->factor));
-  if (contextLength <= limit)
+  if (contextLength <= limit || allowLongContext)
     return kSuccess;
   std::string why = "no rope scaling extends it";
   if (c.ropeScaling) {
@@ -372,7 +378,7 @@ int checkContext(StringRef path, const mlir::ingot::ModelConfig &c) {
         << " included";
   }
   return fail(formatv("--ctx={0}: more than the {1} tokens of context of {2} "
-                      "({3})",
+                      "({3}); --allow-long-ctx compiles it anyway",
                       contextLength.getValue(), limit, path, why));
 }
 
