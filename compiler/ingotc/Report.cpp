@@ -334,14 +334,16 @@ void writeMemoryPlan(raw_ostream &os, const ReportInputs &in) {
     os << " Largest buffer: <span id=\"largest-buffer\">" << escape(largest->what)
        << ", " << bytes(largest->bytes) << "</span> (ops " << largest->firstOp
        << ".." << largest->lastOp << ").";
-  // The logits of every row of a step: the whole prefill's are needed only
-  // when all logits are asked for; the last row's would be vocab floats.
+  // Logits the output matmul computes go straight to the caller's buffer
+  // (no arena buffer); logits computed after it (a final soft-cap) are
+  // planned for every row of a step and copied out.
   int64_t logitsBytes = m.maxBatch * m.vocabSize * 4;
   if (largest && m.maxBatch > 1 && largest->bytes == logitsBytes)
     os << " It holds the logits of all " << m.maxBatch
        << " rows of a step (" << m.maxBatch << " x " << m.vocabSize
-       << " x 4 bytes); the last row's alone would take "
-       << bytes(m.vocabSize * 4) << ".";
+       << " x 4 bytes): this model computes them after its output matmul, "
+          "so they pass through the arena before the last row (or all, when "
+          "asked for) is copied out.";
   os << "</p>\n";
   const double left = 80, plotW = 800, plotH = 360, topPad = 20;
   os << formatv("<svg id=\"memory-svg\" width=\"{0}\" height=\"{1}\" "

@@ -53,7 +53,10 @@ int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
 
 /// Where a tensor value lives at run time.
 struct Place {
-  enum Kind { None, Arena, Alias, Weight, Tokens, Cache, Scalar } kind = None;
+  /// Logits: the caller's logits buffer (the matmul that computes them
+  /// writes there directly).
+  enum Kind { None, Arena, Alias, Weight, Tokens, Cache, Scalar, Logits } kind =
+      None;
   int64_t offset = 0; ///< Arena: byte offset; Weight: blob offset
   int64_t bytes = 0;  ///< Arena: planned size
   Value aliasOf;      ///< Alias: the value whose storage this is
@@ -65,6 +68,17 @@ struct Place {
   /// Weight: the kernel format.
   int32_t format = INGOT_W_F32, group = 0;
 };
+
+/// Whether `matmul` computes the returned logits from a 2-D input and has
+/// no other use: it writes straight into the caller's buffer, only the last
+/// row unless all are asked for, and needs no arena buffer (one of
+/// max-batch x vocab floats, the largest of most models).
+bool writesLogitsInPlace(MatmulOp matmul) {
+  return cast<ShapedType>(matmul.getA().getType()).getRank() == 2 &&
+         !matmul->use_empty() &&
+         llvm::all_of(matmul->getUsers(),
+                      [](Operation *user) { return isa<func::ReturnOp>(user); });
+}
 
 int64_t lastDimOf(Value v) {
   auto t = cast<ShapedType>(v.getType());
@@ -497,8 +511,11 @@ llvm::Error Lowering::planMemory() {
         }
       }
       Place &place = places[result];
-      if (place.kind == Place::None)
-        place.kind = Place::Arena;
+      if (place.kind == Place::None) {
+        auto matmul = dyn_cast<MatmulOp>(op);
+        place.kind = matmul && writesLogitsInPlace(matmul) ? Place::Logits
+                                                          : Place::Arena;
+      }
       place.maxRows = maxRows;
       if (t.getRank() == 0)
         return makeError("rank-0 tensors are not supported by the CPU "
@@ -676,6 +693,8 @@ llvm::Value *Lowering::ptr(Value value) {
     return b.CreateInBoundsGEP(b.getInt8Ty(), aWeights, i64(place.offset));
   case Place::Tokens:
     return aTokens;
+  case Place::Logits:
+    return aLogits;
   case Place::Cache:
     return b.CreateInBoundsGEP(
         b.getInt8Ty(), aKV,
@@ -822,18 +841,13 @@ llvm::Error Lowering::emitOp(Operation *op) {
     llvm::Value *x = ptr(matmul.getA());
     llvm::Value *m = flatRows(matmul.getA());
     // The logits: only the last row unless all are asked for, straight
-    // into the caller's buffer.
-    bool isLogits = llvm::any_of(matmul->getUsers(), [](Operation *user) {
-      return isa<func::ReturnOp>(user);
-    });
-    if (isLogits && shape(matmul.getA()).getRank() == 2) {
+    // into the caller's buffer (y is aLogits: planned as Place::Logits).
+    if (writesLogitsInPlace(matmul)) {
       llvm::Value *all = b.CreateICmpNE(aAllLogits, i64(0));
       llvm::Value *lastRow = b.CreateInBoundsGEP(
           b.getFloatTy(), x, b.CreateMul(b.CreateSub(m, i64(1)), i64(k)));
       x = b.CreateSelect(all, x, lastRow);
       m = b.CreateSelect(all, m, i64(1));
-      y = aLogits;
-      places[matmul.getResult()].kind = Place::None;
     }
     call("ingot_uk_matmul", {y, x, ptr(matmul.getB()), *bias, m, i64(n),
                              i64(k), i32(w->format), i32(w->group),
