@@ -1,7 +1,7 @@
 # ingot_add_model: a model compiled by ingotc as a static library target.
 #
 #   ingot_add_model(<target> MODEL <path>
-#                   [TARGET host|cpu:NAME] [QUANTIZE <encoding>]
+#                   [TARGET host|cpu:NAME] [QUANTIZE <encoding> [REQUANTIZE]]
 #                   [KV_CACHE <spec>] [MOE_ROUTING <rule>] [CTX <n>]
 #                   [WEIGHTS embed|external] [NAME <identifier>]
 #                   [EXTRA_ARGS <ingotc arguments...>])
@@ -15,6 +15,9 @@
 # INGOT_INCLUDE_DIR on its include path and -lm, threads and -ldl on its
 # link line. With WEIGHTS external the weights go to lib<NAME>.a.weights,
 # which the application finds beside itself or is given at run time.
+# QUANTIZE converts the model's float weight matrices; those the model file
+# stores quantized already are kept (ingotc warns at build time) unless
+# REQUANTIZE is given too (ingotc --requantize).
 #
 # The command writes a depfile (ingotc -MD -MF): the model is compiled again
 # when a file of the model (shards, config and tokenizer files), ingotc, or
@@ -30,7 +33,7 @@ cmake_policy(PUSH)
 cmake_policy(VERSION 3.20)
 
 function(ingot_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG ""
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "REQUANTIZE"
     "MODEL;TARGET;QUANTIZE;KV_CACHE;MOE_ROUTING;CTX;WEIGHTS;NAME"
     "EXTRA_ARGS")
   if(ARG_UNPARSED_ARGUMENTS)
@@ -67,6 +70,13 @@ function(ingot_add_model target)
   endif()
   if(ARG_QUANTIZE)
     list(APPEND args "--quantize=${ARG_QUANTIZE}")
+  endif()
+  if(ARG_REQUANTIZE)
+    if(NOT ARG_QUANTIZE)
+      message(FATAL_ERROR
+        "ingot_add_model(${target}): REQUANTIZE needs QUANTIZE <encoding>")
+    endif()
+    list(APPEND args --requantize)
   endif()
   if(ARG_KV_CACHE)
     list(APPEND args "--kv-cache=${ARG_KV_CACHE}")

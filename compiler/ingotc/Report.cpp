@@ -5,6 +5,7 @@
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotOps.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -83,6 +84,19 @@ svg{display:block;margin:.5em 0}svg text{font:11px sans-serif}
 void keyValue(raw_ostream &os, StringRef key, const Twine &value) {
   os << "<tr><th class=\"l\">" << escape(key) << "</th><td class=\"l\">"
      << escape(value.str()) << "</td></tr>\n";
+}
+
+void writeInvocation(raw_ostream &os, const ReportInputs &in) {
+  os << "<h2 id=\"invocation\">Invocation</h2>\n<table>\n";
+  keyValue(os, "ingotc", in.version);
+  os << "<tr><th class=\"l\">command line</th><td class=\"l\"><code "
+        "id=\"command-line\">"
+     << escape(in.commandLine) << "</code></td></tr>\n</table>\n";
+  os << "<table id=\"options\">\n<tr><th class=\"l\">option</th><th "
+        "class=\"l\">value</th></tr>\n";
+  for (const auto &[name, value] : in.invocationOptions)
+    keyValue(os, name, value);
+  os << "</table>\n";
 }
 
 void writeStructure(raw_ostream &os, const ReportInputs &in) {
@@ -220,29 +234,128 @@ void writeWeights(raw_ostream &os, const ReportInputs &in) {
   os << "</svg>\n";
 }
 
+/// The arena offsets of the memory plan mapped to the chart's height, to
+/// scale except where one stretch between two buffer edges would take more
+/// than a quarter of the chart (the full-batch logits, hundreds of times
+/// any other buffer): such stretches are shortened to that share and
+/// marked, so that every other buffer stays readable.
+class OffsetScale {
+public:
+  OffsetScale(const std::vector<::ingot::cpu::PlannedBuffer> &plan,
+              int64_t top) {
+    edges.push_back(0);
+    edges.push_back(top);
+    for (const ::ingot::cpu::PlannedBuffer &b : plan) {
+      edges.push_back(b.offset);
+      edges.push_back(b.offset + b.bytes);
+    }
+    llvm::sort(edges);
+    edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+    std::vector<int64_t> gaps;
+    for (size_t i = 1; i < edges.size(); ++i)
+      gaps.push_back(edges[i] - edges[i - 1]);
+    int64_t largest = gaps.empty() ? 0 : *llvm::max_element(gaps);
+    auto drawn = [&](double c) {
+      double sum = 0;
+      for (int64_t g : gaps)
+        sum += std::min<double>(g, c);
+      return sum;
+    };
+    // The largest cap at which no stretch takes more than a quarter.
+    cap = largest;
+    if (gaps.size() > 4 && largest > 0.25 * drawn(largest)) {
+      double lo = 0, hi = largest;
+      for (int i = 0; i < 60; ++i) {
+        double mid = (lo + hi) / 2;
+        (mid <= 0.25 * drawn(mid) ? lo : hi) = mid;
+      }
+      cap = lo;
+    }
+    // The drawn height below each edge.
+    ys.push_back(0);
+    for (size_t i = 1; i < edges.size(); ++i)
+      ys.push_back(ys.back() +
+                   std::min<double>(edges[i] - edges[i - 1], cap));
+    if (ys.back() <= 0)
+      ys.back() = 1;
+  }
+
+  /// 0 at offset 0, 1 at the top.
+  double operator()(int64_t offset) const {
+    size_t i = llvm::upper_bound(edges, offset) - edges.begin();
+    if (i == 0)
+      return 0;
+    if (i == edges.size())
+      return 1;
+    double part = double(offset - edges[i - 1]) / (edges[i] - edges[i - 1]);
+    return (ys[i - 1] + part * (ys[i] - ys[i - 1])) / ys.back();
+  }
+
+  /// The stretches drawn shorter than they are: [from, to) offsets.
+  std::vector<std::pair<int64_t, int64_t>> shortened() const {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (size_t i = 0; i + 1 < edges.size(); ++i)
+      if (edges[i + 1] - edges[i] > cap)
+        out.push_back({edges[i], edges[i + 1]});
+    return out;
+  }
+
+private:
+  std::vector<int64_t> edges; ///< 0, every buffer's ends, the top
+  std::vector<double> ys;     ///< the drawn height at each edge
+  double cap = 0;             ///< the most bytes drawn to scale in a stretch
+};
+
 void writeMemoryPlan(raw_ostream &os, const ReportInputs &in) {
   const ::ingot::cpu::LoweredModel &m = in.result->lowered;
   int64_t ops = 1, top = std::max<int64_t>(m.activationBytes, 1);
-  const ::ingot::cpu::PlannedBuffer *peak = nullptr;
+  const ::ingot::cpu::PlannedBuffer *peak = nullptr, *largest = nullptr;
   for (const ::ingot::cpu::PlannedBuffer &b : m.plan) {
     ops = std::max(ops, b.lastOp + 1);
+    top = std::max(top, b.offset + b.bytes);
     if (!peak || b.offset + b.bytes > peak->offset + peak->bytes)
       peak = &b;
+    if (!largest || b.bytes > largest->bytes)
+      largest = &b;
   }
+  OffsetScale scale(m.plan, top);
+  auto shortened = scale.shortened();
   os << "<h2 id=\"memory\">Memory plan</h2>\n<p class=\"note\">"
      << m.plan.size() << " buffers in " << m.activationBytes
      << " bytes of activations (" << bytes(m.activationBytes)
      << "); x: op index (0.." << ops - 1
-     << "), y: offset in the arena. Hover a buffer for its op.</p>\n";
+     << "), y: offset in the arena";
+  if (!shortened.empty())
+    os << ", to scale except the stretches marked with a break (drawn "
+          "shorter than they are, so that one large buffer does not flatten "
+          "the others)";
+  os << ". Hover a buffer for its op.";
+  if (largest)
+    os << " Largest buffer: <span id=\"largest-buffer\">" << escape(largest->what)
+       << ", " << bytes(largest->bytes) << "</span> (ops " << largest->firstOp
+       << ".." << largest->lastOp << ").";
+  // Logits the output matmul computes go straight to the caller's buffer
+  // (no arena buffer); logits computed after it (a final soft-cap) are
+  // planned for every row of a step and copied out.
+  int64_t logitsBytes = m.maxBatch * m.vocabSize * 4;
+  if (largest && m.maxBatch > 1 && largest->bytes == logitsBytes)
+    os << " It holds the logits of all " << m.maxBatch
+       << " rows of a step (" << m.maxBatch << " x " << m.vocabSize
+       << " x 4 bytes): this model computes them after its output matmul, "
+          "so they pass through the arena before the last row (or all, when "
+          "asked for) is copied out.";
+  os << "</p>\n";
   const double left = 80, plotW = 800, plotH = 360, topPad = 20;
   os << formatv("<svg id=\"memory-svg\" width=\"{0}\" height=\"{1}\" "
                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
                 left + plotW + 20, plotH + topPad + 40);
-  os << formatv("<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" "
-                "fill=\"#fafafa\" stroke=\"#999\"/>\n",
+  os << formatv("<rect id=\"memory-frame\" x=\"{0}\" y=\"{1}\" width=\"{2}\" "
+                "height=\"{3}\" fill=\"#fafafa\" stroke=\"#999\"/>\n",
                 left, topPad, plotW, plotH);
   auto X = [&](double op) { return left + op / ops * plotW; };
-  auto Y = [&](double offset) { return topPad + plotH - offset / top * plotH; };
+  auto Y = [&](int64_t offset) {
+    return topPad + plotH - scale(offset) * plotH;
+  };
   for (const ::ingot::cpu::PlannedBuffer &b : m.plan) {
     double x0 = X(b.firstOp), x1 = X(b.lastOp + 1);
     double y0 = Y(b.offset + b.bytes), y1 = Y(b.offset);
@@ -254,9 +367,24 @@ void writeMemoryPlan(raw_ostream &os, const ReportInputs &in) {
                   kPalette[hash_value(b.what) % std::size(kPalette)],
                   escape(b.what), b.bytes, b.offset, b.firstOp, b.lastOp);
   }
+  // Each shortened stretch: a break across the plot, labelled with the
+  // bytes it stands for.
+  for (const auto &[from, to] : shortened) {
+    double y = (Y(from) + Y(to)) / 2;
+    os << formatv("<g class=\"axis-break\"><rect x=\"{0}\" y=\"{1:f2}\" "
+                  "width=\"{2}\" height=\"6\" fill=\"#fff\" "
+                  "fill-opacity=\"0.85\"/><line x1=\"{0}\" y1=\"{1:f2}\" "
+                  "x2=\"{3}\" y2=\"{1:f2}\" stroke=\"#666\" "
+                  "stroke-dasharray=\"6 3\"/><line x1=\"{0}\" y1=\"{4:f2}\" "
+                  "x2=\"{3}\" y2=\"{4:f2}\" stroke=\"#666\" "
+                  "stroke-dasharray=\"6 3\"/><text x=\"{5}\" y=\"{6:f2}\" "
+                  "text-anchor=\"end\">{7} shown shorter</text></g>\n",
+                  left, y - 3, plotW, left + plotW, y + 3, left + plotW - 4,
+                  y - 5, bytes(to - from));
+  }
   // The peak: a dashed line at the top and a marker at its buffer.
-  os << formatv("<line id=\"peak\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" "
-                "y2=\"{1}\" stroke=\"#d00\" stroke-dasharray=\"4 3\"/>\n",
+  os << formatv("<line id=\"peak\" x1=\"{0}\" y1=\"{1:f2}\" x2=\"{2}\" "
+                "y2=\"{1:f2}\" stroke=\"#d00\" stroke-dasharray=\"4 3\"/>\n",
                 left, Y(m.activationBytes), left + plotW);
   if (peak) {
     // The label on the side of the marker with room for it.
@@ -324,6 +452,7 @@ void writeHtmlReport(raw_ostream &os, const ReportInputs &in) {
         "charset=\"utf-8\">\n<title>"
      << escape(title) << " - ingotc report</title>\n"
      << kStyle << "</head>\n<body>\n<h1>" << escape(title) << "</h1>\n";
+  writeInvocation(os, in);
   writeStructure(os, in);
   writeWeights(os, in);
   writeMemoryPlan(os, in);

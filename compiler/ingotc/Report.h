@@ -1,7 +1,8 @@
 //===- Report.h - ingotc --report=FILE.html -------------------*- C++ -*-===//
 //
 // One self-contained HTML page (inline CSS and SVG, no script, nothing
-// fetched) of what a compilation decided: the model's structure, weight
+// fetched) of what a compilation decided: how it was invoked (ingotc's
+// version, the command line, every option's value), the model's structure, weight
 // bytes per layer and encoding, the memory plan over time, the ukernel each
 // op became, stage and pass timings, and for MoE the routing rule.
 //
@@ -21,6 +22,11 @@ namespace ingot::driver {
 
 struct ReportInputs {
   std::string modelPath;
+  /// How this compilation was asked for: `ingotc VERSION (LLVM V)`, the
+  /// command line as a shell would take it, and each option's value (as
+  /// given, or the default) in order.
+  std::string version, commandLine;
+  std::vector<std::pair<std::string, std::string>> invocationOptions;
   /// The imported model's configuration; null for a .mlir graph.
   const mlir::ingot::ModelConfig *config = nullptr;
   /// The routing rule of a mixture of experts (--moe-routing or the

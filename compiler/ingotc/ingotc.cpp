@@ -38,13 +38,17 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ManagedStatic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
+
+#include <climits>
 #include <map>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -80,9 +84,15 @@ cl::opt<std::string>
 
 cl::opt<int64_t> contextLength(
     "ctx",
-    cl::desc("KV-cache capacity in tokens (default: the model's, at "
-             "most 4096)"),
+    cl::desc("KV-cache capacity in tokens, 1 to the model's context (default: "
+             "the model's, at most 4096)"),
     cl::value_desc("N"), cl::init(0), cl::cat(targetCategory));
+
+cl::opt<bool> allowLongContext(
+    "allow-long-ctx",
+    cl::desc("Allow --ctx above the model's context (positions it was not "
+             "trained on: its output degrades there)"),
+    cl::cat(targetCategory));
 
 cl::opt<unsigned> optLevel(
     "O", cl::Prefix,
@@ -120,6 +130,12 @@ cl::opt<std::string> quantize(
              "int8|int4[-g32|-g64|-g128][-sym|-asym] (embeddings, the output "
              "head, routers and already-quantized weights are kept)"),
     cl::value_desc("encoding"), cl::cat(quantCategory));
+
+cl::opt<bool> requantize(
+    "requantize",
+    cl::desc("With --quantize: also convert the weights the model file "
+             "stores quantized (dequantized, then quantized again)"),
+    cl::cat(quantCategory));
 
 cl::opt<std::string> quantizeSkip(
     "quantize-skip",
@@ -228,9 +244,12 @@ cl::opt<std::string> crashForTesting(
              "compiling), to test the internal-error report"),
     cl::value_desc("pass"), cl::Hidden, cl::cat(optCategory));
 
-cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
-                                cl::value_desc("file"), cl::init("-"),
-                                cl::cat(outputCategory));
+cl::opt<std::string> outputFile(
+    "o",
+    cl::desc("Output file ('-' for stdout; default: named after the model in "
+             "the current directory, e.g. NAME, libNAME.a, NAME.o; stdout "
+             "for --emit=mlir and .mlir inputs)"),
+    cl::value_desc("file"), cl::init("-"), cl::cat(outputCategory));
 
 // Make/Ninja dependency file (as cc -MD -MF): the output depends on the
 // model's files and on ingotc itself.
@@ -248,6 +267,8 @@ cl::opt<std::string> depTarget("MT",
 
 /// argv[0], for the path of ingotc in depfiles.
 const char *argv0 = "ingotc";
+/// The command line, quoted as a POSIX shell reads it (for the report).
+std::string commandLine;
 /// Times the stages (-v, --report, the progress line).
 std::unique_ptr<::ingot::driver::StageTimer> stageTimer;
 /// Per-pass times of the graph pipeline.
@@ -260,6 +281,10 @@ int fail(const Twine &message) {
   errs() << "ingotc: error: " << message << "\n";
   return kUserError;
 }
+
+/// Whether this ingotc compiles for NVIDIA GPUs (--target=cuda:sm_XX):
+/// not yet; --print-targets and --target both say so.
+constexpr bool kCudaBackendBuilt = false;
 
 void printVersion(raw_ostream &os) {
   os << "ingotc " << INGOT_VERSION << " (LLVM " << INGOT_LLVM_VERSION << ")\n";
@@ -282,19 +307,25 @@ void printTargetList(raw_ostream &os) {
   os << "\n\nCode generation targets:\n";
   struct Known {
     const char *llvmName, *triple, *what;
+    bool backendBuilt; ///< whether this ingotc has a backend for it
   };
   for (Known known :
        {Known{"x86-64", "x86_64-unknown-linux-gnu",
-              "CPU: --cpu=x86-64-v3, znver4, skylake-avx512, ..."},
+              "CPU: --cpu=x86-64-v3, znver4, skylake-avx512, ...", true},
         Known{"aarch64", "aarch64-unknown-linux-gnu",
-              "CPU: --cpu=neoverse-v2, apple-m1, ..."},
+              "CPU: --cpu=neoverse-v2, apple-m1, ...", true},
         Known{"nvptx64", "nvptx64-nvidia-cuda",
-              "NVIDIA GPU: --target=cuda:sm_80, sm_86, sm_89, sm_90"}}) {
+              "NVIDIA GPU: --target=cuda:sm_XX is not built in this ingotc "
+              "(LLVM's NVPTX code generator is present)",
+              kCudaBackendBuilt}}) {
     std::string error;
     const Target *target =
         TargetRegistry::lookupTarget(Triple(known.triple), error);
     os << "  " << left_justify(known.llvmName, 10)
-       << (target ? "available  " : "missing    ") << known.what << "\n";
+       << (!target                ? "missing    "
+           : !known.backendBuilt ? "not built  "
+                                 : "available  ")
+       << known.what << "\n";
   }
   os << "\nCUDA toolkit at build time: "
      << (INGOT_HAVE_CUDA ? "found" : "not found") << "\n";
@@ -322,6 +353,36 @@ struct OneLineDiagnostics {
   mlir::ScopedDiagnosticHandler handler;
 };
 
+/// Whether `path` is a graph (`.mlir`, or `-` for stdin) rather than a model.
+bool isGraphInput(StringRef path) {
+  return path == "-" || path.ends_with(".mlir");
+}
+
+/// `--ctx` against the model: at most the context it was trained for, or
+/// what its rope scaling extends that to.
+int checkContext(StringRef path, const mlir::ingot::ModelConfig &c) {
+  if (!contextLength.getNumOccurrences())
+    return kSuccess;
+  int64_t limit = c.contextLength;
+  if (c.ropeScaling && c.ropeScaling->originalMaxPosition > 0)
+    limit = std::max<int64_t>(
+        limit, static_cast<int64_t>(c.ropeScaling->originalMaxPosition *
+                                    c.ropeScaling->factor));
+  if (contextLength <= limit || allowLongContext)
+    return kSuccess;
+  std::string why = "no rope scaling extends it";
+  if (c.ropeScaling) {
+    why.clear();
+    raw_string_ostream(why)
+        << "its " << mlir::ingot::stringifyRopeScalingKind(c.ropeScaling->kind)
+        << " rope scaling x" << format("%g", c.ropeScaling->factor)
+        << " included";
+  }
+  return fail(formatv("--ctx={0}: more than the {1} tokens of context of {2} "
+                      "({3}); --allow-long-ctx compiles it anyway",
+                      contextLength.getValue(), limit, path, why));
+}
+
 /// The graph of `path`: parsed when it is `.mlir`, imported otherwise.
 mlir::OwningOpRef<mlir::ModuleOp>
 loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
@@ -346,6 +407,8 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
     fail(toString(model.takeError()));
     return {};
   }
+  if (checkContext(path, (*model)->getConfig()) != kSuccess)
+    return {};
   mlir::ingot::BuildOptions options;
   options.contextLength = contextLength;
   auto module = (*model)->buildModule(options);
@@ -366,6 +429,7 @@ loadGraph(mlir::MLIRContext &context, SourceMgr &sourceMgr, StringRef path,
   if (quantize.getNumOccurrences())
     options.quantize = quantize.getValue();
   options.quantizeSkip = quantizeSkip;
+  options.requantize = requantize;
   if (kvCache.getNumOccurrences())
     options.kvCache = kvCache.getValue();
   else if (numerics == NumericsKind::Ggml && optLevel > 0)
@@ -384,6 +448,29 @@ EmitKind emitKind() {
   if (out == "-" || out.ends_with(".mlir") || in == "-" || in.ends_with(".mlir"))
     return EmitKind::Mlir;
   return EmitKind::Exe;
+}
+
+/// The output without -o, for a model at `input`: its name (the file's
+/// stem, or the directory's name) with --emit's prefix and suffix, in the
+/// current directory: NAME, libNAME.a, libNAME.so, NAME.o, NAME.s,
+/// NAME.ll, NAME.h.
+std::string defaultOutputName(StringRef input) {
+  StringRef trimmed = input.rtrim('/');
+  std::string stem =
+      sys::fs::is_directory(input)
+          ? sys::path::filename(trimmed.empty() ? input : trimmed).str()
+          : sys::path::stem(trimmed).str();
+  if (stem.empty() || stem == "." || stem == "..")
+    stem = "model";
+  switch (emit) {
+  case EmitKind::Lib: return "lib" + stem + ".a";
+  case EmitKind::Shared: return "lib" + stem + ".so";
+  case EmitKind::Obj: return stem + ".o";
+  case EmitKind::Asm: return stem + ".s";
+  case EmitKind::LLVM: return stem + ".ll";
+  case EmitKind::Header: return stem + ".h";
+  default: return stem;
+  }
 }
 
 /// The chat style of a chat template's text.
@@ -431,6 +518,62 @@ void writeTextReport(raw_ostream &os, const ::ingot::cpu::CompileResult &r,
      << " bytes of activations\n";
 }
 
+/// `arg` as a POSIX shell reads it: as it is when it has only safe
+/// characters, else in single quotes.
+std::string shellQuote(StringRef arg) {
+  if (!arg.empty() && llvm::all_of(arg, [](char c) {
+        return isAlnum(c) || StringRef("@%_+=:,./-").contains(c);
+      }))
+    return arg.str();
+  std::string quoted = "'";
+  for (char c : arg)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+/// Every option that shapes the output: its value, or the default.
+std::vector<std::pair<std::string, std::string>>
+reportedOptions(const ::ingot::cpu::CompileOptions &o, int64_t maxCtx) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  auto add = [&](StringRef name, const cl::Option &option,
+                 const std::string &value) {
+    rows.push_back({name.str(), option.getNumOccurrences()
+                                    ? value
+                                    : value + " (default)"});
+  };
+  const char *emits[] = {"exe",  "mlir", "exe", "shared", "lib",
+                         "obj",  "asm",  "llvm", "header"};
+  add("--emit", emit,
+      emits[static_cast<int>(emitKind())]);
+  add("-o", outputFile, outputFile.getValue());
+  add("--target", targetName,
+      targetName.empty() ? std::string("host") : targetName.getValue());
+  add("--cpu", cpuName, o.target.cpu);
+  add("--triple", targetTriple, o.target.triple);
+  add("-O", optLevel, std::to_string(optLevel));
+  add("--quantize", quantize,
+      quantize.empty() ? std::string("none") : quantize.getValue());
+  add("--requantize", requantize, requantize ? "yes" : "no");
+  add("--quantize-skip", quantizeSkip,
+      quantizeSkip.empty() ? std::string("none") : quantizeSkip.getValue());
+  add("--kv-cache", kvCache,
+      kvCache.empty() ? std::string(numerics == NumericsKind::Ggml
+                                        ? "f16 (from --numerics=ggml)"
+                                        : "the model's (f32)")
+                      : kvCache.getValue());
+  add("--moe-routing", moeRouting,
+      moeRouting.empty() ? std::string("the model's")
+                         : moeRouting.getValue());
+  add("--ctx", contextLength, std::to_string(maxCtx) + " tokens");
+  add("--max-batch", maxBatch, std::to_string(o.codegen.maxBatch));
+  add("--numerics", numerics,
+      numerics == NumericsKind::Ggml ? "ggml" : "exact");
+  add("--weights", weightsMode,
+      o.codegen.embedWeights ? "embed" : "external");
+  add("--name", modelName, o.codegen.name);
+  return rows;
+}
+
 /// The --report page (Report.h).
 void writeHtmlReport(raw_ostream &os, mlir::ModuleOp graph,
                      mlir::ingot::ImportedModel *model,
@@ -438,6 +581,13 @@ void writeHtmlReport(raw_ostream &os, mlir::ModuleOp graph,
                      const ::ingot::cpu::CompileOptions &options) {
   ::ingot::driver::ReportInputs in;
   in.modelPath = positionals[0];
+  {
+    raw_string_ostream version(in.version);
+    printVersion(version);
+    in.version = StringRef(in.version).trim().str();
+  }
+  in.commandLine = commandLine;
+  in.invocationOptions = reportedOptions(options, result.lowered.maxCtx);
   in.graph = graph;
   in.result = &result;
   in.options = &options;
@@ -468,8 +618,10 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       cpu = t;
     else if (t != "host")
       return fail("--target=" + targetName +
-                  ": expected host or cpu:NAME (cuda:sm_XX is not built in "
-                  "this ingotc yet)");
+                  ": expected host or cpu:NAME" +
+                  (kCudaBackendBuilt
+                       ? ""
+                       : " (cuda:sm_XX is not built in this ingotc yet)"));
   }
   auto target = resolveTarget(cpu, targetTriple);
   if (!target)
@@ -591,6 +743,180 @@ int writeDepfile(StringRef input, const mlir::ingot::ImportedModel *model) {
   return kSuccess;
 }
 
+/// A file ingotc reads or writes, and the flag or role that names it.
+struct NamedFile {
+  std::string role, path;
+};
+
+/// `path` with symbolic links resolved as far as it exists: the file's
+/// real path, else its directory's plus its name, else its absolute path.
+std::string resolvedPath(StringRef path) {
+  SmallString<256> real;
+  if (!sys::fs::real_path(path, real))
+    return real.str().str();
+  SmallString<256> dir(path);
+  sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  if (!sys::fs::real_path(dir, real)) {
+    sys::path::append(real, sys::path::filename(path));
+    return real.str().str();
+  }
+  SmallString<256> absolute(path);
+  sys::fs::make_absolute(absolute);
+  sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return absolute.str().str();
+}
+
+/// Whether `a` and `b` are one file: the same device and inode when both
+/// exist (through symbolic and hard links), else the same resolved path.
+bool sameFile(StringRef a, StringRef b) {
+  bool equal = false;
+  if (!sys::fs::equivalent(a, b, equal))
+    return equal;
+  if (sys::fs::exists(a) && sys::fs::exists(b))
+    return false;
+  return resolvedPath(a) == resolvedPath(b);
+}
+
+/// What ingotc will write: the output, the weights file, the C header, the
+/// depfile and the report.
+std::vector<NamedFile> plannedOutputs() {
+  std::vector<NamedFile> outputs;
+  if (outputFile == "-")
+    return outputs;
+  std::string out = outputFile;
+  outputs.push_back({outputFile.getNumOccurrences()
+                         ? std::string("-o")
+                         : std::string("the output (named after the model; "
+                                       "-o picks another)"),
+                     out});
+  EmitKind kind = emitKind();
+  if (kind != EmitKind::Mlir && kind != EmitKind::Header &&
+      weightsMode == WeightsMode::External)
+    outputs.push_back({"--weights=external", out + ".weights"});
+  if (kind == EmitKind::Lib) {
+    std::string name = modelName.empty() ? ::ingot::cpu::modelNameFromPath(out)
+                                         : modelName.getValue();
+    SmallString<256> header(out);
+    sys::path::remove_filename(header);
+    sys::path::append(header, name + ".h");
+    outputs.push_back({"the header", header.str().str()});
+  }
+  if (writeDeps)
+    outputs.push_back(
+        {"-MF", depFile.empty() ? out + ".d" : depFile.getValue()});
+  if (!reportFile.empty() && kind != EmitKind::Mlir)
+    outputs.push_back({"--report", reportFile});
+  return outputs;
+}
+
+/// Refuses to write over an input (the model file, every file of a Hugging
+/// Face directory, the .mlir graph), compared by identity so that links
+/// count, and to write two outputs to one file.
+int checkOutputs(StringRef input, const mlir::ingot::ImportedModel *model) {
+  std::vector<std::string> inputs;
+  if (input != "-")
+    inputs.push_back(input.str());
+  if (model)
+    for (const std::string &file : model->getFiles())
+      inputs.push_back(file);
+  if (sys::fs::is_directory(input)) {
+    std::error_code ec;
+    for (sys::fs::directory_iterator it(input, ec), end; it != end && !ec;
+         it.increment(ec))
+      inputs.push_back(it->path());
+  }
+  std::vector<NamedFile> outputs = plannedOutputs();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const NamedFile &out = outputs[i];
+    for (const std::string &in : inputs)
+      if (sameFile(out.path, in))
+        return fail(out.role + " '" + out.path + "' is the input file '" + in +
+                    "'; refusing to overwrite it");
+    for (size_t j = 0; j < i; ++j)
+      if (sameFile(out.path, outputs[j].path))
+        return fail(outputs[j].role + " '" + outputs[j].path + "' and " +
+                    out.role + " '" + out.path + "' are the same file");
+  }
+  return kSuccess;
+}
+
+/// Refuses a KV cache larger than this machine's memory when compiling for
+/// it: each cache's capacity x heads x bytes per head and token, from the
+/// graph (so --kv-cache encodings count).
+int checkKVMemory(mlir::ModuleOp module) {
+  if (!targetTriple.empty())
+    return kSuccess;
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
+  if (!forward)
+    return kSuccess;
+  uint64_t bytes = 0, caches = 0, heads = 0, headDim = 0, capacity = 0;
+  double elementBytes = 0;
+  for (mlir::Type type : forward.getArgumentTypes()) {
+    auto cache = dyn_cast<mlir::ingot::KVCacheType>(type);
+    if (!cache)
+      continue;
+    int64_t perHead = mlir::ingot::getKVBytesPerTokenHead(cache);
+    bytes += uint64_t(cache.getCapacity()) * cache.getNumHeads() * perHead;
+    ++caches;
+    heads = cache.getNumHeads();
+    headDim = cache.getHeadDim();
+    capacity = cache.getCapacity();
+    elementBytes = double(perHead) / cache.getHeadDim();
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return kSuccess;
+  uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
+  if (bytes <= memory)
+    return kSuccess;
+  const double gib = 1024.0 * 1024 * 1024;
+  std::string what = contextLength.getNumOccurrences()
+                         ? "--ctx=" + std::to_string(contextLength)
+                         : "the context of " + std::to_string(capacity) +
+                               " tokens";
+  std::string message;
+  raw_string_ostream(message)
+      << what << ": the KV cache needs " << format("%.1f", bytes / gib)
+      << " GiB (" << caches / 2 << " layers x " << heads << " kv heads x "
+      << headDim << " head dim x " << capacity << " tokens x 2 x "
+      << format("%g", elementBytes) << " bytes), more than this machine's "
+      << format("%.1f", memory / gib)
+      << " GiB of memory; lower --ctx or encode the cache (--kv-cache=q8)";
+  return fail(message);
+}
+
+/// Warns when --quantize leaves weight matrices as the model file stores
+/// them (already quantized) and --requantize would convert them.
+void warnAlreadyQuantized(StringRef path, mlir::ModuleOp module) {
+  if (quiet || !quantize.getNumOccurrences())
+    return;
+  mlir::ingot::QuantizeOptions options;
+  options.encoding = cantFail(mlir::ingot::parseWeightEncoding(
+      module.getContext(), quantize.getValue()));
+  options.skip = quantizeSkip;
+  options.requantize = requantize;
+  SmallVector<mlir::ingot::WeightDeclOp> kept =
+      mlir::ingot::findEncodedMatrices(module, options);
+  if (kept.empty() || requantize)
+    return;
+  std::map<std::string, int> formats;
+  for (mlir::ingot::WeightDeclOp decl : kept) {
+    mlir::Attribute encoding =
+        cast<mlir::RankedTensorType>(decl.getType()).getEncoding();
+    formats[mlir::ingot::formatWeightEncoding(encoding)] += 1;
+  }
+  std::string names;
+  for (const auto &[name, count] : formats)
+    names += (names.empty() ? "" : ", ") + name;
+  errs() << "ingotc: warning: " << path << ": " << kept.size()
+         << " weight matrices already quantized (" << names
+         << ") are kept: --quantize=" << quantize
+         << " converts float weights only; add --requantize to convert "
+            "these too\n";
+}
+
 /// Reads or imports `path`, runs the graph pipeline and writes the graph.
 int emitMlir(StringRef path) {
   mlir::DialectRegistry registry;
@@ -609,6 +935,9 @@ int emitMlir(StringRef path) {
     return kUserError;
   if (failed(mlir::verify(*module)))
     return kUserError;
+  if (int status = checkOutputs(path, imported.get()))
+    return status;
+  warnAlreadyQuantized(path, *module);
 
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   if (!passPipeline.empty()) {
@@ -649,6 +978,8 @@ int emitMlir(StringRef path) {
     return kUserError;
   stageTimer->finish();
   if (emitKind() != EmitKind::Mlir) {
+    if (int status = checkKVMemory(*module))
+      return status;
     int status = compileForCPU(*module, imported.get());
     return status == kSuccess ? writeDepfile(path, imported.get()) : status;
   }
@@ -801,6 +1132,8 @@ int inspect(StringRef path) {
 int main(int argc, char **argv) {
   llvm_shutdown_obj shutdown;
   ::ingot::driver::installCrashHandlers(argv[0]);
+  for (int i = 0; i < argc; ++i)
+    commandLine += (i ? " " : "") + shellQuote(argv[i]);
   exposeTimePasses();
   cl::HideUnrelatedOptions({&inputCategory, &targetCategory, &moeCategory,
                             &optCategory, &quantCategory, &outputCategory,
@@ -849,9 +1182,27 @@ int main(int argc, char **argv) {
   if (positionals.size() > 1)
     return fail("more than one input model: '" + positionals[0] + "', '" +
                 positionals[1] + "'");
-  if (contextLength < 0)
-    return fail("--ctx must be positive, got " + Twine(contextLength));
+  if (contextLength.getNumOccurrences()) {
+    // 0 is refused like -1 (leaving --ctx out gives the model's context).
+    if (contextLength < 1)
+      return fail("--ctx=" + Twine(contextLength) +
+                  ": the KV-cache capacity must be at least 1 token (leave "
+                  "--ctx out for the model's context, at most 4096)");
+    if (contextLength > INT32_MAX)
+      return fail("--ctx=" + Twine(contextLength) +
+                  ": more than the runtime's limit of " + Twine(INT32_MAX) +
+                  " tokens");
+    if (isGraphInput(positionals[0]))
+      return fail("--ctx: a .mlir graph's KV caches have their capacity in "
+                  "their types; --ctx applies to model files");
+  }
   argv0 = argv[0];
+  // Without -o, a model compiles to a file named after it in the current
+  // directory (as cc writes a.out); the graph (--emit=mlir, a .mlir input)
+  // goes to stdout.
+  if (!outputFile.getNumOccurrences() && !isGraphInput(positionals[0]) &&
+      emit != EmitKind::Mlir)
+    outputFile = defaultOutputName(positionals[0]);
   if ((depFile.getNumOccurrences() || depTarget.getNumOccurrences()) &&
       !writeDeps)
     return fail("-MF and -MT need -MD");

@@ -32,6 +32,9 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
       return llvm::createStringError("--quantize: " +
                                      llvm::toString(encoding.takeError()));
   }
+  if (options.requantize && !options.quantize)
+    return llvm::createStringError(
+        "--requantize: give the encoding to convert to with --quantize=ENC");
   if (!options.quantizeSkip.empty()) {
     std::string why;
     if (!llvm::Regex(options.quantizeSkip).isValid(why))
@@ -84,6 +87,7 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     mlir::ingot::IngotQuantizePassOptions quantize;
     quantize.encoding = *options.quantize;
     quantize.skip = options.quantizeSkip;
+    quantize.requantize = options.requantize;
     pm.addPass(mlir::ingot::createIngotQuantizePass(quantize));
   }
   if (options.kvCache) {

@@ -28,6 +28,9 @@ struct PipelineOptions {
   std::optional<std::string> quantize;
   /// `--quantize-skip`: a regex over weight names kept as they are.
   std::string quantizeSkip;
+  /// `--requantize`: `quantize` converts weights the model file stores in
+  /// another block or group encoding too (dequantized, quantized again).
+  bool requantize = false;
   /// `--kv-cache`: `ENC` or `k:ENC,v:ENC` with ENC one of f32, f16, bf16,
   /// q8, q4, tq4, tq3; unset keeps the frontend's caches.
   std::optional<std::string> kvCache;

@@ -5,6 +5,7 @@
 
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotDialect.h"
+#include "dialects/ingot/IngotOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -78,11 +79,21 @@ struct QuantizeOptions {
   std::string skip;
   /// Also quantize embeddings, the output head and routers.
   bool allMatrices = false;
+  /// Also convert weights stored in another block or group encoding (their
+  /// values dequantized, then quantized again: both roundings add up).
+  bool requantize = false;
 };
+
+/// The weights quantizeWeights would quantize but keeps because they
+/// already have an encoding (all of them but those in `options.encoding`
+/// when `options.requantize`): what a driver warns about.
+SmallVector<WeightDeclOp> findEncodedMatrices(ModuleOp module,
+                                              const QuantizeOptions &options);
 
 /// Gives every float weight matrix of `module` `options.encoding`: its
 /// ingot.weight_decl type and the types of its ingot.weight reads. Kept as
-/// they are: weights that already have an encoding, tensors of rank < 2,
+/// they are: weights that already have an encoding (unless requantize),
+/// tensors of rank < 2,
 /// norms, embeddings, the output head and routers (unless allMatrices),
 /// names matching `skip`, and weights read by an operand that takes no
 /// encoded tensor. Fails, changing nothing, with an error on the first

@@ -268,8 +268,10 @@ def IngotQuantizePass : Pass<"ingot-quantize", "::mlir::ModuleOp"> {
     documented in `compiler/pack/Quantize.h`.
 
     Policy. Kept as they are: weights that already have an encoding (GGUF
-    block formats, group encodings of imported GPTQ/AWQ checkpoints; never
-    quantized twice), tensors of rank < 2 (norms, biases), norms, and
+    block formats, group encodings of imported GPTQ/AWQ checkpoints; not
+    quantized twice unless `requantize`, which dequantizes them and
+    quantizes the values again, so both roundings add up; a weight already
+    in `encoding` is kept either way), tensors of rank < 2 (norms, biases), norms, and
     weights read by an operand that takes no encoded tensor (only
     `ingot.embedding`'s table, `ingot.matmul`'s `b`, `ingot.moe_ffn`'s
     experts and `ingot.grouped_matmul`'s `w` do). The token embeddings
@@ -324,6 +326,8 @@ def IngotQuantizePass : Pass<"ingot-quantize", "::mlir::ModuleOp"> {
            "regex over weight symbol names to keep unquantized">,
     Option<"allMatrices", "all-matrices", "bool", /*default=*/"false",
            "also quantize the token embeddings, the output head and routers">,
+    Option<"requantize", "requantize", "bool", /*default=*/"false",
+           "also convert weights already in another block or group encoding">,
   ];
   let dependentDialects = ["::mlir::ingot::IngotDialect"];
 }

@@ -193,41 +193,31 @@ static bool acceptsEncodedOperand(OpOperand &use) {
   return false;
 }
 
-LogicalResult mlir::ingot::quantizeWeights(ModuleOp module,
-                                           const QuantizeOptions &options) {
-  if (!options.encoding)
-    return module.emitError("ingot-quantize: no encoding given");
-  llvm::Regex skip(options.skip);
-  if (!options.skip.empty()) {
-    std::string why;
-    if (!skip.isValid(why))
-      return module.emitError()
-             << "invalid skip regex '" << options.skip << "': " << why;
+namespace {
+/// What the policy of ingot-quantize makes of one weight.
+enum class Candidate { Keep, AlreadyEncoded, Quantize };
+
+/// Applies the policy (Passes.td) to the decls of one module.
+struct QuantizePolicy {
+  QuantizePolicy(ModuleOp module, const QuantizeOptions &options)
+      : module(module), options(options), skip(options.skip) {
+    module.walk([&](WeightOp op) { reads[op.getName()].push_back(op); });
   }
 
-  // The ingot.weight ops of each decl.
-  llvm::StringMap<SmallVector<WeightOp>> reads;
-  module.walk([&](WeightOp op) { reads[op.getName()].push_back(op); });
-
-  // Choose first, so that a weight that cannot be quantized fails the pass
-  // before anything changed.
-  SmallVector<WeightDeclOp> chosen;
-  for (auto decl : module.getOps<WeightDeclOp>()) {
+  Candidate classify(WeightDeclOp decl) {
     auto type = cast<RankedTensorType>(decl.getType());
     StringRef name = decl.getSymName();
-    // Already encoded (GGUF block formats, GPTQ/AWQ groups): kept as is.
-    if (type.getEncoding() || type.getRank() < 2 ||
-        !isa<FloatType>(type.getElementType()))
-      continue;
+    if (type.getRank() < 2 || !isa<FloatType>(type.getElementType()))
+      return Candidate::Keep;
     WeightClass cls = classifyWeight(name);
     if (cls == WeightClass::Norm || cls == WeightClass::Other)
-      continue;
+      return Candidate::Keep;
     if (!options.allMatrices &&
         (cls == WeightClass::Embedding || cls == WeightClass::Output ||
          cls == WeightClass::Router))
-      continue;
+      return Candidate::Keep;
     if (!options.skip.empty() && skip.match(name))
-      continue;
+      return Candidate::Keep;
     // Every reader of the weight must be an ingot.weight whose every use
     // accepts an encoded operand.
     bool usable = true;
@@ -239,6 +229,56 @@ LogicalResult mlir::ingot::quantizeWeights(ModuleOp module,
       for (OpOperand &use : op.getResult().getUses())
         usable &= acceptsEncodedOperand(use);
     if (!usable)
+      return Candidate::Keep;
+    // Already encoded (GGUF block formats, GPTQ/AWQ groups): kept as is
+    // unless requantizing (to another encoding; the same one is kept).
+    if (Attribute encoding = type.getEncoding()) {
+      if (!options.requantize || encoding == options.encoding ||
+          !isa<BlockQuantAttr, GroupQuantAttr>(encoding))
+        return Candidate::AlreadyEncoded;
+    }
+    return Candidate::Quantize;
+  }
+
+  ModuleOp module;
+  const QuantizeOptions &options;
+  llvm::Regex skip;
+  /// The ingot.weight ops of each decl.
+  llvm::StringMap<SmallVector<WeightOp>> reads;
+};
+} // namespace
+
+SmallVector<WeightDeclOp>
+mlir::ingot::findEncodedMatrices(ModuleOp module,
+                                 const QuantizeOptions &options) {
+  QuantizePolicy policy(module, options);
+  SmallVector<WeightDeclOp> found;
+  for (auto decl : module.getOps<WeightDeclOp>())
+    if (policy.classify(decl) == Candidate::AlreadyEncoded)
+      found.push_back(decl);
+  return found;
+}
+
+LogicalResult mlir::ingot::quantizeWeights(ModuleOp module,
+                                           const QuantizeOptions &options) {
+  if (!options.encoding)
+    return module.emitError("ingot-quantize: no encoding given");
+  if (!options.skip.empty()) {
+    std::string why;
+    if (!llvm::Regex(options.skip).isValid(why))
+      return module.emitError()
+             << "invalid skip regex '" << options.skip << "': " << why;
+  }
+  QuantizePolicy policy(module, options);
+  llvm::StringMap<SmallVector<WeightOp>> &reads = policy.reads;
+
+  // Choose first, so that a weight that cannot be quantized fails the pass
+  // before anything changed.
+  SmallVector<WeightDeclOp> chosen;
+  for (auto decl : module.getOps<WeightDeclOp>()) {
+    auto type = cast<RankedTensorType>(decl.getType());
+    StringRef name = decl.getSymName();
+    if (policy.classify(decl) != Candidate::Quantize)
       continue;
     if (llvm::Error err =
             ::ingot::pack::checkQuantizable(type.getShape(), options.encoding))
@@ -276,6 +316,7 @@ struct Quantize : mlir::ingot::impl::IngotQuantizePassBase<Quantize> {
              << "invalid skip regex '" << skip << "': " << why;
     options.skip = skip;
     options.allMatrices = allMatrices;
+    options.requantize = requantize;
     return success();
   }
 

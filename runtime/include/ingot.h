@@ -190,6 +190,8 @@ void ingot_sampler_reset(ingot_sampler *sampler, uint64_t seed);
 
 typedef struct ingot_model_options {
   int32_t threads;          /* threads per session; 0: online CPUs (<= 64) */
+  int32_t skip_weights_check; /* 1: do not hash external weights at open
+                                 (as INGOT_SKIP_WEIGHTS_CHECK=1) */
   const char *weights_path; /* external weights; null: desc->weights_file
                                beside the executable, then in the current
                                directory */
@@ -197,13 +199,14 @@ typedef struct ingot_model_options {
 
 typedef struct ingot_model ingot_model;
 
-/* threads 0, weights_path null. */
+/* threads 0, skip_weights_check 0, weights_path null. */
 void ingot_model_options_default(ingot_model_options *options);
 
 /* Checks the descriptor (ABI version, sizes), maps the weights, builds the
  * tokenizer. `options` may be null (the defaults). On failure *out is null
  * and `error` holds one line, naming the weights file when it is at fault
- * (INGOT_ERROR_IO: missing, wrong size, bad header, another model's). */
+ * (INGOT_ERROR_IO: missing, wrong size, bad header, another model's, or
+ * contents that do not hash to what the compiler recorded). */
 ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *desc,
                               const ingot_model_options *options, char *error,
                               size_t error_size);

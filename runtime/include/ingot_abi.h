@@ -47,7 +47,8 @@ typedef struct ingot_weights_header {
   char magic[8];          /* INGOT_WEIGHTS_MAGIC */
   uint64_t weights_bytes; /* equals the descriptor's */
   uint64_t model_id;      /* equals the descriptor's */
-  uint64_t reserved[5];
+  uint64_t weights_hash;  /* equals the descriptor's */
+  uint64_t reserved[4];
 } ingot_weights_header;
 
 typedef struct ingot_model_desc {
@@ -69,7 +70,10 @@ typedef struct ingot_model_desc {
   const char *chat_template;   /* the model's Jinja template text, or "" */
   const char *chat_style;      /* "chatml", "llama3", "llama2" or "" */
   ingot_forward_fn forward;
-  uint64_t reserved[4];
+  uint64_t weights_hash;       /* external weights: ingot_weights_hash of the
+                                  blob (runtime/src/weights-hash.h), checked
+                                  at open; 0: none recorded */
+  uint64_t reserved[3];
 } ingot_model_desc;
 
 #ifdef __cplusplus

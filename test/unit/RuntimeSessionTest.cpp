@@ -12,6 +12,7 @@
 
 #include "compiler/ukernels/ukernels.h"
 #include "runtime/include/ingot.h"
+#include "runtime/src/weights-hash.h"
 #include "test/runtime/fake_model.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -395,6 +397,90 @@ TEST(RuntimeWeights, BadFilesGiveOneLine) {
   // A directory is not a weights file.
   auto dir = openExternal(testing::TempDir());
   EXPECT_EQ(dir.first, INGOT_ERROR_IO);
+  std::remove(good.c_str());
+}
+
+/// Opens `d` with the weights at `path`: the status and message.
+std::pair<ingot_status, std::string>
+openWith(const ingot_model_desc *d, const std::string &path, bool skip) {
+  ingot_model_options o;
+  ingot_model_options_default(&o);
+  o.threads = 1;
+  o.skip_weights_check = skip;
+  o.weights_path = path.c_str();
+  ingot_model *m = nullptr;
+  char error[512] = "";
+  ingot_status s = ingot_model_open(&m, d, &o, error, sizeof error);
+  ingot_model_free(m);
+  EXPECT_EQ(std::string(error).find('\n'), std::string::npos) << error;
+  return {s, error};
+}
+
+// The hash is part of the file format: a change of the function would make
+// every weights file written before it fail to open.
+TEST(RuntimeWeights, HashIsStable) {
+  std::vector<uint8_t> bytes(1000);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = uint8_t(i * 7 + 3);
+  EXPECT_EQ(ingot_weights_hash(bytes.data(), 0), 0x479b61508105b23aull);
+  EXPECT_EQ(ingot_weights_hash(bytes.data(), 1000), 0x2ee246346b31e81full);
+  // Every single-byte change, every length and the zeroed data differ.
+  uint64_t good = ingot_weights_hash(bytes.data(), bytes.size());
+  for (size_t i = 0; i < bytes.size(); i += 37) {
+    bytes[i] ^= 0x10;
+    EXPECT_NE(ingot_weights_hash(bytes.data(), bytes.size()), good) << i;
+    bytes[i] ^= 0x10;
+  }
+  for (size_t n = 990; n < 1000; ++n)
+    EXPECT_NE(ingot_weights_hash(bytes.data(), n), good) << n;
+  std::vector<uint8_t> zeros(bytes.size());
+  EXPECT_NE(ingot_weights_hash(zeros.data(), zeros.size()), good);
+}
+
+// A weights file whose header is right but whose bytes changed is refused
+// with one line naming the file, unless the caller opts out.
+TEST(RuntimeWeights, ContentHashChecked) {
+  std::string good = temp("hashed.weights");
+  ASSERT_EQ(ingot_fake_write_weights(good.c_str()), 0);
+  std::string bytes = readFile(good);
+  ingot_model_desc d = ingot_fake_model_external;
+  d.weights_hash = ingot_weights_hash(bytes.data() + 64, bytes.size() - 64);
+  EXPECT_EQ(openWith(&d, good, false).first, INGOT_OK);
+
+  std::string flipped = bytes, zeroed = bytes;
+  flipped[64 + (bytes.size() - 64) / 2] ^= 1;
+  std::fill(zeroed.begin() + 64, zeroed.end(), '\0');
+  for (auto [name, content] :
+       {std::pair<const char *, std::string>{"flipped", flipped},
+        {"zeroed", zeroed}}) {
+    std::string path = temp(std::string(name) + ".weights");
+    writeFile(path, content);
+    auto result = openWith(&d, path, false);
+    EXPECT_EQ(result.first, INGOT_ERROR_IO) << name;
+    EXPECT_NE(result.second.find(path), std::string::npos) << result.second;
+    EXPECT_NE(result.second.find("contents changed since compilation"),
+              std::string::npos)
+        << result.second;
+    // Opted out: by the option, and by the environment.
+    EXPECT_EQ(openWith(&d, path, true).first, INGOT_OK) << name;
+    setenv("INGOT_SKIP_WEIGHTS_CHECK", "1", 1);
+    EXPECT_EQ(openWith(&d, path, false).first, INGOT_OK) << name;
+    setenv("INGOT_SKIP_WEIGHTS_CHECK", "0", 1);
+    EXPECT_EQ(openWith(&d, path, false).first, INGOT_ERROR_IO) << name;
+    unsetenv("INGOT_SKIP_WEIGHTS_CHECK");
+    std::remove(path.c_str());
+  }
+  // A descriptor without a hash (an older compiler) checks the header's.
+  ingot_model_desc old = ingot_fake_model_external;
+  std::string withHeader = flipped;
+  uint64_t hash = d.weights_hash;
+  std::memcpy(&withHeader[24], &hash, 8);
+  std::string path = temp("header-hash.weights");
+  writeFile(path, withHeader);
+  EXPECT_EQ(openWith(&old, path, false).first, INGOT_ERROR_IO);
+  writeFile(path, flipped); // no hash anywhere: nothing to check
+  EXPECT_EQ(openWith(&old, path, false).first, INGOT_OK);
+  std::remove(path.c_str());
   std::remove(good.c_str());
 }
 

@@ -18,6 +18,7 @@
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/IngotOps.h"
 #include "runtime/include/ingot_abi.h"
+#include "runtime/src/weights-hash.h"
 #include <cmath>
 #include <cstring>
 
@@ -52,7 +53,10 @@ int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
 
 /// Where a tensor value lives at run time.
 struct Place {
-  enum Kind { None, Arena, Alias, Weight, Tokens, Cache, Scalar } kind = None;
+  /// Logits: the caller's logits buffer (the matmul that computes them
+  /// writes there directly).
+  enum Kind { None, Arena, Alias, Weight, Tokens, Cache, Scalar, Logits } kind =
+      None;
   int64_t offset = 0; ///< Arena: byte offset; Weight: blob offset
   int64_t bytes = 0;  ///< Arena: planned size
   Value aliasOf;      ///< Alias: the value whose storage this is
@@ -64,6 +68,17 @@ struct Place {
   /// Weight: the kernel format.
   int32_t format = INGOT_W_F32, group = 0;
 };
+
+/// Whether `matmul` computes the returned logits from a 2-D input and has
+/// no other use: it writes straight into the caller's buffer, only the last
+/// row unless all are asked for, and needs no arena buffer (one of
+/// max-batch x vocab floats, the largest of most models).
+bool writesLogitsInPlace(MatmulOp matmul) {
+  return cast<ShapedType>(matmul.getA().getType()).getRank() == 2 &&
+         !matmul->use_empty() &&
+         llvm::all_of(matmul->getUsers(),
+                      [](Operation *user) { return isa<func::ReturnOp>(user); });
+}
 
 int64_t lastDimOf(Value v) {
   auto t = cast<ShapedType>(v.getType());
@@ -148,7 +163,7 @@ private:
   int64_t vocabSize = 0, maxCtx = 0;
   std::vector<int64_t> cacheOffsets; ///< bytes per token before cache i
   int64_t kvBytesPerToken = 0;
-  uint64_t modelId = 0;
+  uint64_t modelId = 0, weightsHash = 0;
   std::map<std::string, int64_t> kernelCalls;
   std::vector<OpKernel> opKernels;
   Operation *currentOp = nullptr; ///< the op being emitted
@@ -496,8 +511,11 @@ llvm::Error Lowering::planMemory() {
         }
       }
       Place &place = places[result];
-      if (place.kind == Place::None)
-        place.kind = Place::Arena;
+      if (place.kind == Place::None) {
+        auto matmul = dyn_cast<MatmulOp>(op);
+        place.kind = matmul && writesLogitsInPlace(matmul) ? Place::Logits
+                                                          : Place::Arena;
+      }
       place.maxRows = maxRows;
       if (t.getRank() == 0)
         return makeError("rank-0 tensors are not supported by the CPU "
@@ -675,6 +693,8 @@ llvm::Value *Lowering::ptr(Value value) {
     return b.CreateInBoundsGEP(b.getInt8Ty(), aWeights, i64(place.offset));
   case Place::Tokens:
     return aTokens;
+  case Place::Logits:
+    return aLogits;
   case Place::Cache:
     return b.CreateInBoundsGEP(
         b.getInt8Ty(), aKV,
@@ -821,18 +841,13 @@ llvm::Error Lowering::emitOp(Operation *op) {
     llvm::Value *x = ptr(matmul.getA());
     llvm::Value *m = flatRows(matmul.getA());
     // The logits: only the last row unless all are asked for, straight
-    // into the caller's buffer.
-    bool isLogits = llvm::any_of(matmul->getUsers(), [](Operation *user) {
-      return isa<func::ReturnOp>(user);
-    });
-    if (isLogits && shape(matmul.getA()).getRank() == 2) {
+    // into the caller's buffer (y is aLogits: planned as Place::Logits).
+    if (writesLogitsInPlace(matmul)) {
       llvm::Value *all = b.CreateICmpNE(aAllLogits, i64(0));
       llvm::Value *lastRow = b.CreateInBoundsGEP(
           b.getFloatTy(), x, b.CreateMul(b.CreateSub(m, i64(1)), i64(k)));
       x = b.CreateSelect(all, x, lastRow);
       m = b.CreateSelect(all, m, i64(1));
-      y = aLogits;
-      places[matmul.getResult()].kind = Place::None;
     }
     call("ingot_uk_matmul", {y, x, ptr(matmul.getB()), *bias, m, i64(n),
                              i64(k), i32(w->format), i32(w->group),
@@ -1344,7 +1359,7 @@ void Lowering::emitDescriptor(int64_t arenaBytes, int64_t kvBytes) {
   llvm::SmallVector<llvm::Type *> fields = {
       i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
       ptrTy, ptrTy, i64Ty, ptrTy, i64Ty, ptrTy, ptrTy, ptrTy,
-      llvm::ArrayType::get(i64Ty, 4)};
+      i64Ty, llvm::ArrayType::get(i64Ty, 3)};
   auto *descType =
       llvm::StructType::create(context, fields, "struct.ingot_model_desc");
   auto c64 = [&](uint64_t v) { return llvm::ConstantInt::get(i64Ty, v); };
@@ -1368,7 +1383,8 @@ void Lowering::emitDescriptor(int64_t arenaBytes, int64_t kvBytes) {
       str(options.chatTemplate, "ingot.chat_template"),
       str(options.chatStyle, "ingot.chat_style"),
       forward,
-      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 4))};
+      c64(weightsHash),
+      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 3))};
   auto *desc = new llvm::GlobalVariable(
       *module, descType, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(descType, values),
@@ -1401,6 +1417,9 @@ Expected<LoweredModel> Lowering::run() {
     forward->print(os);
   }
   modelId = llvm::xxh3_64bits(blob) ^ (llvm::xxh3_64bits(ir) * 31);
+  // External weights are checked at open against this hash of their bytes.
+  if (!options.embedWeights)
+    weightsHash = ingot_weights_hash(blob.data(), blob.size());
   int64_t arenaBytes = activationBytes + scratchBytes;
   emitDescriptor(arenaBytes, kvBytesPerToken);
   std::string error;
@@ -1412,6 +1431,7 @@ Expected<LoweredModel> Lowering::run() {
   lowered.module = std::move(module);
   lowered.weights = std::move(blob);
   lowered.modelId = modelId;
+  lowered.weightsHash = weightsHash;
   lowered.vocabSize = vocabSize;
   lowered.maxCtx = maxCtx;
   lowered.maxBatch = options.maxBatch;

@@ -70,6 +70,8 @@ struct LoweredModel {
   /// payload.
   std::vector<uint8_t> weights;
   uint64_t modelId = 0;
+  /// ingot_weights_hash of `weights` when they are external, else 0.
+  uint64_t weightsHash = 0;
   int64_t vocabSize = 0, maxCtx = 0, maxBatch = 0;
   int64_t arenaBytes = 0, activationBytes = 0, scratchBytes = 0;
   int64_t kvBytesPerToken = 0;

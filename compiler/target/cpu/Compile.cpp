@@ -98,6 +98,7 @@ static Error writeWeightsFile(StringRef path, const LoweredModel &lowered) {
   std::memcpy(header.magic, INGOT_WEIGHTS_MAGIC, 8);
   header.weights_bytes = lowered.weights.size();
   header.model_id = lowered.modelId;
+  header.weights_hash = lowered.weightsHash;
   std::string bytes(reinterpret_cast<const char *>(&header), sizeof(header));
   bytes.append(reinterpret_cast<const char *>(lowered.weights.data()),
                lowered.weights.size());

@@ -4,6 +4,9 @@ contained, and prints what it holds for FileCheck:
 
   check-report-html.py REPORT.html
 
+It also prints the tallest memory-plan buffer's share of the plot's height
+and the number of axis breaks (shortened stretches of the offset axis).
+
 Well formed: every element closed in order (HTML void elements aside), one
 <html>, no <script>, nothing loaded from elsewhere (no src=, no href= or
 url() other than in-page anchors). Exits 1 with one line otherwise.
@@ -27,10 +30,16 @@ class Checker(html.parser.HTMLParser):
         self.errors = []
         self.in_id = None
         self.text = {}
+        self.buffer_heights = []
+        self.frame_height = 0
 
     def handle_starttag(self, tag, attrs):
         self.counts[tag] = self.counts.get(tag, 0) + 1
         attrs = dict(attrs)
+        if tag == "rect" and attrs.get("class") == "buf":
+            self.buffer_heights.append(float(attrs.get("height", 0)))
+        if tag == "rect" and attrs.get("id") == "memory-frame":
+            self.frame_height = float(attrs.get("height", 0))
         if tag == "script":
             self.errors.append("has a <script>")
         if "src" in attrs:
@@ -84,14 +93,23 @@ def main():
         return 1
     print("well formed")
     print("svg: %d" % checker.counts.get("svg", 0))
-    for section in ["model", "weights", "memory", "kernels", "stages",
-                    "passes", "routing", "memory-svg", "weights-svg", "peak"]:
+    for section in ["invocation", "model", "weights", "memory", "kernels",
+                    "stages", "passes", "routing", "memory-svg",
+                    "weights-svg", "peak"]:
         if section in checker.ids:
             print("section: %s" % section)
     print("buffers: %d" % checker.classes.get("rect.buf", 0))
     print("weight bars: %d" % checker.classes.get("rect.wbar", 0))
     print("op kernels: %d" % checker.classes.get("tr.opk", 0))
     print("arena: %s" % checker.text.get("arena-bytes", "").strip())
+    print("command line: %s" % checker.text.get("command-line", "").strip())
+    print("largest buffer: %s" % checker.text.get("largest-buffer", "").strip())
+    # The tallest buffer of the memory plan as a share of the plot's height
+    # (a chart where one buffer takes it all leaves the others slivers).
+    if checker.frame_height and checker.buffer_heights:
+        print("tallest buffer: %d%% of the plot" % int(
+            100 * max(checker.buffer_heights) / checker.frame_height))
+    print("axis breaks: %d" % checker.classes.get("g.axis-break", 0))
     return 0
 
 
