@@ -17,6 +17,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::ingot;
@@ -92,6 +94,9 @@ private:
   llvm::Expected<int64_t> ffnWidth(std::optional<int64_t> value,
                                    const Twine &from, StringRef tensor,
                                    StringRef what, bool required) const;
+  /// Refuses metadata and tensors that change what the model computes but
+  /// that the builder does not implement yet (see docs/frontends.md).
+  llvm::Error refuseUnsupported() const;
 
   std::unique_ptr<GGUFReader> reader;
   std::string archName;
@@ -137,6 +142,61 @@ GGUFModel::ffnWidth(std::optional<int64_t> value, const Twine &from,
     return 0;
   return error("missing " + from + " and tensor '" + tensor + "' to give the " +
                what + " width");
+}
+
+llvm::Error GGUFModel::refuseUnsupported() const {
+  const ModelConfig &c = config;
+  auto refuse = [&](StringRef key, const Twine &value, const Twine &why) {
+    return error("metadata key '" + archName + "." + key + "': " + value +
+                 " is not supported yet (" + why + ")");
+  };
+  // Clamping q/k/v (OLMo's clip_qkv): 0 means off.
+  if (reader->contains(archName + ".attention.clamp_kqv")) {
+    llvm::Expected<double> clamp = number("attention.clamp_kqv", 0.0);
+    if (!clamp)
+      return clamp.takeError();
+    if (*clamp != 0.0) {
+      std::string value;
+      llvm::raw_string_ostream(value) << llvm::format("%g", *clamp);
+      return refuse("attention.clamp_kqv", value,
+                    "clamping q/k/v is not implemented");
+    }
+  }
+  // Sliding-window attention over every layer is what Mistral (llama in
+  // GGUF) does; the other architectures apply it per layer, or not at all.
+  if (archName != "llama") {
+    llvm::Expected<int64_t> window = integer("attention.sliding_window", 0);
+    if (!window)
+      return window.takeError();
+    if (*window > 0)
+      return refuse("attention.sliding_window", Twine(*window),
+                    "sliding-window attention is implemented for llama "
+                    "(Mistral) only");
+  }
+  // Rope over a part of each head only.
+  llvm::Expected<int64_t> ropeDim = integer("rope.dimension_count", c.headDim);
+  if (!ropeDim)
+    return ropeDim.takeError();
+  if (*ropeDim != c.headDim)
+    return refuse("rope.dimension_count", Twine(*ropeDim),
+                  "rope over " + Twine(*ropeDim) + " of the " +
+                      Twine(c.headDim) +
+                      " dimensions of each head is not implemented");
+  // Biases the builder does not read would be dropped without a word: only
+  // Qwen2's q/k/v biases are implemented.
+  for (const GGUFTensorInfo &info : reader->getTensors()) {
+    StringRef name = info.name;
+    if (!name.ends_with(".bias"))
+      continue;
+    if (c.hasQKVBias() && name.starts_with("blk.") &&
+        (name.ends_with(".attn_q.bias") || name.ends_with(".attn_k.bias") ||
+         name.ends_with(".attn_v.bias")))
+      continue;
+    return error("tensor '" + name + "' is not supported yet (" +
+                 stringifyArchitecture(c.arch) +
+                 " has no such bias implemented)");
+  }
+  return llvm::Error::success();
 }
 
 /// The ingot type of a GGUF tensor: logical shape outermost first, float
@@ -367,6 +427,8 @@ llvm::Error GGUFModel::load() {
     return error("missing tensor 'token_embd.weight'");
   c.vocabSize = static_cast<int64_t>(embd->dims.back());
   c.tiedEmbeddings = !reader->lookupTensor("output.weight");
+  if (llvm::Error e = refuseUnsupported())
+    return e;
   if (llvm::Error e = c.validate())
     return error(llvm::toString(std::move(e)));
   return llvm::Error::success();

@@ -17,9 +17,11 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 #include <map>
@@ -348,6 +350,131 @@ llvm::Error HFModel::loadConfig() {
   return llvm::Error::success();
 }
 
+/// Refuses the config.json fields that change what the model computes but
+/// that the builder does not implement yet: importing past them would give
+/// wrong logits without a word. Each error names the field and its value.
+/// (Fields the architecture's transformers class does not read, such as
+/// Mixtral's attention_bias, are ignored as transformers ignores them.)
+static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
+                                           const ModelConfig &c) {
+  StringRef arch = stringifyArchitecture(c.arch);
+  // "<file>: key 'K': V is not supported yet (why)", V as the file has it.
+  auto refuse = [&](const ConfigObject &object, StringRef key,
+                    const Twine &why) {
+    std::string value;
+    llvm::raw_string_ostream os(value);
+    os << *object.lookup(key);
+    return object.makeError("key '" + object.getKeyPath(key) + "': " + value +
+                            " is not supported yet (" + why + ")");
+  };
+  // Linear-layer biases. Qwen2 and Qwen2-MoE always have q/k/v biases
+  // (read by the builder) and no such keys; these archs read the keys.
+  bool readsAttentionBias =
+      c.arch == Architecture::Llama || c.arch == Architecture::Qwen3 ||
+      c.arch == Architecture::Qwen3Moe || c.arch == Architecture::Olmoe;
+  if (readsAttentionBias) {
+    llvm::Expected<bool> bias = json.getBool("attention_bias", false);
+    if (!bias)
+      return bias.takeError();
+    if (*bias)
+      return refuse(json, "attention_bias",
+                    "q/k/v/o projection biases are not implemented for " +
+                        arch);
+  }
+  if (c.arch == Architecture::Llama) {
+    llvm::Expected<bool> bias = json.getBool("mlp_bias", false);
+    if (!bias)
+      return bias.takeError();
+    if (*bias)
+      return refuse(json, "mlp_bias",
+                    "feed-forward biases are not implemented");
+  }
+  // The activation of the gated feed-forward: SiLU only.
+  for (StringRef key : {"hidden_act", "hidden_activation"}) {
+    llvm::Expected<StringRef> act = json.getString(key, "silu");
+    if (!act)
+      return act.takeError();
+    if (*act != "silu")
+      return refuse(json, key,
+                    "the only activation implemented is silu");
+  }
+  // Sliding-window attention: Mistral's applies to every layer and is
+  // implemented. Mixtral and OLMoE would apply theirs to every layer too;
+  // the Qwen classes only with use_sliding_window, and then per layer
+  // (max_window_layers).
+  if (c.arch == Architecture::Mixtral || c.arch == Architecture::Olmoe) {
+    llvm::Expected<std::optional<int64_t>> window =
+        json.getOptionalInt("sliding_window");
+    if (!window)
+      return window.takeError();
+    if (*window)
+      return refuse(json, "sliding_window",
+                    "sliding-window attention is implemented for mistral "
+                    "only");
+  }
+  if (c.arch == Architecture::Qwen2 || c.arch == Architecture::Qwen2Moe ||
+      c.arch == Architecture::Qwen3 || c.arch == Architecture::Qwen3Moe) {
+    llvm::Expected<bool> use = json.getBool("use_sliding_window", false);
+    if (!use)
+      return use.takeError();
+    llvm::Expected<std::optional<int64_t>> window =
+        json.getOptionalInt("sliding_window");
+    if (!window)
+      return window.takeError();
+    if (*use && *window && **window > 0)
+      return refuse(json, "use_sliding_window",
+                    "per-layer sliding-window attention is not implemented");
+  }
+  if (json.has("layer_types")) {
+    llvm::Expected<std::vector<StringRef>> types =
+        json.getStringArray("layer_types");
+    if (!types)
+      return types.takeError();
+    for (StringRef type : *types)
+      if (type != "full_attention")
+        return json.makeError("key '" + json.getKeyPath("layer_types") +
+                              "': layer type '" + type +
+                              "' is not supported yet (only full_attention "
+                              "layers are implemented)");
+  }
+  if (c.arch == Architecture::Olmoe) {
+    llvm::Expected<std::optional<double>> clip =
+        json.getOptionalDouble("clip_qkv");
+    if (!clip)
+      return clip.takeError();
+    if (*clip)
+      return refuse(json, "clip_qkv",
+                    "clipping q/k/v is not implemented");
+  }
+  // Rope on a part of each head only (top level in transformers 4, in
+  // rope_parameters in transformers 5).
+  llvm::Expected<std::optional<ConfigObject>> ropeParams =
+      json.getOptionalObject("rope_parameters");
+  if (!ropeParams)
+    return ropeParams.takeError();
+  // transformers 5 takes a legacy rope_scaling over rope_parameters when a
+  // file has both; the importer reads rope_parameters.
+  if (*ropeParams && json.has("rope_scaling"))
+    return json.makeError("key '" + json.getKeyPath("rope_scaling") +
+                          "': is not supported yet together with "
+                          "'rope_parameters' (transformers uses "
+                          "rope_scaling then)");
+  const ConfigObject *ropeObjects[] = {
+      &json, *ropeParams ? &**ropeParams : nullptr};
+  for (const ConfigObject *object : ropeObjects) {
+    if (!object)
+      continue;
+    llvm::Expected<double> factor =
+        object->getDouble("partial_rotary_factor", 1.0);
+    if (!factor)
+      return factor.takeError();
+    if (*factor != 1.0)
+      return refuse(*object, "partial_rotary_factor",
+                    "rope over part of each head is not implemented");
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error HFModel::loadWeights() {
   // Per-layer names, then the experts' names with the expert index.
   static const std::pair<const char *, const char *> layerNames[] = {
@@ -547,6 +674,8 @@ HFModel::getWeightType(const SafetensorsTensor &t) const {
 
 llvm::Error HFModel::load() {
   if (auto e = loadConfig())
+    return e;
+  if (auto e = refuseUnsupportedConfig(hfConfig.getConfig(), config))
     return e;
   if (auto e = loadWeights())
     return e;

@@ -7,6 +7,8 @@ malformed models that would be wasteful to keep in the repository.
 Each EDIT is one of:
     set:KEY=VALUE        give KEY (which must exist) VALUE, in its own type
     setstr:KEY=TEXT      make KEY (new or not) the string TEXT
+    setf32:KEY=VALUE     make KEY (new or not) the float32 VALUE
+    setu32:KEY=VALUE     make KEY (new or not) the uint32 VALUE
     drop:KEY             remove KEY
     tokens:+N            append N tokens (and token types) to the vocabulary
     tokens:-N            remove the last N tokens (and token types)
@@ -98,6 +100,10 @@ def main():
         elif op == "setstr":
             key, text = arg.split("=", 1)
             kv[key] = [STRING, text.encode()]
+        elif op in ("setf32", "setu32"):
+            key, text = arg.split("=", 1)
+            kv[key] = [FLOAT32, float(text)] if op == "setf32" \
+                else [UINT32, int(text)]
         elif op == "drop":
             del kv[arg]
         elif op == "tokens":
