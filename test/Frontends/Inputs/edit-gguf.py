@@ -7,6 +7,7 @@ malformed models that would be wasteful to keep in the repository.
 Each EDIT is one of:
     set:KEY=VALUE        give KEY (which must exist) VALUE, in its own type
     setstr:KEY=TEXT      make KEY (new or not) the string TEXT
+    setf32:KEY=NUMBER    make KEY (new or not) the float32 NUMBER
     drop:KEY             remove KEY
     tokens:+N            append N tokens (and token types) to the vocabulary
     tokens:-N            remove the last N tokens (and token types)
@@ -95,6 +96,9 @@ def main():
             vtype = kv[key][0]
             kv[key][1] = float(text) if vtype in (FLOAT32, FLOAT64) \
                 else int(text)
+        elif op == "setf32":
+            key, text = arg.split("=", 1)
+            kv[key] = [FLOAT32, float(text)]
         elif op == "setstr":
             key, text = arg.split("=", 1)
             kv[key] = [STRING, text.encode()]
