@@ -373,10 +373,18 @@ llvm::Error GGUFModel::load() {
         llvm::Expected<double> ext = number("rope.scaling.yarn_ext_factor", 1.0);
         llvm::Expected<double> logMul =
             number("rope.scaling.yarn_log_multiplier", 0.0);
+        llvm::Error first = llvm::Error::success();
         for (llvm::Expected<double> *v :
-             {&betaFast, &betaSlow, &given, &scale, &ext, &logMul})
-          if (!*v)
-            return v->takeError();
+             {&betaFast, &betaSlow, &given, &scale, &ext, &logMul}) {
+          if (*v)
+            continue;
+          if (first)
+            llvm::consumeError(v->takeError());
+          else
+            first = v->takeError();
+        }
+        if (first)
+          return first;
         if (*ext != 1.0)
           return error("metadata key '" + archName +
                        ".rope.scaling.yarn_ext_factor': only 1 is supported");

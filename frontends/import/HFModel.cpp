@@ -184,14 +184,14 @@ llvm::Error readYarn(const ConfigObject &top, const ConfigObject &rope,
                           "': yarn without truncation is not supported");
   llvm::Expected<std::optional<double>> attention =
       rope.getOptionalDouble("attention_factor");
-  llvm::Expected<std::optional<double>> mscale =
-      rope.getOptionalDouble("mscale");
-  llvm::Expected<std::optional<double>> mscaleAllDim =
-      rope.getOptionalDouble("mscale_all_dim");
   if (!attention)
     return attention.takeError();
+  llvm::Expected<std::optional<double>> mscale =
+      rope.getOptionalDouble("mscale");
   if (!mscale)
     return mscale.takeError();
+  llvm::Expected<std::optional<double>> mscaleAllDim =
+      rope.getOptionalDouble("mscale_all_dim");
   if (!mscaleAllDim)
     return mscaleAllDim.takeError();
   if (*attention)
