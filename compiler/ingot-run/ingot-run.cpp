@@ -27,6 +27,7 @@
 #include "dialects/ingot/IngotOps.h"
 #include "frontends/InputFile.h"
 #include "frontends/import/Model.h"
+#include "frontends/tokenizer/TokenizerBlob.h"
 #include "passes/graph/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -439,6 +440,11 @@ int runGraph() {
     auto data = model->loadTokenizer();
     if (!data)
       return fail(toString(data.takeError()));
+    // Checked as ingotc checks it: a pre-tokenizer the compiled runtime
+    // cannot honour (llama.cpp's "default" regexes, ...) is refused here
+    // too, not approximated.
+    if (auto blob = ::ingot::tokenizer::serializeTokenizer(*data); !blob)
+      return fail(toString(blob.takeError()));
     auto created = ::ingot::tokenizer::ByteLevelBPE::create(*data);
     if (!created)
       return fail(modelPath + ": " + toString(created.takeError()));

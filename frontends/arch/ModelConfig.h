@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -43,6 +44,12 @@ struct RopeScalingConfig {
   double lowFreqFactor = 1.0, highFreqFactor = 4.0;
   double betaFast = 32.0, betaSlow = 1.0, attnFactor = 1.0;
 };
+
+/// YaRN's magnitude correction, 0.1 * mscale * ln(factor) + 1 (1 when the
+/// factor does not extend the context), as transformers' yarn_get_mscale.
+inline double getYarnMscale(double factor, double mscale = 1.0) {
+  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
+}
 
 struct ModelConfig {
   Architecture arch = Architecture::Llama;

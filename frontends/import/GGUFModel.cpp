@@ -416,6 +416,53 @@ llvm::Error GGUFModel::load() {
         return high.takeError();
       s.lowFreqFactor = *low;
       s.highFreqFactor = *high;
+      if (s.kind == RopeScalingKind::yarn) {
+        // As llama.cpp reads a YaRN file: the training context when no
+        // original one is given, beta_fast/beta_slow 32/1 by default, the
+        // attention factor 0.1 * ln(factor) + 1 unless the converter wrote
+        // transformers' attention_factor, times rope.scaling.attn_factor.
+        if (s.originalMaxPosition == 0)
+          s.originalMaxPosition = c.contextLength;
+        llvm::Expected<double> betaFast =
+            number("rope.scaling.yarn_beta_fast", 32.0);
+        llvm::Expected<double> betaSlow =
+            number("rope.scaling.yarn_beta_slow", 1.0);
+        llvm::Expected<double> given = number(
+            "rope.scaling.yarn_attn_factor", getYarnMscale(s.factor));
+        llvm::Expected<double> scale = number("rope.scaling.attn_factor", 1.0);
+        llvm::Expected<double> ext = number("rope.scaling.yarn_ext_factor", 1.0);
+        llvm::Expected<double> logMul =
+            number("rope.scaling.yarn_log_multiplier", 0.0);
+        llvm::Error first = llvm::Error::success();
+        for (llvm::Expected<double> *v :
+             {&betaFast, &betaSlow, &given, &scale, &ext, &logMul}) {
+          if (*v)
+            continue;
+          if (first)
+            llvm::consumeError(v->takeError());
+          else
+            first = v->takeError();
+        }
+        if (first)
+          return first;
+        if (*ext != 1.0)
+          return error("metadata key '" + archName +
+                       ".rope.scaling.yarn_ext_factor': only 1 is supported");
+        if (*logMul != 0.0)
+          return error("metadata key '" + archName +
+                       ".rope.scaling.yarn_log_multiplier': not supported "
+                       "(the attention factor it implies depends on an "
+                       "mscale the file does not hold)");
+        s.betaFast = *betaFast;
+        s.betaSlow = *betaSlow;
+        s.attnFactor = *given * *scale;
+        if (!(s.factor > 0.0) || !(s.betaFast > s.betaSlow) ||
+            !(s.attnFactor > 0.0) || s.originalMaxPosition <= 0)
+          return error("metadata keys '" + archName +
+                       ".rope.scaling.*': yarn needs factor > 0, "
+                       "yarn_beta_fast > yarn_beta_slow, a positive "
+                       "attention factor and original context");
+      }
       c.ropeScaling = s;
     }
   }

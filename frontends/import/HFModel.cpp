@@ -145,6 +145,70 @@ llvm::Error appendFloats(const SafetensorsTensor &tensor,
   }
 }
 
+/// The YaRN parameters of `rope` as transformers' _compute_yarn_parameters
+/// reads them (over the generic ones already in `s`): the original context
+/// from the top-level key, the rope object or max_position_embeddings; a
+/// missing factor from the two contexts; beta_fast/beta_slow of 0 as the
+/// defaults; the attention factor, when not given, from factor, mscale and
+/// mscale_all_dim. `truncate: false` is refused.
+llvm::Error readYarn(const ConfigObject &top, const ConfigObject &rope,
+                     int64_t contextLength, RopeScalingConfig &s) {
+  llvm::Expected<std::optional<int64_t>> topOriginal =
+      top.getOptionalInt("original_max_position_embeddings");
+  if (!topOriginal)
+    return topOriginal.takeError();
+  if (*topOriginal)
+    s.originalMaxPosition = **topOriginal;
+  if (s.originalMaxPosition == 0)
+    s.originalMaxPosition = contextLength;
+  if (s.originalMaxPosition <= 0)
+    return rope.makeError(
+        "key '" + rope.getKeyPath("original_max_position_embeddings") +
+        "': yarn needs a positive original context");
+  if (!rope.has("factor"))
+    s.factor = static_cast<double>(contextLength) /
+               static_cast<double>(s.originalMaxPosition);
+  if (!(s.factor > 0.0))
+    return rope.makeError("key '" + rope.getKeyPath("factor") +
+                          "': yarn needs a positive factor");
+  if (s.betaFast == 0.0)
+    s.betaFast = 32.0;
+  if (s.betaSlow == 0.0)
+    s.betaSlow = 1.0;
+  if (!(s.betaFast > s.betaSlow))
+    return rope.makeError("key '" + rope.getKeyPath("beta_fast") +
+                          "': yarn needs beta_fast > beta_slow");
+  llvm::Expected<bool> truncate = rope.getBool("truncate", true);
+  if (!truncate)
+    return truncate.takeError();
+  if (!*truncate)
+    return rope.makeError("key '" + rope.getKeyPath("truncate") +
+                          "': yarn without truncation is not supported");
+  llvm::Expected<std::optional<double>> attention =
+      rope.getOptionalDouble("attention_factor");
+  if (!attention)
+    return attention.takeError();
+  llvm::Expected<std::optional<double>> mscale =
+      rope.getOptionalDouble("mscale");
+  if (!mscale)
+    return mscale.takeError();
+  llvm::Expected<std::optional<double>> mscaleAllDim =
+      rope.getOptionalDouble("mscale_all_dim");
+  if (!mscaleAllDim)
+    return mscaleAllDim.takeError();
+  if (*attention)
+    s.attnFactor = **attention;
+  else if (mscale->value_or(0.0) != 0.0 && mscaleAllDim->value_or(0.0) != 0.0)
+    s.attnFactor = getYarnMscale(s.factor, **mscale) /
+                   getYarnMscale(s.factor, **mscaleAllDim);
+  else
+    s.attnFactor = getYarnMscale(s.factor);
+  if (!(s.attnFactor > 0.0))
+    return rope.makeError("key '" + rope.getKeyPath("attention_factor") +
+                          "': yarn needs a positive attention factor");
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Error HFModel::loadConfig() {
@@ -265,13 +329,14 @@ llvm::Error HFModel::loadConfig() {
         return e;
       if (auto e = number(s.betaSlow, "beta_slow"))
         return e;
-      if (auto e = number(s.attnFactor, "attention_factor"))
-        return e;
       llvm::Expected<int64_t> original =
           ropeObject.getInt("original_max_position_embeddings", 0);
       if (!original)
         return original.takeError();
       s.originalMaxPosition = *original;
+      if (s.kind == RopeScalingKind::yarn)
+        if (llvm::Error e = readYarn(json, ropeObject, c.contextLength, s))
+          return e;
       c.ropeScaling = s;
     }
   }
