@@ -1078,6 +1078,16 @@ int inspect(StringRef path) {
      << (c.tiedEmbeddings ? " (tied embeddings)" : "") << "\n";
   os << "context:        " << c.contextLength << "\n";
   os << "tokenizer:      " << model.getTokenizerKind() << "\n";
+  // The configuration fields the file sets, as the audit classifies them
+  // (docs/config-audit.md).
+  auto fieldList = [&](StringRef label, const std::vector<std::string> &keys) {
+    os << label << keys.size();
+    for (auto [i, key] : llvm::enumerate(keys))
+      os << (i ? ", " : ": ") << key;
+    os << "\n";
+  };
+  fieldList("honoured:       ", model.getHonouredFields());
+  fieldList("no effect:      ", model.getIgnoredFields());
 
   // Parameters and bytes per storage format.
   struct Totals {

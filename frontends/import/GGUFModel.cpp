@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontends/import/Model.h"
+#include "frontends/import/KnownFields.h"
 
 #include "frontends/gguf/Dequantize.h"
 #include "frontends/gguf/GGUFReader.h"
@@ -24,6 +25,7 @@ using namespace mlir;
 using namespace mlir::ingot;
 using ::ingot::gguf::GGMLType;
 using ::ingot::gguf::GGUFReader;
+using ::ingot::gguf::GGUFMetadataEntry;
 using ::ingot::gguf::GGUFTensorInfo;
 
 ImportedModel::~ImportedModel() = default;
@@ -97,6 +99,9 @@ private:
   /// Refuses metadata and tensors that change what the model computes but
   /// that the builder does not implement yet (see docs/frontends.md).
   llvm::Error refuseUnsupported() const;
+  /// Refuses an `<arch>.` metadata key the audit (KnownFields.def) does not
+  /// list, and records the ones the file sets.
+  llvm::Error checkKnownKeys();
 
   std::unique_ptr<GGUFReader> reader;
   std::string archName;
@@ -142,6 +147,47 @@ GGUFModel::ffnWidth(std::optional<int64_t> value, const Twine &from,
     return 0;
   return error("missing " + from + " and tensor '" + tensor + "' to give the " +
                what + " width");
+}
+
+llvm::Error GGUFModel::checkKnownKeys() {
+  std::string prefix = archName + ".";
+  for (const GGUFMetadataEntry &entry : reader->getMetadata()) {
+    if (!entry.key.starts_with(prefix))
+      continue;
+    StringRef key = entry.key.drop_front(prefix.size());
+    bool elsewhere = false;
+    const KnownField *field =
+        lookupKnownField(getKnownGGUFKeys(), key, archName, elsewhere);
+    if (!field && !elsewhere)
+      return error("metadata key '" + entry.key +
+                   "': not a key Ingot knows for " + archName +
+                   " (docs/config-audit.md lists them); refused, since it "
+                   "may change what the model computes");
+    bool honours = field && field->status == FieldStatus::Honoured;
+    (honours ? honouredFields : ignoredFields).push_back(entry.key.str());
+  }
+  // Keys read only to be checked.
+  if (reader->contains(prefix + "attention.value_length")) {
+    llvm::Expected<int64_t> width = integer("attention.value_length", 0);
+    if (!width)
+      return width.takeError();
+    if (*width != config.headDim)
+      return error("metadata key '" + prefix + "attention.value_length': " +
+                   Twine(*width) + " is not supported (value heads as wide "
+                   "as key heads, " + Twine(config.headDim) +
+                   ", are implemented)");
+  }
+  if (reader->contains(prefix + "vocab_size")) {
+    llvm::Expected<int64_t> vocab = integer("vocab_size", 0);
+    if (!vocab)
+      return vocab.takeError();
+    if (*vocab != config.vocabSize)
+      return error("metadata key '" + prefix + "vocab_size': " +
+                   Twine(*vocab) + " does not match tensor "
+                   "'token_embd.weight' (" + Twine(config.vocabSize) +
+                   " rows)");
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error GGUFModel::refuseUnsupported() const {
@@ -474,6 +520,8 @@ llvm::Error GGUFModel::load() {
     return error("missing tensor 'token_embd.weight'");
   c.vocabSize = static_cast<int64_t>(embd->dims.back());
   c.tiedEmbeddings = !reader->lookupTensor("output.weight");
+  if (llvm::Error e = checkKnownKeys())
+    return e;
   if (llvm::Error e = refuseUnsupported())
     return e;
   if (llvm::Error e = c.validate())

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontends/import/Model.h"
+#include "frontends/import/KnownFields.h"
 
 #include "frontends/gguf/Dequantize.h"
 #include "frontends/hf/Config.h"
@@ -540,6 +541,54 @@ static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
   return llvm::Error::success();
 }
 
+/// Refuses a config.json key, or a key of its rope object, that the audit
+/// (KnownFields.def) does not list: a field Ingot does not know may change
+/// the computation. Records the keys the file sets, as the audit classifies
+/// them. A key listed for other architectures only is ignored, as this
+/// architecture's transformers class ignores it.
+static llvm::Error checkKnownFields(const ConfigObject &json, StringRef arch,
+                                    std::vector<std::string> &honoured,
+                                    std::vector<std::string> &ignored) {
+  // JSON objects do not keep their order: sort, so that the first unknown
+  // key reported does not depend on hashing.
+  std::vector<std::string> keys;
+  for (const auto &entry : json.getJSON())
+    if (json.has(entry.first))
+      keys.push_back(entry.first.str());
+  llvm::sort(keys);
+  auto unknown = [](const ConfigObject &object, StringRef key,
+                    StringRef arch) {
+    return object.makeError(
+        "key '" + object.getKeyPath(key) + "': not a field Ingot knows for " +
+        arch +
+        " (docs/config-audit.md lists them); refused, since it may change "
+        "what the model computes");
+  };
+  for (const std::string &key : keys) {
+    bool elsewhere = false;
+    const KnownField *field =
+        lookupKnownField(getKnownConfigFields(), key, arch, elsewhere);
+    if (!field && !elsewhere)
+      return unknown(json, key, arch);
+    bool honours = field && field->status == FieldStatus::Honoured;
+    (honours ? honoured : ignored).push_back(key);
+    if (!honours || (key != "rope_parameters" && key != "rope_scaling"))
+      continue;
+    llvm::Expected<ConfigObject> rope = json.getObject(key);
+    if (!rope)
+      return rope.takeError();
+    std::vector<std::string> ropeKeys;
+    for (const auto &entry : rope->getJSON())
+      if (rope->has(entry.first))
+        ropeKeys.push_back(entry.first.str());
+    llvm::sort(ropeKeys);
+    for (const std::string &ropeKey : ropeKeys)
+      if (!lookupKnownField(getKnownRopeFields(), ropeKey, arch, elsewhere))
+        return unknown(*rope, ropeKey, arch);
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error HFModel::loadWeights() {
   // Per-layer names, then the experts' names with the expert index.
   static const std::pair<const char *, const char *> layerNames[] = {
@@ -740,8 +789,23 @@ HFModel::getWeightType(const SafetensorsTensor &t) const {
 llvm::Error HFModel::load() {
   if (auto e = loadConfig())
     return e;
+  if (auto e = checkKnownFields(hfConfig.getConfig(),
+                                stringifyArchitecture(config.arch),
+                                honouredFields, ignoredFields))
+    return e;
   if (auto e = refuseUnsupportedConfig(hfConfig.getConfig(), config))
     return e;
+  // Qwen2-MoE's q/k/v biases are switched by qkv_bias (transformers 5).
+  if (config.arch == Architecture::Qwen2Moe) {
+    const ConfigObject &json = hfConfig.getConfig();
+    llvm::Expected<bool> bias = json.getBool("qkv_bias", true);
+    if (!bias)
+      return bias.takeError();
+    if (!*bias)
+      return json.makeError("key '" + json.getKeyPath("qkv_bias") +
+                            "': false is not supported yet (qwen2_moe without "
+                            "q/k/v biases is not implemented)");
+  }
   if (auto e = loadWeights())
     return e;
   if (auto e = config.validate())

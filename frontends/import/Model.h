@@ -80,6 +80,17 @@ public:
   virtual llvm::Expected<llvm::ArrayRef<uint8_t>>
   readStoredBytes(llvm::StringRef name) const;
 
+  /// The configuration fields the file sets (config.json keys, GGUF
+  /// `<arch>.` metadata keys), as the audit in KnownFields.def classifies
+  /// them: read and honoured, or without effect on the logits. Any other
+  /// field is refused when the model is opened.
+  const std::vector<std::string> &getHonouredFields() const {
+    return honouredFields;
+  }
+  const std::vector<std::string> &getIgnoredFields() const {
+    return ignoredFields;
+  }
+
   /// The model's chat template (Jinja text), or "" when it has none.
   virtual std::string getChatTemplate() const { return ""; }
 
@@ -99,6 +110,7 @@ protected:
   MLIRContext *context;
   ModelConfig config;
   WeightTable weights;
+  std::vector<std::string> honouredFields, ignoredFields;
 };
 
 /// Opens a GGUF file.
