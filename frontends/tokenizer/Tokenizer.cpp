@@ -75,6 +75,10 @@ ingot::tokenizer::loadGGUFTokenizer(const gguf::GGUFReader &file) {
     data.addSpacePrefix = prefix->getAsBool().value_or(true);
   if (const gguf::GGUFValue *pre = file.lookup("tokenizer.ggml.pre"))
     data.preTokenizer = pre->getAsString().value_or("").str();
+  else if (data.kind == TokenizerKind::ByteLevelBPE)
+    // llama.cpp splits the text of a byte-level BPE file that names no
+    // pre-tokenizer with its "default" regexes, not GPT-2's.
+    data.preTokenizer = "default";
   return data;
 }
 

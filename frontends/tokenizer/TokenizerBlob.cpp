@@ -49,7 +49,11 @@ ingot::tokenizer::serializeTokenizer(const TokenizerData &data) {
   if (pre < 0)
     return error("unsupported pre-tokenizer " +
                  quoteForMessage(data.preTokenizer) +
-                 " (supported: gpt-2, smollm, llama-bpe, qwen2)");
+                 (data.preTokenizer == "default"
+                      ? " (llama.cpp's own regexes, which it also uses when "
+                        "tokenizer.ggml.pre is absent; "
+                      : " (") +
+                 "supported: gpt-2, smollm, llama-bpe, qwen2)");
   size_t n = data.tokens.size();
   if (n == 0 || n > INGOT_BLOB_MAX_TOKENS)
     return error(llvm::Twine(n) + " tokens, expected 1 to 2^24");
