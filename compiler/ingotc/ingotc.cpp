@@ -1053,6 +1053,10 @@ int inspect(StringRef path) {
      << " key/value heads, head_dim " << c.headDim;
   if (c.slidingWindow)
     os << ", sliding window " << *c.slidingWindow;
+  if (c.hasOutputBias())
+    os << ", q/k/v/o biases";
+  if (c.clipQKV)
+    os << ", q/k/v clamped to +-" << format("%g", *c.clipQKV);
   os << "\n";
   os << "rope:           theta " << format("%g", c.ropeTheta) << ", "
      << mlir::ingot::stringifyRopeStyle(c.ropeStyle);
@@ -1065,6 +1069,8 @@ int inspect(StringRef path) {
        << c.expertIntermediateSize;
     if (c.sharedExpertIntermediateSize)
       os << ", shared expert of FFN size " << c.sharedExpertIntermediateSize;
+    if (c.activation != mlir::ingot::Activation::silu)
+      os << ", " << mlir::ingot::stringifyActivation(c.activation);
     os << "\n";
     std::string rule = moeRouting.empty()
                            ? "top-k:" + std::to_string(c.expertsPerToken)
@@ -1072,7 +1078,12 @@ int inspect(StringRef path) {
     os << "routing:        " << rule << " (softmax"
        << (c.normTopKProb ? ", renormalized" : "") << ")\n";
   } else {
-    os << "feed-forward:   " << c.intermediateSize << "\n";
+    os << "feed-forward:   " << c.intermediateSize;
+    if (c.activation != mlir::ingot::Activation::silu)
+      os << ", " << mlir::ingot::stringifyActivation(c.activation);
+    if (c.mlpBias)
+      os << ", biases";
+    os << "\n";
   }
   os << "vocabulary:     " << c.vocabSize
      << (c.tiedEmbeddings ? " (tied embeddings)" : "") << "\n";

@@ -294,6 +294,11 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
       .Case([&](ig::ExpOp) { return unaryOp(UnaryKind::Exp); })
       .Case([&](ig::NegOp) { return unaryOp(UnaryKind::Neg); })
       .Case([&](ig::RsqrtOp) { return unaryOp(UnaryKind::Rsqrt); })
+      .Case([&](ig::ReluOp) { return unaryOp(UnaryKind::Relu); })
+      .Case([&](ig::ClampOp op) {
+        return one(clamp(get(op.getX()), op.getMin().convertToDouble(),
+                         op.getMax().convertToDouble()));
+      })
       .Case([&](ig::CastOp op) -> Expected<Results> {
         // The rounding to the result's type happens for every result.
         return Results{get(op.getX())};

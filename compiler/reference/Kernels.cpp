@@ -341,6 +341,17 @@ Expected<RefValue> unary(UnaryKind kind, const RefValue &x) {
   return RefValue::getFloatTensor(x.getShape(), std::move(out));
 }
 
+Expected<RefValue> clamp(const RefValue &x, double lo, double hi) {
+  if (Error err = expectFloatTensor(x, "x"))
+    return err;
+  std::vector<float> out(x.getFloats().size());
+  for (auto [i, value] : llvm::enumerate(x.getFloats()))
+    out[i] = value < lo ? static_cast<float>(lo)
+             : value > hi ? static_cast<float>(hi)
+                          : value;
+  return RefValue::getFloatTensor(x.getShape(), std::move(out));
+}
+
 //===----------------------------------------------------------------------===//
 // Shapes
 //===----------------------------------------------------------------------===//

@@ -68,6 +68,9 @@ double applyUnary(UnaryKind kind, double x);
 /// Elementwise `kind` over a float tensor.
 llvm::Expected<RefValue> unary(UnaryKind kind, const RefValue &x);
 
+/// `ingot.clamp`: each element limited to [lo, hi]; NaN stays NaN.
+llvm::Expected<RefValue> clamp(const RefValue &x, double lo, double hi);
+
 //===----------------------------------------------------------------------===//
 // Shapes (float and integer tensors alike)
 //===----------------------------------------------------------------------===//

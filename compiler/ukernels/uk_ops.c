@@ -262,6 +262,16 @@ void ingot_uk_unary(float *y, const float *x, int64_t count, int32_t op,
   }
 }
 
+void ingot_uk_clamp(float *y, const float *x, int64_t count, float lo,
+                    float hi, int32_t ith, int32_t nth) {
+  int64_t e0, e1;
+  uk_split(count, ith, nth, &e0, &e1);
+  for (int64_t i = e0; i < e1; ++i) {
+    float v = x[i];
+    y[i] = v < lo ? lo : (v > hi ? hi : v);
+  }
+}
+
 void ingot_uk_hadamard(float *y, const float *x, int64_t rows, int64_t D,
                        const float *signs, int32_t inverse, int32_t ith,
                        int32_t nth) {

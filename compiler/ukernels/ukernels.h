@@ -259,6 +259,10 @@ enum {
 void ingot_uk_unary(float *y, const float *x, int64_t count, int32_t op,
                     int32_t ith, int32_t nth);
 
+/* y[i] = x[i] limited to [lo, hi] (NaN kept), over count elements. */
+void ingot_uk_clamp(float *y, const float *x, int64_t count, float lo,
+                    float hi, int32_t ith, int32_t nth);
+
 /* Seeded-sign orthonormal fast Walsh-Hadamard transform of each row of
  * x[rows][D] (D a power of two) into y (may be x): y = H·diag(signs)·x / √D,
  * or its inverse. signs[D] are ±1 (the compiler computes them from the

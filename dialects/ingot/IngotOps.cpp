@@ -6,6 +6,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::ingot;
 
@@ -203,6 +205,15 @@ LogicalResult MatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
+
+LogicalResult ClampOp::verify() {
+  float lo = getMin().convertToFloat(), hi = getMax().convertToFloat();
+  if (!std::isfinite(lo) || !std::isfinite(hi))
+    return emitOpError("expects finite bounds");
+  if (lo > hi)
+    return emitOpError() << "min " << lo << " is above max " << hi;
+  return success();
+}
 
 LogicalResult CastOp::verify() {
   if (failed(verifyCompatibleShape(getX().getType(), getType())))

@@ -285,6 +285,25 @@ def Ingot_NegOp : Ingot_UnaryOp<"neg", "-x"> {
 def Ingot_RsqrtOp : Ingot_UnaryOp<"rsqrt", "1 / sqrt(x)"> {
   let summary = "reciprocal square root";
 }
+def Ingot_ReluOp : Ingot_UnaryOp<"relu", "max(x, 0)"> {
+  let summary = "rectified linear unit";
+}
+def Ingot_ClampOp : Ingot_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise clamp to a range";
+  let description = [{
+    `min(max(x, min), max)` elementwise, NaN kept (like `torch.clamp`);
+    `min <= max`, both finite. OLMoE clamps its q/k/v projections so
+    (`clip_qkv`).
+
+    ```mlir
+    %y = ingot.clamp %x [-8.0, 8.0] : tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$x, F32Attr:$min, F32Attr:$max);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = "$x `[` $min `,` $max `]` attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
 
 def Ingot_CastOp : Ingot_Op<"cast", [Pure]> {
   let summary = "converts the element type";

@@ -133,6 +133,7 @@ private:
   Value linear(Value x, StringRef name, int64_t out, bool bias = false);
   Value rmsNorm(Value x, StringRef name);
   Value gatedFFN(Value x, StringRef prefix, StringRef suffix, int64_t size);
+  Value activate(Value x);
   Value constant(float value) {
     auto type = tensor({});
     return ConstantOp::create(b, loc, type,
@@ -184,6 +185,8 @@ DecoderBuilder::requiredWeights(int64_t i) const {
     add(p + "attn_k.bias", {kvDim});
     add(p + "attn_v.bias", {kvDim});
   }
+  if (c.hasOutputBias())
+    add(p + "attn_output.bias", {c.hiddenSize});
   if (c.hasPerHeadQKNorm()) {
     add(p + "attn_q_norm.weight", {c.headDim});
     add(p + "attn_k_norm.weight", {c.headDim});
@@ -197,6 +200,11 @@ DecoderBuilder::requiredWeights(int64_t i) const {
     add(p + "ffn_gate.weight", {c.intermediateSize, c.hiddenSize});
     add(p + "ffn_up.weight", {c.intermediateSize, c.hiddenSize});
     add(p + "ffn_down.weight", {c.hiddenSize, c.intermediateSize});
+    if (c.mlpBias) {
+      add(p + "ffn_gate.bias", {c.intermediateSize});
+      add(p + "ffn_up.bias", {c.intermediateSize});
+      add(p + "ffn_down.bias", {c.hiddenSize});
+    }
     return list;
   }
   int64_t e = c.numExperts, f = c.expertIntermediateSize;
@@ -291,14 +299,32 @@ Value DecoderBuilder::rmsNorm(Value x, StringRef name) {
                            b.getF32FloatAttr(config.rmsNormEps));
 }
 
-/// act(x·gateᵀ) * (x·upᵀ), then ·downᵀ: SwiGLU.
+/// The model's feed-forward activation.
+Value DecoderBuilder::activate(Value x) {
+  switch (config.activation) {
+  case Activation::silu:
+    return SiluOp::create(b, loc, x);
+  case Activation::gelu:
+    return GeluOp::create(b, loc, x, /*approximate=*/false);
+  case Activation::gelu_tanh:
+    return GeluOp::create(b, loc, x, /*approximate=*/true);
+  case Activation::relu:
+    return ReluOp::create(b, loc, x);
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// act(x·gateᵀ) * (x·upᵀ), then ·downᵀ (SwiGLU with SiLU); the dense
+/// feed-forward's projections (no suffix) with their biases under mlp_bias.
 Value DecoderBuilder::gatedFFN(Value x, StringRef prefix, StringRef suffix,
                                int64_t size) {
-  Value gate = linear(x, (prefix + "ffn_gate" + suffix).str(), size);
-  Value up = linear(x, (prefix + "ffn_up" + suffix).str(), size);
-  Value act = SiluOp::create(b, loc, gate);
+  bool bias = suffix.empty() && config.mlpBias;
+  Value gate = linear(x, (prefix + "ffn_gate" + suffix).str(), size, bias);
+  Value up = linear(x, (prefix + "ffn_up" + suffix).str(), size, bias);
+  Value act = activate(gate);
   Value prod = MulOp::create(b, loc, gate.getType(), act, up);
-  return linear(prod, (prefix + "ffn_down" + suffix).str(), config.hiddenSize);
+  return linear(prod, (prefix + "ffn_down" + suffix).str(), config.hiddenSize,
+                bias);
 }
 
 Value DecoderBuilder::attention(int64_t i, Value h, Value qpos, Value kpos,
@@ -314,6 +340,14 @@ Value DecoderBuilder::attention(int64_t i, Value h, Value qpos, Value kpos,
   if (c.hasFullQKNorm()) {
     q = rmsNorm(q, p + "attn_q_norm.weight");
     k = rmsNorm(k, p + "attn_k_norm.weight");
+  }
+  if (c.clipQKV) {
+    // OLMoE clamps after its q/k norms, before the heads are split.
+    FloatAttr lo = b.getF32FloatAttr(-*c.clipQKV);
+    FloatAttr hi = b.getF32FloatAttr(*c.clipQKV);
+    q = ClampOp::create(b, loc, q, lo, hi);
+    k = ClampOp::create(b, loc, k, lo, hi);
+    v = ClampOp::create(b, loc, v, lo, hi);
   }
   q = ReshapeOp::create(b, loc, tensor({dyn, nH, d}), q);
   k = ReshapeOp::create(b, loc, tensor({dyn, nKV, d}), k);
@@ -387,7 +421,7 @@ Value DecoderBuilder::attention(int64_t i, Value h, Value qpos, Value kpos,
   out = TransposeOp::create(b, loc, tensor({dyn, nH, d}), out,
                             ArrayRef<int64_t>{1, 0, 2});
   out = ReshapeOp::create(b, loc, tensor({dyn, nH * d}), out);
-  return linear(out, p + "attn_output", c.hiddenSize);
+  return linear(out, p + "attn_output", c.hiddenSize, c.hasOutputBias());
 }
 
 Value DecoderBuilder::moe(int64_t i, Value h) {
@@ -404,7 +438,7 @@ Value DecoderBuilder::moe(int64_t i, Value h) {
       b, loc, h.getType(), h, route.getOffsets(), route.getExperts(),
       route.getWeights(), weight(p + "ffn_gate_exps.weight"),
       weight(p + "ffn_up_exps.weight"), weight(p + "ffn_down_exps.weight"),
-      ActivationAttr::get(b.getContext(), Activation::silu));
+      ActivationAttr::get(b.getContext(), c.activation));
   if (int64_t s = c.sharedExpertIntermediateSize) {
     Value shared = gatedFFN(h, p, "_shexp", s);
     Value gateW = weight(p + "ffn_gate_inp_shexp.weight", {1, c.hiddenSize});

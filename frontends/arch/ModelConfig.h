@@ -67,6 +67,16 @@ struct ModelConfig {
   std::optional<RopeScalingConfig> ropeScaling;
   bool tiedEmbeddings = false;
   std::optional<int64_t> slidingWindow;
+  /// q/k/v and output projection biases (Llama, Qwen3, Qwen3-MoE and
+  /// OLMoE's `attention_bias`). Qwen2's q/k/v biases need no flag.
+  bool attentionBias = false;
+  /// Gate/up/down biases of the dense feed-forward (Llama's `mlp_bias`).
+  bool mlpBias = false;
+  /// The activation of every gated feed-forward, dense, expert and shared.
+  Activation activation = Activation::silu;
+  /// q, k and v clamped to [-clipQKV, clipQKV] after the projections (and
+  /// OLMoE's q/k norms).
+  std::optional<double> clipQKV;
 
   // Mixture of experts (numExperts == 0: dense).
   int64_t numExperts = 0;
@@ -76,8 +86,11 @@ struct ModelConfig {
   bool normTopKProb = false;
 
   bool isMoE() const { return numExperts > 0; }
-  bool hasQKVBias() const { return arch == Architecture::Qwen2 ||
-                                   arch == Architecture::Qwen2Moe; }
+  bool hasQKVBias() const {
+    return attentionBias || arch == Architecture::Qwen2 ||
+           arch == Architecture::Qwen2Moe;
+  }
+  bool hasOutputBias() const { return attentionBias; }
   /// Qwen3: RMS norm of each head vector of q and k before rope.
   bool hasPerHeadQKNorm() const {
     return arch == Architecture::Qwen3 || arch == Architecture::Qwen3Moe;

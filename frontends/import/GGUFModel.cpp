@@ -16,10 +16,13 @@
 #include "frontends/gguf/GGUFReader.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::ingot;
@@ -96,6 +99,9 @@ private:
   llvm::Expected<int64_t> ffnWidth(std::optional<int64_t> value,
                                    const Twine &from, StringRef tensor,
                                    StringRef what, bool required) const;
+  /// Reads the implemented features the file carries outside the
+  /// hyperparameters: OLMoE's q/k/v clamp, Llama's optional biases.
+  llvm::Error readComputeFields();
   /// Refuses metadata and tensors that change what the model computes but
   /// that the builder does not implement yet (see docs/frontends.md).
   llvm::Error refuseUnsupported() const;
@@ -190,14 +196,50 @@ llvm::Error GGUFModel::checkKnownKeys() {
   return llvm::Error::success();
 }
 
+llvm::Error GGUFModel::readComputeFields() {
+  ModelConfig &c = config;
+  if (c.arch == Architecture::Olmoe &&
+      reader->contains(archName + ".attention.clamp_kqv")) {
+    llvm::Expected<double> clamp = number("attention.clamp_kqv", 0.0);
+    if (!clamp)
+      return clamp.takeError();
+    if (!std::isfinite(*clamp) || *clamp < 0.0) {
+      std::string value;
+      llvm::raw_string_ostream(value) << llvm::format("%g", *clamp);
+      return error("metadata key '" + archName +
+                   ".attention.clamp_kqv': " + value +
+                   " must be 0 (off) or positive");
+    }
+    if (*clamp > 0.0)
+      c.clipQKV = *clamp;
+  }
+  // llama.cpp reads each of these biases of a llama model when present;
+  // Llama checkpoints have all four attention biases (attention_bias) or
+  // all three feed-forward ones (mlp_bias), and the builder then needs
+  // every one.
+  if (archName == "llama") {
+    auto has = [&](StringRef suffix) {
+      return llvm::any_of(reader->getTensors(), [&](const GGUFTensorInfo &t) {
+        return t.name.starts_with("blk.") && t.name.ends_with(suffix);
+      });
+    };
+    c.attentionBias = has(".attn_q.bias") || has(".attn_k.bias") ||
+                      has(".attn_v.bias") || has(".attn_output.bias");
+    c.mlpBias = !c.isMoE() && (has(".ffn_gate.bias") ||
+                               has(".ffn_up.bias") || has(".ffn_down.bias"));
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error GGUFModel::refuseUnsupported() const {
   const ModelConfig &c = config;
   auto refuse = [&](StringRef key, const Twine &value, const Twine &why) {
     return error("metadata key '" + archName + "." + key + "': " + value +
                  " is not supported yet (" + why + ")");
   };
-  // Clamping q/k/v (OLMo's clip_qkv): 0 means off.
-  if (reader->contains(archName + ".attention.clamp_kqv")) {
+  // Clamping q/k/v (OLMo's clip_qkv; 0 means off) is OLMoE's only.
+  if (c.arch != Architecture::Olmoe &&
+      reader->contains(archName + ".attention.clamp_kqv")) {
     llvm::Expected<double> clamp = number("attention.clamp_kqv", 0.0);
     if (!clamp)
       return clamp.takeError();
@@ -205,7 +247,7 @@ llvm::Error GGUFModel::refuseUnsupported() const {
       std::string value;
       llvm::raw_string_ostream(value) << llvm::format("%g", *clamp);
       return refuse("attention.clamp_kqv", value,
-                    "clamping q/k/v is not implemented");
+                    "clamping q/k/v is implemented for olmoe only");
     }
   }
   // Sliding-window attention over every layer is what Mistral (llama in
@@ -229,14 +271,22 @@ llvm::Error GGUFModel::refuseUnsupported() const {
                       Twine(c.headDim) +
                       " dimensions of each head is not implemented");
   // Biases the builder does not read would be dropped without a word: only
-  // Qwen2's q/k/v biases are implemented.
+  // Qwen2's q/k/v biases and Llama's q/k/v/o and feed-forward biases are
+  // implemented.
   for (const GGUFTensorInfo &info : reader->getTensors()) {
     StringRef name = info.name;
     if (!name.ends_with(".bias"))
       continue;
-    if (c.hasQKVBias() && name.starts_with("blk.") &&
-        (name.ends_with(".attn_q.bias") || name.ends_with(".attn_k.bias") ||
-         name.ends_with(".attn_v.bias")))
+    bool qkv = name.ends_with(".attn_q.bias") ||
+               name.ends_with(".attn_k.bias") ||
+               name.ends_with(".attn_v.bias");
+    bool ffn = name.ends_with(".ffn_gate.bias") ||
+               name.ends_with(".ffn_up.bias") ||
+               name.ends_with(".ffn_down.bias");
+    if (name.starts_with("blk.") &&
+        ((c.hasQKVBias() && qkv) ||
+         (c.hasOutputBias() && name.ends_with(".attn_output.bias")) ||
+         (c.mlpBias && ffn)))
       continue;
     return error("tensor '" + name + "' is not supported yet (" +
                  stringifyArchitecture(c.arch) +
@@ -521,6 +571,8 @@ llvm::Error GGUFModel::load() {
   c.vocabSize = static_cast<int64_t>(embd->dims.back());
   c.tiedEmbeddings = !reader->lookupTensor("output.weight");
   if (llvm::Error e = checkKnownKeys())
+    return e;
+  if (llvm::Error e = readComputeFields())
     return e;
   if (llvm::Error e = refuseUnsupported())
     return e;

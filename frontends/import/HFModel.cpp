@@ -24,6 +24,7 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -416,6 +417,70 @@ llvm::Error HFModel::loadConfig() {
   return llvm::Error::success();
 }
 
+/// The activation `hidden_act` names, as transformers' ACT2FN computes it;
+/// nullopt for names the builder does not implement.
+static std::optional<Activation> parseActivation(StringRef name) {
+  return llvm::StringSwitch<std::optional<Activation>>(name)
+      .Cases({"silu", "swish"}, Activation::silu)
+      .Cases({"gelu", "gelu_python"}, Activation::gelu) // erf
+      .Cases({"gelu_pytorch_tanh", "gelu_python_tanh", "gelu_new",
+              "gelu_fast"},
+             Activation::gelu_tanh)
+      .Case("relu", Activation::relu)
+      .Default(std::nullopt);
+}
+
+/// Reads the config.json fields that change the computation and that the
+/// builder implements, for the architectures whose transformers class reads
+/// them: attention_bias, mlp_bias, hidden_act, clip_qkv. Values it does not
+/// implement are refused, naming the field and the value.
+static llvm::Error readComputeFields(const ConfigObject &json,
+                                     ModelConfig &c) {
+  // q/k/v/o projection biases. Qwen2 and Qwen2-MoE always have q/k/v biases
+  // and no o bias; their classes, like Mistral's and Mixtral's, do not read
+  // the key.
+  if (c.arch == Architecture::Llama || c.arch == Architecture::Qwen3 ||
+      c.arch == Architecture::Qwen3Moe || c.arch == Architecture::Olmoe) {
+    llvm::Expected<bool> bias = json.getBool("attention_bias", false);
+    if (!bias)
+      return bias.takeError();
+    c.attentionBias = *bias;
+  }
+  if (c.arch == Architecture::Llama) {
+    llvm::Expected<bool> bias = json.getBool("mlp_bias", false);
+    if (!bias)
+      return bias.takeError();
+    c.mlpBias = *bias;
+  }
+  // Every supported class applies ACT2FN[hidden_act] in its dense, expert
+  // and shared-expert feed-forwards.
+  llvm::Expected<StringRef> act = json.getString("hidden_act", "silu");
+  if (!act)
+    return act.takeError();
+  std::optional<Activation> activation = parseActivation(*act);
+  if (!activation)
+    return json.makeError("key '" + json.getKeyPath("hidden_act") + "': \"" +
+                          *act +
+                          "\" is not supported yet (supported: silu, swish, "
+                          "gelu, gelu_python, gelu_new, gelu_fast, "
+                          "gelu_pytorch_tanh, gelu_python_tanh, relu)");
+  c.activation = *activation;
+  if (c.arch == Architecture::Olmoe) {
+    llvm::Expected<std::optional<double>> clip =
+        json.getOptionalDouble("clip_qkv");
+    if (!clip)
+      return clip.takeError();
+    if (*clip && !(**clip > 0.0 && std::isfinite(**clip))) {
+      std::string value;
+      llvm::raw_string_ostream(value) << *json.lookup("clip_qkv");
+      return json.makeError("key '" + json.getKeyPath("clip_qkv") + "': " +
+                            value + " must be a positive number or null");
+    }
+    c.clipQKV = *clip;
+  }
+  return llvm::Error::success();
+}
+
 /// Refuses the config.json fields that change what the model computes but
 /// that the builder does not implement yet: importing past them would give
 /// wrong logits without a word. Each error names the field and its value.
@@ -433,36 +498,17 @@ static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
     return object.makeError("key '" + object.getKeyPath(key) + "': " + value +
                             " is not supported yet (" + why + ")");
   };
-  // Linear-layer biases. Qwen2 and Qwen2-MoE always have q/k/v biases
-  // (read by the builder) and no such keys; these archs read the keys.
-  bool readsAttentionBias =
-      c.arch == Architecture::Llama || c.arch == Architecture::Qwen3 ||
-      c.arch == Architecture::Qwen3Moe || c.arch == Architecture::Olmoe;
-  if (readsAttentionBias) {
-    llvm::Expected<bool> bias = json.getBool("attention_bias", false);
-    if (!bias)
-      return bias.takeError();
-    if (*bias)
-      return refuse(json, "attention_bias",
-                    "q/k/v/o projection biases are not implemented for " +
-                        arch);
-  }
-  if (c.arch == Architecture::Llama) {
-    llvm::Expected<bool> bias = json.getBool("mlp_bias", false);
-    if (!bias)
-      return bias.takeError();
-    if (*bias)
-      return refuse(json, "mlp_bias",
-                    "feed-forward biases are not implemented");
-  }
-  // The activation of the gated feed-forward: SiLU only.
-  for (StringRef key : {"hidden_act", "hidden_activation"}) {
-    llvm::Expected<StringRef> act = json.getString(key, "silu");
+  // hidden_act is read by readComputeFields; no supported class reads
+  // hidden_activation (Gemma's key), so a file that sets it to something
+  // else is taken for a model of another family.
+  {
+    llvm::Expected<StringRef> act = json.getString("hidden_activation", "silu");
     if (!act)
       return act.takeError();
     if (*act != "silu")
-      return refuse(json, key,
-                    "the only activation implemented is silu");
+      return refuse(json, "hidden_activation",
+                    "transformers' " + arch +
+                        " does not read it; hidden_act sets the activation");
   }
   // Sliding-window attention: Mistral's applies to every layer and is
   // implemented. Mixtral and OLMoE would apply theirs to every layer too;
@@ -502,15 +548,6 @@ static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
                               "': layer type '" + type +
                               "' is not supported yet (only full_attention "
                               "layers are implemented)");
-  }
-  if (c.arch == Architecture::Olmoe) {
-    llvm::Expected<std::optional<double>> clip =
-        json.getOptionalDouble("clip_qkv");
-    if (!clip)
-      return clip.takeError();
-    if (*clip)
-      return refuse(json, "clip_qkv",
-                    "clipping q/k/v is not implemented");
   }
   // Rope on a part of each head only (top level in transformers 4, in
   // rope_parameters in transformers 5).
@@ -601,11 +638,15 @@ llvm::Error HFModel::loadWeights() {
       {"self_attn.k_proj.bias", "attn_k.bias"},
       {"self_attn.v_proj.bias", "attn_v.bias"},
       {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.o_proj.bias", "attn_output.bias"},
       {"self_attn.q_norm.weight", "attn_q_norm.weight"},
       {"self_attn.k_norm.weight", "attn_k_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"mlp.gate_proj.bias", "ffn_gate.bias"},
+      {"mlp.up_proj.bias", "ffn_up.bias"},
+      {"mlp.down_proj.bias", "ffn_down.bias"},
       {"mlp.gate.weight", "ffn_gate_inp.weight"},
       {"block_sparse_moe.gate.weight", "ffn_gate_inp.weight"},
       {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight"},
@@ -792,6 +833,8 @@ llvm::Error HFModel::load() {
   if (auto e = checkKnownFields(hfConfig.getConfig(),
                                 stringifyArchitecture(config.arch),
                                 honouredFields, ignoredFields))
+    return e;
+  if (auto e = readComputeFields(hfConfig.getConfig(), config))
     return e;
   if (auto e = refuseUnsupportedConfig(hfConfig.getConfig(), config))
     return e;

@@ -58,10 +58,8 @@ struct MoeFfnToSparse : OpRewritePattern<MoeFfnOp> {
         return GeluOp::create(rewriter, loc, g, /*approximate=*/false);
       case Activation::gelu_tanh:
         return GeluOp::create(rewriter, loc, g, /*approximate=*/true);
-      case Activation::relu: {
-        Value zero = ZerosLikeOp::create(rewriter, loc, g);
-        return MaximumOp::create(rewriter, loc, g.getType(), g, zero);
-      }
+      case Activation::relu:
+        return ReluOp::create(rewriter, loc, g);
       }
       llvm_unreachable("unknown activation");
     };

@@ -1934,3 +1934,21 @@ func.func @hadamard_negative_seed(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = ingot.hadamard %x {seed = -3 : i64} : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// A clamp range must not be empty.
+func.func @clamp_empty(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'ingot.clamp' op min 1.000000e+00 is above max -1.000000e+00}}
+  %y = ingot.clamp %x [1.0, -1.0] : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Clamp bounds are finite numbers.
+func.func @clamp_infinite(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'ingot.clamp' op expects finite bounds}}
+  %y = ingot.clamp %x [0x7F800000, 0x7F800000] : tensor<4xf32>
+  return %y : tensor<4xf32>
+}

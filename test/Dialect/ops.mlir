@@ -176,7 +176,7 @@ func.func @binary(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>, %s: tensor<f32>,
 
 // -----
 
-// The unary elementwise ops, gelu with and without `approximate`.
+// The unary elementwise ops, gelu with and without `approximate`, clamp.
 
 // CHECK-LABEL: func @unary(
 // CHECK-SAME: %[[X:.*]]: tensor<?x128xf32>)
@@ -189,7 +189,9 @@ func.func @unary(%x: tensor<?x128xf32>) -> tensor<?x128xf32> {
   // CHECK: %[[F:.*]] = ingot.exp %[[E]] : tensor<?x128xf32>
   // CHECK: %[[G:.*]] = ingot.neg %[[F]] : tensor<?x128xf32>
   // CHECK: %[[H:.*]] = ingot.rsqrt %[[G]] : tensor<?x128xf32>
-  // CHECK: return %[[H]]
+  // CHECK: %[[I:.*]] = ingot.relu %[[H]] : tensor<?x128xf32>
+  // CHECK: %[[J:.*]] = ingot.clamp %[[I]][-7.500000e-01, 7.500000e-01] : tensor<?x128xf32>
+  // CHECK: return %[[J]]
   %a = ingot.silu %x : tensor<?x128xf32>
   %b = ingot.gelu %a : tensor<?x128xf32>
   %c = ingot.gelu %b approximate : tensor<?x128xf32>
@@ -198,7 +200,9 @@ func.func @unary(%x: tensor<?x128xf32>) -> tensor<?x128xf32> {
   %f = ingot.exp %e : tensor<?x128xf32>
   %g = ingot.neg %f : tensor<?x128xf32>
   %h = ingot.rsqrt %g : tensor<?x128xf32>
-  return %h : tensor<?x128xf32>
+  %i = ingot.relu %h : tensor<?x128xf32>
+  %j = ingot.clamp %i [-0.75, 0.75] : tensor<?x128xf32>
+  return %j : tensor<?x128xf32>
 }
 
 // -----

@@ -50,8 +50,7 @@ func.func @top_p_gelu_tanh_static(%x: tensor<5x32xf32>, %logits: tensor<5x4xf32>
 
 // -----
 
-// Exact gelu and relu: `gelu` without approximate; relu is a maximum with
-// zeros.
+// Exact gelu and relu: `gelu` without approximate, `relu`.
 // CHECK-LABEL: func.func @gelu_and_relu
 // CHECK:         %[[G1:.*]] = ingot.grouped_matmul
 // CHECK:         ingot.grouped_matmul
@@ -59,8 +58,7 @@ func.func @top_p_gelu_tanh_static(%x: tensor<5x32xf32>, %logits: tensor<5x4xf32>
 // CHECK:         ingot.scatter_add
 // CHECK:         %[[G2:.*]] = ingot.grouped_matmul
 // CHECK:         ingot.grouped_matmul
-// CHECK:         %[[Z:.*]] = ingot.zeros_like %[[G2]] : tensor<?x16xf32>
-// CHECK:         ingot.maximum %[[G2]], %[[Z]] : tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+// CHECK:         ingot.relu %[[G2]] : tensor<?x16xf32>
 // CHECK:         ingot.scatter_add
 func.func @gelu_and_relu(%x: tensor<?x32xf32>, %logits: tensor<?x4xf32>, %gate: tensor<4x16x32xf32>, %up: tensor<4x16x32xf32>, %down: tensor<4x32x16xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
   %o, %e, %w = ingot.route %logits {rule = #ingot.routing<top_k, k = 1>, scoring = #ingot<scoring sigmoid>} : tensor<?x4xf32> -> tensor<?xi32>, tensor<?xi32>, tensor<?xf32>
@@ -170,13 +168,12 @@ func.func @decode_top_k_silu(%x: tensor<1x64xf32>, %logits: tensor<1x8xf32>, %ga
 // -----
 
 // Decode with a threshold rule (a variable number of experts) and relu: the
-// activation is a maximum with zeros, the rest is the decode form.
+// activation is `ingot.relu`, the rest is the decode form.
 // CHECK-LABEL: func.func @decode_threshold_relu
 // CHECK:         %[[O:.*]], %[[E:.*]], %[[W:.*]] = ingot.route
 // CHECK:         %[[GM:.*]] = ingot.expert_matvec %{{.*}}, %{{.*}}, %[[E]]
 // CHECK:         %[[UM:.*]] = ingot.expert_matvec %{{.*}}, %{{.*}}, %[[E]]
-// CHECK:         %[[Z:.*]] = ingot.zeros_like %[[GM]] : tensor<?x16xf32>
-// CHECK:         %[[A:.*]] = ingot.maximum %[[GM]], %[[Z]]
+// CHECK:         %[[A:.*]] = ingot.relu %[[GM]] : tensor<?x16xf32>
 // CHECK:         %[[H:.*]] = ingot.mul %[[A]], %[[UM]]
 // CHECK:         %[[DM:.*]] = ingot.expert_matvec %[[H]], %{{.*}}, %[[E]] : tensor<?x16xf32>, tensor<4x32x16xf32>, tensor<?xi32> -> tensor<?x32xf32>
 // CHECK:         %[[WR:.*]] = ingot.reshape %[[W]]

@@ -1047,6 +1047,29 @@ TEST_F(UKernels, Unary) {
   }
 }
 
+TEST_F(UKernels, Clamp) {
+  std::vector<float> x = randomFloats(rng, 101, -2, 2);
+  x[3] = NAN;
+  x[5] = 0.75f;
+  x[6] = -0.75f;
+  auto want = ref::clamp(ref::RefValue::getFloatTensor(
+                             {static_cast<int64_t>(x.size())}, x),
+                         -0.75, 0.75);
+  ASSERT_TRUE(static_cast<bool>(want)) << llvm::toString(want.takeError());
+  int clamped = 0;
+  for (float v : x)
+    clamped += std::fabs(v) > 0.75f;
+  ASSERT_GT(clamped, 10);
+  for (int nth : kThreadCounts) {
+    std::vector<float> y(x.size());
+    runThreads(nth, [&](int ith) {
+      ingot_uk_clamp(y.data(), x.data(), x.size(), -0.75f, 0.75f, ith, nth);
+    });
+    expectClose(y, want->getFloats(), 0, 0, "clamp");
+    EXPECT_TRUE(std::isnan(y[3]));
+  }
+}
+
 TEST_F(UKernels, Hadamard) {
   int64_t rows = 3, D = 64;
   uint64_t seed = 77;

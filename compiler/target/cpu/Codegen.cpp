@@ -1074,6 +1074,18 @@ llvm::Error Lowering::emitOp(Operation *op) {
     return unary(neg.getResult(), neg.getX(), INGOT_UN_NEG);
   if (auto rsqrt = dyn_cast<RsqrtOp>(op))
     return unary(rsqrt.getResult(), rsqrt.getX(), INGOT_UN_RSQRT);
+  if (auto relu = dyn_cast<ReluOp>(op))
+    return unary(relu.getResult(), relu.getX(), INGOT_UN_RELU);
+  if (auto clamp = dyn_cast<ClampOp>(op)) {
+    llvm::Value *count =
+        b.CreateMul(flatRows(clamp.getResult()), i64(lastDim(clamp.getResult())));
+    call("ingot_uk_clamp",
+         {ptr(clamp.getResult()), ptr(clamp.getX()), count,
+          f32(clamp.getMin().convertToDouble()),
+          f32(clamp.getMax().convertToDouble()), aIth, aNth});
+    setRows(clamp.getResult(), rows(clamp.getX()));
+    return llvm::Error::success();
+  }
   if (auto hadamard = dyn_cast<HadamardOp>(op)) {
     int64_t d = lastDim(hadamard.getX());
     std::vector<float> signs(d);
