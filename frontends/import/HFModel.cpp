@@ -209,6 +209,12 @@ llvm::Error readYarn(const ConfigObject &top, const ConfigObject &rope,
   return llvm::Error::success();
 }
 
+/// Whether the per-layer lists can be sized by the layer count (it is
+/// checked with the other sizes by ModelConfig::validate).
+bool isLayerCountInRange(const ModelConfig &c) {
+  return c.numLayers >= 1 && c.numLayers <= (int64_t(1) << 24);
+}
+
 /// Sliding-window attention as each transformers class derives it (a query
 /// sees itself and the window - 1 positions before it):
 /// - Mistral, Mixtral: `sliding_window` (null: none) in every layer;
@@ -224,6 +230,9 @@ llvm::Error readYarn(const ConfigObject &top, const ConfigObject &rope,
 /// sliding layers without a usable window, where transformers fails or
 /// masks every key.
 llvm::Error readSlidingWindow(const ConfigObject &json, ModelConfig &c) {
+  // A layer count out of range is ModelConfig::validate's to report.
+  if (!isLayerCountInRange(c))
+    return llvm::Error::success();
   // The window as the config class sets it: the key's value (null: none),
   // `fallback` when absent.
   auto readWindow =
@@ -486,7 +495,9 @@ llvm::Error HFModel::loadConfig() {
     if (!norm)
       return norm.takeError();
     c.normTopKProb = c.arch == Architecture::Mixtral || *norm;
-    if (c.arch == Architecture::Qwen2Moe || c.arch == Architecture::Qwen3Moe) {
+    if ((c.arch == Architecture::Qwen2Moe ||
+         c.arch == Architecture::Qwen3Moe) &&
+        isLayerCountInRange(c)) {
       llvm::Expected<int64_t> step = json.getInt("decoder_sparse_step", 1);
       if (!step)
         return step.takeError();
