@@ -1051,8 +1051,19 @@ int inspect(StringRef path) {
   os << "hidden size:    " << c.hiddenSize << "\n";
   os << "attention:      " << c.numHeads << " heads, " << c.numKVHeads
      << " key/value heads, head_dim " << c.headDim;
-  if (c.slidingWindow)
+  // The layers a per-layer property holds for, as "0, 2".
+  auto layerList = [](const std::vector<bool> &marks) {
+    std::string text;
+    for (auto [i, mark] : llvm::enumerate(marks))
+      if (mark)
+        text += (text.empty() ? "" : ", ") + std::to_string(i);
+    return text;
+  };
+  if (c.slidingWindow) {
     os << ", sliding window " << *c.slidingWindow;
+    if (!c.slidingLayers.empty())
+      os << " in layers " << layerList(c.slidingLayers);
+  }
   if (c.hasOutputBias())
     os << ", q/k/v/o biases";
   if (c.clipQKV)
@@ -1077,6 +1088,9 @@ int inspect(StringRef path) {
                            : moeRouting.getValue();
     os << "routing:        " << rule << " (softmax"
        << (c.normTopKProb ? ", renormalized" : "") << ")\n";
+    if (!c.denseLayers.empty())
+      os << "dense layers:   " << layerList(c.denseLayers)
+         << " (feed-forward " << c.intermediateSize << ")\n";
   } else {
     os << "feed-forward:   " << c.intermediateSize;
     if (c.activation != mlir::ingot::Activation::silu)

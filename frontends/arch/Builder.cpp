@@ -68,7 +68,7 @@ llvm::Error ModelConfig::validate() const {
                Twine(numKVHeads));
   if (headDim % 2 != 0)
     return bad("head dimension " + Twine(headDim) + " is odd");
-  if (!isMoE() && (intermediateSize < 1 || intermediateSize > (1 << 24)))
+  if (hasDenseLayer() && (intermediateSize < 1 || intermediateSize > (1 << 24)))
     return bad("feed-forward size " + Twine(intermediateSize) +
                " is out of range");
   if (!(rmsNormEps > 0.0))
@@ -77,6 +77,15 @@ llvm::Error ModelConfig::validate() const {
     return bad("rope theta must be > 1");
   if (slidingWindow && *slidingWindow < 1)
     return bad("sliding window must be >= 1");
+  if (!slidingLayers.empty() &&
+      static_cast<int64_t>(slidingLayers.size()) != numLayers)
+    return bad("sliding-window layer list has " +
+               Twine(slidingLayers.size()) + " entries for " +
+               Twine(numLayers) + " layers");
+  if (!denseLayers.empty() &&
+      static_cast<int64_t>(denseLayers.size()) != numLayers)
+    return bad("dense-layer list has " + Twine(denseLayers.size()) +
+               " entries for " + Twine(numLayers) + " layers");
   if (isMoE()) {
     if (numExperts > (1 << 16))
       return bad("expert count " + Twine(numExperts) + " is out of range");
@@ -196,7 +205,7 @@ DecoderBuilder::requiredWeights(int64_t i) const {
     add(p + "attn_k_norm.weight", {kvDim});
   }
   add(p + "ffn_norm.weight", {c.hiddenSize});
-  if (!c.isMoE()) {
+  if (!c.isMoELayer(i)) {
     add(p + "ffn_gate.weight", {c.intermediateSize, c.hiddenSize});
     add(p + "ffn_up.weight", {c.intermediateSize, c.hiddenSize});
     add(p + "ffn_down.weight", {c.hiddenSize, c.intermediateSize});
@@ -409,9 +418,10 @@ Value DecoderBuilder::attention(int64_t i, Value h, Value qpos, Value kpos,
                                   Value(), false, true);
   scores = MulOp::create(b, loc, scores.getType(), scores,
                          constant(1.0f / std::sqrt(float(d))));
-  MaskKind kind = c.slidingWindow ? MaskKind::sliding_window : MaskKind::causal;
+  std::optional<int64_t> layerWindow = c.getLayerWindow(i);
+  MaskKind kind = layerWindow ? MaskKind::sliding_window : MaskKind::causal;
   IntegerAttr window =
-      c.slidingWindow ? b.getI64IntegerAttr(*c.slidingWindow) : IntegerAttr();
+      layerWindow ? b.getI64IntegerAttr(*layerWindow) : IntegerAttr();
   Value mask = MaskOp::create(b, loc, tensor({dyn, dyn}), kind, qpos, kpos,
                               window);
   scores = AddOp::create(b, loc, scores.getType(), scores, mask);
@@ -458,7 +468,7 @@ Value DecoderBuilder::layer(int64_t i, Value x, Value qpos, Value kpos,
   Value attn = attention(i, h, qpos, kpos, start, keyCache, valueCache);
   x = AddOp::create(b, loc, x.getType(), x, attn);
   h = rmsNorm(x, p + "ffn_norm.weight");
-  Value ffn = config.isMoE()
+  Value ffn = config.isMoELayer(i)
                   ? moe(i, h)
                   : gatedFFN(h, p, "", config.intermediateSize);
   return AddOp::create(b, loc, x.getType(), x, ffn);

@@ -12,12 +12,14 @@
 #include "dialects/ingot/IngotAttrs.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <cmath>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::ingot {
 
@@ -66,7 +68,11 @@ struct ModelConfig {
   RopeStyle ropeStyle = RopeStyle::neox;
   std::optional<RopeScalingConfig> ropeScaling;
   bool tiedEmbeddings = false;
+  /// Sliding-window attention: a query sees itself and the `slidingWindow -
+  /// 1` positions before it, in every layer when `slidingLayers` is empty,
+  /// else in the layers it marks (one entry per layer).
   std::optional<int64_t> slidingWindow;
+  std::vector<bool> slidingLayers;
   /// q/k/v and output projection biases (Llama, Qwen3, Qwen3-MoE and
   /// OLMoE's `attention_bias`). Qwen2's q/k/v biases need no flag.
   bool attentionBias = false;
@@ -84,8 +90,26 @@ struct ModelConfig {
   int64_t expertIntermediateSize = 0;
   int64_t sharedExpertIntermediateSize = 0; ///< 0: no shared expert
   bool normTopKProb = false;
+  /// Layers of a mixture-of-experts model whose FFN is dense (of
+  /// `intermediateSize`) instead of experts, one entry per layer (Qwen2-MoE's
+  /// mlp_only_layers and decoder_sparse_step); empty: experts everywhere.
+  std::vector<bool> denseLayers;
 
   bool isMoE() const { return numExperts > 0; }
+  /// Whether layer `layer`'s FFN is the experts.
+  bool isMoELayer(int64_t layer) const {
+    return isMoE() && (denseLayers.empty() || !denseLayers[layer]);
+  }
+  /// Whether some layer has a dense FFN.
+  bool hasDenseLayer() const {
+    return !isMoE() || llvm::is_contained(denseLayers, true);
+  }
+  /// The sliding window of layer `layer`, if it has one.
+  std::optional<int64_t> getLayerWindow(int64_t layer) const {
+    if (!slidingLayers.empty() && !slidingLayers[layer])
+      return std::nullopt;
+    return slidingWindow;
+  }
   bool hasQKVBias() const {
     return attentionBias || arch == Architecture::Qwen2 ||
            arch == Architecture::Qwen2Moe;

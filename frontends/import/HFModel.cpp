@@ -211,6 +211,130 @@ llvm::Error readYarn(const ConfigObject &top, const ConfigObject &rope,
   return llvm::Error::success();
 }
 
+/// Whether the per-layer lists can be sized by the layer count (it is
+/// checked with the other sizes by ModelConfig::validate).
+bool isLayerCountInRange(const ModelConfig &c) {
+  return c.numLayers >= 1 && c.numLayers <= (int64_t(1) << 24);
+}
+
+/// Sliding-window attention as each transformers class derives it (a query
+/// sees itself and the window - 1 positions before it):
+/// - Mistral, Mixtral: `sliding_window` (null: none) in every layer;
+/// - Qwen3-MoE: `sliding_window` (default 4096) in every layer when
+///   `use_sliding_window`;
+/// - Qwen2, Qwen3: with `use_sliding_window`, `sliding_window` (default 4096)
+///   in the layers `layer_types` marks "sliding_attention", by default the
+///   layers i >= `max_window_layers` (default 28);
+/// - Qwen2-MoE: the same, but its default marks the even layers i <
+///   `max_window_layers`, and without `use_sliding_window` the window is 0.
+/// Llama ignores the keys; OLMoE's mask ignores them too but its
+/// flash-attention path would not, so a window there is refused. So are
+/// sliding layers without a usable window, where transformers fails or
+/// masks every key.
+llvm::Error readSlidingWindow(const ConfigObject &json, ModelConfig &c) {
+  // A layer count out of range is ModelConfig::validate's to report.
+  if (!isLayerCountInRange(c))
+    return llvm::Error::success();
+  // The window as the config class sets it: the key's value (null: none),
+  // `fallback` when absent.
+  auto readWindow =
+      [&](std::optional<int64_t> fallback)
+      -> llvm::Expected<std::optional<int64_t>> {
+    if (!json.lookup("sliding_window"))
+      return fallback;
+    return json.getOptionalInt("sliding_window");
+  };
+  auto refuseWindow = [&](const Twine &why) {
+    std::string value;
+    llvm::raw_string_ostream os(value);
+    os << *json.lookup("sliding_window");
+    return json.makeError("key '" + json.getKeyPath("sliding_window") +
+                          "': " + value + " is not supported yet (" + why +
+                          ")");
+  };
+  switch (c.arch) {
+  case Architecture::Llama:
+    return llvm::Error::success();
+  case Architecture::Olmoe: {
+    llvm::Expected<std::optional<int64_t>> window = readWindow(std::nullopt);
+    if (!window)
+      return window.takeError();
+    if (*window)
+      return refuseWindow("transformers' olmoe applies it with flash "
+                          "attention only");
+    return llvm::Error::success();
+  }
+  case Architecture::Mistral:
+  case Architecture::Mixtral: {
+    llvm::Expected<std::optional<int64_t>> window = readWindow(std::nullopt);
+    if (!window)
+      return window.takeError();
+    c.slidingWindow = *window;
+    return llvm::Error::success();
+  }
+  default:
+    break;
+  }
+  llvm::Expected<bool> use = json.getBool("use_sliding_window", false);
+  if (!use)
+    return use.takeError();
+  llvm::Expected<std::optional<int64_t>> window = readWindow(4096);
+  if (!window)
+    return window.takeError();
+  if (c.arch == Architecture::Qwen3Moe) {
+    if (*use)
+      c.slidingWindow = *window;
+    return llvm::Error::success();
+  }
+  // Qwen2, Qwen3, Qwen2-MoE: which layers slide.
+  llvm::Expected<int64_t> maxWindowLayers = json.getInt("max_window_layers", 28);
+  if (!maxWindowLayers)
+    return maxWindowLayers.takeError();
+  bool qwen2Moe = c.arch == Architecture::Qwen2Moe;
+  std::vector<bool> sliding(c.numLayers, false);
+  if (json.has("layer_types")) {
+    llvm::Expected<std::vector<StringRef>> types =
+        json.getStringArray("layer_types");
+    if (!types)
+      return types.takeError();
+    if (static_cast<int64_t>(types->size()) != c.numLayers)
+      return json.makeError("key '" + json.getKeyPath("layer_types") +
+                            "': has " + Twine(types->size()) +
+                            " entries for " + Twine(c.numLayers) + " layers");
+    for (auto [i, type] : llvm::enumerate(*types)) {
+      // "attention" is transformers' legacy name of full_attention.
+      if (type == "sliding_attention")
+        sliding[i] = true;
+      else if (type != "full_attention" && type != "attention")
+        return json.makeError("key '" + json.getKeyPath("layer_types") +
+                              "': layer type '" + type +
+                              "' is not supported yet (supported: "
+                              "full_attention, sliding_attention)");
+    }
+  } else if (*use) {
+    for (int64_t i = 0; i < c.numLayers; ++i)
+      sliding[i] = qwen2Moe ? (i % 2 == 0 && i < *maxWindowLayers)
+                            : (*window && i >= *maxWindowLayers);
+  }
+  bool anySliding = llvm::is_contained(sliding, true);
+  // Without use_sliding_window the window is none (Qwen2-MoE: 0).
+  if (anySliding && !*use)
+    return json.makeError("key '" + json.getKeyPath("layer_types") +
+                          "': sliding_attention layers without "
+                          "use_sliding_window are not supported (no window)");
+  // Qwen2-MoE builds the sliding mask whether or not a layer uses it.
+  if ((anySliding || qwen2Moe) && *use && !*window)
+    return refuseWindow("sliding layers need a window");
+  if (anySliding && **window < 1)
+    return refuseWindow("a window below 1 masks every key of the sliding "
+                        "layers");
+  if (anySliding) {
+    c.slidingWindow = *window;
+    c.slidingLayers = std::move(sliding);
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Error HFModel::loadConfig() {
@@ -343,14 +467,8 @@ llvm::Error HFModel::loadConfig() {
     }
   }
 
-  if (c.arch == Architecture::Mistral) {
-    llvm::Expected<std::optional<int64_t>> window =
-        json.getOptionalInt("sliding_window");
-    if (!window)
-      return window.takeError();
-    if (*window)
-      c.slidingWindow = **window;
-  }
+  if (llvm::Error e = readSlidingWindow(json, c))
+    return e;
 
   bool moe = c.arch == Architecture::Mixtral ||
              c.arch == Architecture::Qwen2Moe ||
@@ -379,17 +497,35 @@ llvm::Error HFModel::loadConfig() {
     if (!norm)
       return norm.takeError();
     c.normTopKProb = c.arch == Architecture::Mixtral || *norm;
-    if (c.arch == Architecture::Qwen2Moe || c.arch == Architecture::Qwen3Moe) {
+    if ((c.arch == Architecture::Qwen2Moe ||
+         c.arch == Architecture::Qwen3Moe) &&
+        isLayerCountInRange(c)) {
       llvm::Expected<int64_t> step = json.getInt("decoder_sparse_step", 1);
       if (!step)
         return step.takeError();
-      llvm::Expected<std::optional<std::vector<int64_t>>> dense =
+      llvm::Expected<std::optional<std::vector<int64_t>>> listed =
           json.getOptionalIntList("mlp_only_layers");
-      if (!dense)
-        return dense.takeError();
-      if (*step != 1 || (*dense && !(*dense)->empty()))
-        return json.makeError("key '" + json.getKeyPath("mlp_only_layers") + "': " + "models mixing dense and expert layers are not "
-                              "supported yet");
+      if (!listed)
+        return listed.takeError();
+      // As the decoder layers choose: experts unless the layer is listed in
+      // mlp_only_layers or (i + 1) is not a multiple of the step.
+      if (*step < 1)
+        return json.makeError("key '" + json.getKeyPath("decoder_sparse_step") +
+                              "': " + Twine(*step) + " must be >= 1");
+      std::vector<bool> dense(c.numLayers, false);
+      for (int64_t i = 0; i < c.numLayers; ++i)
+        dense[i] = (i + 1) % *step != 0;
+      if (*listed)
+        for (int64_t i : **listed)
+          if (i >= 0 && i < c.numLayers)
+            dense[i] = true;
+      if (llvm::is_contained(dense, true)) {
+        c.denseLayers = std::move(dense);
+        // The dense layers' width; the class default when the file has none.
+        if (auto e = integer(c.intermediateSize, "intermediate_size",
+                             c.arch == Architecture::Qwen2Moe ? 5632 : 6144))
+          return e;
+      }
     }
   }
 
@@ -510,47 +646,11 @@ static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
                     "transformers' " + arch +
                         " does not read it; hidden_act sets the activation");
   }
-  // Sliding-window attention: Mistral's applies to every layer and is
-  // implemented. Mixtral and OLMoE would apply theirs to every layer too;
-  // the Qwen classes only with use_sliding_window, and then per layer
-  // (max_window_layers).
-  if (c.arch == Architecture::Mixtral || c.arch == Architecture::Olmoe) {
-    llvm::Expected<std::optional<int64_t>> window =
-        json.getOptionalInt("sliding_window");
-    if (!window)
-      return window.takeError();
-    if (*window)
-      return refuse(json, "sliding_window",
-                    "sliding-window attention is implemented for mistral "
-                    "only");
-  }
-  if (c.arch == Architecture::Qwen2 || c.arch == Architecture::Qwen2Moe ||
-      c.arch == Architecture::Qwen3 || c.arch == Architecture::Qwen3Moe) {
-    llvm::Expected<bool> use = json.getBool("use_sliding_window", false);
-    if (!use)
-      return use.takeError();
-    llvm::Expected<std::optional<int64_t>> window =
-        json.getOptionalInt("sliding_window");
-    if (!window)
-      return window.takeError();
-    if (*use && *window && **window > 0)
-      return refuse(json, "use_sliding_window",
-                    "per-layer sliding-window attention is not implemented");
-  }
-  if (json.has("layer_types")) {
-    llvm::Expected<std::vector<StringRef>> types =
-        json.getStringArray("layer_types");
-    if (!types)
-      return types.takeError();
-    for (StringRef type : *types)
-      if (type != "full_attention")
-        return json.makeError("key '" + json.getKeyPath("layer_types") +
-                              "': layer type '" + type +
-                              "' is not supported yet (only full_attention "
-                              "layers are implemented)");
-  }
-  // Rope on a part of each head only (top level in transformers 4, in
-  // rope_parameters in transformers 5).
+  // Rope on a part of each head (top level in transformers 4, in
+  // rope_parameters in transformers 5): the default rope of these classes
+  // rotates the whole head whatever the factor, as imported; the scaled ropes
+  // compute frequencies for int(head_dim * factor) dimensions that the
+  // classes then fail to apply to the whole head.
   llvm::Expected<std::optional<ConfigObject>> ropeParams =
       json.getOptionalObject("rope_parameters");
   if (!ropeParams)
@@ -571,9 +671,11 @@ static llvm::Error refuseUnsupportedConfig(const ConfigObject &json,
         object->getDouble("partial_rotary_factor", 1.0);
     if (!factor)
       return factor.takeError();
-    if (*factor != 1.0)
+    if (*factor != 1.0 && c.ropeScaling)
       return refuse(*object, "partial_rotary_factor",
-                    "rope over part of each head is not implemented");
+                    "transformers' " + arch + " cannot apply " +
+                        stringifyRopeScalingKind(c.ropeScaling->kind) +
+                        " rope to part of each head");
   }
   return llvm::Error::success();
 }
