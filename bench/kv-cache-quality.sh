@@ -4,10 +4,13 @@
 # Usage: bench/kv-cache-quality.sh [TOKENS] [ENCODING...]
 #   TOKENS     tokens of the text to score (default 2048)
 #   ENCODING   --kv-cache values (default: f32 f16 q8 q4 tq4 tq3 k:q8,v:tq3
-#              k:q8,v:tq4)
+#              k:q8,v:tq4); ENC+mu: the same with the keys' means subtracted
+#              (--kv-calibration=$CALIBRATION)
 # Environment: INGOT_BUILD_DIR (default build/), JOBS (encodings run at
 # once, default 1), TABLE_ONLY (1: only print the table of earlier logs), OUT (log folder, default /tmp/kv-cache-quality),
-# CHUNK (tokens per step, default 256), TEXT (default GPL-3 license text).
+# CHUNK (tokens per step, default 256), TEXT (default GPL-3 license text),
+# CALIBRATION (the text of ENC+mu, default the Apache-2.0 license text: not
+# the scored one), CALIBRATION_TOKENS (default 512).
 #
 # Runs ingot-run --perplexity with the reference evaluator for each
 # encoding, then prints a Markdown table: encoding, KV bytes per token per
@@ -25,14 +28,22 @@ jobs=${JOBS:-1}
 out=${OUT:-/tmp/kv-cache-quality}
 chunk=${CHUNK:-256}
 text=${TEXT:-/usr/share/common-licenses/GPL-3}
+calibration=${CALIBRATION:-/usr/share/common-licenses/Apache-2.0}
+calibration_tokens=${CALIBRATION_TOKENS:-512}
 model=${SMOL_GGUF:-$("$(dirname "$0")/../scripts/fetch-smollm2" || true)}
 [ -f "$model" ] || { echo "kv-cache-quality: no model at $model" >&2; exit 1; }
 mkdir -p "$out"
 
 run() {
-  local enc=$1 log="$out/$(echo "$1" | tr ':,' '-_').log"
+  local enc=$1 log="$out/$(echo "$1" | tr ':,+' '-_.').log" extra=()
+  if [[ "$enc" == *+mu ]]; then
+    enc=${enc%+mu}
+    extra=(--kv-calibration="$calibration"
+           --kv-calibration-tokens="$calibration_tokens")
+  fi
   nice "$build/bin/ingot-run" "$model" --kv-cache="$enc" --ctx="$tokens" \
-    --perplexity="$text" --max-tokens="$tokens" --chunk="$chunk" >"$log" 2>&1 ||
+    --perplexity="$text" --max-tokens="$tokens" --chunk="$chunk" \
+    "${extra[@]}" >"$log" 2>&1 ||
     echo "kv-cache-quality: $enc failed, see $log" >&2
 }
 
@@ -56,7 +67,7 @@ import os, re, sys, math, platform, datetime
 out, tokens, text, chunk, encs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
 runs = {}
 for enc in encs:
-    log = os.path.join(out, enc.replace(':', '-').replace(',', '_') + '.log')
+    log = os.path.join(out, enc.replace(':', '-').replace(',', '_').replace('+', '.') + '.log')
     data = open(log).read() if os.path.exists(log) else ''
     m = re.search(r'^# kv-cache: .*, (\d+) bytes per token per layer', data, re.M)
     chunks = {int(e) + 1: float(p) for e, p in

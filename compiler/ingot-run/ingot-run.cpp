@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/reference/Calibration.h"
 #include "compiler/reference/Evaluator.h"
 #include "compiler/reference/RefValue.h"
 #include "compiler/reference/Session.h"
@@ -261,6 +262,20 @@ cl::opt<bool> kvErrorReport(
              "the largest error and the one with the most energy"),
     cl::cat(runCategory));
 
+cl::opt<std::string> kvCalibration(
+    "kv-calibration",
+    cl::desc("With --kv-cache: run the model (caches unencoded) on this "
+             "text first and subtract from each layer's keys their mean per "
+             "KV head and channel before they are encoded (exact: softmax "
+             "does not see the shift)"),
+    cl::value_desc("file"), cl::cat(runCategory));
+
+cl::opt<int64_t> kvCalibrationTokens(
+    "kv-calibration-tokens",
+    cl::desc("--kv-calibration: use the first N tokens of the text "
+             "(default 512)"),
+    cl::value_desc("N"), cl::init(512), cl::cat(runCategory));
+
 /// Prints the per-layer report of --kv-error-report.
 void printKVErrors(const KVErrorStats &stats) {
   auto describe = [](const KVErrorStats::Sums &sums) {
@@ -418,6 +433,21 @@ int runGraph() {
     pipelineOptions.moeRouting = moeRouting.getValue();
   if (kvCacheSpec.getNumOccurrences())
     pipelineOptions.kvCache = kvCacheSpec.getValue();
+  if (!kvCalibration.empty()) {
+    if (!kvCacheSpec.getNumOccurrences())
+      return fail("--kv-calibration: give the KV-cache encoding with "
+                  "--kv-cache");
+    if (!model)
+      return fail("--kv-calibration needs a model's weights and tokenizer");
+    auto means = calibrateKeyMeans(*module, *model, pipelineOptions,
+                                   kvCalibration, kvCalibrationTokens,
+                                   perplexityChunk, entry);
+    if (!means)
+      return fail(toString(means.takeError()));
+    outs() << "# kv-calibration: " << kvCalibration << ", key means of "
+           << means->size() << " layers\n";
+    pipelineOptions.kvKeyMeans = std::move(*means);
+  }
   if (Error err = ::ingot::validatePipelineOptions(&context, pipelineOptions))
     return fail(toString(std::move(err)));
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());

@@ -9,6 +9,7 @@
 #include "compiler/ingotc/Report.h"
 #include "compiler/ingotc/Stages.h"
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/reference/Calibration.h"
 #include "compiler/reference/WeightReader.h"
 #include "compiler/target/cpu/Compile.h"
 #include "frontends/tokenizer/TokenizerBlob.h"
@@ -147,6 +148,20 @@ cl::opt<std::string> kvCache(
     cl::desc("KV-cache encoding: ENC for keys and values, or k:ENC,v:ENC; ENC "
              "is f32 | f16 | bf16 | q8 | q4 | tq4 | tq3 (rotation + codebook)"),
     cl::value_desc("spec"), cl::cat(quantCategory));
+
+cl::opt<std::string> kvCalibration(
+    "kv-calibration",
+    cl::desc("Run the model with the reference evaluator on this text (its "
+             "first --kv-calibration-tokens tokens) and subtract each "
+             "layer's mean key per KV head from the keys before the KV cache "
+             "encodes them (exact: softmax does not see the shift)"),
+    cl::value_desc("file"), cl::cat(quantCategory));
+
+cl::opt<int64_t> kvCalibrationTokens(
+    "kv-calibration-tokens",
+    cl::desc("--kv-calibration: tokens of the text to average over (default "
+             "512)"),
+    cl::value_desc("N"), cl::init(512), cl::cat(quantCategory));
 
 enum class NumericsKind { Exact, Ggml };
 cl::opt<NumericsKind> numerics(
@@ -954,7 +969,23 @@ int emitMlir(StringRef path) {
                   parsed->getOpAnchorName() + "'");
     static_cast<mlir::OpPassManager &>(pm) = std::move(*parsed);
   } else {
-    ::ingot::buildGraphPipeline(pm, pipelineOptions());
+    ::ingot::PipelineOptions options = pipelineOptions();
+    if (!kvCalibration.empty()) {
+      if (!options.kvCache)
+        return fail("--kv-calibration: give the KV-cache encoding with "
+                    "--kv-cache");
+      if (!imported)
+        return fail("--kv-calibration needs a model file (weights and "
+                    "tokenizer), not a graph");
+      stageTimer->begin("kv-calibration");
+      auto means = ::ingot::reference::calibrateKeyMeans(
+          *module, *imported, options, kvCalibration, kvCalibrationTokens,
+          /*chunk=*/256);
+      if (!means)
+        return fail(toString(means.takeError()));
+      options.kvKeyMeans = std::move(*means);
+    }
+    ::ingot::buildGraphPipeline(pm, options);
   }
   if (printIRBefore || printIRAfter) {
     context.disableMultithreading();

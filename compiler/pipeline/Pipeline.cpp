@@ -52,6 +52,10 @@ llvm::Error validatePipelineOptions(MLIRContext *context,
           "--kv-cache: the KV cache is encoded on fused attention; use it "
           "with -O1 or -O2, not -O0");
   }
+  if (!options.kvKeyMeans.empty() && options.optLevel == 0)
+    return llvm::createStringError(
+        "--kv-calibration: key means are subtracted on fused attention; "
+        "use it with -O1 or -O2, not -O0");
   return llvm::Error::success();
 }
 
@@ -90,6 +94,9 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     quantize.requantize = options.requantize;
     pm.addPass(mlir::ingot::createIngotQuantizePass(quantize));
   }
+  if (!options.kvKeyMeans.empty())
+    pm.nest<func::FuncOp>().addPass(
+        mlir::ingot::createSubtractKeyMeansPass(options.kvKeyMeans));
   if (options.kvCache) {
     mlir::ingot::IngotQuantizeKVPassOptions kv;
     splitKVCacheSpec(*options.kvCache, kv.keys, kv.values);

@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ingot {
 
@@ -34,6 +35,11 @@ struct PipelineOptions {
   /// `--kv-cache`: `ENC` or `k:ENC,v:ENC` with ENC one of f32, f16, bf16,
   /// q8, q4, tq4, tq3; unset keeps the frontend's caches.
   std::optional<std::string> kvCache;
+  /// `--kv-calibration`: per fused attention op with caches (program order),
+  /// the mean key per KV head `[kv_heads][head_dim]` of a calibration run,
+  /// subtracted from the keys before they are encoded (exact for softmax
+  /// attention; see subtractKeyMeans). Empty: keys as they are.
+  std::vector<std::vector<float>> kvKeyMeans;
 };
 
 /// Checks every option value before anything runs; the error is one line
@@ -48,9 +54,10 @@ llvm::Error validatePipelineOptions(mlir::MLIRContext *context,
 ///   4. ingot-route-moe       (moe_ffn -> sort, gather, grouped matmul,
 ///                             weighted scatter)
 ///   5. ingot-quantize        (only with --quantize; any -O)
-///   6. ingot-quantize-kv     (only with --kv-cache; after 5, because the
+///   6. subtract key means    (only with kvKeyMeans)
+///   7. ingot-quantize-kv     (only with --kv-cache; after 5, because the
 ///                             V rotation folds into float weights only)
-///   7. canonicalize, cse
+///   8. canonicalize, cse
 /// Options must have passed validatePipelineOptions.
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const PipelineOptions &options);

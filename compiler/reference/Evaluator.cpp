@@ -545,6 +545,19 @@ Expected<Results> Interpreter::evaluateAttention(ig::AttentionOp op) {
     recordKVError(get(op.getValue()), getStorageEncoding(op.getValueCache()),
                   layer.values);
   }
+  if (KVKeySums *sums = evaluator.getOptions().keySums) {
+    auto [it, added] =
+        sums->layerOf.try_emplace(op.getOperation(), sums->layers.size());
+    if (added)
+      sums->layers.emplace_back();
+    KVKeySums::Layer &layer = sums->layers[it->second];
+    int64_t row = k.getDimSize(1) * k.getDimSize(2);
+    layer.sums.resize(row, 0.0);
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t i = 0; i < row; ++i)
+        layer.sums[i] += k.getFloats()[t * row + i];
+    layer.tokens += tokens;
+  }
   Expected<RefValue> keyCache =
       kvWrite(get(op.getKeyCache()), k, position,
               getStorageType(op.getKeyCache()),

@@ -53,6 +53,18 @@ struct KVErrorStats {
   llvm::DenseMap<mlir::Operation *, size_t> layerOf;
 };
 
+/// The keys fused attention ops with caches were given, summed per op (a
+/// layer, in the order first run) and channel (`head * head_dim + i`),
+/// with the number of tokens: what --kv-calibration averages.
+struct KVKeySums {
+  struct Layer {
+    std::vector<double> sums;
+    int64_t tokens = 0;
+  };
+  std::vector<Layer> layers;
+  llvm::DenseMap<mlir::Operation *, size_t> layerOf;
+};
+
 /// How an Evaluator deviates from the graph's exact semantics (by default,
 /// not at all).
 struct EvaluatorOptions {
@@ -64,6 +76,9 @@ struct EvaluatorOptions {
   /// When set, fused attention ops with encoded caches add what encoding
   /// their new entries loses here (observation only; results unchanged).
   KVErrorStats *kvErrors = nullptr;
+  /// When set, fused attention ops with caches add the keys they store
+  /// here (observation only).
+  KVKeySums *keySums = nullptr;
 };
 
 /// Evaluates functions of one or more modules, caching the weights it reads

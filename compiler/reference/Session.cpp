@@ -2,6 +2,10 @@
 
 #include "compiler/reference/Session.h"
 
+#include "dialects/ingot/IngotOps.h"
+
+#include <algorithm>
+
 using namespace ingot::reference;
 
 llvm::Error Session::init() {
@@ -41,4 +45,41 @@ Session::step(llvm::ArrayRef<int64_t> ids) {
     caches[i] = std::move((*results)[i + 1]);
   position += static_cast<int64_t>(ids.size());
   return out;
+}
+
+llvm::Expected<std::vector<std::vector<float>>>
+ingot::reference::computeKeyMeans(WeightReader &weights, mlir::func::FuncOp fn,
+                                  llvm::ArrayRef<int64_t> ids,
+                                  int64_t chunk) {
+  KVKeySums sums;
+  EvaluatorOptions options;
+  options.keySums = &sums;
+  Evaluator evaluator(weights, options);
+  Session session(evaluator, fn);
+  if (llvm::Error err = session.init())
+    return std::move(err);
+  chunk = std::max<int64_t>(1, chunk);
+  for (size_t start = 0; start < ids.size(); start += chunk) {
+    size_t end = std::min<size_t>(ids.size(), start + chunk);
+    if (auto rows = session.step(ids.slice(start, end - start)); !rows)
+      return rows.takeError();
+  }
+  std::vector<std::vector<float>> means;
+  bool missing = false;
+  fn.walk([&](mlir::ingot::AttentionOp op) {
+    if (!op.getKeyCache())
+      return;
+    auto it = sums.layerOf.find(op.getOperation());
+    if (it == sums.layerOf.end() || sums.layers[it->second].tokens == 0) {
+      missing = true;
+      return;
+    }
+    const KVKeySums::Layer &layer = sums.layers[it->second];
+    std::vector<float> &mean = means.emplace_back();
+    for (double sum : layer.sums)
+      mean.push_back(static_cast<float>(sum / layer.tokens));
+  });
+  if (missing)
+    return llvm::createStringError("an attention op with caches did not run");
+  return means;
 }

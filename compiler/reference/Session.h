@@ -33,6 +33,15 @@ private:
   int64_t position = 0;
 };
 
+/// Runs `ids` through `fn` (an entry of the convention above whose fused
+/// attention ops store keys unencoded) in steps of `chunk` tokens and
+/// returns, for each fused attention op with caches in program order, the
+/// mean of the keys it stored, `[kv_heads * head_dim]`: the vectors
+/// PipelineOptions::kvKeyMeans (--kv-calibration) takes.
+llvm::Expected<std::vector<std::vector<float>>>
+computeKeyMeans(WeightReader &weights, mlir::func::FuncOp fn,
+                llvm::ArrayRef<int64_t> ids, int64_t chunk);
+
 } // namespace ingot::reference
 
 #endif // INGOT_COMPILER_REFERENCE_SESSION_H

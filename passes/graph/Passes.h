@@ -16,6 +16,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 namespace mlir::ingot {
 
@@ -177,6 +178,23 @@ llvm::Expected<KVCacheSpec> parseKVCacheSpec(MLIRContext *context,
 /// encoding does not fit a cache's head_dim; `fn` is unchanged then.
 LogicalResult quantizeKVCaches(func::FuncOp fn, const KVCacheSpec &spec,
                                int64_t seed = 0);
+
+/// Subtracts from the keys of each fused attention op with caches (in
+/// program order) a constant vector per KV head, `means[op]` laid out
+/// `[kv_heads][head_dim]`: the keys are stored as `k - mu` and scored as
+/// `q·k - q·mu`, which softmax does not distinguish from `q·k` (the same
+/// shift for every key a query sees), so the attention is unchanged while
+/// the caches hold vectors without their common offset (see --kv-calibration).
+/// Fails, with a diagnostic and `fn` unchanged, where the number of ops or
+/// a vector's size does not match, or an op has a softcap (under which a
+/// shift of the scores is not invisible).
+LogicalResult subtractKeyMeans(func::FuncOp fn,
+                               llvm::ArrayRef<std::vector<float>> means);
+
+/// The pass form of subtractKeyMeans, for pipelines (no textual options:
+/// the vectors come from a calibration run).
+std::unique_ptr<Pass>
+createSubtractKeyMeansPass(std::vector<std::vector<float>> means);
 
 } // namespace mlir::ingot
 

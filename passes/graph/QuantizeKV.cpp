@@ -307,6 +307,77 @@ LogicalResult mlir::ingot::quantizeKVCaches(func::FuncOp fn,
   return success();
 }
 
+LogicalResult
+mlir::ingot::subtractKeyMeans(func::FuncOp fn,
+                              llvm::ArrayRef<std::vector<float>> means) {
+  SmallVector<AttentionOp> ops;
+  fn.walk([&](AttentionOp op) {
+    if (op.getKeyCache())
+      ops.push_back(op);
+  });
+  if (ops.size() != means.size())
+    return fn.emitError() << "key means for " << means.size()
+                          << " attention ops, but the function has "
+                          << ops.size() << " with caches";
+  for (auto [op, mean] : llvm::zip(ops, means)) {
+    auto keyType = cast<RankedTensorType>(op.getKey().getType());
+    if (op.getSoftcapAttr())
+      return op.emitError() << "key means cannot be subtracted under a "
+                               "softcap (it does not commute with shifting "
+                               "the scores)";
+    if (keyType.getRank() != 3 || keyType.isDynamicDim(1) ||
+        keyType.isDynamicDim(2) || !keyType.getElementType().isF32())
+      return op.emitError() << "key means need f32 keys [tokens, heads, "
+                               "head_dim] with static heads and head_dim, got "
+                            << keyType;
+    int64_t size = keyType.getDimSize(1) * keyType.getDimSize(2);
+    if (static_cast<int64_t>(mean.size()) != size)
+      return op.emitError() << "a key mean of " << mean.size()
+                            << " elements for keys of " << size
+                            << " per token";
+  }
+  for (auto [op, mean] : llvm::zip(ops, means)) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto keyType = cast<RankedTensorType>(op.getKey().getType());
+    // On the rows [tokens, heads * head_dim], the constant a vector along
+    // them: the broadcast every backend has.
+    int64_t row = keyType.getDimSize(1) * keyType.getDimSize(2);
+    auto rowsType = withShape(keyType, {keyType.getDimSize(0), row});
+    auto meanType = RankedTensorType::get({row}, b.getF32Type());
+    Value mu = ConstantOp::create(
+        b, loc, meanType,
+        DenseElementsAttr::get(meanType, llvm::ArrayRef<float>(mean)));
+    Value rows = ReshapeOp::create(b, loc, rowsType, op.getKey());
+    Value centered = SubOp::create(b, loc, rowsType, rows, mu);
+    op.getKeyMutable().assign(
+        ReshapeOp::create(b, loc, keyType, centered).getResult());
+  }
+  return success();
+}
+
+namespace {
+struct SubtractKeyMeans
+    : PassWrapper<SubtractKeyMeans, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SubtractKeyMeans)
+  explicit SubtractKeyMeans(std::vector<std::vector<float>> means)
+      : means(std::move(means)) {}
+  StringRef getArgument() const override {
+    return "ingot-subtract-key-means";
+  }
+  void runOnOperation() override {
+    if (failed(subtractKeyMeans(getOperation(), means)))
+      signalPassFailure();
+  }
+  std::vector<std::vector<float>> means;
+};
+} // namespace
+
+std::unique_ptr<Pass>
+mlir::ingot::createSubtractKeyMeansPass(std::vector<std::vector<float>> means) {
+  return std::make_unique<SubtractKeyMeans>(std::move(means));
+}
+
 namespace {
 struct QuantizeKV : ingot::impl::IngotQuantizeKVPassBase<QuantizeKV> {
   using Base::Base;

@@ -10,15 +10,20 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/reference/Evaluator.h"
 #include "compiler/reference/Kernels.h"
 #include "compiler/reference/RefValue.h"
+#include "compiler/reference/WeightReader.h"
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "dialects/ingot/IngotOps.h"
 #include "passes/graph/Passes.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <gtest/gtest.h>
 
@@ -215,6 +220,107 @@ TEST_F(KVCacheTest, TurboDistortionNearLloydMax) {
                   0.1 * distortion);
     }
   }
+}
+
+/// A layer's fused attention over caches of 8 positions, 2 KV heads of 8,
+/// `extra` its additional attributes.
+std::string attentionWithCaches(llvm::StringRef extra = "") {
+  return (R"(
+func.func @f(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %v: tensor<?x2x8xf32>, %kc: !ingot.kv_cache<8x2x8xf32>, %vc: !ingot.kv_cache<8x2x8xf32>, %pos: index) -> (tensor<?x4x8xf32>, !ingot.kv_cache<8x2x8xf32>, !ingot.kv_cache<8x2x8xf32>) {
+  %o, %kc1, %vc1 = ingot.attention %q, %k, %v cache(%kc, %vc) at %pos {mask = #ingot<mask_kind causal>, scale = 0.35 : f32)" +
+          extra + R"(} : tensor<?x4x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, !ingot.kv_cache<8x2x8xf32>, !ingot.kv_cache<8x2x8xf32> -> tensor<?x4x8xf32>, !ingot.kv_cache<8x2x8xf32>, !ingot.kv_cache<8x2x8xf32>
+  return %o, %kc1, %vc1 : tensor<?x4x8xf32>, !ingot.kv_cache<8x2x8xf32>, !ingot.kv_cache<8x2x8xf32>
+}
+)")
+      .str();
+}
+
+TEST_F(KVCacheTest, SubtractKeyMeansIsExact) {
+  // Keys with a large common offset per head and channel; subtracting a
+  // vector close to it leaves the attention output as it was (softmax does
+  // not see a shift shared by all keys) and the cache holds k - mu.
+  context.loadDialect<func::FuncDialect>();
+  OwningOpRef<ModuleOp> plain =
+      parseSourceString<ModuleOp>(attentionWithCaches(), &context);
+  OwningOpRef<ModuleOp> shifted =
+      parseSourceString<ModuleOp>(attentionWithCaches(), &context);
+  ASSERT_TRUE(plain && shifted);
+  const int64_t tokens = 5, row = 2 * 8;
+  std::vector<float> q = gaussian(tokens * 4 * 8, 1);
+  std::vector<float> k = gaussian(tokens * row, 2);
+  std::vector<float> v = gaussian(tokens * row, 3);
+  std::vector<float> mean = gaussian(row, 4);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < row; ++i)
+      k[t * row + i] += 4.0f * mean[i];
+  for (float &m : mean)
+    m *= 4.0f;
+  auto fn = shifted->lookupSymbol<func::FuncOp>("f");
+  ASSERT_TRUE(succeeded(subtractKeyMeans(fn, {mean})));
+  // The key operand is now `reshape (sub (reshape %k), constant)`.
+  fn.walk([&](AttentionOp op) {
+    auto reshape = op.getKey().getDefiningOp<ReshapeOp>();
+    ASSERT_TRUE(reshape);
+    auto sub = reshape.getX().getDefiningOp<SubOp>();
+    ASSERT_TRUE(sub);
+    EXPECT_TRUE(sub.getRhs().getDefiningOp<ConstantOp>());
+  });
+
+  RefValue empty =
+      llvm::cantFail(getZeroValue(KVCacheType::get(&context, 8, 2, 8, f32(), {})));
+  auto args = [&]() {
+    std::vector<RefValue> values{
+        RefValue::getFloatTensor({tokens, 4, 8}, q),
+        RefValue::getFloatTensor({tokens, 2, 8}, k),
+        RefValue::getFloatTensor({tokens, 2, 8}, v),
+        empty, empty, RefValue::getScalar(0)};
+    return values;
+  };
+  InMemoryWeightReader weights;
+  auto before = evaluate(plain->lookupSymbol<func::FuncOp>("f"), args(),
+                         weights);
+  auto after = evaluate(fn, args(), weights);
+  ASSERT_TRUE(bool(before)) << llvm::toString(before.takeError());
+  ASSERT_TRUE(bool(after)) << llvm::toString(after.takeError());
+  const std::vector<float> &o0 = (*before)[0].getFloats();
+  const std::vector<float> &o1 = (*after)[0].getFloats();
+  ASSERT_EQ(o0.size(), o1.size());
+  for (size_t i = 0; i < o0.size(); ++i)
+    EXPECT_NEAR(o0[i], o1[i], 1e-5) << "output " << i;
+  const std::vector<float> &stored = (*after)[1].getFloats();
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < row; ++i)
+      EXPECT_NEAR(stored[t * row + i], k[t * row + i] - mean[i], 1e-6)
+          << "token " << t << " channel " << i;
+}
+
+TEST_F(KVCacheTest, SubtractKeyMeansRefusals) {
+  context.loadDialect<func::FuncDialect>();
+  std::string message;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    message = diag.str();
+    return success();
+  });
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(attentionWithCaches(), &context);
+  ASSERT_TRUE(module);
+  auto fn = module->lookupSymbol<func::FuncOp>("f");
+  std::vector<float> mean(16, 1.0f);
+  EXPECT_TRUE(failed(subtractKeyMeans(fn, {})));
+  EXPECT_EQ(message, "key means for 0 attention ops, but the function has 1 "
+                     "with caches");
+  EXPECT_TRUE(failed(subtractKeyMeans(fn, {std::vector<float>(15)})));
+  EXPECT_EQ(message, "a key mean of 15 elements for keys of 16 per token");
+  // Nothing changed by the refusals.
+  fn.walk([&](AttentionOp op) { EXPECT_FALSE(op.getKey().getDefiningOp()); });
+
+  OwningOpRef<ModuleOp> capped = parseSourceString<ModuleOp>(
+      attentionWithCaches(", softcap = 30.0 : f32"), &context);
+  ASSERT_TRUE(capped);
+  EXPECT_TRUE(failed(
+      subtractKeyMeans(capped->lookupSymbol<func::FuncOp>("f"), {mean})));
+  EXPECT_EQ(message, "key means cannot be subtracted under a softcap (it does "
+                     "not commute with shifting the scores)");
 }
 
 TEST_F(KVCacheTest, ParseKVCacheSpec) {
