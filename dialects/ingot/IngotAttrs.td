@@ -244,4 +244,21 @@ def Ingot_RoutingAttr : Ingot_Attr<"Routing", "routing"> {
   }];
 }
 
+def Ingot_BufferAttr : Ingot_Attr<"Buffer", "buffer"> {
+  let summary = "where a value lives in the activation arena";
+  let description = [{
+    The memory plan of one op result (`--ingot-plan-memory`): `bytes` at
+    byte `offset` of the activation arena, enough for `rows` rows along a
+    dynamic leading dimension (its largest count). Results that are
+    returned to the caller in its own buffer have `offset = -1` and
+    `bytes = 0`.
+
+    ```mlir
+    #ingot.buffer<offset = 4096, bytes = 147456, rows = 256>
+    ```
+  }];
+  let parameters = (ins "int64_t":$offset, "int64_t":$bytes, "int64_t":$rows);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 #endif // INGOT_ATTRS_TD

@@ -761,5 +761,62 @@ LogicalResult ScatterAddOp::verify() {
   return success();
 }
 
+LogicalResult GluOp::verify() {
+  if (getActivation() == Activation::relu)
+    return emitOpError("expects a silu, gelu or gelu_tanh activation");
+  return success();
+}
+
+LogicalResult MultiMatmulOp::verify() {
+  auto x = getX().getType();
+  if (x.getRank() < 1)
+    return emitOpError("expects x of rank at least 1");
+  if (getWeights().empty() || getWeights().size() != getResults().size())
+    return emitOpError("expects one result per weight, at least one");
+  int64_t k = x.getDimSize(x.getRank() - 1);
+  for (auto [i, w, r] : llvm::enumerate(getWeights(), getResults())) {
+    auto wt = cast<RankedTensorType>(w.getType());
+    auto rt = cast<RankedTensorType>(r.getType());
+    if (wt.getRank() != 2)
+      return emitOpError("expects 2-D weights, weight #") << i << " is not";
+    if (failed(expectSize(*this, wt.getDimSize(1), k, "weight row size")))
+      return failure();
+    if (rt.getRank() != x.getRank() ||
+        rt.getShape().drop_back() != x.getShape().drop_back() ||
+        rt.getDimSize(rt.getRank() - 1) != wt.getDimSize(0))
+      return emitOpError("result #")
+             << i << " must have x's leading dimensions and the weight's "
+             << "output size";
+  }
+  ArrayRef<int64_t> biasFor = getBiasFor();
+  if (biasFor.size() != getBiases().size())
+    return emitOpError("expects one bias_for entry per bias");
+  for (auto [j, index] : llvm::enumerate(biasFor)) {
+    if (index < 0 || index >= static_cast<int64_t>(getWeights().size()) ||
+        (j > 0 && index <= biasFor[j - 1]))
+      return emitOpError("expects bias_for increasing and below the number "
+                         "of weights");
+    auto rt = cast<RankedTensorType>(getResults()[index].getType());
+    if (failed(expectSize(*this, cast<RankedTensorType>(getBiases()[j].getType()).getDimSize(0),
+                          rt.getDimSize(rt.getRank() - 1), "bias size")))
+      return failure();
+  }
+  return success();
+}
+
+Value MultiMatmulOp::getBiasOf(unsigned i) {
+  for (auto [j, index] : llvm::enumerate(getBiasFor()))
+    if (index == static_cast<int64_t>(i))
+      return getBiases()[j];
+  return nullptr;
+}
+
+LogicalResult LogitsRowsOp::verify() {
+  auto t = getX().getType();
+  if (t.getRank() < 1 || !t.isDynamicDim(0))
+    return emitOpError("expects a dynamic leading (token) dimension");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/ingot/IngotOps.cpp.inc"

@@ -848,4 +848,85 @@ def Ingot_ScatterAddOp : Ingot_Op<"scatter_add", [Pure,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Lowering forms: produced by the lowering passes (passes/lowering), read by
+// every target; the graph passes and the frontends never create them.
+//===----------------------------------------------------------------------===//
+
+def Ingot_GluOp : Ingot_Op<"glu", [Pure, SameOperandsAndResultType]> {
+  let summary = "gated activation: act(gate) * up";
+  let description = [{
+    `result = act(gate) * up`, elementwise, with `act` one of `silu`,
+    `gelu` or `gelu_tanh`. `--ingot-fuse-gated-activations` forms it from
+    an activation whose only use is a product with a tensor of its type, so
+    the activation's result is never stored.
+
+    ```mlir
+    %h = ingot.glu %gate, %up {activation = #ingot<activation silu>} : tensor<?x1536xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$gate, Ingot_FloatTensor:$up,
+                       Ingot_ActivationAttr:$activation);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ingot_MultiMatmulOp : Ingot_Op<"multi_matmul", [Pure,
+    AttrSizedOperandSegments]> {
+  let summary = "matmuls of one input by several weights";
+  let description = [{
+    `result#i = x · weights#iᵀ (+ bias)`: each weight is `[out_i, in]`
+    (`nn.Linear`'s layout, `transpose_b`), every product reads the same
+    `x`. `bias_for` lists, in order, the results that have a bias; `biases`
+    are those biases. `--ingot-group-projections` forms it from the q/k/v
+    (or gate/up) projections of one activation, so that a target can read
+    and prepare the activation once for all of them. A target may still
+    compute the products one by one (weights of different formats).
+
+    ```mlir
+    %q, %k, %v = ingot.multi_matmul %x, %wq, %wk, %wv
+        biases(%bq, %bk, %bv : tensor<64xf32>, tensor<32xf32>, tensor<32xf32>) {bias_for = array<i64: 0, 1, 2>}
+        : tensor<?x64xf32>, tensor<64x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>
+        -> tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$x,
+                       Variadic<Ingot_WeightTensor>:$weights,
+                       Variadic<Ingot_FloatVector>:$biases,
+                       DenseI64ArrayAttr:$bias_for);
+  let results = (outs Variadic<Ingot_FloatTensor>:$results);
+  let assemblyFormat = [{
+    $x `,` $weights (`biases` `(` $biases^ `:` type($biases) `)`)? attr-dict
+    `:` type($x) `,` type($weights) `->` type($results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The bias of result `i`, or null.
+    ::mlir::Value getBiasOf(unsigned i);
+  }];
+}
+
+def Ingot_LogitsRowsOp : Ingot_Op<"logits_rows", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "the rows of the logits a step returns";
+  let description = [{
+    The rows of `x` that the caller of a step asked for: every row when it
+    asks for all rows' logits (perplexity, speculative checks), else only
+    the last row. The type is unchanged (a dynamic leading dimension); the
+    reference evaluator returns every row. `--ingot-logits-rows` puts it on
+    the returned logits, before the product that computes them when that is
+    a matmul, so the other rows are not computed at all.
+
+    ```mlir
+    %last = ingot.logits_rows %h : tensor<?x576xf32>
+    %logits = ingot.matmul %last, %w transpose_b : tensor<?x576xf32>, tensor<49152x576xf32> -> tensor<?x49152xf32>
+    ```
+  }];
+  let arguments = (ins Ingot_FloatTensor:$x);
+  let results = (outs Ingot_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
 #endif // INGOT_OPS_TD

@@ -1952,3 +1952,39 @@ func.func @clamp_infinite(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = ingot.clamp %x [0x7F800000, 0x7F800000] : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// ingot.glu has no relu form (no target has a gated relu kernel).
+func.func @glu_relu(%g: tensor<?x8xf32>, %u: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'ingot.glu' op expects a silu, gelu or gelu_tanh activation}}
+  %y = ingot.glu %g, %u {activation = #ingot<activation relu>} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Each multi_matmul result has the input's rows and its weight's outputs.
+func.func @multi_matmul_result(%x: tensor<?x8xf32>, %a: tensor<4x8xf32>, %b: tensor<2x8xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'ingot.multi_matmul' op result #1 must have x's leading dimensions and the weight's output size}}
+  %r:2 = ingot.multi_matmul %x, %a, %b {bias_for = array<i64>} : tensor<?x8xf32>, tensor<4x8xf32>, tensor<2x8xf32> -> tensor<?x4xf32>, tensor<?x4xf32>
+  return %r#0 : tensor<?x4xf32>
+}
+
+// -----
+
+// bias_for names each bias's result, in increasing order.
+func.func @multi_matmul_bias_for(%x: tensor<?x8xf32>, %a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %c: tensor<4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'ingot.multi_matmul' op expects bias_for increasing and below the number of weights}}
+  %r:2 = ingot.multi_matmul %x, %a, %b biases(%c : tensor<4xf32>) {bias_for = array<i64: 2>} : tensor<?x8xf32>, tensor<4x8xf32>, tensor<4x8xf32> -> tensor<?x4xf32>, tensor<?x4xf32>
+  return %r#0 : tensor<?x4xf32>
+}
+
+// -----
+
+// The logits rows are rows of a step: a dynamic token dimension.
+func.func @logits_rows_static(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'ingot.logits_rows' op expects a dynamic leading (token) dimension}}
+  %y = ingot.logits_rows %x : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

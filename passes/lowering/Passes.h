@@ -1,0 +1,56 @@
+//===- Passes.h - Target-independent lowering passes ------------*- C++ -*-===//
+//
+// What runs between the graph pipeline and a target (Passes.td). Each pass
+// is a thin driver over the function of the same name here, which the
+// targets' own drivers and tests may call directly.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef INGOT_PASSES_LOWERING_PASSES_H
+#define INGOT_PASSES_LOWERING_PASSES_H
+
+#include "dialects/ingot/IngotAttrs.h"
+#include "dialects/ingot/IngotDialect.h"
+#include "dialects/ingot/IngotOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::ingot {
+
+#define GEN_PASS_DECL
+#include "passes/lowering/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/lowering/Passes.h.inc"
+
+/// silu(a) * b and gelu(a) * b -> ingot.glu (the activation's only use).
+void populateFuseGatedActivationsPatterns(RewritePatternSet &patterns);
+
+/// Groups runs of up to `maxGroup` projections of one input into
+/// ingot.multi_matmul (see the pass).
+void groupProjections(func::FuncOp fn, unsigned maxGroup);
+
+/// Puts ingot.logits_rows on the returned logits (see the pass).
+void insertLogitsRows(func::FuncOp fn);
+
+/// The name of the per-op memory plan attribute and of the function's peak.
+constexpr llvm::StringLiteral kBuffersAttr = "ingot.buffers";
+constexpr llvm::StringLiteral kActivationBytesAttr = "ingot.activation_bytes";
+
+/// Plans every computed tensor of `fn` into one arena (see the pass);
+/// fails, with a diagnostic on the op, on a rank-0 tensor.
+LogicalResult planMemory(func::FuncOp fn, int64_t maxBatch);
+
+/// Whether `op` computes nothing at run time of its own: a weight read, an
+/// index constant, a view (reshape, logits_rows) or a zeros_like that only
+/// a scatter writes into.
+bool isFreeOp(Operation *op);
+
+/// The value whose storage `value` is: through reshape and logits_rows.
+Value getStorageRoot(Value value);
+
+} // namespace mlir::ingot
+
+#endif // INGOT_PASSES_LOWERING_PASSES_H
