@@ -694,7 +694,18 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
   }
   WeightPacker packer(*reader, model);
   options.codegen.embedWeights = weightsMode != WeightsMode::External;
-  auto result = ::ingot::cpu::compileForCPU(module, packer, options);
+  // The target-independent lowering passes, on a copy (the report shows
+  // the graph as the graph pipeline left it).
+  mlir::OwningOpRef<mlir::ModuleOp> lowered(module.clone());
+  {
+    stageTimer->begin("lowering passes");
+    mlir::PassManager pm(module.getContext());
+    ::ingot::buildLoweringPipeline(pm, options.codegen.maxBatch);
+    if (failed(pm.run(*lowered)))
+      return kUserError;
+    stageTimer->finish();
+  }
+  auto result = ::ingot::cpu::compileForCPU(*lowered, packer, options);
   stageTimer->finish();
   if (!result)
     return fail(toString(result.takeError()));

@@ -3,6 +3,7 @@
 #include "compiler/pipeline/Pipeline.h"
 
 #include "passes/graph/Passes.h"
+#include "passes/lowering/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/Passes.h"
@@ -106,6 +107,16 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+}
+
+void buildLoweringPipeline(OpPassManager &pm, int64_t maxBatch) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(mlir::ingot::createIngotFuseGatedActivationsPass());
+  fn.addPass(mlir::ingot::createIngotGroupProjectionsPass());
+  fn.addPass(mlir::ingot::createIngotLogitsRowsPass());
+  mlir::ingot::IngotPlanMemoryPassOptions plan;
+  plan.maxBatch = maxBatch;
+  fn.addPass(mlir::ingot::createIngotPlanMemoryPass(plan));
 }
 
 } // namespace ingot

@@ -62,6 +62,14 @@ llvm::Error validatePipelineOptions(mlir::MLIRContext *context,
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const PipelineOptions &options);
 
+/// Adds the target-independent lowering passes every target runs after the
+/// graph pipeline (passes/lowering), anchored on the module, in order:
+///   1. ingot-fuse-gated-activations  (silu/gelu(a) * b -> ingot.glu)
+///   2. ingot-group-projections       (q/k/v, gate/up -> ingot.multi_matmul)
+///   3. ingot-logits-rows             (the asked rows of the logits only)
+///   4. ingot-plan-memory             (arena offsets for `maxBatch` tokens)
+void buildLoweringPipeline(mlir::OpPassManager &pm, int64_t maxBatch);
+
 } // namespace ingot
 
 #endif // INGOT_COMPILER_PIPELINE_PIPELINE_H

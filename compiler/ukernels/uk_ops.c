@@ -262,6 +262,23 @@ void ingot_uk_unary(float *y, const float *x, int64_t count, int32_t op,
   }
 }
 
+void ingot_uk_iota(int32_t *out, int64_t n, int64_t base, int32_t ith,
+                   int32_t nth) {
+  int64_t i0, i1;
+  uk_split(n, ith, nth, &i0, &i1);
+  for (int64_t i = i0; i < i1; ++i)
+    out[i] = (int32_t)(base + i);
+}
+
+void ingot_uk_copy(void *dst, const void *src, int64_t bytes, int32_t ith,
+                   int32_t nth) {
+  int64_t b0, b1;
+  uk_split(bytes, ith, nth, &b0, &b1);
+  if (b1 > b0)
+    __builtin_memcpy((char *)dst + b0, (const char *)src + b0,
+                     (size_t)(b1 - b0));
+}
+
 void ingot_uk_clamp(float *y, const float *x, int64_t count, float lo,
                     float hi, int32_t ith, int32_t nth) {
   int64_t e0, e1;

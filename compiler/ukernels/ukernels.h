@@ -259,6 +259,14 @@ enum {
 void ingot_uk_unary(float *y, const float *x, int64_t count, int32_t op,
                     int32_t ith, int32_t nth);
 
+/* Positions: out[i] = base + i for i < n (a step's token positions). */
+void ingot_uk_iota(int32_t *out, int64_t n, int64_t base, int32_t ith,
+                   int32_t nth);
+
+/* bytes bytes from src to dst (regions that do not overlap). */
+void ingot_uk_copy(void *dst, const void *src, int64_t bytes, int32_t ith,
+                   int32_t nth);
+
 /* y[i] = x[i] limited to [lo, hi] (NaN kept), over count elements. */
 void ingot_uk_clamp(float *y, const float *x, int64_t count, float lo,
                     float hi, int32_t ith, int32_t nth);

@@ -1,6 +1,6 @@
 //===- Compile.h - From an optimized graph to files for one CPU -*- C++ -*-===//
 //
-// The CPU half of `ingotc`: lower the graph (Codegen.h), link the ukernels
+// The CPU half of `ingotc`: lower the graph (Lowering.h), link the ukernels
 // and the runtime, optimize, and write what `--emit` asks for.
 //
 //===----------------------------------------------------------------------===//
@@ -8,7 +8,7 @@
 #ifndef INGOT_COMPILER_TARGET_CPU_COMPILE_H
 #define INGOT_COMPILER_TARGET_CPU_COMPILE_H
 
-#include "compiler/target/cpu/Codegen.h"
+#include "compiler/target/cpu/Lowering.h"
 #include "compiler/target/cpu/Target.h"
 
 #include <functional>

@@ -1,4 +1,4 @@
-//===- Codegen.h - The ingot graph as LLVM IR for one CPU -------*- C++ -*-===//
+//===- Lowering.h - The ingot graph as LLVM IR for one CPU ------*- C++ -*-===//
 //
 // Lowers the optimized graph's `@forward` into an LLVM function that runs one
 // step of the model on every thread of a pool (the ABI is
@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef INGOT_COMPILER_TARGET_CPU_CODEGEN_H
-#define INGOT_COMPILER_TARGET_CPU_CODEGEN_H
+#ifndef INGOT_COMPILER_TARGET_CPU_LOWERING_H
+#define INGOT_COMPILER_TARGET_CPU_LOWERING_H
 
 #include "compiler/target/cpu/WeightPacker.h"
 
@@ -93,4 +93,4 @@ llvm::Expected<LoweredModel> lowerToLLVM(mlir::ModuleOp graph,
 
 } // namespace ingot::cpu
 
-#endif // INGOT_COMPILER_TARGET_CPU_CODEGEN_H
+#endif // INGOT_COMPILER_TARGET_CPU_LOWERING_H

@@ -1,0 +1,518 @@
+//===- LowerToCPU.cpp - The CPU lowering's driver and shared state --------===//
+//
+// 1. Pack every weight operand (PackWeights.cpp): a weight read may be
+//    packed differently per use (rows for an embedding, 8-row interleaved
+//    blocks for a matmul, f32 for a norm).
+// 2. Build the step function `ingot_forward_<name>` (the ABI of
+//    runtime/include/ingot_abi.h) and move @forward's body into it.
+// 3. Convert the ingot ops with the patterns of Convert*.cpp.
+// 4. convert-to-llvm, reconcile casts, translate to LLVM IR, and add the
+//    model descriptor (Descriptor.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/target/cpu/LowerToCPU.h"
+
+#include "compiler/target/cpu/PackWeights.h"
+
+#include "compiler/ukernels/ukernels.h"
+#include "passes/lowering/Passes.h"
+#include "runtime/src/weights-hash.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace mlir;
+using namespace mlir::ingot;
+using llvm::Expected;
+
+namespace ingot::cpu {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(message);
+}
+
+static Type ptrType(MLIRContext *context) {
+  return LLVM::LLVMPointerType::get(context);
+}
+
+//===----------------------------------------------------------------------===//
+// Shared state
+//===----------------------------------------------------------------------===//
+
+Value CPULowering::i64(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, v, 64);
+}
+Value CPULowering::i32(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, static_cast<int32_t>(v), 32);
+}
+Value CPULowering::f32(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                        llvm::APFloat(static_cast<float>(v)));
+}
+Value CPULowering::null(OpBuilder &b, Location loc) {
+  return LLVM::ZeroOp::create(b, loc, ptrType(b.getContext()));
+}
+Value CPULowering::byteOffset(OpBuilder &b, Location loc, Value base,
+                              int64_t bytes) {
+  return LLVM::GEPOp::create(b, loc, ptrType(b.getContext()), b.getI8Type(),
+                             base, ValueRange{i64(b, loc, bytes)},
+                             LLVM::GEPNoWrapFlags::inbounds);
+}
+Value CPULowering::floatOffset(OpBuilder &b, Location loc, Value base,
+                               Value index) {
+  return LLVM::GEPOp::create(b, loc, ptrType(b.getContext()), b.getF32Type(),
+                             base, ValueRange{index},
+                             LLVM::GEPNoWrapFlags::inbounds);
+}
+
+Value CPULowering::floatArray(OpBuilder &b, Location loc,
+                              ArrayRef<float> values, StringRef name) {
+  MLIRContext *context = b.getContext();
+  auto tensor = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      b.getF32Type());
+  auto type = LLVM::LLVMArrayType::get(b.getF32Type(), values.size());
+  std::string symbol = (name + "." + llvm::Twine(arrays++)).str();
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto global = LLVM::GlobalOp::create(
+        b, loc, type, /*isConstant=*/true, LLVM::Linkage::Private, symbol,
+        DenseElementsAttr::get(tensor, values), /*alignment=*/64);
+    global.setUnnamedAddr(LLVM::UnnamedAddr::Global);
+  }
+  return LLVM::AddressOfOp::create(b, loc, ptrType(context), symbol);
+}
+
+Value CPULowering::weightPtr(OpBuilder &b, Location loc, Operation *op,
+                             unsigned index) const {
+  return LLVM::GEPOp::create(
+      b, loc, ptrType(b.getContext()), b.getI8Type(), weights,
+      ValueRange{arith::ConstantIntOp::create(
+          b, loc, weightPlace(op, index).offset, 64)},
+      LLVM::GEPNoWrapFlags::inbounds);
+}
+
+Value CPULowering::vectorOperand(OpBuilder &b, Location loc, Operation *op,
+                                 unsigned index, Value converted) {
+  if (weightPlaces.count({op, index}))
+    return weightPtr(b, loc, op, index);
+  if (!converted)
+    return null(b, loc);
+  return converted;
+}
+
+Value CPULowering::rowsOf(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<ShapedType>(v.getType());
+  if (t.getRank() && !t.isDynamicDim(0))
+    return i64(b, loc, t.getDimSize(0));
+  for (Value at = v;;) {
+    auto it = rows.find(at);
+    if (it != rows.end())
+      return it->second;
+    Operation *def = at.getDefiningOp();
+    if (auto reshape = dyn_cast_or_null<ReshapeOp>(def))
+      at = reshape.getX();
+    else if (auto zeros = dyn_cast_or_null<ZerosLikeOp>(def))
+      at = zeros.getX();
+    else
+      return n;
+  }
+}
+
+Value CPULowering::flatRows(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<ShapedType>(v.getType());
+  Value r = rowsOf(b, loc, v);
+  if (t.getRank() <= 1)
+    return r;
+  int64_t inner = 1;
+  for (int64_t d : t.getShape().drop_front().drop_back())
+    inner *= d;
+  return arith::MulIOp::create(b, loc, r, i64(b, loc, inner));
+}
+
+SmallVector<Value> CPULowering::beginOp(OpBuilder &b, Operation *op) {
+  Location loc = op->getLoc();
+  currentOp = op;
+  currentName = op->getName().getStringRef().str();
+  for (Value operand : op->getOperands()) {
+    auto ot = dyn_cast<ShapedType>(operand.getType());
+    if (ot && ot.getRank() && ot.isDynamicDim(0) &&
+        !isa<KVCacheType>(operand.getType())) {
+      Value count = rowsOf(b, loc, operand);
+      for (Value result : op->getResults()) {
+        auto rt = dyn_cast<ShapedType>(result.getType());
+        if (rt && rt.getRank() && rt.isDynamicDim(0))
+          rows[result] = count;
+      }
+      break;
+    }
+  }
+  SmallVector<Value> pointers;
+  auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr);
+  for (Attribute attr : buffers ? buffers.getValue() : ArrayRef<Attribute>()) {
+    auto buffer = cast<BufferAttr>(attr);
+    pointers.push_back(buffer.getOffset() < 0
+                           ? logits
+                           : byteOffset(b, loc, arena, buffer.getOffset()));
+  }
+  return pointers;
+}
+
+void CPULowering::call(OpBuilder &b, Location loc, StringRef name,
+                       ValueRange args) {
+  auto callee = module.lookupSymbol<func::FuncOp>(name);
+  if (!callee) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto type = b.getFunctionType(TypeRange(args), {});
+    callee = func::FuncOp::create(b, loc, name, type);
+    callee.setPrivate();
+  }
+  if (TypeRange(callee.getFunctionType().getInputs()) != TypeRange(args) &&
+      error.empty())
+    error = ("internal error: a call of ukernel '" + name +
+             "' does not match its declaration")
+                .str();
+  func::CallOp::create(b, loc, callee, args);
+  if (name == "ingot_uk_barrier")
+    return;
+  ++kernelCalls[name.str()];
+  if (currentOp)
+    opKernels.push_back({indexOf.lookup(currentOp), currentName, name.str()});
+}
+
+LogicalResult CPULowering::fail(Operation *op, const llvm::Twine &why) {
+  if (error.empty())
+    error = (op->getName().getStringRef() + ": " + why).str();
+  return failure();
+}
+
+void CPULowering::barrier(OpBuilder &b, Location loc) {
+  call(b, loc, "ingot_uk_barrier", {sync, nth});
+}
+
+//===----------------------------------------------------------------------===//
+// The driver
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Every tensor and KV cache is a pointer; an index is an i64.
+class CPUTypeConverter : public TypeConverter {
+public:
+  CPUTypeConverter(MLIRContext *context) {
+    addConversion([](Type type) { return type; });
+    addConversion([context](RankedTensorType) { return ptrType(context); });
+    addConversion([context](KVCacheType) { return ptrType(context); });
+    addConversion(
+        [context](IndexType) { return IntegerType::get(context, 64); });
+  }
+};
+
+int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
+
+/// The most rows value `v` can have: its buffer's, through views.
+int64_t maxRowsOf(Value v, int64_t maxBatch) {
+  v = getStorageRoot(v);
+  if (auto zeros = v.getDefiningOp<ZerosLikeOp>())
+    return maxRowsOf(zeros.getX(), maxBatch);
+  if (Operation *def = v.getDefiningOp())
+    if (auto buffers = def->getAttrOfType<ArrayAttr>(kBuffersAttr)) {
+      unsigned i = cast<OpResult>(v).getResultNumber();
+      if (i < buffers.size())
+        return cast<BufferAttr>(buffers[i]).getRows();
+    }
+  auto t = cast<ShapedType>(v.getType());
+  return t.getRank() && !t.isDynamicDim(0) ? t.getDimSize(0) : maxBatch;
+}
+
+/// The scratch one op at a time may use (the kernels' own sizes).
+int64_t scratchBytes(func::FuncOp fn, int64_t maxBatch, int64_t maxCtx) {
+  int64_t scratch = 0;
+  auto type = [](Value v) { return cast<ShapedType>(v.getType()); };
+  auto matmulScratch = [&](Value a) {
+    auto t = type(a);
+    int64_t k = t.getDimSize(t.getRank() - 1);
+    int64_t inner = 1;
+    for (int64_t d : t.getShape().drop_front().drop_back())
+      inner *= d;
+    int64_t m = maxRowsOf(a, maxBatch) * (t.getRank() > 1 ? inner : 1);
+    return INGOT_UK_MATMUL_SCRATCH(m, k);
+  };
+  for (Operation &op : fn.getBody().front()) {
+    if (auto matmul = dyn_cast<MatmulOp>(op)) {
+      scratch = std::max(scratch, matmulScratch(matmul.getA()));
+    } else if (auto multi = dyn_cast<MultiMatmulOp>(op)) {
+      scratch = std::max(scratch, matmulScratch(multi.getX()));
+    } else if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
+      scratch = std::max(scratch, matmulScratch(grouped.getX()));
+    } else if (auto attention = dyn_cast<AttentionOp>(op)) {
+      auto q = type(attention.getQuery());
+      int64_t floats = INGOT_UK_ATTENTION_SCRATCH_FLOATS(
+          std::max<int64_t>(maxCtx, 1), q.getDimSize(2));
+      scratch =
+          std::max(scratch, INGOT_UK_MAX_THREADS * alignTo64(floats * 4));
+    }
+  }
+  return alignTo64(scratch);
+}
+
+/// Erases the ops of `region` nothing reads that have no effects (the
+/// weight reads, index arithmetic and casts the conversion left behind).
+void eraseDeadOps(Region &region) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Block &block : region)
+      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+        if (isOpTriviallyDead(&op)) {
+          op.erase();
+          changed = true;
+        }
+  }
+}
+
+} // namespace
+
+Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
+                                   const CodegenOptions &options,
+                                   llvm::LLVMContext &llvmContext) {
+  MLIRContext *context = graph.getContext();
+  {
+    DialectRegistry registry;
+    registerConvertFuncToLLVMInterface(registry);
+    arith::registerConvertArithToLLVMInterface(registry);
+    registerBuiltinDialectTranslation(registry);
+    registerLLVMDialectTranslation(registry);
+    context->appendDialectRegistry(registry);
+    context->loadDialect<LLVM::LLVMDialect, arith::ArithDialect,
+                         func::FuncDialect>();
+  }
+  OwningOpRef<ModuleOp> owned(cast<ModuleOp>(graph->clone()));
+  ModuleOp module = *owned;
+  auto fn = module.lookupSymbol<func::FuncOp>("forward");
+  if (!fn || fn.getBody().getBlocks().size() != 1)
+    return makeError("the graph has no single-block @forward function");
+  auto results = fn.getFunctionType().getResults();
+  if (results.empty() || !isa<RankedTensorType>(results[0]))
+    return makeError("@forward must return the logits first");
+  if (fn.getNumArguments() < 2)
+    return makeError("@forward must take (ids, start, caches...)");
+  auto activationAttr = fn->getAttrOfType<IntegerAttr>(kActivationBytesAttr);
+  if (!activationAttr)
+    return makeError("internal error: @forward has no memory plan "
+                     "(ingot-plan-memory)");
+
+  LoweredModel lowered;
+  lowered.vocabSize = cast<RankedTensorType>(results[0]).getShape().back();
+  lowered.maxBatch = options.maxBatch;
+  lowered.activationBytes = activationAttr.getInt();
+  CPULowering state(options, module);
+
+  // The caches: bytes per token before each.
+  Block &body = fn.getBody().front();
+  std::vector<int64_t> cacheOffsets;
+  for (unsigned i = 2; i < fn.getNumArguments(); ++i) {
+    auto cache = dyn_cast<KVCacheType>(body.getArgument(i).getType());
+    if (!cache)
+      return makeError("@forward argument " + llvm::Twine(i) +
+                       " is not a KV cache");
+    cacheOffsets.push_back(lowered.kvBytesPerToken);
+    lowered.kvBytesPerToken +=
+        cache.getNumHeads() * getKVBytesPerTokenHead(cache);
+    state.maxCtx = std::max(state.maxCtx, cache.getCapacity());
+  }
+  lowered.maxCtx = state.maxCtx;
+  lowered.scratchBytes = scratchBytes(fn, options.maxBatch, state.maxCtx);
+  lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
+
+  // 1. Weights.
+  WeightPacking packing(packer, options, lowered.weights);
+  if (llvm::Error err = packing.run(fn, state))
+    return err;
+  lowered.warnings = packing.takeWarnings();
+
+  // The memory plan, for the report.
+  {
+    SmallVector<Operation *> order;
+    for (Operation &op : body)
+      if (!isFreeOp(&op))
+        order.push_back(&op);
+    llvm::DenseMap<Value, int64_t> lastUse;
+    for (auto [i, op] : llvm::enumerate(order))
+      for (Value operand : op->getOperands()) {
+        Value r = getStorageRoot(operand);
+        lastUse[r] = std::max<int64_t>(lastUse.lookup(r), i);
+      }
+    for (Value v : body.getTerminator()->getOperands())
+      lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.size());
+    for (auto [i, op] : llvm::enumerate(order))
+      state.indexOf[op] = static_cast<int64_t>(i);
+    for (auto [i, op] : llvm::enumerate(order))
+      if (auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr))
+        for (auto [r, attr] : llvm::enumerate(buffers)) {
+          auto buffer = cast<BufferAttr>(attr);
+          if (buffer.getOffset() < 0)
+            continue;
+          int64_t index = static_cast<int64_t>(i);
+          lowered.plan.push_back(
+              {op->getName().getStringRef().str(), buffer.getOffset(),
+               buffer.getBytes(), index,
+               std::max(index, lastUse.lookup(op->getResult(r)))});
+        }
+  }
+
+  // 2. The step function.
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = fn.getLoc();
+  Type ptr = ptrType(context), i64 = b.getI64Type(), i32 = b.getI32Type();
+  auto stepType = LLVM::LLVMFunctionType::get(
+      LLVM::LLVMVoidType::get(context),
+      {ptr, i64, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i32, i32});
+  auto step = LLVM::LLVMFuncOp::create(b, loc, "ingot_forward_" + options.name,
+                                       stepType, LLVM::Linkage::Internal);
+  for (unsigned i : {0u, 3u, 5u, 6u, 8u, 9u}) {
+    step.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    b.getUnitAttr());
+    step.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                    b.getI64IntegerAttr(i ? 64 : 4));
+  }
+  Block *entry = step.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  Value *args[] = {&state.tokens, &state.n,     &state.start, &state.logits,
+                   &state.allLogits, &state.arena, &state.kv, &state.kvCtx,
+                   &state.weights, &state.sync, &state.ith, &state.nth};
+  for (unsigned i = 0; i < 12; ++i)
+    *args[i] = entry->getArgument(i);
+  state.scratch =
+      state.byteOffset(b, loc, state.arena, lowered.activationBytes);
+  // @forward's arguments as the step's: the ids, the start position, and
+  // each cache at its offset in the KV arena.
+  auto cast = [&](Value from, Type to) {
+    return UnrealizedConversionCastOp::create(b, loc, to, from).getResult(0);
+  };
+  body.getArgument(0).replaceAllUsesWith(
+      cast(state.tokens, body.getArgument(0).getType()));
+  body.getArgument(1).replaceAllUsesWith(
+      cast(state.start, body.getArgument(1).getType()));
+  for (unsigned i = 2; i < fn.getNumArguments(); ++i) {
+    Value offset = arith::MulIOp::create(
+        b, loc, state.kvCtx, state.i64(b, loc, cacheOffsets[i - 2]));
+    Value at = LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), state.kv,
+                                   ValueRange{offset},
+                                   LLVM::GEPNoWrapFlags::inbounds);
+    body.getArgument(i).replaceAllUsesWith(
+        cast(at, body.getArgument(i).getType()));
+  }
+  entry->getOperations().splice(entry->end(), body.getOperations());
+  fn.erase();
+
+  // 3. The ingot ops as ukernel calls.
+  CPUTypeConverter converter(context);
+  RewritePatternSet patterns(context);
+  populateMatmulPatterns(converter, patterns, state);
+  populateAttentionPatterns(converter, patterns, state);
+  populateMoEPatterns(converter, patterns, state);
+  populateElementwisePatterns(converter, patterns, state);
+  populateStructurePatterns(converter, patterns, state);
+  ConversionTarget target(*context);
+  target.addLegalDialect<LLVM::LLVMDialect, arith::ArithDialect,
+                         func::FuncDialect>();
+  target.addLegalOp<UnrealizedConversionCastOp, tensor::DimOp>();
+  target.addIllegalDialect<IngotDialect>();
+  target.addLegalOp<WeightOp, WeightDeclOp, ConstantOp>();
+  target.addIllegalOp<func::ReturnOp>();
+  std::string failure;
+  {
+    ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+      if (failure.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+        failure = diag.str();
+      return success();
+    });
+    if (failed(applyPartialConversion(step, target, std::move(patterns)))) {
+      if (!state.error.empty())
+        return makeError(state.error);
+      return makeError(failure.empty()
+                           ? "internal error: the CPU lowering failed"
+                           : failure);
+    }
+  }
+  if (!state.error.empty())
+    return makeError(state.error);
+  eraseDeadOps(step.getBody());
+  for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
+    if (isa<WeightDeclOp>(op))
+      op.erase();
+  for (NamedAttribute attr : llvm::to_vector(module->getDiscardableAttrs()))
+    module->removeDiscardableAttr(attr.getName());
+
+  // 4. LLVM.
+  {
+    PassManager pm(context);
+    pm.addPass(createConvertToLLVMPass());
+    pm.addPass(createReconcileUnrealizedCastsPass());
+    std::string diagnostics;
+    ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+      if (diagnostics.empty())
+        diagnostics = diag.str();
+      return success();
+    });
+    if (failed(pm.run(module)))
+      return makeError("internal error: convert-to-llvm failed: " +
+                       diagnostics);
+  }
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "ingot." + options.name);
+  if (!llvmModule)
+    return makeError("internal error: the CPU lowering's LLVM dialect does "
+                     "not translate to LLVM IR");
+  llvm::Function *forward =
+      llvmModule->getFunction("ingot_forward_" + options.name);
+  const char *names[] = {"tokens", "n",      "start", "logits",
+                         "all_logits", "arena", "kv",  "kv_ctx",
+                         "weights", "sync",   "ith",  "nth"};
+  for (unsigned i = 0; i < 12; ++i)
+    forward->getArg(i)->setName(names[i]);
+
+  // Identity of the compiled model: its weights and its code.
+  std::string ir;
+  {
+    llvm::raw_string_ostream os(ir);
+    forward->print(os);
+  }
+  lowered.modelId =
+      llvm::xxh3_64bits(lowered.weights) ^ (llvm::xxh3_64bits(ir) * 31);
+  // External weights are checked at open against this hash of their bytes.
+  if (!options.embedWeights)
+    lowered.weightsHash =
+        ingot_weights_hash(lowered.weights.data(), lowered.weights.size());
+  auto archAttr = graph->getAttrOfType<StringAttr>("ingot.architecture");
+  emitDescriptor(*llvmModule, forward, lowered, options,
+                 archAttr ? archAttr.getValue() : "");
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  if (llvm::verifyModule(*llvmModule, &errorStream))
+    return makeError("internal error: generated LLVM IR is invalid: " +
+                     llvm::StringRef(error).trim());
+  lowered.module = std::move(llvmModule);
+  lowered.kernelCalls.assign(state.kernelCalls.begin(),
+                             state.kernelCalls.end());
+  lowered.opKernels = std::move(state.opKernels);
+  return lowered;
+}
+
+} // namespace ingot::cpu

@@ -1,0 +1,297 @@
+//===- PackWeights.cpp - Every weight operand in the blob ------------------===//
+//
+// Before the conversion, each weight operand of an op that computes is
+// packed into the blob in the layout its kernel reads, and its place is
+// recorded by (op, operand): a matrix in its encoding (8-row interleaved
+// for the matmul kernels where the target has them), f32 for a vector.
+// One decl used two ways (a tied embedding and output head) is packed once
+// per way at most.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/target/cpu/PackWeights.h"
+
+#include "compiler/ukernels/ukernels.h"
+
+#include "mlir/IR/SymbolTable.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::ingot;
+using llvm::Expected;
+
+namespace ingot::cpu {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(message);
+}
+
+static int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
+
+/// Q4_0, Q4_1 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 ==
+/// 0) regrouped as Q4_0X8 / Q4_1X8 / Q8_0X8 (ukernels.h): per 8 rows and
+/// block, the 8 scales (and the 8 minima of Q4_1), then 4-byte runs of the
+/// 8 rows' codes.
+static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
+                                           int64_t n, int64_t k,
+                                           int64_t bytes) {
+  int64_t nb = k / 32, head = bytes == 20 ? 4 : 2;
+  int64_t runs = (bytes - head) / 4;
+  std::vector<uint8_t> out(rows.size());
+  for (int64_t g = 0; g < n / 8; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t *dst = out.data() + (g * nb + b) * 8 * bytes;
+      for (int64_t r = 0; r < 8; ++r) {
+        const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * bytes;
+        std::memcpy(dst + 2 * r, src, 2);
+        if (head == 4)
+          std::memcpy(dst + 16 + 2 * r, src + 2, 2);
+        for (int64_t l = 0; l < runs; ++l)
+          std::memcpy(dst + 8 * head + 32 * l + 4 * r, src + head + 4 * l, 4);
+      }
+    }
+  return out;
+}
+
+int64_t WeightPacking::add(llvm::ArrayRef<uint8_t> bytes) {
+  int64_t offset = alignTo64(static_cast<int64_t>(blob.size()));
+  blob.resize(offset);
+  blob.insert(blob.end(), bytes.begin(), bytes.end());
+  return offset;
+}
+
+int64_t WeightPacking::addFloats(llvm::ArrayRef<float> values) {
+  return add(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(values.data()), values.size() * 4));
+}
+
+Expected<WeightDeclOp> WeightPacking::declOf(WeightOp weight) {
+  auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
+      weight, weight.getNameAttr());
+  if (!decl)
+    return makeError("undeclared weight @" + weight.getName());
+  return decl;
+}
+
+void WeightPacking::noteNumerics(const WeightPlace &w, Value weight) {
+  if (!options.ggmlNumerics || w.format == INGOT_W_Q4_1 ||
+      w.format == INGOT_W_Q8_0 || w.format == INGOT_W_Q4_0X8 ||
+      inexactFormats.count(w.format))
+    return;
+  std::string example = "a matmul weight";
+  if (auto read = weight.getDefiningOp<WeightOp>())
+    example = "@" + read.getName().str();
+  inexactFormats[w.format] = example;
+}
+
+Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
+                                            bool interleave) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto weight = value.getDefiningOp<WeightOp>();
+  if (!weight)
+    return makeError("internal error: a constant matrix that is not a weight "
+                     "read reached the CPU target (ingot-fold-weights folds "
+                     "them)");
+  auto decl = declOf(weight);
+  if (!decl)
+    return decl.takeError();
+  if (!transposed && type.getRank() == 2) {
+    // An [K][N] weight: its values transposed, as f32.
+    if (type.getEncoding())
+      return makeError("a quantized weight is used untransposed; no CPU "
+                       "kernel reads it that way");
+    auto it = transposedDecls.find(*decl);
+    if (it != transposedDecls.end())
+      return it->second;
+    auto values = packer.readValues(*decl);
+    if (!values)
+      return values.takeError();
+    int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+    std::vector<float> t(values->size());
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        t[j * k + i] = (*values)[i * n + j];
+    WeightPlace place{addFloats(t), INGOT_W_F32, 0};
+    transposedDecls[*decl] = place;
+    return place;
+  }
+  auto format = getKernelFormat(type);
+  if (!format)
+    return format.takeError();
+  // Q8_0 and Q4_1 stay in rows under GGML numerics: llama.cpp does not
+  // repack them on x86, and its row kernels are what those reproduce.
+  bool repackable = format->first == INGOT_W_Q4_0 ||
+                    ((format->first == INGOT_W_Q8_0 ||
+                      format->first == INGOT_W_Q4_1) &&
+                     !options.ggmlNumerics);
+  interleave = interleave && repackable && !embeddingTables.contains(*decl) &&
+               type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
+               type.getDimSize(1) % 32 == 0 && type.getDimSize(1) / 32 <= 1024;
+  auto &cache = interleave ? interleavedDecls : packedDecls;
+  auto it = cache.find(*decl);
+  if (it != cache.end())
+    return it->second;
+  auto packed = packer.packMatrix(*decl);
+  if (!packed)
+    return packed.takeError();
+  if (interleave) {
+    int32_t f = packed->format;
+    packed->bytes = interleaveRows(packed->bytes, type.getDimSize(0),
+                                   type.getDimSize(1),
+                                   f == INGOT_W_Q8_0   ? 34
+                                   : f == INGOT_W_Q4_1 ? 20
+                                                       : 18);
+    packed->format = f == INGOT_W_Q8_0   ? INGOT_W_Q8_0X8
+                     : f == INGOT_W_Q4_1 ? INGOT_W_Q4_1X8
+                                         : INGOT_W_Q4_0X8;
+  }
+  WeightPlace place{add(packed->bytes), packed->format, packed->group};
+  cache[*decl] = place;
+  return place;
+}
+
+Expected<WeightPlace> WeightPacking::vector(Value value) {
+  if (auto constant = value.getDefiningOp<ConstantOp>()) {
+    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (!dense || !dense.getElementType().isF32())
+      return makeError("internal error: an ingot.constant operand that is "
+                       "not f32 reached the CPU target");
+    std::vector<float> values(dense.getValues<float>().begin(),
+                              dense.getValues<float>().end());
+    return WeightPlace{addFloats(values), INGOT_W_F32, 0};
+  }
+  auto weight = value.getDefiningOp<WeightOp>();
+  if (!weight)
+    return makeError("internal error: a constant vector that is not a weight "
+                     "read reached the CPU target (ingot-fold-weights folds "
+                     "them)");
+  auto decl = declOf(weight);
+  if (!decl)
+    return decl.takeError();
+  auto it = vectorDecls.find(*decl);
+  if (it != vectorDecls.end())
+    return it->second;
+  auto values = packer.readValues(*decl);
+  if (!values)
+    return values.takeError();
+  WeightPlace place{addFloats(*values), INGOT_W_F32, 0};
+  vectorDecls[*decl] = place;
+  return place;
+}
+
+static bool isConstantRead(Value v) {
+  return v && (v.getDefiningOp<WeightOp>() || v.getDefiningOp<ConstantOp>());
+}
+
+llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {
+  WeightPlaces &places = state.weightPlaces;
+  Block &block = fn.getBody().front();
+  for (Operation &op : block)
+    if (auto embedding = dyn_cast<EmbeddingOp>(op))
+      if (auto weight = embedding.getTable().getDefiningOp<WeightOp>())
+        if (auto decl = declOf(weight))
+          embeddingTables.insert(*decl);
+        else
+          return decl.takeError();
+
+  auto setMatrix = [&](Operation *op, unsigned index, bool transposed,
+                       bool interleave, bool note) -> llvm::Error {
+    Value v = op->getOperand(index);
+    auto place = matrix(v, transposed, interleave);
+    if (!place)
+      return place.takeError();
+    if (note)
+      noteNumerics(*place, v);
+    places[{op, index}] = *place;
+    return llvm::Error::success();
+  };
+  auto setVector = [&](Operation *op, unsigned index) -> llvm::Error {
+    Value v = op->getOperand(index);
+    if (!isConstantRead(v))
+      return llvm::Error::success();
+    auto place = vector(v);
+    if (!place)
+      return place.takeError();
+    places[{op, index}] = *place;
+    return llvm::Error::success();
+  };
+
+  for (Operation &o : block) {
+    Operation *op = &o;
+    llvm::Error err = llvm::Error::success();
+    if (auto embedding = dyn_cast<EmbeddingOp>(op)) {
+      err = setMatrix(op, 0, true, false, false);
+    } else if (auto matmul = dyn_cast<MatmulOp>(op)) {
+      if (matmul.getTransposeA() ||
+          isa_and_nonnull<KVCacheType>(matmul.getB().getType()))
+        return makeError("ingot.matmul: unsupported ingot.matmul form");
+      if (!isConstantRead(matmul.getB()))
+        return makeError("ingot.matmul: ingot.matmul of two activations is "
+                         "not supported by the CPU backend yet");
+      err = setMatrix(op, 1, matmul.getTransposeB(), options.interleaveQ4_0,
+                      true);
+      if (!err && matmul.getBias())
+        err = setVector(op, 2);
+    } else if (auto multi = dyn_cast<MultiMatmulOp>(op)) {
+      unsigned count = multi.getWeights().size();
+      for (unsigned i = 0; i < count && !err; ++i)
+        err = setMatrix(op, 1 + i, true, options.interleaveQ4_0, true);
+      for (unsigned j = 0; j < multi.getBiases().size() && !err; ++j)
+        err = setVector(op, 1 + count + j);
+    } else if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
+      if (!isConstantRead(grouped.getW()))
+        return makeError("ingot.grouped_matmul: ingot.grouped_matmul needs "
+                         "constant expert weights");
+      err = setMatrix(op, 1, true, false, true);
+    } else if (auto rope = dyn_cast<RopeOp>(op)) {
+      if (Value factors = rope.getFreqFactors()) {
+        auto weight = factors.getDefiningOp<WeightOp>();
+        if (!weight)
+          return makeError("ingot.rope: rope freq_factors must be constant");
+        auto decl = declOf(weight);
+        if (!decl)
+          return decl.takeError();
+        auto values = packer.readValues(*decl);
+        if (!values)
+          return values.takeError();
+        state.ropeDivisors[op] = std::move(*values);
+      }
+    } else if (isa<RmsNormOp, LayerNormOp, AddOp, SubOp, MulOp, DivOp,
+                   MaximumOp>(op)) {
+      for (unsigned i = 0; i < op->getNumOperands() && !err; ++i)
+        err = setVector(op, i);
+    }
+    if (err)
+      return err;
+  }
+  return llvm::Error::success();
+}
+
+std::vector<std::string> WeightPacking::takeWarnings() {
+  auto formatName = [](int32_t format) -> const char * {
+    switch (format) {
+    case INGOT_W_F32: return "f32";
+    case INGOT_W_F16: return "f16";
+    case INGOT_W_BF16: return "bf16";
+    case INGOT_W_Q4_0: return "q4_0";
+    case INGOT_W_Q5_0: return "q5_0";
+    case INGOT_W_Q5_1: return "q5_1";
+    case INGOT_W_Q4_K: return "q4_k";
+    case INGOT_W_Q5_K: return "q5_k";
+    case INGOT_W_Q6_K: return "q6_k";
+    default: return "group-quantized";
+    }
+  };
+  std::vector<std::string> warnings;
+  for (const auto &[format, example] : inexactFormats)
+    warnings.push_back(
+        "--numerics=ggml: llama.cpp multiplies " +
+        std::string(formatName(format)) + " weights (" + example +
+        ") with kernels whose roundings Ingot does not reproduce (it does "
+        "for q4_1, q8_0 and, on AVX2, q4_0); the logits will be close to "
+        "llama.cpp's, not equal");
+  return warnings;
+}
+
+} // namespace ingot::cpu
