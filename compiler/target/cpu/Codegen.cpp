@@ -15,6 +15,8 @@
 
 #include "compiler/reference/Evaluator.h"
 #include "compiler/reference/Kernels.h"
+#include "compiler/target/cpu/UKernelEnums.h"
+#include "compiler/ukernels/UKernelABI.h"
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/IngotOps.h"
 #include "runtime/include/ingot_abi.h"
@@ -651,15 +653,34 @@ Expected<llvm::Value *> Lowering::vectorOperand(Value v) {
 
 llvm::Value *Lowering::call(llvm::StringRef name,
                             llvm::ArrayRef<llvm::Value *> args) {
-  llvm::Function *callee = module->getFunction(name);
-  if (!callee) {
-    llvm::SmallVector<llvm::Type *> types;
-    for (llvm::Value *arg : args)
-      types.push_back(arg->getType());
-    callee = llvm::Function::Create(
-        llvm::FunctionType::get(b.getVoidTy(), types, false),
-        llvm::GlobalValue::ExternalLinkage, name, *module);
+  // Declared as ukernels.def declares it; a call that passes other types
+  // is a bug here, reported as emitError (the call is not emitted).
+  llvm::FunctionType *type = ukernels::getUKernelType(context, name);
+  auto typeList = [](llvm::ArrayRef<llvm::Type *> types) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "(";
+    llvm::interleaveComma(types, os, [&](llvm::Type *t) { t->print(os); });
+    os << ")";
+    return text;
+  };
+  llvm::SmallVector<llvm::Type *> argTypes;
+  for (llvm::Value *arg : args)
+    argTypes.push_back(arg->getType());
+  if (!type || type->params() != llvm::ArrayRef<llvm::Type *>(argTypes)) {
+    if (emitError.empty())
+      emitError = !type ? "internal error: '" + name.str() +
+                              "' is not a ukernel of ukernels.def"
+                        : "internal error: a call to ukernel '" + name.str() +
+                              "' passes " + typeList(argTypes) +
+                              " but ukernels.def declares " +
+                              typeList(type->params());
+    return nullptr;
   }
+  llvm::Function *callee = module->getFunction(name);
+  if (!callee)
+    callee = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                    name, *module);
   if (name != "ingot_uk_barrier") {
     ++kernelCalls[name.str()];
     if (currentOp)
@@ -886,8 +907,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
            {ptr(rope.getResult()), ptr(rope.getX()), ptr(rope.getPositions()),
             rows(rope.getX()), i64(t.getDimSize(1)), i64(d), i64(rot),
             f32(thetaScale), factors,
-            i32(rope.getStyle() == RopeStyle::interleaved ? 1 : 0), aIth,
-            aNth});
+            i32(getUKernelRopeStyle(rope.getStyle())), aIth, aNth});
       setRows(rope.getResult(), rows(rope.getX()));
       return llvm::Error::success();
     }
@@ -898,8 +918,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
          {ptr(rope.getResult()), ptr(rope.getX()), ptr(rope.getPositions()),
           rows(rope.getX()), i64(t.getDimSize(1)), i64(d), i64(rot),
           floatArray(invFreq, "rope.inv_freq"), f32(mscale),
-          i32(rope.getStyle() == RopeStyle::interleaved ? 1 : 0), aIth,
-          aNth});
+          i32(getUKernelRopeStyle(rope.getStyle())), aIth, aNth});
     setRows(rope.getResult(), rows(rope.getX()));
     return llvm::Error::success();
   }
@@ -962,7 +981,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
          i64(k.getDimSize(1)),
          i64(q.getDimSize(2)),
          f32(attention.getScale().convertToFloat()),
-         i32(static_cast<int32_t>(attention.getMask())),
+         i32(getUKernelMask(attention.getMask())),
          i64(window),
          f32(softcap),
          i32(kfmt),
@@ -1102,17 +1121,13 @@ llvm::Error Lowering::emitOp(Operation *op) {
   if (auto route = dyn_cast<RouteOp>(op)) {
     RoutingAttr rule = route.getRule();
     int64_t experts = lastDim(route.getLogits());
-    int32_t kind = rule.getKind() == RoutingKind::top_k   ? INGOT_ROUTE_TOP_K
-                   : rule.getKind() == RoutingKind::top_p ? INGOT_ROUTE_TOP_P
-                                                          : INGOT_ROUTE_THRESHOLD;
+    int32_t kind = getUKernelRouting(rule.getKind());
     call("ingot_uk_route",
          {ptr(route.getOffsets()), ptr(route.getExperts()),
           ptr(route.getWeights()), ptr(route.getLogits()),
           rows(route.getLogits()), i64(experts), i32(kind), i32(rule.getK()),
           f32(rule.getValue().convertToDouble()), i32(rule.getMaxExperts()),
-          i32(route.getScoring() == RouterScoring::sigmoid
-                  ? INGOT_SCORE_SIGMOID
-                  : INGOT_SCORE_SOFTMAX),
+          i32(getUKernelScoring(route.getScoring())),
           i32(route.getRenormalize() ? 1 : 0), aIth, aNth});
     barrier();
     llvm::Value *n = rows(route.getLogits());
@@ -1422,6 +1437,8 @@ Expected<LoweredModel> Lowering::run() {
     return err;
   if (llvm::Error err = emitForward())
     return err;
+  if (!emitError.empty())
+    return makeError(emitError);
   // Identity of the compiled model: its weights and its code.
   std::string ir;
   {
