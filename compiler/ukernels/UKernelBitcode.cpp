@@ -20,6 +20,10 @@ INGOT_UK_VARIANT(aarch64_dotprod)
 #undef INGOT_UK_VARIANT
 
 namespace {
+constexpr llvm::StringRef variants[] = {"x86_64", "x86_64-avx2",
+                                        "x86_64-avx512", "aarch64",
+                                        "aarch64-dotprod"};
+
 llvm::StringRef between(const char *begin, const char *end) {
   return llvm::StringRef(begin, end - begin);
 }
@@ -36,4 +40,8 @@ llvm::StringRef ingot::ukernels::getBitcode(llvm::StringRef variant) {
       INGOT_UK_CASE("aarch64-dotprod", aarch64_dotprod)
       .Default(llvm::StringRef());
 #undef INGOT_UK_CASE
+}
+
+llvm::ArrayRef<llvm::StringRef> ingot::ukernels::getBitcodeVariants() {
+  return variants;
 }

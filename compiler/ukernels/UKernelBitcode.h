@@ -9,6 +9,7 @@
 #ifndef INGOT_COMPILER_UKERNELS_UKERNELBITCODE_H
 #define INGOT_COMPILER_UKERNELS_UKERNELBITCODE_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace ingot::ukernels {
@@ -17,6 +18,9 @@ namespace ingot::ukernels {
 /// "x86_64-avx512", "aarch64", "aarch64-dotprod"), as LLVM bitcode, or
 /// an empty StringRef for an unknown variant.
 llvm::StringRef getBitcode(llvm::StringRef variant);
+
+/// Every variant getBitcode knows.
+llvm::ArrayRef<llvm::StringRef> getBitcodeVariants();
 
 } // namespace ingot::ukernels
 

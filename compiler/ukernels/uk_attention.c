@@ -681,9 +681,9 @@ void ingot_uk_attention(float *out, const float *q, const float *k,
     int64_t i = p / Hq, h = p % Hq, kvh = h / group;
     int64_t qpos = start + i;
     int64_t j0 = 0, j1 = total;
-    if (mask != 0)
+    if (mask != INGOT_MASK_NONE)
       j1 = qpos + 1;
-    if (mask == 2 && qpos - window + 1 > 0)
+    if (mask == INGOT_MASK_SLIDING_WINDOW && qpos - window + 1 > 0)
       j0 = qpos - window + 1;
     const float *qv = q + p * D;
     if (numerics == INGOT_NUMERICS_GGML && kfmt == INGOT_KV_F16 &&

@@ -116,7 +116,8 @@ UK_INLINE void uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
   float cs[UK_ROPE_MAX_PAIRS], sn[UK_ROPE_MAX_PAIRS];
   int64_t cached = -1;
   /* Pair i: features (i·stride, i·stride + offset). */
-  int64_t stride = style == 0 ? 1 : 2, offset = style == 0 ? half : 1;
+  int64_t stride = style == INGOT_ROPE_NEOX ? 1 : 2,
+          offset = style == INGOT_ROPE_NEOX ? half : 1;
   for (int64_t p = p0; p < p1; ++p) {
     int64_t t = p / H;
     if (t != cached) {

@@ -3,6 +3,7 @@
 #include "compiler/target/cpu/Compile.h"
 
 #include "compiler/target/cpu/RuntimeBitcode.h"
+#include "compiler/ukernels/UKernelABI.h"
 #include "compiler/ukernels/UKernelBitcode.h"
 #include "runtime/include/ingot_abi.h"
 
@@ -158,11 +159,16 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     return machine.takeError();
   module->setTargetTriple((*machine)->getTargetTriple());
   module->setDataLayout((*machine)->createDataLayout());
-  if (!options.kernelCallsOnly)
+  if (!options.kernelCallsOnly) {
     if (Error err = linkBitcode(*module,
                                 ukernels::getBitcode(options.target.variant),
                                 "ukernel library", /*internalize=*/true))
       return std::move(err);
+    // The kernels as compiled must take what ukernels.def says, which is
+    // what the calls were generated from.
+    if (Error err = ukernels::verifyUKernelSignatures(*module))
+      return std::move(err);
+  }
   // The model and its ukernels are optimized for the target CPU; the
   // runtime and the CLI main are linked after: their bitcode is built -O2
   // already, and optimizing it again took most of a compile (about 1.9 s of

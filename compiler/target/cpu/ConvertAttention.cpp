@@ -10,6 +10,7 @@
 #include "compiler/target/cpu/LowerToCPU.h"
 
 #include "compiler/reference/Kernels.h"
+#include "compiler/target/cpu/UKernelEnums.h"
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/KVCodebooks.h"
 
@@ -37,8 +38,7 @@ struct RopeLowering : CPUPattern<RopeOp> {
     // freq_factors divide the frequencies (read at packing time).
     const std::vector<float> &divisors = state.ropeDivisors.lookup(op);
     Value rows = state.rowsOf(rewriter, loc, op.getX());
-    Value style =
-        state.i32(rewriter, loc, op.getStyle() == RopeStyle::interleaved);
+    Value style = state.i32(rewriter, loc, getUKernelRopeStyle(op.getStyle()));
     // GGML's roundings: the angles built up in f32 from powf(theta,
     // -2/rot), freq_factors dividing them. Scaled ropes (linear, YaRN,
     // llama3 folded into the frequencies) keep the exact kernel.
@@ -136,7 +136,7 @@ struct AttentionLowering : CPUPattern<AttentionOp> {
                 state.rowsOf(rewriter, loc, op.getQuery()), state.start,
                 i64(q.getDimSize(1)), i64(k.getDimSize(1)),
                 i64(q.getDimSize(2)), f32(op.getScale().convertToFloat()),
-                i32(static_cast<int32_t>(op.getMask())), i64(window),
+                i32(getUKernelMask(op.getMask())), i64(window),
                 f32(softcap), i32(kfmt), i32(vfmt), kbook, vbook,
                 i32(state.options.ggmlNumerics ? INGOT_NUMERICS_GGML
                                                : INGOT_NUMERICS_EXACT),

@@ -9,6 +9,7 @@
 
 #include "compiler/target/cpu/LowerToCPU.h"
 
+#include "compiler/target/cpu/UKernelEnums.h"
 #include "compiler/ukernels/ukernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,10 +30,7 @@ struct RouteLowering : CPUPattern<RouteOp> {
     RoutingAttr rule = op.getRule();
     auto logits = cast<ShapedType>(op.getLogits().getType());
     int64_t experts = logits.getDimSize(logits.getRank() - 1);
-    int32_t kind = rule.getKind() == RoutingKind::top_k ? INGOT_ROUTE_TOP_K
-                   : rule.getKind() == RoutingKind::top_p
-                       ? INGOT_ROUTE_TOP_P
-                       : INGOT_ROUTE_THRESHOLD;
+    int32_t kind = getUKernelRouting(rule.getKind());
     Value n = state.rowsOf(rewriter, loc, op.getLogits());
     auto i32 = [&](int64_t x) { return state.i32(rewriter, loc, x); };
     state.call(rewriter, loc, "ingot_uk_route",
@@ -41,9 +39,7 @@ struct RouteLowering : CPUPattern<RouteOp> {
                 i32(rule.getK()),
                 state.f32(rewriter, loc, rule.getValue().convertToDouble()),
                 i32(rule.getMaxExperts()),
-                i32(op.getScoring() == RouterScoring::sigmoid
-                        ? INGOT_SCORE_SIGMOID
-                        : INGOT_SCORE_SOFTMAX),
+                i32(getUKernelScoring(op.getScoring())),
                 i32(op.getRenormalize() ? 1 : 0), state.ith, state.nth});
     state.barrier(rewriter, loc);
     // The pairs: offsets[n], once every thread sees the offsets.

@@ -15,6 +15,7 @@
 
 #include "compiler/target/cpu/PackWeights.h"
 
+#include "compiler/ukernels/UKernelABI.h"
 #include "compiler/ukernels/ukernels.h"
 #include "passes/lowering/Passes.h"
 #include "runtime/src/weights-hash.h"
@@ -46,6 +47,23 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 static Type ptrType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
+}
+
+/// The MLIR type of a ukernel argument kind.
+static Type getABIType(MLIRContext *context, ukernels::ABIKind kind) {
+  switch (kind) {
+  case ukernels::ABIKind::Ptr:
+    return ptrType(context);
+  case ukernels::ABIKind::I64:
+    return IntegerType::get(context, 64);
+  case ukernels::ABIKind::I32:
+    return IntegerType::get(context, 32);
+  case ukernels::ABIKind::F32:
+    return Float32Type::get(context);
+  case ukernels::ABIKind::Void:
+    break;
+  }
+  return NoneType::get(context);
 }
 
 //===----------------------------------------------------------------------===//
@@ -175,17 +193,32 @@ void CPULowering::call(OpBuilder &b, Location loc, StringRef name,
                        ValueRange args) {
   auto callee = module.lookupSymbol<func::FuncOp>(name);
   if (!callee) {
+    // Declared with the type ukernels.def gives it.
+    const ukernels::UKernelSignature *signature = ukernels::lookupUKernel(name);
+    if (!signature) {
+      if (error.empty())
+        error = ("internal error: '" + name + "' is not in ukernels.def").str();
+      return;
+    }
+    SmallVector<Type> params;
+    for (const ukernels::UKernelParam &param : signature->params)
+      params.push_back(getABIType(b.getContext(), param.kind));
+    SmallVector<Type> results;
+    if (signature->result != ukernels::ABIKind::Void)
+      results.push_back(getABIType(b.getContext(), signature->result));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    auto type = b.getFunctionType(TypeRange(args), {});
-    callee = func::FuncOp::create(b, loc, name, type);
+    callee = func::FuncOp::create(b, loc, name,
+                                  b.getFunctionType(params, results));
     callee.setPrivate();
   }
-  if (TypeRange(callee.getFunctionType().getInputs()) != TypeRange(args) &&
-      error.empty())
-    error = ("internal error: a call of ukernel '" + name +
-             "' does not match its declaration")
-                .str();
+  if (TypeRange(callee.getFunctionType().getInputs()) != TypeRange(args)) {
+    if (error.empty())
+      error = ("internal error: a call of ukernel '" + name +
+               "' does not match its declaration in ukernels.def")
+                  .str();
+    return;
+  }
   func::CallOp::create(b, loc, callee, args);
   if (name == "ingot_uk_barrier")
     return;
