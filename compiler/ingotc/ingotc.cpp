@@ -8,6 +8,7 @@
 
 #include "compiler/ingotc/Report.h"
 #include "compiler/ingotc/Stages.h"
+#include "compiler/ingotc/TargetBackend.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/reference/Calibration.h"
 #include "compiler/reference/WeightReader.h"
@@ -297,10 +298,6 @@ int fail(const Twine &message) {
   return kUserError;
 }
 
-/// Whether this ingotc compiles for NVIDIA GPUs (--target=cuda:sm_XX):
-/// not yet; --print-targets and --target both say so.
-constexpr bool kCudaBackendBuilt = false;
-
 void printVersion(raw_ostream &os) {
   os << "ingotc " << INGOT_VERSION << " (LLVM " << INGOT_LLVM_VERSION << ")\n";
 }
@@ -332,7 +329,7 @@ void printTargetList(raw_ostream &os) {
         Known{"nvptx64", "nvptx64-nvidia-cuda",
               "NVIDIA GPU: --target=cuda:sm_XX is not built in this ingotc "
               "(LLVM's NVPTX code generator is present)",
-              kCudaBackendBuilt}}) {
+              ::ingot::driver::kCudaBackendBuilt}}) {
     std::string error;
     const Target *target =
         TargetRegistry::lookupTarget(Triple(known.triple), error);
@@ -626,18 +623,12 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       (emitKind() == EmitKind::Exe || emitKind() == EmitKind::Lib ||
        emitKind() == EmitKind::Shared || emitKind() == EmitKind::Obj))
     return fail("--emit=exe|lib|shared|obj needs an output file: -o FILE");
+  auto backend = ::ingot::driver::selectTargetBackend(targetName);
+  if (!backend)
+    return fail(toString(backend.takeError()));
   StringRef cpu = cpuName;
-  if (!targetName.empty()) {
-    StringRef t = targetName;
-    if (t.consume_front("cpu:"))
-      cpu = t;
-    else if (t != "host")
-      return fail("--target=" + targetName +
-                  ": expected host or cpu:NAME" +
-                  (kCudaBackendBuilt
-                       ? ""
-                       : " (cuda:sm_XX is not built in this ingotc yet)"));
-  }
+  if (!(*backend)->getDevice().empty())
+    cpu = (*backend)->getDevice();
   auto target = resolveTarget(cpu, targetTriple);
   if (!target)
     return fail(toString(target.takeError()));
@@ -705,7 +696,7 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       return kUserError;
     stageTimer->finish();
   }
-  auto result = ::ingot::cpu::compileForCPU(*lowered, packer, options);
+  auto result = (*backend)->compile(*lowered, packer, options);
   stageTimer->finish();
   if (!result)
     return fail(toString(result.takeError()));

@@ -49,194 +49,6 @@ static Type ptrType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
 }
 
-/// The MLIR type of a ukernel argument kind.
-static Type getABIType(MLIRContext *context, ukernels::ABIKind kind) {
-  switch (kind) {
-  case ukernels::ABIKind::Ptr:
-    return ptrType(context);
-  case ukernels::ABIKind::I64:
-    return IntegerType::get(context, 64);
-  case ukernels::ABIKind::I32:
-    return IntegerType::get(context, 32);
-  case ukernels::ABIKind::F32:
-    return Float32Type::get(context);
-  case ukernels::ABIKind::Void:
-    break;
-  }
-  return NoneType::get(context);
-}
-
-//===----------------------------------------------------------------------===//
-// Shared state
-//===----------------------------------------------------------------------===//
-
-Value CPULowering::i64(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIntOp::create(b, loc, v, 64);
-}
-Value CPULowering::i32(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIntOp::create(b, loc, static_cast<int32_t>(v), 32);
-}
-Value CPULowering::f32(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                        llvm::APFloat(static_cast<float>(v)));
-}
-Value CPULowering::null(OpBuilder &b, Location loc) {
-  return LLVM::ZeroOp::create(b, loc, ptrType(b.getContext()));
-}
-Value CPULowering::byteOffset(OpBuilder &b, Location loc, Value base,
-                              int64_t bytes) {
-  return LLVM::GEPOp::create(b, loc, ptrType(b.getContext()), b.getI8Type(),
-                             base, ValueRange{i64(b, loc, bytes)},
-                             LLVM::GEPNoWrapFlags::inbounds);
-}
-Value CPULowering::floatOffset(OpBuilder &b, Location loc, Value base,
-                               Value index) {
-  return LLVM::GEPOp::create(b, loc, ptrType(b.getContext()), b.getF32Type(),
-                             base, ValueRange{index},
-                             LLVM::GEPNoWrapFlags::inbounds);
-}
-
-Value CPULowering::floatArray(OpBuilder &b, Location loc,
-                              ArrayRef<float> values, StringRef name) {
-  MLIRContext *context = b.getContext();
-  auto tensor = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                      b.getF32Type());
-  auto type = LLVM::LLVMArrayType::get(b.getF32Type(), values.size());
-  std::string symbol = (name + "." + llvm::Twine(arrays++)).str();
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    auto global = LLVM::GlobalOp::create(
-        b, loc, type, /*isConstant=*/true, LLVM::Linkage::Private, symbol,
-        DenseElementsAttr::get(tensor, values), /*alignment=*/64);
-    global.setUnnamedAddr(LLVM::UnnamedAddr::Global);
-  }
-  return LLVM::AddressOfOp::create(b, loc, ptrType(context), symbol);
-}
-
-Value CPULowering::weightPtr(OpBuilder &b, Location loc, Operation *op,
-                             unsigned index) const {
-  return LLVM::GEPOp::create(
-      b, loc, ptrType(b.getContext()), b.getI8Type(), weights,
-      ValueRange{arith::ConstantIntOp::create(
-          b, loc, weightPlace(op, index).offset, 64)},
-      LLVM::GEPNoWrapFlags::inbounds);
-}
-
-Value CPULowering::vectorOperand(OpBuilder &b, Location loc, Operation *op,
-                                 unsigned index, Value converted) {
-  if (weightPlaces.count({op, index}))
-    return weightPtr(b, loc, op, index);
-  if (!converted)
-    return null(b, loc);
-  return converted;
-}
-
-Value CPULowering::rowsOf(OpBuilder &b, Location loc, Value v) {
-  auto t = cast<ShapedType>(v.getType());
-  if (t.getRank() && !t.isDynamicDim(0))
-    return i64(b, loc, t.getDimSize(0));
-  for (Value at = v;;) {
-    auto it = rows.find(at);
-    if (it != rows.end())
-      return it->second;
-    Operation *def = at.getDefiningOp();
-    if (auto reshape = dyn_cast_or_null<ReshapeOp>(def))
-      at = reshape.getX();
-    else if (auto zeros = dyn_cast_or_null<ZerosLikeOp>(def))
-      at = zeros.getX();
-    else
-      return n;
-  }
-}
-
-Value CPULowering::flatRows(OpBuilder &b, Location loc, Value v) {
-  auto t = cast<ShapedType>(v.getType());
-  Value r = rowsOf(b, loc, v);
-  if (t.getRank() <= 1)
-    return r;
-  int64_t inner = 1;
-  for (int64_t d : t.getShape().drop_front().drop_back())
-    inner *= d;
-  return arith::MulIOp::create(b, loc, r, i64(b, loc, inner));
-}
-
-SmallVector<Value> CPULowering::beginOp(OpBuilder &b, Operation *op) {
-  Location loc = op->getLoc();
-  currentOp = op;
-  currentName = op->getName().getStringRef().str();
-  for (Value operand : op->getOperands()) {
-    auto ot = dyn_cast<ShapedType>(operand.getType());
-    if (ot && ot.getRank() && ot.isDynamicDim(0) &&
-        !isa<KVCacheType>(operand.getType())) {
-      Value count = rowsOf(b, loc, operand);
-      for (Value result : op->getResults()) {
-        auto rt = dyn_cast<ShapedType>(result.getType());
-        if (rt && rt.getRank() && rt.isDynamicDim(0))
-          rows[result] = count;
-      }
-      break;
-    }
-  }
-  SmallVector<Value> pointers;
-  auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr);
-  for (Attribute attr : buffers ? buffers.getValue() : ArrayRef<Attribute>()) {
-    auto buffer = cast<BufferAttr>(attr);
-    pointers.push_back(buffer.getOffset() < 0
-                           ? logits
-                           : byteOffset(b, loc, arena, buffer.getOffset()));
-  }
-  return pointers;
-}
-
-void CPULowering::call(OpBuilder &b, Location loc, StringRef name,
-                       ValueRange args) {
-  auto callee = module.lookupSymbol<func::FuncOp>(name);
-  if (!callee) {
-    // Declared with the type ukernels.def gives it.
-    const ukernels::UKernelSignature *signature = ukernels::lookupUKernel(name);
-    if (!signature) {
-      if (error.empty())
-        error = ("internal error: '" + name + "' is not in ukernels.def").str();
-      return;
-    }
-    SmallVector<Type> params;
-    for (const ukernels::UKernelParam &param : signature->params)
-      params.push_back(getABIType(b.getContext(), param.kind));
-    SmallVector<Type> results;
-    if (signature->result != ukernels::ABIKind::Void)
-      results.push_back(getABIType(b.getContext(), signature->result));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    callee = func::FuncOp::create(b, loc, name,
-                                  b.getFunctionType(params, results));
-    callee.setPrivate();
-  }
-  if (TypeRange(callee.getFunctionType().getInputs()) != TypeRange(args)) {
-    if (error.empty())
-      error = ("internal error: a call of ukernel '" + name +
-               "' does not match its declaration in ukernels.def")
-                  .str();
-    return;
-  }
-  func::CallOp::create(b, loc, callee, args);
-  if (name == "ingot_uk_barrier")
-    return;
-  ++kernelCalls[name.str()];
-  if (currentOp)
-    opKernels.push_back({indexOf.lookup(currentOp), currentName, name.str()});
-}
-
-LogicalResult CPULowering::fail(Operation *op, const llvm::Twine &why) {
-  if (error.empty())
-    error = (op->getName().getStringRef() + ": " + why).str();
-  return failure();
-}
-
-void CPULowering::barrier(OpBuilder &b, Location loc) {
-  call(b, loc, "ingot_uk_barrier", {sync, nth});
-}
-
 //===----------------------------------------------------------------------===//
 // The driver
 //===----------------------------------------------------------------------===//
@@ -318,106 +130,56 @@ void eraseDeadOps(Region &region) {
   }
 }
 
-} // namespace
-
-Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
-                                   const CodegenOptions &options,
-                                   llvm::LLVMContext &llvmContext) {
-  MLIRContext *context = graph.getContext();
-  {
-    DialectRegistry registry;
-    registerConvertFuncToLLVMInterface(registry);
-    arith::registerConvertArithToLLVMInterface(registry);
-    registerBuiltinDialectTranslation(registry);
-    registerLLVMDialectTranslation(registry);
-    context->appendDialectRegistry(registry);
-    context->loadDialect<LLVM::LLVMDialect, arith::ArithDialect,
-                         func::FuncDialect>();
-  }
-  OwningOpRef<ModuleOp> owned(cast<ModuleOp>(graph->clone()));
-  ModuleOp module = *owned;
-  auto fn = module.lookupSymbol<func::FuncOp>("forward");
-  if (!fn || fn.getBody().getBlocks().size() != 1)
-    return makeError("the graph has no single-block @forward function");
-  auto results = fn.getFunctionType().getResults();
-  if (results.empty() || !isa<RankedTensorType>(results[0]))
-    return makeError("@forward must return the logits first");
-  if (fn.getNumArguments() < 2)
-    return makeError("@forward must take (ids, start, caches...)");
-  auto activationAttr = fn->getAttrOfType<IntegerAttr>(kActivationBytesAttr);
-  if (!activationAttr)
-    return makeError("internal error: @forward has no memory plan "
-                     "(ingot-plan-memory)");
-
-  LoweredModel lowered;
-  lowered.vocabSize = cast<RankedTensorType>(results[0]).getShape().back();
-  lowered.maxBatch = options.maxBatch;
-  lowered.activationBytes = activationAttr.getInt();
-  CPULowering state(options, module);
-
-  // The caches: bytes per token before each.
+/// The memory plan as the report lists it: each buffer with the ops
+/// (program order) from its definition to its last read.
+void recordPlan(func::FuncOp fn, CPULowering &state, LoweredModel &lowered) {
   Block &body = fn.getBody().front();
-  std::vector<int64_t> cacheOffsets;
-  for (unsigned i = 2; i < fn.getNumArguments(); ++i) {
-    auto cache = dyn_cast<KVCacheType>(body.getArgument(i).getType());
-    if (!cache)
-      return makeError("@forward argument " + llvm::Twine(i) +
-                       " is not a KV cache");
-    cacheOffsets.push_back(lowered.kvBytesPerToken);
-    lowered.kvBytesPerToken +=
-        cache.getNumHeads() * getKVBytesPerTokenHead(cache);
-    state.maxCtx = std::max(state.maxCtx, cache.getCapacity());
+  SmallVector<Operation *> order;
+  for (Operation &op : body)
+    if (!isFreeOp(&op))
+      order.push_back(&op);
+  llvm::DenseMap<Value, int64_t> lastUse;
+  for (auto [i, op] : llvm::enumerate(order)) {
+    state.indexOf[op] = static_cast<int64_t>(i);
+    for (Value operand : op->getOperands()) {
+      Value r = getStorageRoot(operand);
+      lastUse[r] = std::max<int64_t>(lastUse.lookup(r), i);
+    }
   }
-  lowered.maxCtx = state.maxCtx;
-  lowered.scratchBytes = scratchBytes(fn, options.maxBatch, state.maxCtx);
-  lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
-
-  // 1. Weights.
-  WeightPacking packing(packer, options, lowered.weights);
-  if (llvm::Error err = packing.run(fn, state))
-    return err;
-  lowered.warnings = packing.takeWarnings();
-
-  // The memory plan, for the report.
-  {
-    SmallVector<Operation *> order;
-    for (Operation &op : body)
-      if (!isFreeOp(&op))
-        order.push_back(&op);
-    llvm::DenseMap<Value, int64_t> lastUse;
-    for (auto [i, op] : llvm::enumerate(order))
-      for (Value operand : op->getOperands()) {
-        Value r = getStorageRoot(operand);
-        lastUse[r] = std::max<int64_t>(lastUse.lookup(r), i);
+  for (Value v : body.getTerminator()->getOperands())
+    lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.size());
+  for (auto [i, op] : llvm::enumerate(order))
+    if (auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr))
+      for (auto [r, attr] : llvm::enumerate(buffers)) {
+        auto buffer = cast<BufferAttr>(attr);
+        if (buffer.getOffset() < 0)
+          continue;
+        int64_t index = static_cast<int64_t>(i);
+        lowered.plan.push_back(
+            {op->getName().getStringRef().str(), buffer.getOffset(),
+             buffer.getBytes(), index,
+             std::max(index, lastUse.lookup(op->getResult(r)))});
       }
-    for (Value v : body.getTerminator()->getOperands())
-      lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.size());
-    for (auto [i, op] : llvm::enumerate(order))
-      state.indexOf[op] = static_cast<int64_t>(i);
-    for (auto [i, op] : llvm::enumerate(order))
-      if (auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr))
-        for (auto [r, attr] : llvm::enumerate(buffers)) {
-          auto buffer = cast<BufferAttr>(attr);
-          if (buffer.getOffset() < 0)
-            continue;
-          int64_t index = static_cast<int64_t>(i);
-          lowered.plan.push_back(
-              {op->getName().getStringRef().str(), buffer.getOffset(),
-               buffer.getBytes(), index,
-               std::max(index, lastUse.lookup(op->getResult(r)))});
-        }
-  }
+}
 
-  // 2. The step function.
+/// The step function `ingot_forward_<name>` with @forward's body moved in:
+/// its arguments become the ABI's (the ids, the start position, each
+/// cache at its offset in the KV arena), through casts the conversion
+/// folds away.
+LLVM::LLVMFuncOp buildStepFunction(func::FuncOp fn, CPULowering &state,
+                                   const LoweredModel &lowered,
+                                   ArrayRef<int64_t> cacheOffsets) {
+  MLIRContext *context = fn.getContext();
   OpBuilder b(context);
-  b.setInsertionPointToEnd(module.getBody());
+  b.setInsertionPointToEnd(state.module.getBody());
   Location loc = fn.getLoc();
   Type ptr = ptrType(context), i64 = b.getI64Type(), i32 = b.getI32Type();
   auto stepType = LLVM::LLVMFunctionType::get(
       LLVM::LLVMVoidType::get(context),
       {ptr, i64, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i32, i32});
-  auto step = LLVM::LLVMFuncOp::create(b, loc, "ingot_forward_" + options.name,
-                                       stepType, LLVM::Linkage::Internal);
+  auto step = LLVM::LLVMFuncOp::create(
+      b, loc, "ingot_forward_" + state.options.name, stepType,
+      LLVM::Linkage::Internal);
   for (unsigned i : {0u, 3u, 5u, 6u, 8u, 9u}) {
     step.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
                     b.getUnitAttr());
@@ -433,8 +195,7 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
     *args[i] = entry->getArgument(i);
   state.scratch =
       state.byteOffset(b, loc, state.arena, lowered.activationBytes);
-  // @forward's arguments as the step's: the ids, the start position, and
-  // each cache at its offset in the KV arena.
+  Block &body = fn.getBody().front();
   auto cast = [&](Value from, Type to) {
     return UnrealizedConversionCastOp::create(b, loc, to, from).getResult(0);
   };
@@ -453,8 +214,13 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
   }
   entry->getOperations().splice(entry->end(), body.getOperations());
   fn.erase();
+  return step;
+}
 
-  // 3. The ingot ops as ukernel calls.
+/// Converts the step function's ingot ops into ukernel calls; the errors
+/// are one line.
+llvm::Error convertOps(LLVM::LLVMFuncOp step, CPULowering &state) {
+  MLIRContext *context = step.getContext();
   CPUTypeConverter converter(context);
   RewritePatternSet patterns(context);
   populateMatmulPatterns(converter, patterns, state);
@@ -467,38 +233,41 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
                          func::FuncDialect>();
   target.addLegalOp<UnrealizedConversionCastOp, tensor::DimOp>();
   target.addIllegalDialect<IngotDialect>();
+  // Weight reads were packed before: nothing reads them after.
   target.addLegalOp<WeightOp, WeightDeclOp, ConstantOp>();
   target.addIllegalOp<func::ReturnOp>();
   std::string failure;
-  {
-    ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
-      if (failure.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-        failure = diag.str();
-      return success();
-    });
-    if (failed(applyPartialConversion(step, target, std::move(patterns)))) {
-      if (!state.error.empty())
-        return makeError(state.error);
-      return makeError(failure.empty()
-                           ? "internal error: the CPU lowering failed"
-                           : failure);
-    }
-  }
-  if (!state.error.empty())
-    return makeError(state.error);
+  ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+    if (failure.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      failure = diag.str();
+    return success();
+  });
+  if (failed(applyPartialConversion(step, target, std::move(patterns))) ||
+      !state.error.empty())
+    return makeError(!state.error.empty() ? state.error
+                     : failure.empty()
+                         ? "internal error: the CPU lowering failed"
+                         : failure);
   eraseDeadOps(step.getBody());
-  for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
+  for (Operation &op : llvm::make_early_inc_range(*state.module.getBody()))
     if (isa<WeightDeclOp>(op))
       op.erase();
-  for (NamedAttribute attr : llvm::to_vector(module->getDiscardableAttrs()))
-    module->removeDiscardableAttr(attr.getName());
+  for (NamedAttribute attr :
+       llvm::to_vector(state.module->getDiscardableAttrs()))
+    state.module->removeDiscardableAttr(attr.getName());
+  return llvm::Error::success();
+}
 
-  // 4. LLVM.
+/// convert-to-llvm, then the translation to LLVM IR.
+Expected<std::unique_ptr<llvm::Module>>
+translateToLLVM(ModuleOp module, const CodegenOptions &options,
+                llvm::LLVMContext &llvmContext) {
+  MLIRContext *context = module.getContext();
+  PassManager pm(context);
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  std::string diagnostics;
   {
-    PassManager pm(context);
-    pm.addPass(createConvertToLLVMPass());
-    pm.addPass(createReconcileUnrealizedCastsPass());
-    std::string diagnostics;
     ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
       if (diagnostics.empty())
         diagnostics = diag.str();
@@ -520,6 +289,75 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
                          "weights", "sync",   "ith",  "nth"};
   for (unsigned i = 0; i < 12; ++i)
     forward->getArg(i)->setName(names[i]);
+  return llvmModule;
+}
+
+void loadDialects(MLIRContext *context) {
+  DialectRegistry registry;
+  registerConvertFuncToLLVMInterface(registry);
+  arith::registerConvertArithToLLVMInterface(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  context->appendDialectRegistry(registry);
+  context->loadDialect<LLVM::LLVMDialect, arith::ArithDialect,
+                       func::FuncDialect>();
+}
+
+} // namespace
+
+Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
+                                   const CodegenOptions &options,
+                                   llvm::LLVMContext &llvmContext) {
+  loadDialects(graph.getContext());
+  OwningOpRef<ModuleOp> owned(cast<ModuleOp>(graph->clone()));
+  ModuleOp module = *owned;
+  auto fn = module.lookupSymbol<func::FuncOp>("forward");
+  if (!fn || fn.getBody().getBlocks().size() != 1)
+    return makeError("the graph has no single-block @forward function");
+  auto results = fn.getFunctionType().getResults();
+  if (results.empty() || !isa<RankedTensorType>(results[0]))
+    return makeError("@forward must return the logits first");
+  if (fn.getNumArguments() < 2)
+    return makeError("@forward must take (ids, start, caches...)");
+  auto activationAttr = fn->getAttrOfType<IntegerAttr>(kActivationBytesAttr);
+  if (!activationAttr)
+    return makeError("internal error: @forward has no memory plan "
+                     "(ingot-plan-memory)");
+
+  LoweredModel lowered;
+  lowered.vocabSize = cast<RankedTensorType>(results[0]).getShape().back();
+  lowered.maxBatch = options.maxBatch;
+  lowered.activationBytes = activationAttr.getInt();
+  CPULowering state(options, module);
+  // The caches: bytes per token before each.
+  std::vector<int64_t> cacheOffsets;
+  for (unsigned i = 2; i < fn.getNumArguments(); ++i) {
+    auto cache = dyn_cast<KVCacheType>(fn.getArgument(i).getType());
+    if (!cache)
+      return makeError("@forward argument " + llvm::Twine(i) +
+                       " is not a KV cache");
+    cacheOffsets.push_back(lowered.kvBytesPerToken);
+    lowered.kvBytesPerToken +=
+        cache.getNumHeads() * getKVBytesPerTokenHead(cache);
+    state.maxCtx = std::max(state.maxCtx, cache.getCapacity());
+  }
+  lowered.maxCtx = state.maxCtx;
+  lowered.scratchBytes = scratchBytes(fn, options.maxBatch, state.maxCtx);
+  lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
+
+  WeightPacking packing(packer, options, lowered.weights);
+  if (llvm::Error err = packing.run(fn, state))
+    return err;
+  lowered.warnings = packing.takeWarnings();
+  recordPlan(fn, state, lowered);
+  LLVM::LLVMFuncOp step = buildStepFunction(fn, state, lowered, cacheOffsets);
+  if (llvm::Error err = convertOps(step, state))
+    return err;
+  auto llvmModule = translateToLLVM(module, options, llvmContext);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  llvm::Function *forward =
+      (*llvmModule)->getFunction("ingot_forward_" + options.name);
 
   // Identity of the compiled model: its weights and its code.
   std::string ir;
@@ -534,14 +372,14 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
     lowered.weightsHash =
         ingot_weights_hash(lowered.weights.data(), lowered.weights.size());
   auto archAttr = graph->getAttrOfType<StringAttr>("ingot.architecture");
-  emitDescriptor(*llvmModule, forward, lowered, options,
+  emitDescriptor(**llvmModule, forward, lowered, options,
                  archAttr ? archAttr.getValue() : "");
   std::string error;
   llvm::raw_string_ostream errorStream(error);
-  if (llvm::verifyModule(*llvmModule, &errorStream))
+  if (llvm::verifyModule(**llvmModule, &errorStream))
     return makeError("internal error: generated LLVM IR is invalid: " +
                      llvm::StringRef(error).trim());
-  lowered.module = std::move(llvmModule);
+  lowered.module = std::move(*llvmModule);
   lowered.kernelCalls.assign(state.kernelCalls.begin(),
                              state.kernelCalls.end());
   lowered.opKernels = std::move(state.opKernels);
