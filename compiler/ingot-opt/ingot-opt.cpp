@@ -2,6 +2,7 @@
 
 #include "dialects/ingot/IngotDialect.h"
 #include "passes/graph/Passes.h"
+#include "passes/lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,6 +17,9 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses();
   mlir::ingot::registerIngotGraphPasses();
+  // --ingot-fold-weights here has no weight source: it reads the decls
+  // that carry their values (`value`) and reports any other.
+  mlir::ingot::registerIngotLoweringPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Ingot optimizer driver\n", registry));
 }

@@ -5,18 +5,17 @@
 // an alias of another value's buffer (reshape), a weight in the packed
 // blob, or a function argument. Every op becomes one ukernel call with
 // constant shapes, followed by a barrier. Constant subgraphs over weights
-// (transposes, reshapes and rotations the passes put on weights) are
-// evaluated here, at compile time, by the reference evaluator and packed as
-// new weights.
+// (transposes, reshapes and rotations the passes put on weights) arrive
+// folded into weights by --ingot-fold-weights (passes/lowering); one that
+// did not is an internal error.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/target/cpu/Codegen.h"
 
-#include "compiler/reference/Evaluator.h"
-#include "compiler/reference/Kernels.h"
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/IngotOps.h"
+#include "numerics/Numerics.h"
 #include "runtime/include/ingot_abi.h"
 #include "runtime/src/weights-hash.h"
 #include <cmath>
@@ -26,9 +25,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -112,7 +109,6 @@ private:
   Expected<int64_t> addWeightBytes(llvm::ArrayRef<uint8_t> bytes);
   Expected<Place> packConstantMatrix(Value value, bool transposed,
                                      bool interleave = false);
-  Expected<std::vector<float>> evaluateConstant(Value value);
   Expected<std::vector<float>> constantValues(Value value);
   Expected<llvm::Value *> vectorOperand(Value value);
   bool isConstant(Value value) const { return constants.contains(value); }
@@ -196,43 +192,6 @@ Expected<int64_t> Lowering::addWeightBytes(llvm::ArrayRef<uint8_t> bytes) {
   return offset;
 }
 
-/// Evaluates a constant value (a subgraph over weights) with the reference
-/// evaluator: a throwaway function returning it.
-Expected<std::vector<float>> Lowering::evaluateConstant(Value value) {
-  llvm::SetVector<Operation *> ops;
-  llvm::SmallVector<Value> work{value};
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    Operation *def = v.getDefiningOp();
-    if (!def || ops.contains(def))
-      continue;
-    ops.insert(def);
-    for (Value operand : def->getOperands())
-      work.push_back(operand);
-  }
-  auto sorted = llvm::to_vector(ops);
-  llvm::sort(sorted, [](Operation *x, Operation *y) {
-    return x->isBeforeInBlock(y);
-  });
-  OpBuilder builder(graph.getBodyRegion());
-  builder.setInsertionPointToEnd(graph.getBody());
-  auto tmp = func::FuncOp::create(
-      builder, value.getLoc(), "__ingot_const",
-      builder.getFunctionType({}, {value.getType()}));
-  Block *body = tmp.addEntryBlock();
-  builder.setInsertionPointToStart(body);
-  IRMapping mapping;
-  for (Operation *op : sorted)
-    builder.clone(*op, mapping);
-  func::ReturnOp::create(builder, value.getLoc(), mapping.lookup(value));
-  reference::Evaluator evaluator(packer.getReader());
-  auto results = evaluator.run(tmp, {});
-  tmp.erase();
-  if (!results)
-    return results.takeError();
-  return (*results)[0].getFloats();
-}
-
 /// A matrix operand that is a constant: `value` itself when it is a weight
 /// read in the layout the kernels want, else its values computed here and
 /// packed as f32 ([N][K]: transposed first when the graph multiplies by it
@@ -288,10 +247,12 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
         return format.takeError();
       // Q8_0 stays in rows under GGML numerics: llama.cpp does not repack
       // it on x86, and its row kernels are what those reproduce.
-      bool repackable = format->first == INGOT_W_Q4_0 ||
-                        ((format->first == INGOT_W_Q8_0 ||
-                          format->first == INGOT_W_Q4_1) &&
-                         !options.ggmlNumerics);
+      // A folded weight (inline values) is packed as f32.
+      bool repackable = !decl.getValueAttr() &&
+                        (format->first == INGOT_W_Q4_0 ||
+                         ((format->first == INGOT_W_Q8_0 ||
+                           format->first == INGOT_W_Q4_1) &&
+                          !options.ggmlNumerics));
       interleave = interleave && repackable &&
                    !embeddingTables.contains(decl) && type.getRank() == 2 &&
                    type.getDimSize(0) % 8 == 0 &&
@@ -330,10 +291,13 @@ Expected<Place> Lowering::packConstantMatrix(Value value, bool transposed,
   if (type.getEncoding())
     return makeError("a quantized weight is used untransposed; no CPU kernel "
                      "reads it that way");
-  auto values = evaluateConstant(value);
+  auto values = constantValues(value);
   if (!values)
     return values.takeError();
   std::vector<float> data = std::move(*values);
+  // Rounded to the element type, as a weight read is.
+  if (auto floatType = dyn_cast<FloatType>(type.getElementType()))
+    ::ingot::numerics::roundToSemantics(data, floatType.getFloatSemantics());
   if (!transposed) {
     if (type.getRank() != 2)
       return makeError("an untransposed constant matrix must be 2-D");
@@ -610,8 +574,9 @@ llvm::Error Lowering::planMemory() {
   return llvm::Error::success();
 }
 
-/// The f32 values of a constant: a weight's as its decl reads, anything
-/// else evaluated here.
+/// The f32 values of a constant: a weight's as its decl reads, a literal's
+/// rounded to its element type. Anything else computed from weights should
+/// have been folded into a weight by --ingot-fold-weights.
 Expected<std::vector<float>> Lowering::constantValues(Value value) {
   if (auto weight = value.getDefiningOp<WeightOp>()) {
     auto decl = SymbolTable::lookupNearestSymbolFrom<WeightDeclOp>(
@@ -620,7 +585,29 @@ Expected<std::vector<float>> Lowering::constantValues(Value value) {
       return makeError("undeclared weight @" + weight.getName());
     return packer.readValues(decl);
   }
-  return evaluateConstant(value);
+  Operation *def = value.getDefiningOp();
+  Attribute literal;
+  if (auto constant = dyn_cast_or_null<ConstantOp>(def))
+    literal = constant.getValue();
+  else if (auto constant = dyn_cast_or_null<arith::ConstantOp>(def))
+    literal = constant.getValue();
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(literal);
+  if (dense && isa<FloatType>(dense.getElementType())) {
+    std::vector<float> values;
+    for (APFloat v : dense.getValues<APFloat>()) {
+      bool losesInfo = false;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+      values.push_back(v.convertToFloat());
+    }
+    ::ingot::numerics::roundToSemantics(
+        values, cast<FloatType>(dense.getElementType()).getFloatSemantics());
+    return values;
+  }
+  return makeError("internal error: '" +
+                   (def ? def->getName().getStringRef() : StringRef("?")) +
+                   "' computed from weights alone was not folded by "
+                   "ingot-fold-weights");
 }
 
 /// A vector operand that kernels read as f32 (norm weights, biases,
@@ -859,7 +846,7 @@ llvm::Error Lowering::emitOp(Operation *op) {
     auto t = shape(rope.getX());
     int64_t d = t.getDimSize(2);
     int64_t rot = rope.getRotaryDim().value_or(d);
-    auto [freqs, mscale] = reference::getRopeFrequencies(
+    auto [freqs, mscale] = getRopeFrequencies(
         rope.getTheta().convertToDouble(), rot,
         rope.getScaling().value_or(RopeScalingAttr()));
     std::vector<float> divisors; // freq_factors, when the rope has them
