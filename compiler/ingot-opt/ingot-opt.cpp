@@ -17,6 +17,8 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses();
   mlir::ingot::registerIngotGraphPasses();
+  // --ingot-fold-weights here has no weight source: it reads the decls
+  // that carry their values (`value`) and reports any other.
   mlir::ingot::registerIngotLoweringPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Ingot optimizer driver\n", registry));

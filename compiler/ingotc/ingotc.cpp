@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/ingotc/ModelWeights.h"
 #include "compiler/ingotc/Report.h"
 #include "compiler/ingotc/Stages.h"
 #include "compiler/ingotc/TargetBackend.h"
@@ -18,6 +19,7 @@
 #include "dialects/ingot/IngotDialect.h"
 #include "frontends/import/Model.h"
 #include "passes/graph/Passes.h"
+#include "passes/lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -683,7 +685,15 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
     return fail("compiling a .mlir graph needs weights: --random-weights=SEED "
                 "(or compile the model file instead)");
   }
-  WeightPacker packer(*reader, model);
+  ::ingot::driver::ModelWeightStorage storage(*reader, model);
+  // Subgraphs over weights become weights, computed now from the model's
+  // values: the target packs weights and runs no evaluator.
+  stageTimer->begin("fold weights");
+  mlir::PassManager foldPM(module.getContext());
+  foldPM.addPass(mlir::ingot::createFoldWeightsPass(storage));
+  if (failed(foldPM.run(module)))
+    return kUserError;
+  WeightPacker packer(storage);
   options.codegen.embedWeights = weightsMode != WeightsMode::External;
   // The target-independent lowering passes, on a copy (the report shows
   // the graph as the graph pipeline left it).

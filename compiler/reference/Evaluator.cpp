@@ -712,6 +712,18 @@ Expected<Results> Interpreter::evaluateArith(Operation *op) {
 
 } // namespace
 
+/// A decl's values: its own when it carries them (a weight folded at
+/// compile time by --ingot-fold-weights), else the reader's.
+static Expected<std::vector<float>> readDeclValues(ig::WeightDeclOp decl,
+                                                   WeightReader &weights) {
+  if (!decl.getValueAttr())
+    return weights.read(decl);
+  FailureOr<std::vector<float>> values = decl.getInlineValues();
+  if (failed(values))
+    return makeError("its inline values are missing (an elided blob)");
+  return std::move(*values);
+}
+
 Expected<const RefValue &> Evaluator::getWeight(ig::WeightDeclOp decl) {
   auto it = weightCache.find(decl.getOperation());
   if (it != weightCache.end())
@@ -720,7 +732,7 @@ Expected<const RefValue &> Evaluator::getWeight(ig::WeightDeclOp decl) {
   std::string name = "weight @" + decl.getSymName().str();
   if (!type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
     return makeError(name + " must be a float tensor of static shape");
-  Expected<std::vector<float>> values = weights.read(decl);
+  Expected<std::vector<float>> values = readDeclValues(decl, weights);
   if (!values)
     return makeError(name + ": " + toString(values.takeError()));
   if (static_cast<int64_t>(values->size()) != type.getNumElements())

@@ -9,6 +9,7 @@
 #include "compiler/reference/Kernels.h"
 
 #include "dialects/ingot/IngotOps.h"
+#include "numerics/Numerics.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -73,12 +74,7 @@ static Error expectSize(int64_t size, int64_t want, const Twine &what) {
 }
 
 /// Row-major strides of `shape`.
-static std::vector<int64_t> getStrides(ArrayRef<int64_t> shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * shape[d + 1];
-  return strides;
-}
+using ::ingot::numerics::getStrides;
 
 /// The coordinates of row-major element `index` of `shape`.
 static void unravel(int64_t index, ArrayRef<int64_t> shape,
@@ -387,16 +383,14 @@ Expected<RefValue> transpose(const RefValue &x, ArrayRef<int64_t> permutation) {
   std::vector<int64_t> shape(rank);
   for (int64_t d = 0; d < rank; ++d)
     shape[d] = x.getDimSize(permutation[d]);
-  std::vector<int64_t> inStrides = getStrides(x.getShape());
-  std::vector<int64_t> strides(rank);
-  for (int64_t d = 0; d < rank; ++d)
-    strides[d] = inStrides[permutation[d]];
-  std::vector<int64_t> coords;
-  std::vector<int64_t> outShape = shape;
-  return gatherElements(x, std::move(shape), [&](int64_t i) {
-    unravel(i, outShape, coords);
-    return dot(coords, strides);
-  });
+  if (x.isFloatTensor())
+    return RefValue::getFloatTensor(
+        std::move(shape), numerics::transpose<float>(x.getFloats(),
+                                                     x.getShape(),
+                                                     permutation));
+  return RefValue::getIntTensor(
+      std::move(shape),
+      numerics::transpose<int64_t>(x.getInts(), x.getShape(), permutation));
 }
 
 Expected<RefValue> concat(ArrayRef<const RefValue *> inputs, int64_t axis) {
@@ -644,69 +638,6 @@ Expected<RefValue> layerNorm(const RefValue &x, const RefValue &weight,
     }
   }
   return RefValue::getFloatTensor(x.getShape(), std::move(out));
-}
-
-std::pair<std::vector<double>, double>
-getRopeFrequencies(double theta, int64_t rotaryDim, RopeScalingAttr scaling) {
-  int64_t half = rotaryDim / 2;
-  double dim = static_cast<double>(rotaryDim);
-  std::vector<double> inv(half);
-  for (int64_t i = 0; i < half; ++i)
-    inv[i] = 1.0 / std::pow(theta, (2.0 * i) / dim);
-  if (!scaling)
-    return {inv, 1.0};
-  double factor = scaling.getFactor().convertToDouble();
-  double original = static_cast<double>(scaling.getOriginalMaxPosition());
-  switch (scaling.getKind()) {
-  case RopeScalingKind::linear:
-    // Positions divided by the factor: the same as the frequencies.
-    for (double &f : inv)
-      f /= factor;
-    return {inv, 1.0};
-  case RopeScalingKind::llama3: {
-    // transformers' _compute_llama3_parameters.
-    double low = scaling.getLowFreqFactor().convertToDouble();
-    double high = scaling.getHighFreqFactor().convertToDouble();
-    double lowWavelen = original / low;
-    double highWavelen = original / high;
-    for (double &f : inv) {
-      double wavelen = 2.0 * kPi / f;
-      if (wavelen < highWavelen)
-        continue;
-      if (wavelen > lowWavelen) {
-        f /= factor;
-        continue;
-      }
-      double smooth = (original / wavelen - low) / (high - low);
-      f = (1.0 - smooth) * f / factor + smooth * f;
-    }
-    return {inv, 1.0};
-  }
-  case RopeScalingKind::yarn: {
-    // transformers' _compute_yarn_parameters (truncate = true): the
-    // original context is original_max_position, attn_factor is given.
-    double betaFast = scaling.getBetaFast().convertToDouble();
-    double betaSlow = scaling.getBetaSlow().convertToDouble();
-    auto correctionDim = [&](double rotations) {
-      return dim * std::log(original / (rotations * 2.0 * kPi)) /
-             (2.0 * std::log(theta));
-    };
-    double lowDim = std::max(std::floor(correctionDim(betaFast)), 0.0);
-    double highDim = std::min(std::ceil(correctionDim(betaSlow)), dim - 1.0);
-    if (lowDim == highDim)
-      highDim += 0.001;
-    for (int64_t i = 0; i < half; ++i) {
-      double extrapolation = inv[i];
-      double interpolation = inv[i] / factor;
-      double ramp = std::clamp((i - lowDim) / (highDim - lowDim), 0.0, 1.0);
-      double extrapolationFactor = 1.0 - ramp;
-      inv[i] = interpolation * (1.0 - extrapolationFactor) +
-               extrapolation * extrapolationFactor;
-    }
-    return {inv, scaling.getAttnFactor().convertToDouble()};
-  }
-  }
-  return {inv, 1.0};
 }
 
 Expected<RefValue> rope(const RefValue &x, const RefValue &positions,
@@ -993,34 +924,8 @@ Expected<RefValue> hadamard(const RefValue &x, uint64_t seed, bool inverse) {
   if (n < 1 || !isPowerOf2_64(n))
     return makeError("the last dimension of " + x.describe() +
                      " is not a power of two");
-  std::vector<bool> negative(n);
-  for (int64_t i = 0; i < n; ++i)
-    negative[i] = mlir::ingot::isHadamardSignNegative(seed, i);
   RefValue result = x;
-  std::vector<double> v(n);
-  double norm = 1.0 / std::sqrt(static_cast<double>(n));
-  std::vector<float> &data = result.getFloats();
-  for (size_t base = 0; base < data.size(); base += n) {
-    for (int64_t i = 0; i < n; ++i)
-      v[i] = data[base + i];
-    if (!inverse)
-      for (int64_t i = 0; i < n; ++i)
-        if (negative[i])
-          v[i] = -v[i];
-    for (int64_t h = 1; h < n; h *= 2)
-      for (int64_t i = 0; i < n; i += 2 * h)
-        for (int64_t j = i; j < i + h; ++j) {
-          double a = v[j], b = v[j + h];
-          v[j] = a + b;
-          v[j + h] = a - b;
-        }
-    for (int64_t i = 0; i < n; ++i) {
-      double value = v[i] * norm;
-      if (inverse && negative[i])
-        value = -value;
-      data[base + i] = static_cast<float>(value);
-    }
-  }
+  numerics::hadamardRows(result.getFloats(), n, seed, inverse);
   return result;
 }
 

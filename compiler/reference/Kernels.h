@@ -18,6 +18,7 @@
 #include "compiler/reference/RefValue.h"
 
 #include "dialects/ingot/IngotAttrs.h"
+#include "dialects/ingot/IngotOps.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
@@ -128,12 +129,9 @@ struct RopeParams {
   std::vector<float> freqFactors;
 };
 
-/// The inverse frequencies `theta^(-2i/rotary_dim)` for i < rotary_dim/2
-/// after `scaling` (Hugging Face's `_compute_*_parameters`), and the factor
-/// cos and sin are multiplied by (yarn's attn_factor; 1 otherwise).
-std::pair<std::vector<double>, double>
-getRopeFrequencies(double theta, int64_t rotaryDim,
-                   mlir::ingot::RopeScalingAttr scaling);
+/// The rotary frequencies and cos/sin factor of a rope (numerics/Numerics.h,
+/// with #ingot.rope_scaling's parameters).
+using mlir::ingot::getRopeFrequencies;
 
 /// Rotary embedding of `x : [tokens, heads, head_dim]` at `positions`.
 llvm::Expected<RefValue> rope(const RefValue &x, const RefValue &positions,

@@ -3,6 +3,7 @@
 #include "compiler/reference/RefValue.h"
 
 #include "dialects/ingot/IngotAttrs.h"
+#include "numerics/Numerics.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/APFloat.h"
@@ -89,23 +90,16 @@ int64_t getNumElements(ArrayRef<int64_t> shape) {
 
 float roundToFloatType(float value, Type type) {
   auto floatType = dyn_cast<FloatType>(type);
-  if (!floatType || floatType.getWidth() >= 32)
+  if (!floatType)
     return value;
-  APFloat rounded(value);
-  bool losesInfo = false;
-  rounded.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                  &losesInfo);
-  rounded.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
-                  &losesInfo);
-  return rounded.convertToFloat();
+  return numerics::roundToSemantics(value, floatType.getFloatSemantics());
 }
 
 void roundToFloatType(std::vector<float> &data, Type type) {
   auto floatType = dyn_cast<FloatType>(type);
-  if (!floatType || floatType.getWidth() >= 32)
+  if (!floatType)
     return;
-  for (float &value : data)
-    value = roundToFloatType(value, type);
+  numerics::roundToSemantics(data, floatType.getFloatSemantics());
 }
 
 Error makeError(const Twine &message) {

@@ -2,6 +2,8 @@
 
 #include "dialects/ingot/IngotOps.h"
 
+#include "numerics/Numerics.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -122,7 +124,28 @@ LogicalResult WeightDeclOp::verify() {
   auto type = cast<RankedTensorType>(getType());
   if (!type.hasStaticShape())
     return emitOpError() << "weight must have a static shape, got " << type;
+  if (ElementsAttr value = getValueAttr()) {
+    auto valueType = cast<ShapedType>(value.getType());
+    if (!valueType.getElementType().isF32() ||
+        valueType.getShape() != type.getShape())
+      return emitOpError() << "value must be f32 of the declared shape, got "
+                           << valueType;
+    if (!isa<DenseElementsAttr, DenseF32ResourceElementsAttr>(value))
+      return emitOpError("value must be a dense or dense_resource literal");
+  }
   return success();
+}
+
+FailureOr<std::vector<float>> WeightDeclOp::getInlineValues() {
+  ElementsAttr value = getValueAttr();
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(value))
+    if (std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef())
+      return std::vector<float>(values->begin(), values->end());
+  return failure();
 }
 
 LogicalResult WeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
@@ -420,11 +443,35 @@ LogicalResult RopeOp::verify() {
 }
 
 bool mlir::ingot::isHadamardSignNegative(uint64_t seed, int64_t i) {
-  uint64_t z = seed + static_cast<uint64_t>(i + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return z >> 63;
+  return ::ingot::numerics::isHadamardSignNegative(seed, i);
+}
+
+std::pair<std::vector<double>, double>
+mlir::ingot::getRopeFrequencies(double theta, int64_t rotaryDim,
+                                RopeScalingAttr scaling) {
+  ::ingot::numerics::RopeScaling params;
+  if (scaling) {
+    switch (scaling.getKind()) {
+    case RopeScalingKind::linear:
+      params.kind = ::ingot::numerics::RopeScaling::Linear;
+      break;
+    case RopeScalingKind::llama3:
+      params.kind = ::ingot::numerics::RopeScaling::Llama3;
+      break;
+    case RopeScalingKind::yarn:
+      params.kind = ::ingot::numerics::RopeScaling::Yarn;
+      break;
+    }
+    params.factor = scaling.getFactor().convertToDouble();
+    params.originalMaxPosition =
+        static_cast<double>(scaling.getOriginalMaxPosition());
+    params.lowFreqFactor = scaling.getLowFreqFactor().convertToDouble();
+    params.highFreqFactor = scaling.getHighFreqFactor().convertToDouble();
+    params.betaFast = scaling.getBetaFast().convertToDouble();
+    params.betaSlow = scaling.getBetaSlow().convertToDouble();
+    params.attnFactor = scaling.getAttnFactor().convertToDouble();
+  }
+  return ::ingot::numerics::getRopeFrequencies(theta, rotaryDim, params);
 }
 
 LogicalResult HadamardOp::verify() {

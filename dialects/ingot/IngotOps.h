@@ -12,6 +12,9 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <utility>
+#include <vector>
+
 namespace mlir::ingot {
 
 /// Shape of NumPy broadcasting `a` against `b` (dynamic dims stay dynamic),
@@ -24,8 +27,15 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
 LogicalResult verifyBroadcastBinaryOp(Operation *op);
 
 /// Whether sign `i` of `ingot.hadamard {seed}` is -1: the top bit of
-/// `splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15)`.
+/// `splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15)`
+/// (numerics::isHadamardSignNegative).
 bool isHadamardSignNegative(uint64_t seed, int64_t i);
+
+/// The inverse frequencies of a rope over `rotaryDim` features after
+/// `scaling` (null for none), and the factor cos and sin are multiplied by:
+/// numerics::getRopeFrequencies with the attribute's parameters.
+std::pair<std::vector<double>, double>
+getRopeFrequencies(double theta, int64_t rotaryDim, RopeScalingAttr scaling);
 
 } // namespace mlir::ingot
 

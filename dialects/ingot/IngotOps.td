@@ -45,15 +45,39 @@ def Ingot_WeightDeclOp : Ingot_Op<"weight_decl", [Symbol]> {
     model file; `source` names the tensor there. The type's encoding, if any,
     is the weight's storage format.
 
+    A weight computed at compile time (`--ingot-fold-weights` replaces a
+    subgraph over weights by one) carries its values instead: `value`, f32
+    elements of the declared shape, already rounded to the declared element
+    type. They are the weight's logical values; a target stores them as it
+    stores computed constants (the CPU target: f32), whatever the type's
+    encoding. `value` is a `dense_resource` blob for weights of any size (not
+    uniqued, not hashed, printed once in the file's resource section) or, in
+    small hand-written graphs, a `dense` literal.
+
     ```mlir
     ingot.weight_decl @blk.0.attn_q : tensor<576x576xf32, #ingot.block<q8_0>> {source = "blk.0.attn_q.weight"}
+    ingot.weight_decl @folded.0 : tensor<64x2x16xf32> {value = dense_resource<folded.0> : tensor<64x2x16xf32>}
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<AnyRankedTensor>:$type,
-                       OptionalAttr<StrAttr>:$source);
+                       OptionalAttr<StrAttr>:$source,
+                       OptionalAttr<ElementsAttr>:$value);
   let assemblyFormat = "$sym_name `:` $type attr-dict";
   let hasVerifier = 1;
+  let builders = [
+    // A weight of the model file (no inline values).
+    OpBuilder<(ins "::llvm::StringRef":$symName,
+                   "::mlir::RankedTensorType":$type,
+                   "::mlir::StringAttr":$source), [{
+      build($_builder, $_state, symName, type, source, ::mlir::ElementsAttr());
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The f32 values of `value` (which must be set), row-major; failure
+    /// when a `dense_resource` blob is missing (elided).
+    ::mlir::FailureOr<std::vector<float>> getInlineValues();
+  }];
 }
 
 def Ingot_WeightOp : Ingot_Op<"weight",

@@ -32,6 +32,25 @@ ingot.weight_decl @w : tensor<?x4xf32>
 
 // -----
 
+// Inline values (a folded weight) of another shape than the declared one.
+// expected-error @+1 {{'ingot.weight_decl' op value must be f32 of the declared shape, got 'tensor<4xf32>'}}
+ingot.weight_decl @w : tensor<2x2xf32> {value = dense<1.0> : tensor<4xf32>}
+
+// -----
+
+// Inline values that are not f32 (the declared element type is f16: the
+// values are f32 rounded to it).
+// expected-error @+1 {{'ingot.weight_decl' op value must be f32 of the declared shape, got 'tensor<2x2xf16>'}}
+ingot.weight_decl @w : tensor<2x2xf16> {value = dense<1.0> : tensor<2x2xf16>}
+
+// -----
+
+// Inline values as a sparse literal.
+// expected-error @+1 {{'ingot.weight_decl' op value must be a dense or dense_resource literal}}
+ingot.weight_decl @w : tensor<2x2xf32> {value = sparse<[[0, 0]], [1.0]> : tensor<2x2xf32>}
+
+// -----
+
 // ingot.weight naming a symbol that does not exist.
 func.func @weight_missing_symbol() -> tensor<4xf32> {
   // expected-error @+1 {{'ingot.weight' op @missing does not name an ingot.weight_decl}}

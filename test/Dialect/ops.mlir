@@ -617,3 +617,21 @@ func.func @hadamard(%x: tensor<?x3x64xf32>, %w: tensor<576x2x64xf16>) -> (tensor
   %v = ingot.hadamard %w {seed = 0 : i64} : tensor<576x2x64xf16>
   return %y, %v : tensor<?x3x64xf32>, tensor<576x2x64xf16>
 }
+
+// -----
+
+// A weight folded at compile time carries its values: a dense_resource blob
+// (printed once, in the resource section) or a dense literal, f32 whatever
+// the declared element type.
+// CHECK: ingot.weight_decl @v.folded : tensor<2xf16> {value = dense_resource<v.folded> : tensor<2xf32>}
+// CHECK: ingot.weight_decl @small : tensor<2xf32> {value = dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>}
+// CHECK: v.folded: "0x040000000000803F00000040"
+ingot.weight_decl @v.folded : tensor<2xf16> {value = dense_resource<v.folded> : tensor<2xf32>}
+ingot.weight_decl @small : tensor<2xf32> {value = dense<[1.0, 2.0]> : tensor<2xf32>}
+{-#
+  dialect_resources: {
+    builtin: {
+      v.folded: "0x040000000000803F00000040"
+    }
+  }
+#-}

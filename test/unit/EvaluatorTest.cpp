@@ -915,6 +915,23 @@ func.func @f(%x: tensor<?x32xf32>) -> (tensor<?x2xf32>, tensor<3xf16>) {
   EXPECT_EQ(weights.getNumReads(), 2); // @w and @h, once each
 }
 
+// A weight folded at compile time (--ingot-fold-weights) carries its values:
+// the evaluator reads them from the decl, not from the reader.
+TEST_F(EvaluatorTest, InlineWeightValues) {
+  OwningOpRef<ModuleOp> module = parse(R"mlir(
+ingot.weight_decl @w.folded : tensor<2x2xf32> {value = dense<[[1.0, 3.0], [2.0, 4.0]]> : tensor<2x2xf32>}
+func.func @f() -> tensor<2x2xf32> {
+  %w = ingot.weight @w.folded : tensor<2x2xf32>
+  return %w : tensor<2x2xf32>
+}
+)mlir");
+  ASSERT_TRUE(module);
+  auto results = run(*module, "f", {});
+  ASSERT_TRUE(bool(results)) << llvm::toString(results.takeError());
+  EXPECT_EQ((*results)[0].getFloats(), (std::vector<float>{1, 3, 2, 4}));
+  EXPECT_EQ(weights.getNumReads(), 0);
+}
+
 TEST_F(EvaluatorTest, WeightErrors) {
   OwningOpRef<ModuleOp> module = parse(R"mlir(
 ingot.weight_decl @w : tensor<2x3xf32>

@@ -9,7 +9,6 @@
 
 #include "compiler/target/cpu/LowerToCPU.h"
 
-#include "compiler/reference/Kernels.h"
 #include "compiler/target/cpu/UKernelEnums.h"
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/KVCodebooks.h"
@@ -32,7 +31,7 @@ struct RopeLowering : CPUPattern<RopeOp> {
     auto t = cast<ShapedType>(op.getX().getType());
     int64_t d = t.getDimSize(2);
     int64_t rot = op.getRotaryDim().value_or(d);
-    auto [freqs, mscale] = reference::getRopeFrequencies(
+    auto [freqs, mscale] = getRopeFrequencies(
         op.getTheta().convertToDouble(), rot,
         op.getScaling().value_or(RopeScalingAttr()));
     // freq_factors divide the frequencies (read at packing time).

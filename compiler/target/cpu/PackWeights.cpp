@@ -121,10 +121,12 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
     return format.takeError();
   // Q8_0 and Q4_1 stay in rows under GGML numerics: llama.cpp does not
   // repack them on x86, and its row kernels are what those reproduce.
-  bool repackable = format->first == INGOT_W_Q4_0 ||
-                    ((format->first == INGOT_W_Q8_0 ||
-                      format->first == INGOT_W_Q4_1) &&
-                     !options.ggmlNumerics);
+  // A folded weight (inline values) is packed as f32.
+  bool repackable = !decl->getValueAttr() &&
+                    (format->first == INGOT_W_Q4_0 ||
+                     ((format->first == INGOT_W_Q8_0 ||
+                       format->first == INGOT_W_Q4_1) &&
+                      !options.ggmlNumerics));
   interleave = interleave && repackable && !embeddingTables.contains(*decl) &&
                type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
                type.getDimSize(1) % 32 == 0 && type.getDimSize(1) / 32 <= 1024;

@@ -4,7 +4,6 @@
 
 #include "compiler/pack/Quantize.h"
 #include "compiler/ukernels/ukernels.h"
-#include "frontends/import/Model.h"
 
 #include "llvm/ADT/bit.h"
 #include <cstring>
@@ -104,9 +103,8 @@ Expected<PackedWeight> packValues(llvm::ArrayRef<float> values,
 }
 
 /// GPTQ/AWQ codes as #ingot.group records.
-static Expected<PackedWeight>
-packGroupRecords(const mlir::ingot::GroupQuantizedData &data,
-                 GroupQuantAttr group) {
+static Expected<PackedWeight> packGroupRecords(const GroupCodes &data,
+                                              GroupQuantAttr group) {
   PackedWeight packed;
   packed.format = group.getBits() == 8
                       ? (group.getSymmetric() ? INGOT_W_G8_SYM : INGOT_W_G8_ASYM)
@@ -142,39 +140,37 @@ Expected<PackedWeight> WeightPacker::packMatrix(WeightDeclOp decl) {
   auto type = cast<RankedTensorType>(decl.getType());
   if (!type.hasStaticShape())
     return makeError("weight @" + decl.getSymName() + " has no static shape");
+  // Folded at compile time: f32, as computed.
+  if (decl.getValueAttr()) {
+    auto values = readValues(decl);
+    if (!values)
+      return values.takeError();
+    return packValues(*values,
+                      RankedTensorType::get(type.getShape(),
+                                            Float32Type::get(type.getContext())));
+  }
   auto format = getKernelFormat(type);
   if (!format)
     return makeError("weight @" + decl.getSymName() + ": " +
                      toString(format.takeError()));
-  if (model) {
-    auto info = model->getWeights().find(decl.getSymName());
-    if (info != model->getWeights().end() && info->second.type == type) {
-      // Stored as the graph wants it: copy (GGUF) or re-lay (GPTQ/AWQ).
-      if (auto group = dyn_cast_or_null<GroupQuantAttr>(type.getEncoding())) {
-        auto data = model->readGroupQuantized(decl.getSymName());
-        if (data)
-          return packGroupRecords(*data, group);
-        llvm::consumeError(data.takeError());
-      } else {
-        auto bytes = model->readStoredBytes(decl.getSymName());
-        if (bytes) {
-          auto expected = getStorageBytes(type);
-          if (succeeded(expected) &&
-              static_cast<int64_t>(bytes->size()) == *expected) {
-            PackedWeight packed;
-            packed.format = format->first;
-            packed.group = format->second;
-            packed.bytes.assign(bytes->begin(), bytes->end());
-            return packed;
-          }
-        } else {
-          llvm::consumeError(bytes.takeError());
-        }
-      }
+  // Stored as the graph wants it: re-laid (GPTQ/AWQ) or copied (GGUF).
+  if (auto group = dyn_cast_or_null<GroupQuantAttr>(type.getEncoding())) {
+    if (std::optional<GroupCodes> codes = storage.readGroupCodes(decl))
+      return packGroupRecords(*codes, group);
+  } else if (std::optional<std::vector<uint8_t>> bytes =
+                 storage.readStoredBytes(decl)) {
+    auto expected = getStorageBytes(type);
+    if (succeeded(expected) &&
+        static_cast<int64_t>(bytes->size()) == *expected) {
+      PackedWeight packed;
+      packed.format = format->first;
+      packed.group = format->second;
+      packed.bytes = std::move(*bytes);
+      return packed;
     }
   }
   // Otherwise from the values: encoded by the graph passes, or floats.
-  auto values = reader.read(decl);
+  auto values = storage.readValues(decl);
   if (!values)
     return values.takeError();
   auto packed = packValues(*values, type);
@@ -185,7 +181,13 @@ Expected<PackedWeight> WeightPacker::packMatrix(WeightDeclOp decl) {
 }
 
 Expected<std::vector<float>> WeightPacker::readValues(WeightDeclOp decl) {
-  return reader.read(decl);
+  if (!decl.getValueAttr())
+    return storage.readValues(decl);
+  FailureOr<std::vector<float>> values = decl.getInlineValues();
+  if (failed(values))
+    return makeError("weight @" + decl.getSymName() +
+                     ": its inline values are missing (an elided blob)");
+  return std::move(*values);
 }
 
 } // namespace ingot::cpu

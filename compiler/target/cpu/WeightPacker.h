@@ -4,24 +4,25 @@
 // own bytes when they already are in the decl's encoding (GGUF blocks are
 // the kernels' layout), GPTQ/AWQ codes re-laid into group records, float
 // weights quantized to the encoding the graph passes chose, and f32 values
-// for everything that is not a matrix operand (norms, biases, rope factors).
+// for everything that is not a matrix operand (norms, biases, rope factors)
+// and for weights folded at compile time (decls with inline values).
+//
+// Weights come through WeightStorage, which a driver implements over the
+// model file: the target opens no files and links no frontend.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef INGOT_COMPILER_TARGET_CPU_WEIGHTPACKER_H
 #define INGOT_COMPILER_TARGET_CPU_WEIGHTPACKER_H
 
-#include "compiler/reference/WeightReader.h"
 #include "dialects/ingot/IngotOps.h"
+#include "passes/lowering/WeightSource.h"
 
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
-
-namespace mlir::ingot {
-class ImportedModel;
-} // namespace mlir::ingot
 
 namespace ingot::cpu {
 
@@ -38,25 +39,53 @@ struct PackedWeight {
 llvm::Expected<std::pair<int32_t, int32_t>>
 getKernelFormat(mlir::RankedTensorType type);
 
+/// GPTQ/AWQ codes as a model file stores them.
+struct GroupCodes {
+  int64_t rows = 0, cols = 0, groupSize = 0;
+  /// [rows, cols], each in [0, 2^bits).
+  std::vector<uint8_t> codes;
+  /// [rows, cols / groupSize].
+  std::vector<float> scales;
+  /// [rows, cols / groupSize], integers (8 everywhere for symmetric int4).
+  std::vector<int32_t> zeros;
+};
+
+/// Where the packer gets weights: every weight's values (WeightSource) and,
+/// where the model file already stores a weight in exactly its decl's type,
+/// that stored form, copied or re-laid instead of packed from values.
+class WeightStorage : public mlir::ingot::WeightSource {
+public:
+  /// The file's bytes of the decl's weight when it stores it in the decl's
+  /// type (GGUF blocks, the kernels' layout); std::nullopt when it does not
+  /// or cannot be read (then the values are packed).
+  virtual std::optional<std::vector<uint8_t>>
+  readStoredBytes(mlir::ingot::WeightDeclOp decl) {
+    return std::nullopt;
+  }
+
+  /// The file's codes of the decl's weight when it stores it with the
+  /// decl's #ingot.group encoding (GPTQ/AWQ); std::nullopt otherwise.
+  virtual std::optional<GroupCodes>
+  readGroupCodes(mlir::ingot::WeightDeclOp decl) {
+    return std::nullopt;
+  }
+};
+
 class WeightPacker {
 public:
-  /// `reader` gives every weight's values; `model`, when not null, is the
-  /// file they come from, whose stored bytes are copied where they can be.
-  WeightPacker(reference::WeightReader &reader,
-               const mlir::ingot::ImportedModel *model)
-      : reader(reader), model(model) {}
+  /// `storage` gives every weight's values and stored forms; decls with
+  /// inline values (folded weights) are read from the IR instead.
+  explicit WeightPacker(WeightStorage &storage) : storage(storage) {}
 
-  /// The decl's weight in its encoding (matmul and embedding operands).
+  /// The decl's weight in its encoding (matmul and embedding operands); a
+  /// decl with inline values as f32.
   llvm::Expected<PackedWeight> packMatrix(mlir::ingot::WeightDeclOp decl);
 
   /// The decl's values as f32 (after its encoding's rounding).
   llvm::Expected<std::vector<float>> readValues(mlir::ingot::WeightDeclOp decl);
 
-  reference::WeightReader &getReader() { return reader; }
-
 private:
-  reference::WeightReader &reader;
-  const mlir::ingot::ImportedModel *model;
+  WeightStorage &storage;
 };
 
 /// `values` (row-major, `shape`) stored as `type` says: its encoding, else

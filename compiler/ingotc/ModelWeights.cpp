@@ -1,0 +1,56 @@
+//===- ModelWeights.cpp - The model file as the CPU target's weights ------===//
+
+#include "compiler/ingotc/ModelWeights.h"
+
+#include "frontends/import/Model.h"
+
+using namespace mlir::ingot;
+
+namespace ingot::driver {
+
+llvm::Expected<std::vector<float>>
+ModelWeightStorage::readValues(WeightDeclOp decl) {
+  return reader.read(decl);
+}
+
+bool ModelWeightStorage::storedAsDeclared(WeightDeclOp decl) const {
+  if (!model)
+    return false;
+  auto info = model->getWeights().find(decl.getSymName());
+  return info != model->getWeights().end() &&
+         info->second.type == decl.getType();
+}
+
+std::optional<std::vector<uint8_t>>
+ModelWeightStorage::readStoredBytes(WeightDeclOp decl) {
+  if (!storedAsDeclared(decl))
+    return std::nullopt;
+  auto bytes = model->readStoredBytes(decl.getSymName());
+  if (!bytes) {
+    // Not stored as bytes the kernels read: packed from the values.
+    llvm::consumeError(bytes.takeError());
+    return std::nullopt;
+  }
+  return std::vector<uint8_t>(bytes->begin(), bytes->end());
+}
+
+std::optional<cpu::GroupCodes>
+ModelWeightStorage::readGroupCodes(WeightDeclOp decl) {
+  if (!storedAsDeclared(decl))
+    return std::nullopt;
+  auto data = model->readGroupQuantized(decl.getSymName());
+  if (!data) {
+    llvm::consumeError(data.takeError());
+    return std::nullopt;
+  }
+  cpu::GroupCodes codes;
+  codes.rows = data->rows;
+  codes.cols = data->cols;
+  codes.groupSize = data->groupSize;
+  codes.codes = std::move(data->codes);
+  codes.scales = std::move(data->scales);
+  codes.zeros = std::move(data->zeros);
+  return codes;
+}
+
+} // namespace ingot::driver
