@@ -24,7 +24,9 @@
 # /tmp/ingot-bench), BENCH_PYTHON (a python with numpy and gguf, needed once
 # to make the float GGUF; default /tmp/bench-venv/bin/python), MODELS
 # ("q4_1 q8_0 q4_0"), THREADS ("1 2"), PP (512), TG (128), REPS (3),
-# ROUNDS (3), BW_SRC (bw.c).
+# ROUNDS (3), BW_SRC (bw.c), BASELINE_INGOTC (another ingotc, e.g. main's
+# before a change: its executables run interleaved with the others and the
+# table gets their t/s and the after/before ratio).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -41,6 +43,7 @@ tg="${TG:-128}"
 reps="${REPS:-3}"
 rounds="${ROUNDS:-3}"
 bw_src="${BW_SRC:-$root/../shared/tools/bw.c}"
+baseline="${BASELINE_INGOTC:-}"
 
 die() { echo "cpu.sh: error: $*" >&2; exit 1; }
 
@@ -51,6 +54,8 @@ die() { echo "cpu.sh: error: $*" >&2; exit 1; }
 ingotc="$build/bin/ingotc"
 [[ -x "$ingotc" ]] ||
   die "no $ingotc: run scripts/build ingotc (INGOT_BUILD_DIR=$build)"
+[[ -z "$baseline" || -x "$baseline" ]] ||
+  die "BASELINE_INGOTC=$baseline is not an executable"
 command -v python3 >/dev/null || die "python3 not found"
 mkdir -p "$cache"
 
@@ -87,15 +92,20 @@ done
 
 # Compiled executables, rebuilt when ingotc or the model is newer.
 compile() { # out model [flags...]
-  local out="$1" model="$2"
+  local out="$1" model="$2" compiler="${COMPILER:-$ingotc}"
   shift 2
-  if [[ ! -x "$out" || "$ingotc" -nt "$out" || "$model" -nt "$out" ]]; then
+  if [[ ! -x "$out" || "$compiler" -nt "$out" || "$model" -nt "$out" ]]; then
     echo "compiling $out ..." >&2
-    "$ingotc" "$model" -o "$out" "$@" || die "ingotc $model $* failed"
+    "$compiler" "$model" -o "$out" "$@" || die "$compiler $model $* failed"
   fi
 }
 for m in $models; do
   compile "$cache/smol-$m" "$(gguf_of "$m")"
+  if [[ -n "$baseline" ]]; then
+    # Always rebuilt: the baseline compiler may be older than the last one.
+    rm -f "$cache/smol-$m-base"
+    COMPILER="$baseline" compile "$cache/smol-$m-base" "$(gguf_of "$m")"
+  fi
   if [[ "$m" != q4_1 ]]; then
     compile "$cache/smol-$m-iq" "$float" --quantize="$m"
   fi
@@ -167,6 +177,11 @@ for ((round = 1; round <= rounds; ++round)); do
       "$cache/smol-$m" --bench -pp "$pp" -tg "$tg" -r "$reps" --threads "$t" \
         >"$work/i.md" || die "ingot --bench failed on $m"
       parse_ingot "$work/i.md" ingot "$m" "$t"
+      if [[ -n "$baseline" ]]; then
+        "$cache/smol-$m-base" --bench -pp "$pp" -tg "$tg" -r "$reps" \
+          --threads "$t" >"$work/b.md" || die "ingot --bench failed on $m-base"
+        parse_ingot "$work/b.md" ingot-base "$m" "$t"
+      fi
       if [[ "$m" != q4_1 ]]; then
         "$cache/smol-$m-iq" --bench -pp "$pp" -tg "$tg" -r "$reps" \
           --threads "$t" >"$work/q.md" || die "ingot --bench failed on $m-iq"
@@ -220,6 +235,17 @@ for m, t, test in keys:
         extra = " | | | "
     print(f"| SmolLM2-135M | {m.upper()} ({src}) | {t} | {test} | {fmt(l)} | {fmt(i)} "
           f"| {ratio} | {best} | {fmt(q)} | {extra} |")
+if any(k[0] == "ingot-base" for k in runs):
+    print()
+    print("| quant | threads | test | ingot before t/s | ingot after t/s | after / before "
+          "| best of rounds: before, after, ratio |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for m, t, test in keys:
+        b, a = med(("ingot-base", m, t, test)), med(("ingot", m, t, test))
+        bb, ba = (max(runs.get((e, m, t, test), [0])) for e in ("ingot-base", "ingot"))
+        ratio = f"{a / b:.3f}" if a and b else "–"
+        best = f"{bb:.1f}, {ba:.1f}, {ba / bb:.3f}" if bb and ba else "–"
+        print(f"| {m.upper()} | {t} | {test} | {fmt(b)} | {fmt(a)} | {ratio} | {best} |")
 print()
 print("all runs (t/s, one per round):")
 for k in sorted(runs):
