@@ -1,10 +1,11 @@
 //===- Stages.h - Stage timing, progress and crash reports of ingotc -*- C++ -*-===//
 //
-// ingotc runs in stages (import, graph passes, fold weights, lowering, LLVM
-// optimization, code generation, link). StageTimer times them for -v,
-// --report and a progress line on a terminal; PassRecorder times each graph
-// pass and keeps the name of the running one, which the crash handler
-// prints: an internal error is one line and exit code 2.
+// ingotc runs in stages (import, graph passes, fold weights, lowering
+// passes, lowering, LLVM optimization, code generation, link). StageTimer
+// times them for -v, --report and a progress line on a terminal;
+// PassRecorder times each graph pass and keeps the name of the running one,
+// which the crash handler prints: an internal error is one line and exit
+// code 2.
 //
 //===----------------------------------------------------------------------===//
 

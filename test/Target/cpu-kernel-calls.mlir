@@ -36,13 +36,13 @@ module {
 // CHECK-LABEL: @ingot_model_model = constant %struct.ingot_model_desc { i64 1, ptr @ingot.name, ptr @ingot.arch, i64 32, i64 64, i64 256,
 // CHECK-LABEL: define internal void @ingot_forward_model
 // CHECK-SAME: (ptr noalias align 4 %tokens, i64 %n, i64 %start, ptr noalias align 64 %logits, i64 %all_logits, ptr noalias align 64 %arena, ptr noalias align 64 %kv, i64 %kv_ctx, ptr noalias align 64 %weights, ptr noalias align 64 %sync, i32 %ith, i32 %nth)
+// The value cache sits after the key cache: kv + kv_ctx * 64 bytes.
+// CHECK: mul i64 %kv_ctx, 64
 // CHECK: call void @ingot_uk_embedding(ptr {{.*}}, ptr %tokens, i64 %n, ptr {{.*}}, i64 32, i64 32, i32 0, i32 0, i32 %ith, i32 %nth)
 // CHECK-NEXT: call void @ingot_uk_barrier(ptr %sync, i32 %nth)
 // q, k and v in one call: N = 32, 16, 16 of K = 32.
 // CHECK: call void @ingot_uk_matmul_multi({{.*}}, i64 32, {{.*}}, i64 16, {{.*}}, i64 16, ptr {{.*}}, i64 %n, i64 32, i32 0, i32 0,
 // CHECK-NEXT: call void @ingot_uk_barrier
-// The value cache sits after the key cache: kv + kv_ctx * 64 bytes.
-// CHECK: mul i64 %kv_ctx, 64
 // CHECK: call void @ingot_uk_attention({{.*}}, i64 %n, i64 %start, i64 4, i64 2, i64 8, float {{.*}}, i32 1, i64 0, float 0.000000e+00, i32 0, i32 0, ptr null, ptr null,
 // CHECK: call void @ingot_uk_binary({{.*}}, i64 32, {{.*}}, i64 32, i32 0,
 // CHECK: call void @ingot_uk_rms_norm(
