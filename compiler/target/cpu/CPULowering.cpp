@@ -206,6 +206,13 @@ LogicalResult CPULowering::fail(Operation *op, const llvm::Twine &why) {
   return failure();
 }
 
+LogicalResult CPULowering::finish(ConversionPatternRewriter &rewriter,
+                                  Operation *op, ValueRange results) {
+  barrier(rewriter, op->getLoc());
+  rewriter.replaceOp(op, results);
+  return success();
+}
+
 void CPULowering::barrier(OpBuilder &b, Location loc) {
   call(b, loc, "ingot_uk_barrier", {sync, nth});
 }

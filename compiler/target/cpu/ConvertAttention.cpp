@@ -23,11 +23,10 @@ namespace {
 
 struct RopeLowering : CPUPattern<RopeOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(RopeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(RopeOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     auto t = cast<ShapedType>(op.getX().getType());
     int64_t d = t.getDimSize(2);
     int64_t rot = op.getRotaryDim().value_or(d);
@@ -67,9 +66,7 @@ struct RopeLowering : CPUPattern<RopeOp> {
                   state.f32(rewriter, loc, mscale), style, state.ith,
                   state.nth});
     }
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
@@ -103,9 +100,9 @@ int32_t cacheFormat(CPULowering &state, OpBuilder &b, Location loc,
 
 struct AttentionLowering : CPUPattern<AttentionOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(AttentionOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
     if (!op.getKeyCache())
       return state.fail(op, "ingot.attention without a KV cache is not "
@@ -117,7 +114,6 @@ struct AttentionLowering : CPUPattern<AttentionOp> {
       return state.fail(op, "attention with a value head size different "
                             "from the key head size is not supported by the "
                             "CPU backend");
-    auto out = state.beginOp(rewriter, op);
     Value kbook, vbook;
     int32_t kfmt = cacheFormat(state, rewriter, loc, op.getKeyCache(), kbook);
     int32_t vfmt =
@@ -140,11 +136,10 @@ struct AttentionLowering : CPUPattern<AttentionOp> {
                 i32(state.options.ggmlNumerics ? INGOT_NUMERICS_GGML
                                                : INGOT_NUMERICS_EXACT),
                 state.scratch, state.sync, state.ith, state.nth});
-    state.barrier(rewriter, loc);
     // The caches are updated in place.
-    rewriter.replaceOp(op, {out[0], adaptor.getKeyCache(),
-                            adaptor.getValueCache()});
-    return success();
+    return state.finish(
+        rewriter, op,
+        ValueRange{out[0], adaptor.getKeyCache(), adaptor.getValueCache()});
   }
 };
 

@@ -20,25 +20,17 @@ using namespace mlir::ingot;
 namespace ingot::cpu {
 namespace {
 
-int64_t lastDim(Value v) {
-  auto t = cast<ShapedType>(v.getType());
-  return t.getDimSize(t.getRank() - 1);
-}
 
-bool isConstantRead(Value v) {
-  return v.getDefiningOp<WeightOp>() || v.getDefiningOp<ConstantOp>();
-}
 
 template <typename OpTy>
 struct NormLowering : CPUPattern<OpTy> {
   using CPUPattern<OpTy>::CPUPattern;
   using OpAdaptor = typename CPUPattern<OpTy>::OpAdaptor;
-  LogicalResult
-  matchAndRewrite(OpTy op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(OpTy op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     CPULowering &state = this->state;
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     Value w = state.vectorOperand(rewriter, loc, op, 1, adaptor.getWeight());
     Value rows = state.flatRows(rewriter, loc, op.getX());
     Value cols = state.i64(rewriter, loc, lastDim(op.getX()));
@@ -56,9 +48,7 @@ struct NormLowering : CPUPattern<OpTy> {
                  {out[0], adaptor.getX(), w, bias, rows, cols, eps, state.ith,
                   state.nth});
     }
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
@@ -69,12 +59,11 @@ template <typename OpTy, int32_t Kind>
 struct BinaryLowering : CPUPattern<OpTy> {
   using CPUPattern<OpTy>::CPUPattern;
   using OpAdaptor = typename CPUPattern<OpTy>::OpAdaptor;
-  LogicalResult
-  matchAndRewrite(OpTy op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(OpTy op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     CPULowering &state = this->state;
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     auto rt = cast<ShapedType>(op.getType());
     int64_t cols = lastDim(op.getResult());
     unsigned a = 0, bIndex = 1;
@@ -109,22 +98,19 @@ struct BinaryLowering : CPUPattern<OpTy> {
                 state.i64(rewriter, loc, cols), brows,
                 state.i64(rewriter, loc, bCols),
                 state.i32(rewriter, loc, Kind), state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] =
         state.rowsOf(rewriter, loc, op->getOperand(a));
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 /// act(gate) * up in one pass.
 struct GluLowering : CPUPattern<GluOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(GluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(GluOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     int32_t kind = state.options.ggmlNumerics ? INGOT_EW_SILU_MUL_GGML
                                               : INGOT_EW_SILU_MUL;
     if (op.getActivation() == Activation::gelu)
@@ -136,10 +122,8 @@ struct GluLowering : CPUPattern<GluOp> {
     state.call(rewriter, loc, "ingot_uk_binary",
                {out[0], adaptor.getGate(), adaptor.getUp(), rows, cols, rows,
                 cols, state.i32(rewriter, loc, kind), state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] = state.rowsOf(rewriter, loc, op.getUp());
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
@@ -147,12 +131,11 @@ template <typename OpTy, int32_t Kind>
 struct UnaryLowering : CPUPattern<OpTy> {
   using CPUPattern<OpTy>::CPUPattern;
   using OpAdaptor = typename CPUPattern<OpTy>::OpAdaptor;
-  LogicalResult
-  matchAndRewrite(OpTy op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(OpTy op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     CPULowering &state = this->state;
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     int32_t kind = Kind;
     if constexpr (std::is_same_v<OpTy, GeluOp>)
       kind = op.getApproximate() ? INGOT_UN_GELU_TANH : INGOT_UN_GELU;
@@ -162,19 +145,16 @@ struct UnaryLowering : CPUPattern<OpTy> {
     state.call(rewriter, loc, "ingot_uk_unary",
                {out[0], adaptor.getX(), count, state.i32(rewriter, loc, kind),
                 state.ith, state.nth});
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 struct ClampLowering : CPUPattern<ClampOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(ClampOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(ClampOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     Value count = arith::MulIOp::create(
         rewriter, loc, state.flatRows(rewriter, loc, op.getResult()),
         state.i64(rewriter, loc, lastDim(op.getResult())));
@@ -183,20 +163,17 @@ struct ClampLowering : CPUPattern<ClampOp> {
                 state.f32(rewriter, loc, op.getMin().convertToDouble()),
                 state.f32(rewriter, loc, op.getMax().convertToDouble()),
                 state.ith, state.nth});
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 /// The rotation of the rows by the op's signed Walsh-Hadamard transform.
 struct HadamardLowering : CPUPattern<HadamardOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(HadamardOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(HadamardOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     int64_t d = lastDim(op.getX());
     std::vector<float> signs(d);
     for (int64_t i = 0; i < d; ++i)
@@ -208,9 +185,7 @@ struct HadamardLowering : CPUPattern<HadamardOp> {
                 state.floatArray(rewriter, loc, signs, "hadamard.signs"),
                 state.i32(rewriter, loc, op.getInverse() ? 1 : 0), state.ith,
                 state.nth});
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 

@@ -19,18 +19,13 @@ using namespace mlir::ingot;
 namespace ingot::cpu {
 namespace {
 
-int64_t lastDim(Value v) {
-  auto t = cast<ShapedType>(v.getType());
-  return t.getDimSize(t.getRank() - 1);
-}
 
 struct EmbeddingLowering : CPUPattern<EmbeddingOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(EmbeddingOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     const WeightPlace &table = state.weightPlace(op, 0);
     auto t = cast<ShapedType>(op.getTable().getType());
     Value ids = state.rowsOf(rewriter, loc, op.getIds());
@@ -41,10 +36,8 @@ struct EmbeddingLowering : CPUPattern<EmbeddingOp> {
                 state.i64(rewriter, loc, t.getDimSize(1)),
                 state.i32(rewriter, loc, table.format),
                 state.i32(rewriter, loc, table.group), state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] = ids;
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
@@ -63,19 +56,16 @@ void callMatmul(CPULowering &state, OpBuilder &b, Location loc, Value y,
 
 struct MatmulLowering : CPUPattern<MatmulOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(MatmulOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     Value bias = state.vectorOperand(rewriter, loc, op, 2, adaptor.getBias());
     auto bt = cast<ShapedType>(op.getB().getType());
     int64_t n = op.getTransposeB() ? bt.getDimSize(0) : bt.getDimSize(1);
     callMatmul(state, rewriter, loc, out[0], adaptor.getA(), op.getA(), op, 1,
                bias, n);
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
@@ -84,11 +74,10 @@ struct MatmulLowering : CPUPattern<MatmulOp> {
 /// the next ones' is multiplied on its own.
 struct MultiMatmulLowering : CPUPattern<MultiMatmulOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(MultiMatmulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(MultiMatmulOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     unsigned count = op.getWeights().size();
     if (count > 3)
       return state.fail(op, "more than 3 products in one group");
@@ -154,11 +143,10 @@ struct MultiMatmulLowering : CPUPattern<MultiMatmulOp> {
 /// Each expert's segment of rows by its own weights.
 struct GroupedMatmulLowering : CPUPattern<GroupedMatmulOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(GroupedMatmulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(GroupedMatmulOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     const WeightPlace &w = state.weightPlace(op, 1);
     auto wt = cast<ShapedType>(op.getW().getType());
     state.call(rewriter, loc, "ingot_uk_grouped_matmul",
@@ -170,9 +158,7 @@ struct GroupedMatmulLowering : CPUPattern<GroupedMatmulOp> {
                 state.i32(rewriter, loc, w.format),
                 state.i32(rewriter, loc, w.group), state.scratch, state.sync,
                 state.ith, state.nth});
-    state.barrier(rewriter, loc);
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 

@@ -22,11 +22,10 @@ namespace {
 
 struct RouteLowering : CPUPattern<RouteOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(RouteOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(RouteOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     RoutingAttr rule = op.getRule();
     auto logits = cast<ShapedType>(op.getLogits().getType());
     int64_t experts = logits.getDimSize(logits.getRank() - 1);
@@ -61,11 +60,10 @@ struct RouteLowering : CPUPattern<RouteOp> {
 
 struct MoeSortLowering : CPUPattern<MoeSortOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(MoeSortOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(MoeSortOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     Value tokens = arith::SubIOp::create(
         rewriter, loc, state.rowsOf(rewriter, loc, op.getOffsets()),
         state.i64(rewriter, loc, 1));
@@ -74,22 +72,19 @@ struct MoeSortLowering : CPUPattern<MoeSortOp> {
                 adaptor.getExperts(), tokens,
                 state.i64(rewriter, loc, op.getNumExperts()), state.ith,
                 state.nth});
-    state.barrier(rewriter, loc);
     Value pairs = state.rowsOf(rewriter, loc, op.getExperts());
     state.rows[op.getPairs()] = pairs;
     state.rows[op.getTokens()] = pairs;
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 struct GatherRowsLowering : CPUPattern<GatherRowsOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(GatherRowsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(GatherRowsOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     auto xt = cast<ShapedType>(op.getX().getType());
     int64_t d = 1;
     for (int64_t s : xt.getShape().drop_front())
@@ -98,25 +93,22 @@ struct GatherRowsLowering : CPUPattern<GatherRowsOp> {
     state.call(rewriter, loc, "ingot_uk_gather_rows",
                {out[0], adaptor.getX(), adaptor.getIndices(), count,
                 state.i64(rewriter, loc, d), state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] = count;
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 /// Into a zeros_like of the tokens' rows: the kernel zeroes its output.
 struct ScatterAddLowering : CPUPattern<ScatterAddOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(ScatterAddOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(ScatterAddOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
     auto zeros = op.getDest().getDefiningOp<ZerosLikeOp>();
     if (!zeros)
       return state.fail(op, "ingot.scatter_add must add into "
                             "ingot.zeros_like on the CPU backend");
-    auto out = state.beginOp(rewriter, op);
     Value like = state.rowsOf(rewriter, loc, zeros.getX());
     Value scale = op.getScale() ? adaptor.getScale()
                                 : state.null(rewriter, loc);
@@ -126,10 +118,8 @@ struct ScatterAddLowering : CPUPattern<ScatterAddOp> {
                 state.rowsOf(rewriter, loc, op.getIndices()), like,
                 state.i64(rewriter, loc, rt.getDimSize(rt.getRank() - 1)),
                 state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] = like;
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 

@@ -21,9 +21,9 @@ namespace {
 
 struct ReshapeLowering : CPUPattern<ReshapeOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(ReshapeOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     rewriter.replaceOp(op, adaptor.getX());
     return success();
   }
@@ -32,9 +32,9 @@ struct ReshapeLowering : CPUPattern<ReshapeOp> {
 /// The last row unless all are asked for: a pointer and a row count.
 struct LogitsRowsLowering : CPUPattern<LogitsRowsOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(LogitsRowsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(LogitsRowsOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
     auto t = op.getX().getType();
     int64_t rowElements = 1;
@@ -61,28 +61,25 @@ struct LogitsRowsLowering : CPUPattern<LogitsRowsOp> {
 /// Positions `offset + i` (the start position, or 0).
 struct IotaLowering : CPUPattern<IotaOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(IotaOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(IotaOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    auto out = state.beginOp(rewriter, op);
     Value count = state.rowsOf(rewriter, loc, op.getResult());
     Value base = op.getOffset() ? state.start : state.i64(rewriter, loc, 0);
     state.call(rewriter, loc, "ingot_uk_iota",
                {out[0], count, base, state.ith, state.nth});
-    state.barrier(rewriter, loc);
     state.rows[op.getResult()] = count;
-    rewriter.replaceOp(op, out);
-    return success();
+    return state.finish(rewriter, op, out);
   }
 };
 
 /// Only the destination of a scatter, which zeroes its output itself.
 struct ZerosLikeLowering : CPUPattern<ZerosLikeOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(ZerosLikeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(ZerosLikeOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     if (!isFreeOp(op))
       return state.fail(op, "ingot.zeros_like is only supported as the "
                             "destination of ingot.scatter_add");
@@ -95,9 +92,9 @@ struct ZerosLikeLowering : CPUPattern<ZerosLikeOp> {
 /// into the caller's buffer.
 struct ReturnLowering : CPUPattern<func::ReturnOp> {
   using CPUPattern::CPUPattern;
-  LogicalResult
-  matchAndRewrite(func::ReturnOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
+  LogicalResult lower(func::ReturnOp op, OpAdaptor adaptor,
+                      ConversionPatternRewriter &rewriter,
+                      ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
     state.currentOp = nullptr;
     Value logits = op.getOperand(0);

@@ -41,10 +41,6 @@ using llvm::Expected;
 
 namespace ingot::cpu {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(message);
-}
-
 static Type ptrType(MLIRContext *context) {
   return LLVM::LLVMPointerType::get(context);
 }

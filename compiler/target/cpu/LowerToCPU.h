@@ -109,6 +109,9 @@ public:
   void call(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
             mlir::ValueRange args);
   void barrier(mlir::OpBuilder &b, mlir::Location loc);
+  /// Ends `op`'s calls with a barrier and replaces it by `results`.
+  mlir::LogicalResult finish(mlir::ConversionPatternRewriter &rewriter,
+                             mlir::Operation *op, mlir::ValueRange results);
 
   /// Each computing op's index in program order (the report's numbering).
   llvm::DenseMap<mlir::Operation *, int64_t> indexOf;
@@ -119,6 +122,22 @@ public:
 private:
   unsigned arrays = 0;
 };
+
+/// The size of `v`'s last dimension.
+inline int64_t lastDim(mlir::Value v) {
+  auto t = mlir::cast<mlir::ShapedType>(v.getType());
+  return t.getDimSize(t.getRank() - 1);
+}
+
+/// Whether `v` is read from the weights blob: a weight or a literal.
+inline bool isConstantRead(mlir::Value v) {
+  return v && (v.getDefiningOp<mlir::ingot::WeightOp>() ||
+               v.getDefiningOp<mlir::ingot::ConstantOp>());
+}
+
+inline llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(message);
+}
 
 /// Adds the model descriptor `ingot_model_<name>` (and `ingot_main_model`)
 /// to the translated module (runtime/include/ingot_abi.h).
@@ -143,12 +162,25 @@ void populateStructurePatterns(mlir::TypeConverter &converter,
                                mlir::RewritePatternSet &patterns,
                                CPULowering &state);
 
-/// A pattern of the CPU lowering: an OpConversionPattern with the state.
+/// A pattern of the CPU lowering: an OpConversionPattern with the state,
+/// which gives `lower` the op's result buffers (CPULowering::beginOp).
 template <typename OpTy>
 struct CPUPattern : mlir::OpConversionPattern<OpTy> {
+  using OpAdaptor = typename mlir::OpConversionPattern<OpTy>::OpAdaptor;
   CPUPattern(mlir::TypeConverter &converter, mlir::MLIRContext *context,
              CPULowering &state)
       : mlir::OpConversionPattern<OpTy>(converter, context), state(state) {}
+  /// Emits `op`'s ukernel calls and replaces it; `out` are the pointers of
+  /// its results.
+  virtual mlir::LogicalResult
+  lower(OpTy op, OpAdaptor adaptor, mlir::ConversionPatternRewriter &rewriter,
+        llvm::ArrayRef<mlir::Value> out) const = 0;
+  mlir::LogicalResult
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
+                  mlir::ConversionPatternRewriter &rewriter) const final {
+    llvm::SmallVector<mlir::Value> out = state.beginOp(rewriter, op);
+    return lower(op, adaptor, rewriter, out);
+  }
   CPULowering &state;
 };
 

@@ -23,10 +23,6 @@ using llvm::Expected;
 
 namespace ingot::cpu {
 
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(message);
-}
-
 static int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
 
 /// Q4_0, Q4_1 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 ==
@@ -180,10 +176,6 @@ Expected<WeightPlace> WeightPacking::vector(Value value) {
   WeightPlace place{addFloats(*values), INGOT_W_F32, 0};
   vectorDecls[*decl] = place;
   return place;
-}
-
-static bool isConstantRead(Value v) {
-  return v && (v.getDefiningOp<WeightOp>() || v.getDefiningOp<ConstantOp>());
 }
 
 llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {
