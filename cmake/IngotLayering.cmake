@@ -1,7 +1,7 @@
 # The layering the tree promises, written where tests can read it: for each
 # library named, every library it links, directly or through others, one
 # name a line, sorted (<build>/layering/<target>.links). A lit test
-# (test/Tools/cpu-target-links.test) fails when a library the target must
+# (test/Tools/layering-links.test) fails when a library the target must
 # not link shows up there.
 
 # Appends to ${out} the targets and libraries `target` links, transitively.

@@ -4,6 +4,7 @@
 
 #include "compiler/pack/Quantize.h"
 #include "compiler/reference/RefValue.h"
+#include "dialects/ingot/WeightEncodings.h"
 #include "frontends/import/Model.h"
 
 #include <cmath>
@@ -96,7 +97,7 @@ RandomWeightReader::read(mlir::ingot::WeightDeclOp decl) {
   }
   if (!type.getEncoding())
     return result;
-  if (Error err = ::ingot::pack::checkQuantizable(type.getShape(),
+  if (Error err = mlir::ingot::checkQuantizable(type.getShape(),
                                                   type.getEncoding())) {
     // An encoding the quantizer does not write (q6_k, ...): plain values.
     consumeError(std::move(err));

@@ -244,7 +244,7 @@ UK_INLINE void uk_scale_min_k4(const uint8_t *q, int j, uint8_t *d,
 
 /* Dequantizes one block of `n` elements (n < block only for the plain
  * formats' last block) into out[n], with the same float operations as
- * frontends/gguf/Dequantize.cpp and compiler/pack/Quantize.cpp. */
+ * numerics/Dequantize.cpp and numerics/Quantize.cpp. */
 UK_INLINE void uk_dequant_block(int32_t fmt, const uint8_t *b, int64_t n,
                                 float *out) {
   UK_NO_CONTRACT

@@ -15,7 +15,7 @@
 #define INGOT_FRONTENDS_GGUF_GGUFREADER_H
 
 #include "frontends/Quote.h"
-#include "frontends/gguf/GGMLType.h"
+#include "numerics/GGMLType.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"

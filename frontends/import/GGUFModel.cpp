@@ -12,7 +12,7 @@
 #include "frontends/import/Model.h"
 #include "frontends/import/KnownFields.h"
 
-#include "frontends/gguf/Dequantize.h"
+#include "numerics/Dequantize.h"
 #include "frontends/gguf/GGUFReader.h"
 
 #include "mlir/IR/Builders.h"

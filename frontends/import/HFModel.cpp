@@ -10,7 +10,7 @@
 #include "frontends/import/Model.h"
 #include "frontends/import/KnownFields.h"
 
-#include "frontends/gguf/Dequantize.h"
+#include "numerics/Dequantize.h"
 #include "frontends/hf/Config.h"
 #include "frontends/hf/Quantized.h"
 #include "frontends/hf/Safetensors.h"

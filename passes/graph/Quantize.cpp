@@ -2,8 +2,8 @@
 
 #include "passes/graph/Passes.h"
 
-#include "compiler/pack/Quantize.h"
 #include "dialects/ingot/IngotOps.h"
+#include "dialects/ingot/WeightEncodings.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringExtras.h"
@@ -281,7 +281,7 @@ LogicalResult mlir::ingot::quantizeWeights(ModuleOp module,
     if (policy.classify(decl) != Candidate::Quantize)
       continue;
     if (llvm::Error err =
-            ::ingot::pack::checkQuantizable(type.getShape(), options.encoding))
+            mlir::ingot::checkQuantizable(type.getShape(), options.encoding))
       return decl.emitError()
              << "cannot quantize weight @" << name << " to "
              << formatWeightEncoding(options.encoding) << ": "

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontends/gguf/Dequantize.h"
-#include "frontends/gguf/GGMLType.h"
+#include "numerics/Dequantize.h"
+#include "numerics/GGMLType.h"
 #include "frontends/gguf/GGUFReader.h"
 
 #include "llvm/Support/Error.h"

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontends/gguf/Dequantize.h"
+#include "numerics/Dequantize.h"
 #include "frontends/gguf/GGUFReader.h"
 
 #include "llvm/ADT/SmallString.h"

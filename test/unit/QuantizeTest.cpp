@@ -2,8 +2,8 @@
 //
 // Every format's quantize→dequantize error stays within its theoretical RTN
 // bound, computed here from each block's own max/min (not from the bytes the
-// quantizer wrote); GGUF block bytes are read back with frontends/gguf's
-// dequantizer; q8_0 and q4_0 bytes equal those the gguf package wrote into
+// quantizer wrote); GGUF block bytes are read back with
+// numerics/Dequantize.h's dequantizers; q8_0 and q4_0 bytes equal those the gguf package wrote into
 // the llama fixture from the same f32 weights.
 //
 //===----------------------------------------------------------------------===//
@@ -12,8 +12,9 @@
 
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotDialect.h"
-#include "frontends/gguf/Dequantize.h"
+#include "dialects/ingot/WeightEncodings.h"
 #include "frontends/gguf/GGUFReader.h"
+#include "numerics/Dequantize.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/APFloat.h"
@@ -306,7 +307,7 @@ TEST_F(QuantizeTest, Errors) {
   std::vector<float> x(96, 0.5f);
   // 96 is not a whole number of q4_k blocks or 64-groups.
   auto q4k = BlockQuantAttr::get(&context, BlockFormat::q4_k);
-  llvm::Error err = pack::checkQuantizable({1, 96}, q4k);
+  llvm::Error err = mlir::ingot::checkQuantizable({1, 96}, q4k);
   ASSERT_TRUE(bool(err));
   EXPECT_EQ(llvm::toString(std::move(err)),
             "last dimension 96 is not a multiple of the q4_k block size 256");
@@ -333,7 +334,7 @@ TEST_F(QuantizeTest, Errors) {
             std::string::npos);
   // Formats the quantizer does not write.
   auto q6k = BlockQuantAttr::get(&context, BlockFormat::q6_k);
-  err = pack::checkQuantizable({1, 256}, q6k);
+  err = mlir::ingot::checkQuantizable({1, 256}, q6k);
   ASSERT_TRUE(bool(err));
   EXPECT_NE(llvm::toString(std::move(err)).find("q6_k is not supported"),
             std::string::npos);

@@ -4,8 +4,9 @@
 // reference: the reference evaluator's kernels (compiler/reference) for
 // norms, rope, attention over every KV encoding, hadamard, route, moe_sort,
 // scatter_add, elementwise; a dequantize-then-double dot product for matmul
-// in every weight format (weights made by compiler/pack's quantizers or as
-// random blocks with valid f16 scales, dequantized by frontends/gguf).
+// in every weight format (weights made by numerics/Quantize.h's quantizers or
+// as random blocks with valid f16 scales, dequantized by
+// numerics/Dequantize.h).
 // Every kernel runs on 1, 2 and 3 threads sharing one ingot_uk_sync, and the
 // results must be bit-identical across thread counts. The --numerics=ggml
 // kernels (RMS norm, rope, SiLU·mul, f16 flash attention) are checked as
@@ -28,14 +29,14 @@
 
 #include "compiler/ukernels/ukernels.h"
 
-#include "compiler/pack/Quantize.h"
 #include "compiler/reference/Kernels.h"
 #include "compiler/reference/RefValue.h"
 #include "dialects/ingot/IngotAttrs.h"
 #include "dialects/ingot/IngotDialect.h"
 #include "dialects/ingot/IngotOps.h"
 #include "dialects/ingot/KVCodebooks.h"
-#include "frontends/gguf/Dequantize.h"
+#include "numerics/Dequantize.h"
+#include "numerics/Quantize.h"
 
 #include "mlir/IR/MLIRContext.h"
 

@@ -13,10 +13,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef INGOT_FRONTENDS_GGUF_DEQUANTIZE_H
-#define INGOT_FRONTENDS_GGUF_DEQUANTIZE_H
+#ifndef INGOT_NUMERICS_DEQUANTIZE_H
+#define INGOT_NUMERICS_DEQUANTIZE_H
 
-#include "frontends/gguf/GGMLType.h"
+#include "numerics/GGMLType.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
@@ -80,4 +80,4 @@ llvm::Error dequantize(GGMLType type, llvm::ArrayRef<uint8_t> src,
 
 } // namespace ingot::gguf
 
-#endif // INGOT_FRONTENDS_GGUF_DEQUANTIZE_H
+#endif // INGOT_NUMERICS_DEQUANTIZE_H

@@ -1,6 +1,6 @@
 //===- GGMLType.cpp - ggml tensor element types ---------------------------===//
 
-#include "frontends/gguf/GGMLType.h"
+#include "numerics/GGMLType.h"
 
 #include <iterator>
 

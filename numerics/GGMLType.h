@@ -2,12 +2,14 @@
 //
 // The ggml tensor types Ingot reads from GGUF files, with ggml's numeric ids,
 // and the facts about their blocks: how many elements one block holds and how
-// many bytes it takes.
+// many bytes it takes. In numerics/ (not frontends/gguf) so that the GGUF
+// reader, the weight packer and the CPU target share them without the
+// compiler linking a frontend; the namespace is the format's, `ingot::gguf`.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef INGOT_FRONTENDS_GGUF_GGMLTYPE_H
-#define INGOT_FRONTENDS_GGUF_GGMLTYPE_H
+#ifndef INGOT_NUMERICS_GGMLTYPE_H
+#define INGOT_NUMERICS_GGMLTYPE_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -58,4 +60,4 @@ uint64_t getBlockBytes(GGMLType type);
 
 } // namespace ingot::gguf
 
-#endif // INGOT_FRONTENDS_GGUF_GGMLTYPE_H
+#endif // INGOT_NUMERICS_GGMLTYPE_H

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontends/gguf/Dequantize.h"
+#include "numerics/Dequantize.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/ADT/bit.h"
