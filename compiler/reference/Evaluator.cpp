@@ -393,10 +393,6 @@ Expected<Results> Interpreter::evaluateIngot(Operation *op) {
         return one(groupedMatmul(get(op.getX()), get(op.getW()),
                                  get(op.getExpertOffsets())));
       })
-      .Case([&](ig::ExpertMatvecOp op) {
-        return one(
-            expertMatvec(get(op.getX()), get(op.getW()), get(op.getExperts())));
-      })
       .Case([&](ig::ScatterAddOp op) {
         return one(scatterAdd(get(op.getSrc()), get(op.getIndices()),
                               get(op.getDest()),

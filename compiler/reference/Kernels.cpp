@@ -1301,41 +1301,6 @@ Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
   return RefValue::getFloatTensor({rows, outSize}, std::move(out));
 }
 
-Expected<RefValue> expertMatvec(const RefValue &x, const RefValue &w,
-                                const RefValue &experts) {
-  if (Error err = expectFloatTensor(x, "x"))
-    return err;
-  if (Error err = expectRank(x, 2, "x (rows, in)"))
-    return err;
-  if (Error err = expectFloatTensor(w, "w"))
-    return err;
-  if (Error err = expectRank(w, 3, "w (experts, out, in)"))
-    return err;
-  if (Error err = expectIntTensor(experts, "experts"))
-    return err;
-  if (Error err = expectRank(experts, 1, "experts"))
-    return err;
-  int64_t pairs = experts.getDimSize(0), rows = x.getDimSize(0);
-  int64_t in = x.getDimSize(1);
-  int64_t numExperts = w.getDimSize(0), outSize = w.getDimSize(1);
-  if (Error err = expectSize(w.getDimSize(2), in, "the input size of w"))
-    return err;
-  if (rows != 1 && rows != pairs)
-    return makeError("x has " + Twine(rows) + " rows, expected 1 or " +
-                     Twine(pairs));
-  std::vector<float> out(pairs * outSize);
-  for (int64_t p = 0; p < pairs; ++p) {
-    int64_t e = experts.getInts()[p];
-    if (e < 0 || e >= numExperts)
-      return makeError("expert id " + Twine(e) + " is out of range [0, " +
-                       Twine(numExperts) + ")");
-    const float *we = w.getFloats().data() + e * outSize * in;
-    const float *xr = x.getFloats().data() + (rows == 1 ? 0 : p) * in;
-    matvecRow(we, xr, outSize, in, out.data() + p * outSize);
-  }
-  return RefValue::getFloatTensor({pairs, outSize}, std::move(out));
-}
-
 Expected<RefValue> scatterAdd(const RefValue &src, const RefValue &indices,
                               const RefValue &dest, const RefValue *scale) {
   if (Error err = expectFloatTensor(src, "src"))

@@ -234,11 +234,6 @@ moeSort(const RefValue &offsets, const RefValue &experts, int64_t numExperts);
 llvm::Expected<RefValue> groupedMatmul(const RefValue &x, const RefValue &w,
                                        const RefValue &expertOffsets);
 
-/// `result[i] = w[experts[i]] · x[i]` (`x` of one row: shared by all);
-/// only the selected experts' matrices are read.
-llvm::Expected<RefValue> expertMatvec(const RefValue &x, const RefValue &w,
-                                      const RefValue &experts);
-
 /// `ingot.scatter_add`; `scale` may be null.
 llvm::Expected<RefValue> scatterAdd(const RefValue &src,
                                     const RefValue &indices,

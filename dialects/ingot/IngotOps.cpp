@@ -766,30 +766,6 @@ LogicalResult GroupedMatmulOp::verify() {
   return success();
 }
 
-LogicalResult ExpertMatvecOp::verify() {
-  auto x = getX().getType();
-  auto w = getW().getType();
-  auto result = getType();
-  int64_t pairs = getExperts().getType().getDimSize(0);
-  if (failed(expectRank(*this, x, 2, "x (rows, in)")) ||
-      failed(expectRank(*this, w, 3, "w (experts, out, in)")) ||
-      failed(expectRank(*this, result, 2, "result")) ||
-      failed(expectSize(*this, w.getDimSize(2), x.getDimSize(1),
-                        "w input size")) ||
-      failed(expectSize(*this, result.getDimSize(0), pairs, "result rows")) ||
-      failed(expectSize(*this, result.getDimSize(1), w.getDimSize(1),
-                        "result columns")))
-    return failure();
-  int64_t rows = x.getDimSize(0);
-  if (rows != 1 && !ShapedType::isDynamic(rows) &&
-      !ShapedType::isDynamic(pairs) && rows != pairs)
-    return emitOpError() << "expects x of 1 row or one row per expert ("
-                         << pairs << "), got " << rows;
-  if (x.getElementType() != result.getElementType())
-    return emitOpError("expects x and result of one element type");
-  return success();
-}
-
 LogicalResult ScatterAddOp::verify() {
   auto src = getSrc().getType();
   auto dest = getDest().getType();

@@ -824,32 +824,6 @@ def Ingot_GroupedMatmulOp : Ingot_Op<"grouped_matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ingot_ExpertMatvecOp : Ingot_Op<"expert_matvec", [Pure]> {
-  let summary = "one expert's matrix-vector product per selected expert";
-  let description = [{
-    `result[i, :] = w[experts[i]] · x[i, :]`, with `w : [experts, out, in]`
-    transposed like `nn.Linear`; a single row of `x` (`x : [1, in]`) is
-    shared by every selected expert. This is the decode form of the routed
-    experts (`--ingot-route-moe` on a one-token function): the token's
-    selected experts are visited directly, with no sort, gather or scatter,
-    and an expert that is not selected is never read. Expert ids must lie in
-    `0 .. experts-1`.
-
-    ```mlir
-    %g = ingot.expert_matvec %x, %gate, %ids : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
-    %d = ingot.expert_matvec %h, %down, %ids : tensor<?x128xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
-    ```
-  }];
-  let arguments = (ins Ingot_FloatTensor:$x, Ingot_WeightTensor:$w,
-                       Ingot_I32Vector:$experts);
-  let results = (outs Ingot_FloatTensor:$result);
-  let assemblyFormat = [{
-    $x `,` $w `,` $experts attr-dict `:` type($x) `,` type($w) `,`
-    type($experts) `->` type($result)
-  }];
-  let hasVerifier = 1;
-}
-
 def Ingot_ScatterAddOp : Ingot_Op<"scatter_add", [Pure,
     AllTypesMatch<["dest", "result"]>]> {
   let summary = "weighted rows added into a destination";

@@ -37,9 +37,7 @@ LogicalResult setRoutingRule(Operation *root, RoutingAttr rule);
 
 /// Rewrites ingot.moe_ffn into the sparse form: moe_sort, gather_rows,
 /// grouped_matmul (gate, up, down), the activation, and a weighted
-/// scatter_add; with a static token count of 1, the decode form:
-/// expert_matvec (gate, up, down) over the selected experts and a weighted
-/// sum. With `requireRoute`, only ops whose routing comes from an
+/// scatter_add, for any token count. With `requireRoute`, only ops whose routing comes from an
 /// ingot.route over the same number of experts are rewritten.
 void populateRouteMoEPatterns(RewritePatternSet &patterns,
                               bool requireRoute = true);

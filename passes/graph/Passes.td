@@ -39,7 +39,7 @@ def IngotSetRoutingPass : Pass<"ingot-set-routing", "::mlir::ModuleOp"> {
 }
 
 def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
-  let summary = "rewrites ingot.moe_ffn into the sparse sort/gather/grouped-matmul form (or, for one token, a loop over its experts)";
+  let summary = "rewrites ingot.moe_ffn into the sparse sort/gather/grouped-matmul form";
   let description = [{
     Replaces each `ingot.moe_ffn` whose routing (offsets and expert ids)
     comes from one `ingot.route` by the sparse-gather form: the
@@ -58,17 +58,14 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
     expert count is dynamic, or whose routing does not come from an
     `ingot.route` over the same number of experts, is left as it is.
 
-    When the token count of the `moe_ffn` input is statically 1 (a
-    decode-specialized function), the decode form is emitted instead: the
-    token's routing is its whole CSR range, so each selected expert is
-    applied to the one row directly (`ingot.expert_matvec` for gate, up and
-    down, one row per selected expert), and the rows are summed with the
-    router weights as a `[1, pairs] · [pairs, hidden]` matmul. No sort,
-    gather or scatter, and only the selected experts' weights are read. A
-    dynamic token count (even one that is 1 at run time) keeps the general
-    form.
+    One-token steps (decode) use the same form: at one token the sort, the
+    gathers and the scatter move a few rows, and `grouped_matmul` still reads
+    only the selected experts' weights. (A decode-only form that applied each
+    selected expert to the row directly was measured and removed: on a
+    64-expert top-8 model the ops it would save took about 1% of a decode
+    step; see docs/architecture.md.)
 
-    Before (general form):
+    Before:
 
     ```mlir
     %off, %ids, %wts = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>,
@@ -101,34 +98,6 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
     %z = ingot.zeros_like %x : tensor<?x64xf32>
     %y = ingot.scatter_add %d, %toks scale %ws into %z
         : tensor<?x64xf32>, tensor<?xi32>, tensor<?xf32> into tensor<?x64xf32>
-    ```
-
-    Before (decode form: the same layer on one token):
-
-    ```mlir
-    %off, %ids, %wts = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>,
-        scoring = #ingot<scoring softmax>}
-        : tensor<1x8xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
-    %y = ingot.moe_ffn %x, %off, %ids, %wts, %gate, %up, %down
-        {activation = #ingot<activation silu>}
-        : tensor<1x64xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>,
-          tensor<8x128x64xf32>, tensor<8x128x64xf32>, tensor<8x64x128xf32>
-        -> tensor<1x64xf32>
-    ```
-
-    After:
-
-    ```mlir
-    %g = ingot.expert_matvec %x, %gate, %ids
-        : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
-    %u = ingot.expert_matvec %x, %up, %ids
-        : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
-    %a = ingot.silu %g : tensor<?x128xf32>
-    %h = ingot.mul %a, %u : tensor<?x128xf32>, tensor<?x128xf32> -> tensor<?x128xf32>
-    %d = ingot.expert_matvec %h, %down, %ids
-        : tensor<?x128xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
-    %w1 = ingot.reshape %wts : tensor<?xf32> -> tensor<1x?xf32>
-    %y = ingot.matmul %w1, %d : tensor<1x?xf32>, tensor<?x64xf32> -> tensor<1x64xf32>
     ```
   }];
   let options = [

@@ -184,8 +184,6 @@ static bool acceptsEncodedOperand(OpOperand &use) {
     return &use == &op.getBMutable();
   if (auto op = dyn_cast<GroupedMatmulOp>(user))
     return &use == &op.getWMutable();
-  if (auto op = dyn_cast<ExpertMatvecOp>(user))
-    return &use == &op.getWMutable();
   if (auto op = dyn_cast<MoeFfnOp>(user))
     return &use == &op.getGateMutable() || &use == &op.getUpMutable() ||
            &use == &op.getDownMutable();

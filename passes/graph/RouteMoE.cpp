@@ -64,32 +64,6 @@ struct MoeFfnToSparse : OpRewritePattern<MoeFfnOp> {
       llvm_unreachable("unknown activation");
     };
 
-    if (xType.getDimSize(0) == 1) {
-      // Decode: the one token's routing is all of experts/weights, so each
-      // selected expert is applied to the row directly and the results are
-      // summed with the router weights (weights[1 x pairs] · rows).
-      auto pairRows = [&](int64_t cols) {
-        return RankedTensorType::get({pairs, cols}, elementType);
-      };
-      Value ids = op.getExperts();
-      Value g = ExpertMatvecOp::create(rewriter, loc, pairRows(ffn), op.getX(),
-                                       op.getGate(), ids);
-      Value u = ExpertMatvecOp::create(rewriter, loc, pairRows(ffn), op.getX(),
-                                       op.getUp(), ids);
-      Value h = MulOp::create(rewriter, loc, g.getType(), activate(g), u);
-      Value d = ExpertMatvecOp::create(rewriter, loc, pairRows(hidden), h,
-                                       op.getDown(), ids);
-      auto weightsType = op.getWeights().getType();
-      Value row = ReshapeOp::create(
-          rewriter, loc,
-          RankedTensorType::get({1, pairs}, weightsType.getElementType()),
-          op.getWeights());
-      Value y = MatmulOp::create(rewriter, loc, xType, row, d, Value(),
-                                 /*transpose_a=*/false, /*transpose_b=*/false);
-      rewriter.replaceOp(op, y);
-      return success();
-    }
-
     auto pairVector = RankedTensorType::get({pairs}, i32);
     auto expertOffsetsType = RankedTensorType::get({numExperts + 1}, i32);
     auto rowsOf = [&](int64_t cols) {

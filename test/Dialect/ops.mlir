@@ -574,21 +574,6 @@ func.func @rope_freq_factors(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %f: te
 
 // -----
 
-// expert_matvec: one shared row (decode) and one row per selected expert.
-
-// CHECK-LABEL: func @expert_matvec(
-// CHECK-SAME: %[[X:.*]]: tensor<1x64xf32>, %[[G:.*]]: tensor<8x32x64xf32>, %[[D:.*]]: tensor<8x64x32xf32>, %[[IDS:.*]]: tensor<?xi32>)
-func.func @expert_matvec(%x: tensor<1x64xf32>, %g: tensor<8x32x64xf32>, %d: tensor<8x64x32xf32>, %ids: tensor<?xi32>) -> tensor<?x64xf32> {
-  // CHECK: %[[H:.*]] = ingot.expert_matvec %[[X]], %[[G]], %[[IDS]] : tensor<1x64xf32>, tensor<8x32x64xf32>, tensor<?xi32> -> tensor<?x32xf32>
-  // CHECK: %[[Y:.*]] = ingot.expert_matvec %[[H]], %[[D]], %[[IDS]] : tensor<?x32xf32>, tensor<8x64x32xf32>, tensor<?xi32> -> tensor<?x64xf32>
-  // CHECK: return %[[Y]]
-  %h = ingot.expert_matvec %x, %g, %ids : tensor<1x64xf32>, tensor<8x32x64xf32>, tensor<?xi32> -> tensor<?x32xf32>
-  %y = ingot.expert_matvec %h, %d, %ids : tensor<?x32xf32>, tensor<8x64x32xf32>, tensor<?xi32> -> tensor<?x64xf32>
-  return %y : tensor<?x64xf32>
-}
-
-// -----
-
 // A boolean mask (i1 result) and select, with broadcasting.
 
 // CHECK-LABEL: func @boolean_mask_select(

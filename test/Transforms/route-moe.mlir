@@ -139,66 +139,25 @@ func.func @dynamic_experts(%x: tensor<?x64xf32>, %logits: tensor<?x?xf32>, %gate
 
 // -----
 
-// Decode: one token (a static token count of 1), top-k routing, silu. The
-// token's selected experts are visited directly: expert_matvec of the row by
-// each selected gate/up, the activation, expert_matvec by each selected
-// down, and the router-weighted sum of the rows as a [1, pairs] product.
-// No sort, gather or scatter.
-// CHECK-LABEL: func.func @decode_top_k_silu
-// CHECK-SAME:    (%[[X:.*]]: tensor<1x64xf32>, %[[L:.*]]: tensor<1x8xf32>, %[[G:.*]]: tensor<8x128x64xf32>, %[[U:.*]]: tensor<8x128x64xf32>, %[[D:.*]]: tensor<8x64x128xf32>)
-// CHECK:         %[[O:.*]], %[[E:.*]], %[[W:.*]] = ingot.route %[[L]]
-// CHECK-NOT:     ingot.moe_sort
-// CHECK-NOT:     ingot.gather_rows
-// CHECK:         %[[GM:.*]] = ingot.expert_matvec %[[X]], %[[G]], %[[E]] : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
-// CHECK:         %[[UM:.*]] = ingot.expert_matvec %[[X]], %[[U]], %[[E]] : tensor<1x64xf32>, tensor<8x128x64xf32>, tensor<?xi32> -> tensor<?x128xf32>
+// One token (a static token count of 1, as a decode step has): the same
+// sparse form, static where the types allow.
+// CHECK-LABEL: func.func @one_token_top_k_silu
+// CHECK-SAME:    (%[[X:.*]]: tensor<1x64xf32>
+// CHECK:         %[[O:.*]], %[[E:.*]], %[[W:.*]] = ingot.route
+// CHECK:         %[[EOFF:.*]], %[[PAIRS:.*]], %[[TOKS:.*]] = ingot.moe_sort %[[O]], %[[E]] {num_experts = 8 : i64} : tensor<2xi32>, tensor<?xi32> -> tensor<9xi32>, tensor<?xi32>, tensor<?xi32>
+// CHECK:         %[[XS:.*]] = ingot.gather_rows %[[X]], %[[TOKS]] : tensor<1x64xf32>, tensor<?xi32> -> tensor<?x64xf32>
+// CHECK:         %[[GM:.*]] = ingot.grouped_matmul %[[XS]], %{{.*}}, %[[EOFF]]
+// CHECK:         %[[UM:.*]] = ingot.grouped_matmul %[[XS]], %{{.*}}, %[[EOFF]]
 // CHECK:         %[[A:.*]] = ingot.silu %[[GM]] : tensor<?x128xf32>
-// CHECK:         %[[H:.*]] = ingot.mul %[[A]], %[[UM]] : tensor<?x128xf32>, tensor<?x128xf32> -> tensor<?x128xf32>
-// CHECK:         %[[DM:.*]] = ingot.expert_matvec %[[H]], %[[D]], %[[E]] : tensor<?x128xf32>, tensor<8x64x128xf32>, tensor<?xi32> -> tensor<?x64xf32>
-// CHECK:         %[[WR:.*]] = ingot.reshape %[[W]] : tensor<?xf32> -> tensor<1x?xf32>
-// CHECK:         %[[Y:.*]] = ingot.matmul %[[WR]], %[[DM]] : tensor<1x?xf32>, tensor<?x64xf32> -> tensor<1x64xf32>
+// CHECK:         %[[H:.*]] = ingot.mul %[[A]], %[[UM]]
+// CHECK:         %[[DM:.*]] = ingot.grouped_matmul %[[H]], %{{.*}}, %[[EOFF]]
+// CHECK:         %[[WS:.*]] = ingot.gather_rows %[[W]], %[[PAIRS]]
+// CHECK:         %[[Z:.*]] = ingot.zeros_like %[[X]] : tensor<1x64xf32>
+// CHECK:         %[[Y:.*]] = ingot.scatter_add %[[DM]], %[[TOKS]] scale %[[WS]] into %[[Z]] : tensor<?x64xf32>, tensor<?xi32>, tensor<?xf32> into tensor<1x64xf32>
 // CHECK-NOT:     ingot.moe_ffn
-// CHECK-NOT:     ingot.scatter_add
 // CHECK:         return %[[Y]]
-func.func @decode_top_k_silu(%x: tensor<1x64xf32>, %logits: tensor<1x8xf32>, %gate: tensor<8x128x64xf32>, %up: tensor<8x128x64xf32>, %down: tensor<8x64x128xf32>) -> tensor<1x64xf32> {
+func.func @one_token_top_k_silu(%x: tensor<1x64xf32>, %logits: tensor<1x8xf32>, %gate: tensor<8x128x64xf32>, %up: tensor<8x128x64xf32>, %down: tensor<8x64x128xf32>) -> tensor<1x64xf32> {
   %o, %e, %w = ingot.route %logits {rule = #ingot.routing<top_k, k = 2>, scoring = #ingot<scoring softmax>, renormalize} : tensor<1x8xf32> -> tensor<2xi32>, tensor<?xi32>, tensor<?xf32>
   %y = ingot.moe_ffn %x, %o, %e, %w, %gate, %up, %down {activation = #ingot<activation silu>} : tensor<1x64xf32>, tensor<2xi32>, tensor<?xi32>, tensor<?xf32>, tensor<8x128x64xf32>, tensor<8x128x64xf32>, tensor<8x64x128xf32> -> tensor<1x64xf32>
   return %y : tensor<1x64xf32>
-}
-
-// -----
-
-// Decode with a threshold rule (a variable number of experts) and relu: the
-// activation is `ingot.relu`, the rest is the decode form.
-// CHECK-LABEL: func.func @decode_threshold_relu
-// CHECK:         %[[O:.*]], %[[E:.*]], %[[W:.*]] = ingot.route
-// CHECK:         %[[GM:.*]] = ingot.expert_matvec %{{.*}}, %{{.*}}, %[[E]]
-// CHECK:         %[[UM:.*]] = ingot.expert_matvec %{{.*}}, %{{.*}}, %[[E]]
-// CHECK:         %[[A:.*]] = ingot.relu %[[GM]] : tensor<?x16xf32>
-// CHECK:         %[[H:.*]] = ingot.mul %[[A]], %[[UM]]
-// CHECK:         %[[DM:.*]] = ingot.expert_matvec %[[H]], %{{.*}}, %[[E]] : tensor<?x16xf32>, tensor<4x32x16xf32>, tensor<?xi32> -> tensor<?x32xf32>
-// CHECK:         %[[WR:.*]] = ingot.reshape %[[W]]
-// CHECK:         ingot.matmul %[[WR]], %[[DM]] : tensor<1x?xf32>, tensor<?x32xf32> -> tensor<1x32xf32>
-// CHECK-NOT:     ingot.moe_sort
-// CHECK:         return
-func.func @decode_threshold_relu(%x: tensor<1x32xf32>, %logits: tensor<1x4xf32>, %gate: tensor<4x16x32xf32>, %up: tensor<4x16x32xf32>, %down: tensor<4x32x16xf32>) -> tensor<1x32xf32> {
-  %o, %e, %w = ingot.route %logits {rule = #ingot.routing<threshold, t = 0.2, max = 3>, scoring = #ingot<scoring softmax>} : tensor<1x4xf32> -> tensor<?xi32>, tensor<?xi32>, tensor<?xf32>
-  %y = ingot.moe_ffn %x, %o, %e, %w, %gate, %up, %down {activation = #ingot<activation relu>} : tensor<1x32xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?xf32>, tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<4x32x16xf32> -> tensor<1x32xf32>
-  return %y : tensor<1x32xf32>
-}
-
-// -----
-
-// Negative for the decode form: the same layer with a dynamic token count
-// (which may be 1 at run time, but is not known to be) keeps the general
-// sort/gather/scatter form.
-// CHECK-LABEL: func.func @dynamic_tokens_general_form
-// CHECK-NOT:     ingot.expert_matvec
-// CHECK:         ingot.moe_sort
-// CHECK:         ingot.scatter_add
-// CHECK-NOT:     ingot.expert_matvec
-// CHECK:         return
-func.func @dynamic_tokens_general_form(%x: tensor<?x32xf32>, %logits: tensor<?x4xf32>, %gate: tensor<4x16x32xf32>, %up: tensor<4x16x32xf32>, %down: tensor<4x32x16xf32>) -> tensor<?x32xf32> {
-  %o, %e, %w = ingot.route %logits {rule = #ingot.routing<threshold, t = 0.2, max = 3>, scoring = #ingot<scoring softmax>} : tensor<?x4xf32> -> tensor<?xi32>, tensor<?xi32>, tensor<?xf32>
-  %y = ingot.moe_ffn %x, %o, %e, %w, %gate, %up, %down {activation = #ingot<activation relu>} : tensor<?x32xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?xf32>, tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<4x32x16xf32> -> tensor<?x32xf32>
-  return %y : tensor<?x32xf32>
 }

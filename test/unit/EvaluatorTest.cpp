@@ -1276,9 +1276,8 @@ func.func @q4(%c: !ingot.kv_cache<2x1x4xf32, #ingot.kv_quant<q4>>, %v: tensor<1x
   EXPECT_EQ((*exactResults)[0].getFloats(), values.getFloats());
 }
 
-// The boolean mask, select and expert_matvec kernels against values worked
-// out by hand.
-TEST(ReferenceKernels, BooleanMaskSelectExpertMatvec) {
+// The boolean mask and select kernels against values worked out by hand.
+TEST(ReferenceKernels, BooleanMaskSelect) {
   using mlir::ingot::MaskKind;
   float inf = std::numeric_limits<float>::infinity();
   RefValue queries = RefValue::getIntTensor({2}, {2, 3});
@@ -1309,29 +1308,6 @@ TEST(ReferenceKernels, BooleanMaskSelectExpertMatvec) {
                          RefValue::getFloatTensor({}, {0}));
   EXPECT_FALSE(bool(badShape));
   llvm::consumeError(badShape.takeError());
-
-  // expert_matvec: w [3 experts, 2 out, 2 in], experts [2, 0].
-  RefValue w =
-      RefValue::getFloatTensor({3, 2, 2}, {1, 2, 3, 4, /*expert 1*/ 5, 6, 7, 8,
-                                           /*expert 2*/ 9, 10, 11, 12});
-  RefValue ids = RefValue::getIntTensor({2}, {2, 0});
-  // One shared row x = [1, -1].
-  auto shared = expertMatvec(RefValue::getFloatTensor({1, 2}, {1, -1}), w, ids);
-  ASSERT_TRUE(bool(shared)) << llvm::toString(shared.takeError());
-  expectClose(*shared, RefValue::getFloatTensor({2, 2}, {-1, -1, -1, -1}),
-              "shared row");
-  // One row per expert: [1, 0] for expert 2, [0, 1] for expert 0.
-  auto perRow =
-      expertMatvec(RefValue::getFloatTensor({2, 2}, {1, 0, 0, 1}), w, ids);
-  ASSERT_TRUE(bool(perRow)) << llvm::toString(perRow.takeError());
-  expectClose(*perRow, RefValue::getFloatTensor({2, 2}, {9, 11, 2, 4}),
-              "row per expert");
-  auto outOfRange = expertMatvec(RefValue::getFloatTensor({1, 2}, {1, 1}), w,
-                                 RefValue::getIntTensor({1}, {3}));
-  ASSERT_FALSE(bool(outOfRange));
-  std::string error = llvm::toString(outOfRange.takeError());
-  EXPECT_NE(error.find("expert id 3 is out of range"), std::string::npos)
-      << error;
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-// A one-token (decode-specialized) MoE model for route-moe-numerics.test:
+// A one-token (static shapes, as a decode step has) MoE model for route-moe-numerics.test:
 // embedding, a router over 6 experts, one moe_ffn with silu, an output
 // head. ingot-run gives it pseudo-random weights (--weights-random) and runs
 // it one token per step; --moe-routing swaps the rule.
