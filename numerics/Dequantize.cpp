@@ -53,9 +53,38 @@ namespace {
 /// The half at `p`, little-endian, as float.
 float readHalf(const uint8_t *p) { return halfToFloat(endian::read16le(p)); }
 
-/// The number of blocks of `blockSize` elements in `dst`.
-size_t countBlocks(MutableArrayRef<float> dst, size_t blockSize) {
-  return dst.size() / blockSize;
+/// Calls `decodeBlock(block, out)` for each whole block of `type` in `dst`:
+/// `block` points at its bytes in `src`, `out` at its elements in `dst`.
+/// The decoders below, `decode<Type>`, each decode one block.
+template <typename DecodeBlock>
+void forEachBlock(GGMLType type, ArrayRef<uint8_t> src,
+                  MutableArrayRef<float> dst, DecodeBlock decodeBlock) {
+  size_t size = getBlockSize(type), bytes = getBlockBytes(type);
+  for (size_t b = 0, e = dst.size() / size; b < e; ++b)
+    decodeBlock(src.data() + bytes * b, dst.data() + size * b);
+}
+
+/// The 32 quants of a Q4_0/Q4_1/Q5_0/Q5_1 block in element order: byte j of
+/// `qs` holds element j in its low nibble and element j + 16 in its high
+/// nibble; bit i of `high` (zero for the 4-bit formats) is element i's
+/// fifth bit.
+void unpackLegacyQuants(const uint8_t *qs, uint32_t high, unsigned (&q)[32]) {
+  for (unsigned j = 0; j < 16; ++j) {
+    q[j] = (qs[j] & 0x0f) | (((high >> j) & 1) << 4);
+    q[j + 16] = (qs[j] >> 4) | (((high >> (j + 16)) & 1) << 4);
+  }
+}
+
+/// `d * (q - offset)` for each quant: Q4_0 (offset 8) and Q5_0 (16).
+void decodeSymmetric(float d, const unsigned (&q)[32], int offset, float *out) {
+  for (unsigned i = 0; i < 32; ++i)
+    out[i] = d * static_cast<float>(static_cast<int>(q[i]) - offset);
+}
+
+/// `d * q + m` for each quant: Q4_1 and Q5_1.
+void decodeWithMin(float d, float m, const unsigned (&q)[32], float *out) {
+  for (unsigned i = 0; i < 32; ++i)
+    out[i] = d * static_cast<float>(q[i]) + m;
 }
 
 /// The 6-bit scale and min of sub-block `j` (0..7) of a Q4_K/Q5_K block,
@@ -73,202 +102,126 @@ void unpackScaleMin(const uint8_t *packed, unsigned j, uint8_t &scale,
   }
 }
 
-} // namespace
+/// One Q4_K or Q5_K block: f16 d, f16 dmin, 12 bytes of packed 6-bit scales
+/// and mins, then (Q5_K only, else `qh` is null) 32 bytes of fifth bits, bit
+/// k of byte l the fifth bit of element 32k + l, then 128 bytes of nibbles
+/// `qs`. Each 64-element chunk c uses 32 bytes of nibbles: low nibbles are
+/// sub-block 2c, high nibbles sub-block 2c + 1. Element l of sub-block j is
+/// `(d * sc_j) * q - dmin * m_j`.
+void decodeQ45_KBlock(const uint8_t *block, const uint8_t *qh,
+                      const uint8_t *qs, float *out) {
+  float d = readHalf(block);
+  float dmin = readHalf(block + 2);
+  for (unsigned j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    unpackScaleMin(block + 4, j, sc, m);
+    float scale = d * static_cast<float>(sc);
+    float min = dmin * static_cast<float>(m);
+    const uint8_t *q = qs + 32 * (j / 2);
+    unsigned shift = 4 * (j % 2);
+    for (unsigned l = 0; l < 32; ++l) {
+      unsigned v = (q[l] >> shift) & 0x0f;
+      if (qh)
+        v |= ((qh[l] >> j) & 1) << 4;
+      out[32 * j + l] = scale * static_cast<float>(v) - min;
+    }
+  }
+}
 
-void ingot::gguf::dequantizeF32(ArrayRef<uint8_t> src,
-                                MutableArrayRef<float> dst) {
+/// Little-endian IEEE float32.
+void dequantizeF32(ArrayRef<uint8_t> src, MutableArrayRef<float> dst) {
   for (size_t i = 0, e = dst.size(); i < e; ++i)
     dst[i] = llvm::bit_cast<float>(endian::read32le(src.data() + 4 * i));
 }
 
-void ingot::gguf::dequantizeF16(ArrayRef<uint8_t> src,
-                                MutableArrayRef<float> dst) {
+/// Little-endian IEEE half precision.
+void dequantizeF16(ArrayRef<uint8_t> src, MutableArrayRef<float> dst) {
   for (size_t i = 0, e = dst.size(); i < e; ++i)
     dst[i] = readHalf(src.data() + 2 * i);
 }
 
-void ingot::gguf::dequantizeBF16(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
+/// Little-endian bfloat16.
+void dequantizeBF16(ArrayRef<uint8_t> src, MutableArrayRef<float> dst) {
   for (size_t i = 0, e = dst.size(); i < e; ++i)
     dst[i] = bfloat16ToFloat(endian::read16le(src.data() + 2 * i));
 }
 
-// Q8_0 block: f16 d, then 32 int8 quants.
-void ingot::gguf::dequantizeQ8_0(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 32); b < e; ++b) {
-    const uint8_t *block = src.data() + 34 * b;
-    float d = readHalf(block);
-    const uint8_t *qs = block + 2;
-    float *out = dst.data() + 32 * b;
-    for (unsigned i = 0; i < 32; ++i)
-      out[i] = static_cast<float>(static_cast<int8_t>(qs[i])) * d;
-  }
+/// Q8_0: 32 elements in 34 bytes: f16 d, then 32 int8 quants; `q * d`.
+void decodeQ8_0(const uint8_t *block, float *out) {
+  float d = readHalf(block);
+  for (unsigned i = 0; i < 32; ++i)
+    out[i] = static_cast<float>(static_cast<int8_t>(block[2 + i])) * d;
 }
 
-// Q4_0 block: f16 d, then 16 bytes; byte j holds element j in its low nibble
-// and element j + 16 in its high nibble.
-void ingot::gguf::dequantizeQ4_0(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 32); b < e; ++b) {
-    const uint8_t *block = src.data() + 18 * b;
-    float d = readHalf(block);
-    const uint8_t *qs = block + 2;
-    float *out = dst.data() + 32 * b;
-    for (unsigned j = 0; j < 16; ++j) {
-      out[j] = d * static_cast<float>((qs[j] & 0x0f) - 8);
-      out[j + 16] = d * static_cast<float>((qs[j] >> 4) - 8);
+/// Q4_0: 32 elements in 18 bytes: f16 d, then 16 bytes of nibbles;
+/// `d * (q - 8)`.
+void decodeQ4_0(const uint8_t *block, float *out) {
+  unsigned q[32];
+  unpackLegacyQuants(block + 2, 0, q);
+  decodeSymmetric(readHalf(block), q, 8, out);
+}
+
+/// Q4_1: 32 elements in 20 bytes: f16 d, f16 m, then nibbles; `d * q + m`.
+void decodeQ4_1(const uint8_t *block, float *out) {
+  unsigned q[32];
+  unpackLegacyQuants(block + 4, 0, q);
+  decodeWithMin(readHalf(block), readHalf(block + 2), q, out);
+}
+
+/// Q5_0: 32 elements in 22 bytes: f16 d, the little-endian 32-bit word of
+/// fifth bits, then nibbles; `d * (q - 16)`.
+void decodeQ5_0(const uint8_t *block, float *out) {
+  unsigned q[32];
+  unpackLegacyQuants(block + 6, endian::read32le(block + 2), q);
+  decodeSymmetric(readHalf(block), q, 16, out);
+}
+
+/// Q5_1: 32 elements in 24 bytes: f16 d, f16 m, the fifth-bit word, then
+/// nibbles; `d * q + m`.
+void decodeQ5_1(const uint8_t *block, float *out) {
+  unsigned q[32];
+  unpackLegacyQuants(block + 8, endian::read32le(block + 4), q);
+  decodeWithMin(readHalf(block), readHalf(block + 2), q, out);
+}
+
+/// Q4_K: 256 elements in 144 bytes (decodeQ45_KBlock).
+void decodeQ4_K(const uint8_t *block, float *out) {
+  decodeQ45_KBlock(block, /*qh=*/nullptr, block + 16, out);
+}
+
+/// Q5_K: 256 elements in 176 bytes, as Q4_K with a fifth bit per element.
+void decodeQ5_K(const uint8_t *block, float *out) {
+  decodeQ45_KBlock(block, block + 16, block + 48, out);
+}
+
+/// Q6_K: 256 elements in 210 bytes: 128 bytes of low nibbles, 64 bytes of
+/// high bit pairs, 16 int8 scales (one per 16 elements), f16 d;
+/// `(d * sc) * (q - 32)`. Each 128-element half h uses 64 low bytes, 32 high
+/// bytes and 8 scales; within it, for l < 32, elements l, l + 32, l + 64,
+/// l + 96 take the low nibbles of bytes l and l + 32, then their high
+/// nibbles, and bit pairs 0, 1, 2, 3 of high byte l.
+void decodeQ6_K(const uint8_t *block, float *out) {
+  float d = readHalf(block + 208);
+  for (unsigned half = 0; half < 2; ++half) {
+    const uint8_t *ql = block + 64 * half;
+    const uint8_t *qh = block + 128 + 32 * half;
+    const int8_t *sc = reinterpret_cast<const int8_t *>(block + 192 + 8 * half);
+    float *y = out + 128 * half;
+    for (unsigned l = 0; l < 32; ++l) {
+      int q0 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
+      int q1 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+      int q2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+      int q3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+      unsigned s = l / 16;
+      y[l] = d * static_cast<float>(sc[s]) * static_cast<float>(q0);
+      y[l + 32] = d * static_cast<float>(sc[s + 2]) * static_cast<float>(q1);
+      y[l + 64] = d * static_cast<float>(sc[s + 4]) * static_cast<float>(q2);
+      y[l + 96] = d * static_cast<float>(sc[s + 6]) * static_cast<float>(q3);
     }
   }
 }
 
-// Q4_1 block: f16 d, f16 m, then nibbles as in Q4_0.
-void ingot::gguf::dequantizeQ4_1(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 32); b < e; ++b) {
-    const uint8_t *block = src.data() + 20 * b;
-    float d = readHalf(block);
-    float m = readHalf(block + 2);
-    const uint8_t *qs = block + 4;
-    float *out = dst.data() + 32 * b;
-    for (unsigned j = 0; j < 16; ++j) {
-      out[j] = d * static_cast<float>(qs[j] & 0x0f) + m;
-      out[j + 16] = d * static_cast<float>(qs[j] >> 4) + m;
-    }
-  }
-}
-
-// Q5_0 block: f16 d, a little-endian 32-bit word whose bit i is the fifth bit
-// of element i, then nibbles as in Q4_0.
-void ingot::gguf::dequantizeQ5_0(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 32); b < e; ++b) {
-    const uint8_t *block = src.data() + 22 * b;
-    float d = readHalf(block);
-    uint32_t high = endian::read32le(block + 2);
-    const uint8_t *qs = block + 6;
-    float *out = dst.data() + 32 * b;
-    for (unsigned j = 0; j < 16; ++j) {
-      int lo = (qs[j] & 0x0f) | (((high >> j) & 1) << 4);
-      int hi = (qs[j] >> 4) | (((high >> (j + 16)) & 1) << 4);
-      out[j] = d * static_cast<float>(lo - 16);
-      out[j + 16] = d * static_cast<float>(hi - 16);
-    }
-  }
-}
-
-// Q5_1 block: f16 d, f16 m, the fifth-bit word, then nibbles.
-void ingot::gguf::dequantizeQ5_1(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 32); b < e; ++b) {
-    const uint8_t *block = src.data() + 24 * b;
-    float d = readHalf(block);
-    float m = readHalf(block + 2);
-    uint32_t high = endian::read32le(block + 4);
-    const uint8_t *qs = block + 8;
-    float *out = dst.data() + 32 * b;
-    for (unsigned j = 0; j < 16; ++j) {
-      unsigned lo = (qs[j] & 0x0f) | (((high >> j) & 1) << 4);
-      unsigned hi = (qs[j] >> 4) | (((high >> (j + 16)) & 1) << 4);
-      out[j] = d * static_cast<float>(lo) + m;
-      out[j + 16] = d * static_cast<float>(hi) + m;
-    }
-  }
-}
-
-// Q4_K block: f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins, 128
-// bytes of nibbles. Each 64-element chunk c uses 32 bytes: low nibbles are
-// sub-block 2c, high nibbles sub-block 2c + 1.
-void ingot::gguf::dequantizeQ4_K(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 256); b < e; ++b) {
-    const uint8_t *block = src.data() + 144 * b;
-    float d = readHalf(block);
-    float dmin = readHalf(block + 2);
-    const uint8_t *scales = block + 4;
-    const uint8_t *qs = block + 16;
-    float *out = dst.data() + 256 * b;
-    for (unsigned chunk = 0; chunk < 4; ++chunk) {
-      uint8_t sc0, m0, sc1, m1;
-      unpackScaleMin(scales, 2 * chunk, sc0, m0);
-      unpackScaleMin(scales, 2 * chunk + 1, sc1, m1);
-      float d0 = d * static_cast<float>(sc0),
-            min0 = dmin * static_cast<float>(m0);
-      float d1 = d * static_cast<float>(sc1),
-            min1 = dmin * static_cast<float>(m1);
-      const uint8_t *q = qs + 32 * chunk;
-      float *y = out + 64 * chunk;
-      for (unsigned l = 0; l < 32; ++l) {
-        y[l] = d0 * static_cast<float>(q[l] & 0x0f) - min0;
-        y[l + 32] = d1 * static_cast<float>(q[l] >> 4) - min1;
-      }
-    }
-  }
-}
-
-// Q5_K block: as Q4_K, with 32 bytes of fifth bits between the scales and the
-// nibbles: bit k of byte l is the fifth bit of element 32k + l.
-void ingot::gguf::dequantizeQ5_K(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 256); b < e; ++b) {
-    const uint8_t *block = src.data() + 176 * b;
-    float d = readHalf(block);
-    float dmin = readHalf(block + 2);
-    const uint8_t *scales = block + 4;
-    const uint8_t *qh = block + 16;
-    const uint8_t *qs = block + 48;
-    float *out = dst.data() + 256 * b;
-    for (unsigned chunk = 0; chunk < 4; ++chunk) {
-      uint8_t sc0, m0, sc1, m1;
-      unpackScaleMin(scales, 2 * chunk, sc0, m0);
-      unpackScaleMin(scales, 2 * chunk + 1, sc1, m1);
-      float d0 = d * static_cast<float>(sc0),
-            min0 = dmin * static_cast<float>(m0);
-      float d1 = d * static_cast<float>(sc1),
-            min1 = dmin * static_cast<float>(m1);
-      const uint8_t *q = qs + 32 * chunk;
-      float *y = out + 64 * chunk;
-      for (unsigned l = 0; l < 32; ++l) {
-        unsigned lo = (q[l] & 0x0f) | (((qh[l] >> (2 * chunk)) & 1) << 4);
-        unsigned hi = (q[l] >> 4) | (((qh[l] >> (2 * chunk + 1)) & 1) << 4);
-        y[l] = d0 * static_cast<float>(lo) - min0;
-        y[l + 32] = d1 * static_cast<float>(hi) - min1;
-      }
-    }
-  }
-}
-
-// Q6_K block: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8
-// scales (one per 16 elements), f16 d. Each 128-element half h uses 64 low
-// bytes, 32 high bytes and 8 scales; within it, for l < 32, elements l,
-// l + 32, l + 64, l + 96 take the low nibbles of bytes l and l + 32, then
-// their high nibbles, and bit pairs 0, 1, 2, 3 of high byte l.
-void ingot::gguf::dequantizeQ6_K(ArrayRef<uint8_t> src,
-                                 MutableArrayRef<float> dst) {
-  for (size_t b = 0, e = countBlocks(dst, 256); b < e; ++b) {
-    const uint8_t *block = src.data() + 210 * b;
-    float d = readHalf(block + 208);
-    float *out = dst.data() + 256 * b;
-    for (unsigned half = 0; half < 2; ++half) {
-      const uint8_t *ql = block + 64 * half;
-      const uint8_t *qh = block + 128 + 32 * half;
-      const int8_t *sc =
-          reinterpret_cast<const int8_t *>(block + 192 + 8 * half);
-      float *y = out + 128 * half;
-      for (unsigned l = 0; l < 32; ++l) {
-        int q0 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        int q1 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        int q2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        int q3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        unsigned s = l / 16;
-        y[l] = d * static_cast<float>(sc[s]) * static_cast<float>(q0);
-        y[l + 32] = d * static_cast<float>(sc[s + 2]) * static_cast<float>(q1);
-        y[l + 64] = d * static_cast<float>(sc[s + 4]) * static_cast<float>(q2);
-        y[l + 96] = d * static_cast<float>(sc[s + 6]) * static_cast<float>(q3);
-      }
-    }
-  }
-}
+} // namespace
 
 llvm::Expected<uint64_t> ingot::gguf::getByteSize(GGMLType type,
                                                   uint64_t numElements) {
@@ -312,28 +265,28 @@ llvm::Error ingot::gguf::dequantize(GGMLType type, ArrayRef<uint8_t> src,
     dequantizeBF16(src, dst);
     break;
   case GGMLType::Q8_0:
-    dequantizeQ8_0(src, dst);
+    forEachBlock(type, src, dst, decodeQ8_0);
     break;
   case GGMLType::Q4_0:
-    dequantizeQ4_0(src, dst);
+    forEachBlock(type, src, dst, decodeQ4_0);
     break;
   case GGMLType::Q4_1:
-    dequantizeQ4_1(src, dst);
+    forEachBlock(type, src, dst, decodeQ4_1);
     break;
   case GGMLType::Q5_0:
-    dequantizeQ5_0(src, dst);
+    forEachBlock(type, src, dst, decodeQ5_0);
     break;
   case GGMLType::Q5_1:
-    dequantizeQ5_1(src, dst);
+    forEachBlock(type, src, dst, decodeQ5_1);
     break;
   case GGMLType::Q4_K:
-    dequantizeQ4_K(src, dst);
+    forEachBlock(type, src, dst, decodeQ4_K);
     break;
   case GGMLType::Q5_K:
-    dequantizeQ5_K(src, dst);
+    forEachBlock(type, src, dst, decodeQ5_K);
     break;
   case GGMLType::Q6_K:
-    dequantizeQ6_K(src, dst);
+    forEachBlock(type, src, dst, decodeQ6_K);
     break;
   }
   return llvm::Error::success();

@@ -9,6 +9,7 @@
 #include "numerics/Quantize.h"
 
 #include "numerics/Dequantize.h"
+#include "numerics/GGMLType.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -87,144 +88,155 @@ Error checkScale(float scale) {
 /// C's roundf: halves away from zero.
 float roundAway(float value) { return std::round(value); }
 
+/// The blocks of `type` that `values` quantize to: checks that the values are
+/// a whole number of `name` and finite, then calls
+/// `quantizeBlock(x, block)` for each block, which writes the block's bytes
+/// from its elements and may fail.
+template <typename QuantizeBlock>
+Expected<std::vector<uint8_t>>
+quantizeBlocks(ArrayRef<float> values, gguf::GGMLType type, StringRef name,
+               QuantizeBlock quantizeBlock) {
+  size_t size = gguf::getBlockSize(type), bytes = gguf::getBlockBytes(type);
+  if (values.size() % size)
+    return notWhole(values.size(), size, name);
+  if (Error err = checkFinite(values))
+    return err;
+  std::vector<uint8_t> out(values.size() / size * bytes);
+  for (size_t b = 0, e = values.size() / size; b < e; ++b)
+    if (Error err =
+            quantizeBlock(values.data() + size * b, out.data() + bytes * b))
+      return err;
+  return out;
+}
+
+/// One Q8_0 block: f16 `d = amax / 127`, then int8 `roundf(x / d)`.
+Error quantizeQ8_0Block(const float *x, uint8_t *block) {
+  float amax = 0.0f;
+  for (unsigned i = 0; i < 32; ++i)
+    amax = std::max(amax, std::fabs(x[i]));
+  float d = amax / 127.0f;
+  if (Error err = checkScale(d))
+    return err;
+  float id = d != 0.0f ? 1.0f / d : 0.0f;
+  writeHalf(block, floatToHalf(d));
+  for (unsigned i = 0; i < 32; ++i)
+    block[2 + i] =
+        static_cast<uint8_t>(static_cast<int8_t>(roundAway(x[i] * id)));
+  return Error::success();
+}
+
+/// One Q4_0 block: f16 `d = max / -8`, then the nibbles of
+/// `min(15, trunc(x / d + 8.5))` (byte j: element j low, j + 16 high).
+Error quantizeQ4_0Block(const float *x, uint8_t *block) {
+  // The element of largest magnitude (the first of equals), sign kept.
+  float amax = 0.0f, max = 0.0f;
+  for (unsigned i = 0; i < 32; ++i) {
+    if (amax < std::fabs(x[i])) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  float d = max / -8.0f;
+  if (Error err = checkScale(std::fabs(d)))
+    return err;
+  float id = d != 0.0f ? 1.0f / d : 0.0f;
+  writeHalf(block, floatToHalf(d));
+  auto code = [&](float v) {
+    double t =
+        std::trunc(static_cast<double>(v) * static_cast<double>(id) + 8.5);
+    return static_cast<uint8_t>(std::clamp(t, 0.0, 15.0));
+  };
+  for (unsigned j = 0; j < 16; ++j)
+    block[2 + j] = code(x[j]) | static_cast<uint8_t>(code(x[j + 16]) << 4);
+  return Error::success();
+}
+
+/// One Q4_K block (Quantize.h): the sub-blocks' mins, then their scales,
+/// rounded up to cover each sub-block, then the nibbles.
+Error quantizeQ4_KBlock(const float *x, uint8_t *block) {
+  float lo[8], hi[8];
+  float mins = 0.0f;
+  for (unsigned j = 0; j < 8; ++j) {
+    lo[j] = 0.0f;
+    hi[j] = -INFINITY;
+    for (unsigned i = 0; i < 32; ++i) {
+      lo[j] = std::min(lo[j], x[32 * j + i]);
+      hi[j] = std::max(hi[j], x[32 * j + i]);
+    }
+    hi[j] = std::max(hi[j], lo[j]);
+    mins = std::max(mins, -lo[j]);
+  }
+  // Mins first, rounded up so every sub-block's grid starts at or below
+  // its smallest element.
+  if (Error err = checkScale(mins / 63.0f))
+    return err;
+  uint16_t dminBits = mins > 0.0f ? halfAtLeast(mins / 63.0f) : 0;
+  float dmin = halfValue(dminBits);
+  uint8_t m[8], sc[8];
+  float mEff[8], need[8];
+  float steps = 0.0f;
+  for (unsigned j = 0; j < 8; ++j) {
+    float q = dmin > 0.0f ? std::ceil(-lo[j] / dmin) : 0.0f;
+    m[j] = static_cast<uint8_t>(std::clamp(q, 0.0f, 63.0f));
+    mEff[j] = dmin * static_cast<float>(m[j]);
+    // The step that makes the grid reach the largest element.
+    need[j] = (hi[j] + mEff[j]) / 15.0f;
+    steps = std::max(steps, need[j]);
+  }
+  if (Error err = checkScale(steps / 63.0f))
+    return err;
+  uint16_t dBits = steps > 0.0f ? halfAtLeast(steps / 63.0f) : 0;
+  float d = halfValue(dBits);
+  for (unsigned j = 0; j < 8; ++j) {
+    float q = d > 0.0f ? std::ceil(need[j] / d) : 0.0f;
+    sc[j] = static_cast<uint8_t>(std::clamp(q, 0.0f, 63.0f));
+  }
+
+  writeHalf(block, dBits);
+  writeHalf(block + 2, dminBits);
+  uint8_t *packed = block + 4;
+  std::fill(packed, packed + 12, 0);
+  for (unsigned j = 0; j < 8; ++j) {
+    if (j < 4) {
+      packed[j] |= sc[j];
+      packed[j + 4] |= m[j];
+    } else {
+      packed[j + 4] = (sc[j] & 0x0f) | ((m[j] & 0x0f) << 4);
+      packed[j - 4] |= (sc[j] >> 4) << 6;
+      packed[j] |= (m[j] >> 4) << 6;
+    }
+  }
+  // Nibbles: chunk c's 32 bytes hold sub-block 2c low, 2c + 1 high.
+  uint8_t *qs = block + 16;
+  for (unsigned j = 0; j < 8; ++j) {
+    // The same products the dequantizer forms.
+    float step = d * static_cast<float>(sc[j]);
+    float min = dmin * static_cast<float>(m[j]);
+    for (unsigned l = 0; l < 32; ++l) {
+      float q = step > 0.0f ? std::round((x[32 * j + l] + min) / step) : 0;
+      uint8_t code = static_cast<uint8_t>(std::clamp(q, 0.0f, 15.0f));
+      uint8_t &byte = qs[32 * (j / 2) + l];
+      byte |= (j % 2) ? static_cast<uint8_t>(code << 4) : code;
+    }
+  }
+  return Error::success();
+}
+
 } // namespace
 
 Expected<std::vector<uint8_t>> quantizeQ8_0(ArrayRef<float> values) {
-  if (values.size() % 32)
-    return notWhole(values.size(), 32, "q8_0 blocks");
-  if (Error err = checkFinite(values))
-    return err;
-  size_t blocks = values.size() / 32;
-  std::vector<uint8_t> out(blocks * 34);
-  for (size_t b = 0; b < blocks; ++b) {
-    const float *x = values.data() + 32 * b;
-    float amax = 0.0f;
-    for (unsigned i = 0; i < 32; ++i)
-      amax = std::max(amax, std::fabs(x[i]));
-    float d = amax / 127.0f;
-    if (Error err = checkScale(d))
-      return err;
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    uint8_t *block = out.data() + 34 * b;
-    writeHalf(block, floatToHalf(d));
-    for (unsigned i = 0; i < 32; ++i)
-      block[2 + i] =
-          static_cast<uint8_t>(static_cast<int8_t>(roundAway(x[i] * id)));
-  }
-  return out;
+  return quantizeBlocks(values, gguf::GGMLType::Q8_0, "q8_0 blocks",
+                        quantizeQ8_0Block);
 }
 
 Expected<std::vector<uint8_t>> quantizeQ4_0(ArrayRef<float> values) {
-  if (values.size() % 32)
-    return notWhole(values.size(), 32, "q4_0 blocks");
-  if (Error err = checkFinite(values))
-    return err;
-  size_t blocks = values.size() / 32;
-  std::vector<uint8_t> out(blocks * 18);
-  for (size_t b = 0; b < blocks; ++b) {
-    const float *x = values.data() + 32 * b;
-    // The element of largest magnitude (the first of equals), sign kept.
-    float amax = 0.0f, max = 0.0f;
-    for (unsigned i = 0; i < 32; ++i) {
-      if (amax < std::fabs(x[i])) {
-        amax = std::fabs(x[i]);
-        max = x[i];
-      }
-    }
-    float d = max / -8.0f;
-    if (Error err = checkScale(std::fabs(d)))
-      return err;
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    uint8_t *block = out.data() + 18 * b;
-    writeHalf(block, floatToHalf(d));
-    auto code = [&](float v) {
-      double t = std::trunc(static_cast<double>(v) * static_cast<double>(id) +
-                            8.5);
-      return static_cast<uint8_t>(std::clamp(t, 0.0, 15.0));
-    };
-    for (unsigned j = 0; j < 16; ++j)
-      block[2 + j] = code(x[j]) | static_cast<uint8_t>(code(x[j + 16]) << 4);
-  }
-  return out;
+  return quantizeBlocks(values, gguf::GGMLType::Q4_0, "q4_0 blocks",
+                        quantizeQ4_0Block);
 }
 
 Expected<std::vector<uint8_t>> quantizeQ4_K(ArrayRef<float> values) {
-  if (values.size() % 256)
-    return notWhole(values.size(), 256, "q4_k blocks");
-  if (Error err = checkFinite(values))
-    return err;
-  size_t blocks = values.size() / 256;
-  std::vector<uint8_t> out(blocks * 144);
-  for (size_t b = 0; b < blocks; ++b) {
-    const float *x = values.data() + 256 * b;
-    float lo[8], hi[8];
-    float mins = 0.0f;
-    for (unsigned j = 0; j < 8; ++j) {
-      lo[j] = 0.0f;
-      hi[j] = -INFINITY;
-      for (unsigned i = 0; i < 32; ++i) {
-        lo[j] = std::min(lo[j], x[32 * j + i]);
-        hi[j] = std::max(hi[j], x[32 * j + i]);
-      }
-      hi[j] = std::max(hi[j], lo[j]);
-      mins = std::max(mins, -lo[j]);
-    }
-    // Mins first, rounded up so every sub-block's grid starts at or below
-    // its smallest element.
-    if (Error err = checkScale(mins / 63.0f))
-      return err;
-    uint16_t dminBits = mins > 0.0f ? halfAtLeast(mins / 63.0f) : 0;
-    float dmin = halfValue(dminBits);
-    uint8_t m[8], sc[8];
-    float mEff[8], need[8];
-    float steps = 0.0f;
-    for (unsigned j = 0; j < 8; ++j) {
-      float q = dmin > 0.0f ? std::ceil(-lo[j] / dmin) : 0.0f;
-      m[j] = static_cast<uint8_t>(std::clamp(q, 0.0f, 63.0f));
-      mEff[j] = dmin * static_cast<float>(m[j]);
-      // The step that makes the grid reach the largest element.
-      need[j] = (hi[j] + mEff[j]) / 15.0f;
-      steps = std::max(steps, need[j]);
-    }
-    if (Error err = checkScale(steps / 63.0f))
-      return err;
-    uint16_t dBits = steps > 0.0f ? halfAtLeast(steps / 63.0f) : 0;
-    float d = halfValue(dBits);
-    for (unsigned j = 0; j < 8; ++j) {
-      float q = d > 0.0f ? std::ceil(need[j] / d) : 0.0f;
-      sc[j] = static_cast<uint8_t>(std::clamp(q, 0.0f, 63.0f));
-    }
-
-    uint8_t *block = out.data() + 144 * b;
-    writeHalf(block, dBits);
-    writeHalf(block + 2, dminBits);
-    uint8_t *packed = block + 4;
-    std::fill(packed, packed + 12, 0);
-    for (unsigned j = 0; j < 8; ++j) {
-      if (j < 4) {
-        packed[j] |= sc[j];
-        packed[j + 4] |= m[j];
-      } else {
-        packed[j + 4] = (sc[j] & 0x0f) | ((m[j] & 0x0f) << 4);
-        packed[j - 4] |= (sc[j] >> 4) << 6;
-        packed[j] |= (m[j] >> 4) << 6;
-      }
-    }
-    // Nibbles: chunk c's 32 bytes hold sub-block 2c low, 2c + 1 high.
-    uint8_t *qs = block + 16;
-    for (unsigned j = 0; j < 8; ++j) {
-      // The same products the dequantizer forms.
-      float step = d * static_cast<float>(sc[j]);
-      float min = dmin * static_cast<float>(m[j]);
-      for (unsigned l = 0; l < 32; ++l) {
-        float q = step > 0.0f ? std::round((x[32 * j + l] + min) / step) : 0;
-        uint8_t code = static_cast<uint8_t>(std::clamp(q, 0.0f, 15.0f));
-        uint8_t &byte = qs[32 * (j / 2) + l];
-        byte |= (j % 2) ? static_cast<uint8_t>(code << 4) : code;
-      }
-    }
-  }
-  return out;
+  return quantizeBlocks(values, gguf::GGMLType::Q4_K, "q4_k blocks",
+                        quantizeQ4_KBlock);
 }
 
 Expected<std::vector<uint8_t>> quantizeGroups(ArrayRef<float> values,
@@ -318,13 +330,14 @@ Error dequantizeGroups(ArrayRef<uint8_t> src, int64_t bits, int64_t groupSize,
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t *rec = src.data() + g * record;
     float scale = halfValue(endian::read16le(rec));
-    float zero = symmetric ? implicitZero : halfValue(endian::read16le(rec + 2));
+    float zero =
+        symmetric ? implicitZero : halfValue(endian::read16le(rec + 2));
     const uint8_t *packed = rec + header;
     float *y = dst.data() + g * groupSize;
     for (int64_t i = 0; i < groupSize; ++i) {
-      unsigned code = bits == 8 ? packed[i]
-                                : (i % 2 ? packed[i / 2] >> 4
-                                         : packed[i / 2] & 0x0f);
+      unsigned code = bits == 8
+                          ? packed[i]
+                          : (i % 2 ? packed[i / 2] >> 4 : packed[i / 2] & 0x0f);
       y[i] = scale * (static_cast<float>(code) - zero);
     }
   }

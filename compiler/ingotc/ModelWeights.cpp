@@ -25,12 +25,12 @@ std::optional<std::vector<uint8_t>>
 ModelWeightStorage::readStoredBytes(WeightDeclOp decl) {
   if (!storedAsDeclared(decl))
     return std::nullopt;
-  auto bytes = model->readStoredBytes(decl.getSymName());
-  if (!bytes) {
-    // Not stored as bytes the kernels read: packed from the values.
-    llvm::consumeError(bytes.takeError());
+  // None where they are not stored as the kernels read them: the packer
+  // packs those from the values.
+  auto bytes =
+      llvm::expectedToOptional(model->readStoredBytes(decl.getSymName()));
+  if (!bytes)
     return std::nullopt;
-  }
   return std::vector<uint8_t>(bytes->begin(), bytes->end());
 }
 
@@ -38,11 +38,10 @@ std::optional<cpu::GroupCodes>
 ModelWeightStorage::readGroupCodes(WeightDeclOp decl) {
   if (!storedAsDeclared(decl))
     return std::nullopt;
-  auto data = model->readGroupQuantized(decl.getSymName());
-  if (!data) {
-    llvm::consumeError(data.takeError());
+  auto data =
+      llvm::expectedToOptional(model->readGroupQuantized(decl.getSymName()));
+  if (!data)
     return std::nullopt;
-  }
   cpu::GroupCodes codes;
   codes.rows = data->rows;
   codes.cols = data->cols;

@@ -68,6 +68,16 @@ bool isFreeOp(Operation *op);
 /// The value whose storage `value` is: through reshape and logits_rows.
 Value getStorageRoot(Value value);
 
+/// The ops of a block that compute (not isFreeOp), in program order, and
+/// the liveness the memory plan is built from.
+struct ComputeOrder {
+  SmallVector<Operation *> ops;
+  /// For each storage root (getStorageRoot), the index in `ops` of its last
+  /// reader; `ops.size()` for a value the terminator returns.
+  llvm::DenseMap<Value, int64_t> lastUse;
+};
+ComputeOrder getComputeOrder(Block &block);
+
 } // namespace mlir::ingot
 
 #endif // INGOT_PASSES_LOWERING_PASSES_H

@@ -31,6 +31,23 @@ Value mlir::ingot::getStorageRoot(Value value) {
   return value;
 }
 
+ComputeOrder mlir::ingot::getComputeOrder(Block &block) {
+  ComputeOrder order;
+  for (Operation &op : block)
+    if (!isFreeOp(&op))
+      order.ops.push_back(&op);
+  // Live ranges over the ops that compute, through views.
+  for (auto [i, op] : llvm::enumerate(order.ops))
+    for (Value operand : op->getOperands()) {
+      Value r = getStorageRoot(operand);
+      order.lastUse[r] = std::max<int64_t>(order.lastUse.lookup(r), i);
+    }
+  // The returned values are read after the last op.
+  for (Value v : block.getTerminator()->getOperands())
+    order.lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.ops.size());
+  return order;
+}
+
 namespace {
 
 class Planner {
@@ -97,11 +114,7 @@ static bool isReturnedProduct(Value result) {
 }
 
 LogicalResult Planner::run() {
-  Block &block = fn.getBody().front();
-  SmallVector<Operation *> order;
-  for (Operation &op : block)
-    if (!isFreeOp(&op))
-      order.push_back(&op);
+  auto [order, lastUse] = getComputeOrder(fn.getBody().front());
 
   // Sizes.
   llvm::DenseMap<Value, int64_t> bytes;
@@ -120,17 +133,6 @@ LogicalResult Planner::run() {
         elements *= d;
       bytes[result] = alignTo64(elements * 4);
     }
-
-  // Live ranges over the ops that compute, through views.
-  llvm::DenseMap<Value, int64_t> lastUse;
-  for (auto [i, op] : llvm::enumerate(order))
-    for (Value operand : op->getOperands()) {
-      Value r = getStorageRoot(operand);
-      lastUse[r] = std::max<int64_t>(lastUse.lookup(r), i);
-    }
-  // The returned values are read after the last op.
-  for (Value v : block.getTerminator()->getOperands())
-    lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.size());
 
   struct Live {
     int64_t offset, end, lastOp;

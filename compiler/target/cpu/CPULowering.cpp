@@ -134,6 +134,11 @@ Value CPULowering::flatRows(OpBuilder &b, Location loc, Value v) {
   return arith::MulIOp::create(b, loc, r, i64(b, loc, inner));
 }
 
+Value CPULowering::elementCount(OpBuilder &b, Location loc, Value v) {
+  Value r = flatRows(b, loc, v);
+  return arith::MulIOp::create(b, loc, r, i64(b, loc, lastDim(v)));
+}
+
 SmallVector<Value> CPULowering::beginOp(OpBuilder &b, Operation *op) {
   Location loc = op->getLoc();
   currentOp = op;

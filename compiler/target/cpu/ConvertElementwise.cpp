@@ -12,15 +12,11 @@
 #include "compiler/ukernels/ukernels.h"
 #include "dialects/ingot/KVCodebooks.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-
 using namespace mlir;
 using namespace mlir::ingot;
 
 namespace ingot::cpu {
 namespace {
-
-
 
 template <typename OpTy>
 struct NormLowering : CPUPattern<OpTy> {
@@ -139,9 +135,7 @@ struct UnaryLowering : CPUPattern<OpTy> {
     int32_t kind = Kind;
     if constexpr (std::is_same_v<OpTy, GeluOp>)
       kind = op.getApproximate() ? INGOT_UN_GELU_TANH : INGOT_UN_GELU;
-    Value count = arith::MulIOp::create(
-        rewriter, loc, state.flatRows(rewriter, loc, op.getResult()),
-        state.i64(rewriter, loc, lastDim(op.getResult())));
+    Value count = state.elementCount(rewriter, loc, op.getResult());
     state.call(rewriter, loc, "ingot_uk_unary",
                {out[0], adaptor.getX(), count, state.i32(rewriter, loc, kind),
                 state.ith, state.nth});
@@ -155,9 +149,7 @@ struct ClampLowering : CPUPattern<ClampOp> {
                       ConversionPatternRewriter &rewriter,
                       ArrayRef<Value> out) const override {
     Location loc = op.getLoc();
-    Value count = arith::MulIOp::create(
-        rewriter, loc, state.flatRows(rewriter, loc, op.getResult()),
-        state.i64(rewriter, loc, lastDim(op.getResult())));
+    Value count = state.elementCount(rewriter, loc, op.getResult());
     state.call(rewriter, loc, "ingot_uk_clamp",
                {out[0], adaptor.getX(), count,
                 state.f32(rewriter, loc, op.getMin().convertToDouble()),

@@ -129,22 +129,9 @@ void eraseDeadOps(Region &region) {
 /// The memory plan as the report lists it: each buffer with the ops
 /// (program order) from its definition to its last read.
 void recordPlan(func::FuncOp fn, CPULowering &state, LoweredModel &lowered) {
-  Block &body = fn.getBody().front();
-  SmallVector<Operation *> order;
-  for (Operation &op : body)
-    if (!isFreeOp(&op))
-      order.push_back(&op);
-  llvm::DenseMap<Value, int64_t> lastUse;
+  auto [order, lastUse] = getComputeOrder(fn.getBody().front());
   for (auto [i, op] : llvm::enumerate(order)) {
     state.indexOf[op] = static_cast<int64_t>(i);
-    for (Value operand : op->getOperands()) {
-      Value r = getStorageRoot(operand);
-      lastUse[r] = std::max<int64_t>(lastUse.lookup(r), i);
-    }
-  }
-  for (Value v : body.getTerminator()->getOperands())
-    lastUse[getStorageRoot(v)] = static_cast<int64_t>(order.size());
-  for (auto [i, op] : llvm::enumerate(order))
     if (auto buffers = op->getAttrOfType<ArrayAttr>(kBuffersAttr))
       for (auto [r, attr] : llvm::enumerate(buffers)) {
         auto buffer = cast<BufferAttr>(attr);
@@ -156,6 +143,7 @@ void recordPlan(func::FuncOp fn, CPULowering &state, LoweredModel &lowered) {
              buffer.getBytes(), index,
              std::max(index, lastUse.lookup(op->getResult(r)))});
       }
+  }
 }
 
 /// The step function `ingot_forward_<name>` with @forward's body moved in:

@@ -96,6 +96,9 @@ public:
   mlir::Value rowsOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
   /// Rows of `v` counting all but the last dimension.
   mlir::Value flatRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+  /// The number of elements of `v`: its flat rows times its last dimension.
+  mlir::Value elementCount(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value v);
 
   /// The pointers of `op`'s results: their arena buffers (ingot.buffers),
   /// or the caller's logits buffer. Also gives every result with a dynamic

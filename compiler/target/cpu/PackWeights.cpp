@@ -70,6 +70,28 @@ Expected<WeightDeclOp> WeightPacking::declOf(WeightOp weight) {
   return decl;
 }
 
+Expected<WeightDeclOp> WeightPacking::declOfRead(Value value,
+                                                 llvm::StringRef kind) {
+  auto weight = value.getDefiningOp<WeightOp>();
+  if (!weight)
+    return makeError("internal error: a constant " + kind +
+                     " that is not a weight read reached the CPU target "
+                     "(ingot-fold-weights folds them)");
+  return declOf(weight);
+}
+
+Expected<WeightPlace>
+WeightPacking::packOnce(DeclPlaces &cache, WeightDeclOp decl,
+                        llvm::function_ref<Expected<WeightPlace>()> pack) {
+  auto it = cache.find(decl);
+  if (it != cache.end())
+    return it->second;
+  Expected<WeightPlace> place = pack();
+  if (place)
+    cache[decl] = *place;
+  return place;
+}
+
 void WeightPacking::noteNumerics(const WeightPlace &w, Value weight) {
   if (!options.ggmlNumerics || w.format == INGOT_W_Q4_1 ||
       w.format == INGOT_W_Q8_0 || w.format == INGOT_W_Q4_0X8 ||
@@ -84,12 +106,7 @@ void WeightPacking::noteNumerics(const WeightPlace &w, Value weight) {
 Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
                                             bool interleave) {
   auto type = cast<RankedTensorType>(value.getType());
-  auto weight = value.getDefiningOp<WeightOp>();
-  if (!weight)
-    return makeError("internal error: a constant matrix that is not a weight "
-                     "read reached the CPU target (ingot-fold-weights folds "
-                     "them)");
-  auto decl = declOf(weight);
+  auto decl = declOfRead(value, "matrix");
   if (!decl)
     return decl.takeError();
   if (!transposed && type.getRank() == 2) {
@@ -97,20 +114,17 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
     if (type.getEncoding())
       return makeError("a quantized weight is used untransposed; no CPU "
                        "kernel reads it that way");
-    auto it = transposedDecls.find(*decl);
-    if (it != transposedDecls.end())
-      return it->second;
-    auto values = packer.readValues(*decl);
-    if (!values)
-      return values.takeError();
-    int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-    std::vector<float> t(values->size());
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        t[j * k + i] = (*values)[i * n + j];
-    WeightPlace place{addFloats(t), INGOT_W_F32, 0};
-    transposedDecls[*decl] = place;
-    return place;
+    return packOnce(transposedDecls, *decl, [&]() -> Expected<WeightPlace> {
+      auto values = packer.readValues(*decl);
+      if (!values)
+        return values.takeError();
+      int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+      std::vector<float> t(values->size());
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          t[j * k + i] = (*values)[i * n + j];
+      return WeightPlace{addFloats(t), INGOT_W_F32, 0};
+    });
   }
   auto format = getKernelFormat(type);
   if (!format)
@@ -127,26 +141,23 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
                type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
                type.getDimSize(1) % 32 == 0 && type.getDimSize(1) / 32 <= 1024;
   auto &cache = interleave ? interleavedDecls : packedDecls;
-  auto it = cache.find(*decl);
-  if (it != cache.end())
-    return it->second;
-  auto packed = packer.packMatrix(*decl);
-  if (!packed)
-    return packed.takeError();
-  if (interleave) {
-    int32_t f = packed->format;
-    packed->bytes = interleaveRows(packed->bytes, type.getDimSize(0),
-                                   type.getDimSize(1),
-                                   f == INGOT_W_Q8_0   ? 34
-                                   : f == INGOT_W_Q4_1 ? 20
-                                                       : 18);
-    packed->format = f == INGOT_W_Q8_0   ? INGOT_W_Q8_0X8
-                     : f == INGOT_W_Q4_1 ? INGOT_W_Q4_1X8
-                                         : INGOT_W_Q4_0X8;
-  }
-  WeightPlace place{add(packed->bytes), packed->format, packed->group};
-  cache[*decl] = place;
-  return place;
+  return packOnce(cache, *decl, [&]() -> Expected<WeightPlace> {
+    auto packed = packer.packMatrix(*decl);
+    if (!packed)
+      return packed.takeError();
+    if (interleave) {
+      int32_t f = packed->format;
+      packed->bytes =
+          interleaveRows(packed->bytes, type.getDimSize(0), type.getDimSize(1),
+                         f == INGOT_W_Q8_0   ? 34
+                         : f == INGOT_W_Q4_1 ? 20
+                                             : 18);
+      packed->format = f == INGOT_W_Q8_0   ? INGOT_W_Q8_0X8
+                       : f == INGOT_W_Q4_1 ? INGOT_W_Q4_1X8
+                                           : INGOT_W_Q4_0X8;
+    }
+    return WeightPlace{add(packed->bytes), packed->format, packed->group};
+  });
 }
 
 Expected<WeightPlace> WeightPacking::vector(Value value) {
@@ -159,23 +170,15 @@ Expected<WeightPlace> WeightPacking::vector(Value value) {
                               dense.getValues<float>().end());
     return WeightPlace{addFloats(values), INGOT_W_F32, 0};
   }
-  auto weight = value.getDefiningOp<WeightOp>();
-  if (!weight)
-    return makeError("internal error: a constant vector that is not a weight "
-                     "read reached the CPU target (ingot-fold-weights folds "
-                     "them)");
-  auto decl = declOf(weight);
+  auto decl = declOfRead(value, "vector");
   if (!decl)
     return decl.takeError();
-  auto it = vectorDecls.find(*decl);
-  if (it != vectorDecls.end())
-    return it->second;
-  auto values = packer.readValues(*decl);
-  if (!values)
-    return values.takeError();
-  WeightPlace place{addFloats(*values), INGOT_W_F32, 0};
-  vectorDecls[*decl] = place;
-  return place;
+  return packOnce(vectorDecls, *decl, [&]() -> Expected<WeightPlace> {
+    auto values = packer.readValues(*decl);
+    if (!values)
+      return values.takeError();
+    return WeightPlace{addFloats(*values), INGOT_W_F32, 0};
+  });
 }
 
 llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
 
@@ -35,6 +36,15 @@ private:
                                      bool interleave);
   llvm::Expected<WeightPlace> vector(mlir::Value value);
   llvm::Expected<mlir::ingot::WeightDeclOp> declOf(mlir::ingot::WeightOp w);
+  /// The decl `value` reads; an internal error if it is not a weight read
+  /// (`kind`, "matrix" or "vector", names it).
+  llvm::Expected<mlir::ingot::WeightDeclOp> declOfRead(mlir::Value value,
+                                                       llvm::StringRef kind);
+  using DeclPlaces = llvm::DenseMap<mlir::Operation *, WeightPlace>;
+  /// `cache`'s place of `decl`, packed by `pack` the first time.
+  llvm::Expected<WeightPlace>
+  packOnce(DeclPlaces &cache, mlir::ingot::WeightDeclOp decl,
+           llvm::function_ref<llvm::Expected<WeightPlace>()> pack);
   int64_t add(llvm::ArrayRef<uint8_t> bytes);
   int64_t addFloats(llvm::ArrayRef<float> values);
   void noteNumerics(const WeightPlace &w, mlir::Value weight);
@@ -42,8 +52,7 @@ private:
   WeightPacker &packer;
   const CodegenOptions &options;
   std::vector<uint8_t> &blob;
-  llvm::DenseMap<mlir::Operation *, WeightPlace> packedDecls,
-      interleavedDecls, transposedDecls, vectorDecls;
+  DeclPlaces packedDecls, interleavedDecls, transposedDecls, vectorDecls;
   llvm::DenseSet<mlir::Operation *> embeddingTables;
   std::map<int32_t, std::string> inexactFormats;
 };
