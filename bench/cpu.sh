@@ -209,6 +209,11 @@ done
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ); $cpu; $(nproc) CPUs; load average at start $load_start, at end $load_end"
+# The vector extensions that pick the kernels (lscpu's flags, filtered).
+simd="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
+  grep -E '^(sse4_2|avx|avx2|fma|f16c|bmi2|avx512[a-z_0-9]*|avx_vnni|amx[a-z_0-9]*)$' |
+  tr '\n' ' ' | sed 's/ $//' || true)"
+echo "SIMD flags: ${simd:-none}"
 echo "llama.cpp: $(grep -m1 commit "${INGOT_PEERS_DIR:-/tmp/ingot-peers}/llama.cpp/VERSION" 2>/dev/null || echo '?')"
 [[ -n "$bw_out" ]] && echo "bw.c (1 GiB read): $(echo "$bw_out" | sed 's/ (checksum [^)]*)//' | paste -sd';' -)"
 echo "median over $rounds rounds of the mean of $reps repetitions each"
