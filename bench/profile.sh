@@ -9,13 +9,17 @@
 #
 # decode: `--bench -pp 0 -tg TOKENS` (default 128); prefill: `--bench -pp
 # TOKENS -tg 0` (default 512). Both run 3 repetitions after a warm-up, and
-# the executable is first copied to a fresh file (bench/cpu.sh says why).
+# the executable is first copied to a fresh file (bench/cpu.sh says why);
+# the rate is that of the sampled run (sampling at 2 kHz costs little).
 # Needs perf (Debian: linux-perf) and kernel.perf_event_paranoid <= 2.
 set -euo pipefail
 
 die() { echo "profile.sh: $*" >&2; exit 1; }
-[[ $# -ge 2 ]] || die "usage: bench/profile.sh EXECUTABLE decode|prefill [THREADS] [TOKENS]"
+[[ $# -ge 2 && $# -le 4 ]] ||
+  die "usage: bench/profile.sh EXECUTABLE decode|prefill [THREADS] [TOKENS]"
 exe="$1" mode="$2" threads="${3:-1}"
+[[ "$threads" =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, not '$threads'"
+[[ -z "${4:-}" || "$4" =~ ^[1-9][0-9]*$ ]] || die "TOKENS must be a positive integer, not '$4'"
 [[ -f "$exe" && -x "$exe" ]] || die "$exe is not an executable file"
 command -v perf >/dev/null || die "perf is not installed (apt-get install linux-perf)"
 case "$mode" in
@@ -27,11 +31,11 @@ esac
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -- "$exe" "$work/model"
-"$work/model" --bench "${args[@]}" -r 3 --threads "$threads" >"$work/bench.md" ||
-  die "$exe --bench failed"
+# One run: its --bench table gives the rate, the samples give the shares.
 perf record -q -e cpu-clock -F 2000 -o "$work/perf.data" -- \
-  "$work/model" --bench "${args[@]}" -r 3 --threads "$threads" >/dev/null 2>&1 ||
-  die "perf record failed (kernel.perf_event_paranoid?)"
+  "$work/model" --bench "${args[@]}" -r 3 --threads "$threads" \
+  >"$work/bench.md" 2>"$work/perf.err" ||
+  die "perf record of $exe --bench failed: $(head -n 1 "$work/perf.err")"
 perf report -q -i "$work/perf.data" --stdio --sort symbol 2>/dev/null >"$work/report.txt"
 
 python3 - "$work/bench.md" "$work/report.txt" "$mode" "$threads" "$exe" <<'EOF'
