@@ -53,7 +53,7 @@ def IngotRouteMoEPass : Pass<"ingot-route-moe", "::mlir::func::FuncOp"> {
     experts per token (top-p, threshold) costs no padding.
 
     The activation becomes `ingot.silu`, `ingot.gelu`, `ingot.gelu
-    approximate` (gelu_tanh) or `ingot.maximum` with zeros (relu). Shared
+    approximate` (gelu_tanh) or `ingot.relu`. Shared
     experts are separate dense ops and stay untouched. A `moe_ffn` whose
     expert count is dynamic, or whose routing does not come from an
     `ingot.route` over the same number of experts, is left as it is.
