@@ -19,7 +19,7 @@ extern "C" {
 
 /* Bump when this struct, the forward signature or the weights-file header
  * changes; the runtime refuses other versions. */
-#define INGOT_ABI_VERSION 1
+#define INGOT_ABI_VERSION 2
 
 struct ingot_uk_sync; /* compiler/ukernels/ukernels.h: a spinning barrier */
 
@@ -31,7 +31,13 @@ struct ingot_uk_sync; /* compiler/ukernels/ukernels.h: a spinning barrier */
  * thread of a pool at once: each calls it with its own ith < nth
  * (nth <= INGOT_UK_MAX_THREADS) and the same other arguments; `sync` is a
  * zeroed barrier shared by them. arena: arena_bytes, kv: kv_ctx *
- * kv_bytes_per_token bytes, weights: weights_bytes, all 64-byte aligned. */
+ * kv_bytes_per_token bytes, weights: weights_bytes, all 64-byte aligned.
+ *
+ * A GPU model (desc->gpu not null) runs its forward function on one host
+ * thread (ith 0, nth 1, sync null): every pointer but none is then a device
+ * address (tokens[n], logits, arena, kv, weights in device memory), and the
+ * function only enqueues kernel launches (runtime/src/cuda.c); the caller
+ * synchronizes. */
 typedef void (*ingot_forward_fn)(const int32_t *tokens, int64_t n,
                                  int64_t start, float *logits,
                                  int64_t all_logits, uint8_t *arena,
@@ -50,6 +56,28 @@ typedef struct ingot_weights_header {
   uint64_t weights_hash;  /* equals the descriptor's */
   uint64_t reserved[4];
 } ingot_weights_header;
+
+/* The device code of a GPU model: images for the driver to load, one per
+ * compiled architecture (a cubin) and the PTX of the lowest one for the
+ * driver's JIT. The runtime loads the cubin of the device's architecture
+ * (sm_80 code runs on sm_86 and sm_89; an `a` architecture such as sm_90a
+ * only on that exact one), else the PTX, else says which were compiled. */
+#define INGOT_GPU_IMAGE_CUBIN 1
+#define INGOT_GPU_IMAGE_PTX 2 /* NUL-terminated text; bytes counts the NUL */
+typedef struct ingot_gpu_image {
+  uint64_t kind;          /* INGOT_GPU_IMAGE_* */
+  uint64_t arch;          /* compute capability major * 10 + minor: 80, 90 */
+  uint64_t arch_specific; /* 1: the `a` variant (sm_90a), exact match only */
+  const uint8_t *data;
+  uint64_t bytes;
+} ingot_gpu_image;
+
+typedef struct ingot_gpu_code {
+  uint64_t image_count;
+  const ingot_gpu_image *images;
+  const char *targets; /* as compiled, e.g. "sm_80,sm_90a" (for messages) */
+  uint64_t ptx_isa;    /* PTX ISA version of the PTX image * 10: 80 = 8.0 */
+} ingot_gpu_code;
 
 typedef struct ingot_model_desc {
   uint64_t abi_version;        /* INGOT_ABI_VERSION */
@@ -73,7 +101,8 @@ typedef struct ingot_model_desc {
   uint64_t weights_hash;       /* external weights: ingot_weights_hash of the
                                   blob (runtime/src/weights-hash.h), checked
                                   at open; 0: none recorded */
-  uint64_t reserved[3];
+  const ingot_gpu_code *gpu;   /* null: a CPU model */
+  uint64_t reserved[2];
 } ingot_model_desc;
 
 #ifdef __cplusplus

@@ -261,6 +261,13 @@ ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
               (unsigned long long)d->abi_version, INGOT_ABI_VERSION);
     return INGOT_ERROR_UNSUPPORTED;
   }
+  if (d->gpu) {
+    set_error(error, error_size,
+              "model '%s' was compiled for a GPU (%s); this runtime runs "
+              "CPU models only", d->name ? d->name : "",
+              d->gpu->targets ? d->gpu->targets : "");
+    return INGOT_ERROR_UNSUPPORTED;
+  }
   if (!d->forward || !d->tokenizer || d->vocab_size == 0 ||
       d->vocab_size > INT32_MAX || d->max_ctx == 0 ||
       d->max_ctx > INT32_MAX || d->max_batch == 0 ||

@@ -33,7 +33,7 @@ module {
 }
 
 // The descriptor: ABI version 1, vocabulary 32, context 64, batch 256.
-// CHECK-LABEL: @ingot_model_model = constant %struct.ingot_model_desc { i64 1, ptr @ingot.name, ptr @ingot.arch, i64 32, i64 64, i64 256,
+// CHECK-LABEL: @ingot_model_model = constant %struct.ingot_model_desc { i64 2, ptr @ingot.name, ptr @ingot.arch, i64 32, i64 64, i64 256,
 // CHECK-LABEL: define internal void @ingot_forward_model
 // CHECK-SAME: (ptr noalias align 4 %tokens, i64 %n, i64 %start, ptr noalias align 64 %logits, i64 %all_logits, ptr noalias align 64 %arena, ptr noalias align 64 %kv, i64 %kv_ctx, ptr noalias align 64 %weights, ptr noalias align 64 %sync, i32 %ith, i32 %nth)
 // The value cache sits after the key cache: kv + kv_ctx * 64 bytes.

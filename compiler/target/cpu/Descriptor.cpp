@@ -19,7 +19,7 @@ namespace ingot::cpu {
 
 void emitDescriptor(llvm::Module &module, llvm::Function *forward,
                     const LoweredModel &lowered, const CodegenOptions &options,
-                    llvm::StringRef architecture) {
+                    llvm::StringRef architecture, llvm::Constant *gpuCode) {
   llvm::LLVMContext &context = module.getContext();
   llvm::Type *i64Ty = llvm::Type::getInt64Ty(context);
   llvm::Type *i8Ty = llvm::Type::getInt8Ty(context);
@@ -54,7 +54,7 @@ void emitDescriptor(llvm::Module &module, llvm::Function *forward,
   llvm::SmallVector<llvm::Type *> fields = {
       i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
       ptrTy, ptrTy, i64Ty, ptrTy, i64Ty, ptrTy, ptrTy, ptrTy,
-      i64Ty, llvm::ArrayType::get(i64Ty, 3)};
+      i64Ty, ptrTy, llvm::ArrayType::get(i64Ty, 2)};
   auto *descType =
       llvm::StructType::create(context, fields, "struct.ingot_model_desc");
   auto c64 = [&](uint64_t v) { return llvm::ConstantInt::get(i64Ty, v); };
@@ -79,7 +79,10 @@ void emitDescriptor(llvm::Module &module, llvm::Function *forward,
       str(options.chatStyle, "ingot.chat_style"),
       forward,
       c64(lowered.weightsHash),
-      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 3))};
+      gpuCode ? gpuCode
+              : static_cast<llvm::Constant *>(
+                    llvm::ConstantPointerNull::get(ptrTy)),
+      llvm::ConstantAggregateZero::get(llvm::ArrayType::get(i64Ty, 2))};
   auto *desc = new llvm::GlobalVariable(
       module, descType, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(descType, values),

@@ -143,10 +143,12 @@ inline llvm::Error makeError(const llvm::Twine &message) {
 }
 
 /// Adds the model descriptor `ingot_model_<name>` (and `ingot_main_model`)
-/// to the translated module (runtime/include/ingot_abi.h).
+/// to the translated module (runtime/include/ingot_abi.h); `gpuCode` is
+/// the `ingot_gpu_code` of a GPU model, null for a CPU one.
 void emitDescriptor(llvm::Module &module, llvm::Function *forward,
                     const LoweredModel &lowered, const CodegenOptions &options,
-                    llvm::StringRef architecture);
+                    llvm::StringRef architecture,
+                    llvm::Constant *gpuCode = nullptr);
 
 /// The conversion patterns, one family per file.
 void populateMatmulPatterns(mlir::TypeConverter &converter,
