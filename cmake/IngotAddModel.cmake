@@ -1,7 +1,8 @@
 # ingot_add_model: a model compiled by ingotc as a static library target.
 #
 #   ingot_add_model(<target> MODEL <path>
-#                   [TARGET host|cpu:NAME] [QUANTIZE <encoding> [REQUANTIZE]]
+#                   [TARGET host|cpu:NAME|cuda:sm_XX[,sm_YY...]]
+#                   [QUANTIZE <encoding> [REQUANTIZE]]
 #                   [KV_CACHE <spec>] [MOE_ROUTING <rule>] [CTX <n>]
 #                   [WEIGHTS embed|external] [NAME <identifier>]
 #                   [EXTRA_ARGS <ingotc arguments...>])

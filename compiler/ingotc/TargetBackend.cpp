@@ -2,6 +2,8 @@
 
 #include "compiler/ingotc/TargetBackend.h"
 
+#include "compiler/target/cuda/CUDATarget.h"
+
 namespace ingot::driver {
 namespace {
 
@@ -18,10 +20,25 @@ public:
   }
 };
 
+class CUDABackend : public TargetBackend {
+public:
+  explicit CUDABackend(std::string archs, cuda::CUDASpec spec)
+      : TargetBackend(std::move(archs)), spec(std::move(spec)) {}
+  llvm::StringRef getFamily() const override { return "cuda"; }
+  llvm::Expected<cpu::CompileResult>
+  compile(mlir::ModuleOp lowered, cpu::WeightPacker &packer,
+          const cpu::CompileOptions &options) override {
+    return cuda::compileForCUDA(lowered, packer, options, spec);
+  }
+
+private:
+  cuda::CUDASpec spec;
+};
+
 } // namespace
 
 llvm::Expected<std::unique_ptr<TargetBackend>>
-selectTargetBackend(llvm::StringRef target) {
+selectTargetBackend(llvm::StringRef target, llvm::StringRef cudaPath) {
   if (target.empty() || target == "host")
     return std::make_unique<CPUBackend>("");
   if (target.consume_front("cpu:")) {
@@ -30,14 +47,16 @@ selectTargetBackend(llvm::StringRef target) {
                                      "(cpu:NAME, e.g. cpu:znver4)");
     return std::make_unique<CPUBackend>(target.str());
   }
-  if (target.starts_with("cuda:") && !kCudaBackendBuilt)
-    return llvm::createStringError(
-        "--target=" + target +
-        ": the NVIDIA backend (cuda:sm_XX) is not built in this ingotc yet");
+  if (target.consume_front("cuda:")) {
+    auto spec = cuda::parseCUDATarget(target);
+    if (!spec)
+      return spec.takeError();
+    spec->cudaPath = cudaPath.str();
+    return std::make_unique<CUDABackend>(target.str(), std::move(*spec));
+  }
   return llvm::createStringError(
-      "--target=" + target + ": expected host or cpu:NAME" +
-      (kCudaBackendBuilt ? " or cuda:sm_XX"
-                         : " (cuda:sm_XX is not built in this ingotc yet)"));
+      "--target=" + target +
+      ": expected host, cpu:NAME or cuda:sm_XX[,sm_YY...]");
 }
 
 } // namespace ingot::driver

@@ -26,9 +26,10 @@ namespace ingot::driver {
 class TargetBackend {
 public:
   virtual ~TargetBackend() = default;
-  /// The --target family: "cpu" (and, once built, "cuda").
+  /// The --target family: "cpu" or "cuda".
   virtual llvm::StringRef getFamily() const = 0;
-  /// The CPU or GPU name after the family (`cpu:NAME`; empty: the host).
+  /// The CPU or GPUs after the family (`cpu:NAME`, `cuda:sm_80,sm_90a`;
+  /// empty: the host).
   const std::string &getDevice() const { return device; }
   /// Compiles `lowered` (after the lowering passes) and writes the files
   /// `options` asks for. Errors are one line.
@@ -41,14 +42,11 @@ protected:
   std::string device;
 };
 
-/// The backend of `--target` (`host`, `cpu:NAME`, `cuda:sm_XX`): an error
-/// naming the option and the accepted values for anything else, and for
-/// `cuda:` while the NVIDIA backend is not built.
+/// The backend of `--target` (`host`, `cpu:NAME`, `cuda:sm_XX,...`; the
+/// CUDA toolkit at `cudaPath`, --cuda-path): an error naming the option and
+/// the accepted values for anything else.
 llvm::Expected<std::unique_ptr<TargetBackend>>
-selectTargetBackend(llvm::StringRef target);
-
-/// Whether this ingotc has the NVIDIA backend (`--target=cuda:sm_XX`).
-constexpr bool kCudaBackendBuilt = false;
+selectTargetBackend(llvm::StringRef target, llvm::StringRef cudaPath = "");
 
 } // namespace ingot::driver
 

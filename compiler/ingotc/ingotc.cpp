@@ -208,8 +208,17 @@ cl::opt<std::string> targetTriple(
     cl::value_desc("triple"), cl::cat(targetCategory));
 
 cl::opt<std::string> targetName(
-    "target", cl::desc("host (the default) or cpu:NAME (like --cpu=NAME)"),
+    "target",
+    cl::desc("host (the default), cpu:NAME (like --cpu=NAME), or "
+             "cuda:sm_XX[,sm_YY...] for NVIDIA GPUs (sm_80, sm_86, sm_89, "
+             "sm_90, sm_90a; the host code is for --cpu, default x86-64)"),
     cl::value_desc("target"), cl::cat(targetCategory));
+
+cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("The CUDA toolkit whose ptxas makes the cubins of "
+             "--target=cuda (default: $CUDA_HOME, /usr/local/cuda, PATH)"),
+    cl::value_desc("dir"), cl::cat(targetCategory));
 
 enum class WeightsMode { Auto, Embed, External };
 cl::opt<WeightsMode> weightsMode(
@@ -329,9 +338,9 @@ void printTargetList(raw_ostream &os) {
         Known{"aarch64", "aarch64-unknown-linux-gnu",
               "CPU: --cpu=neoverse-v2, apple-m1, ...", true},
         Known{"nvptx64", "nvptx64-nvidia-cuda",
-              "NVIDIA GPU: --target=cuda:sm_XX is not built in this ingotc "
-              "(LLVM's NVPTX code generator is present)",
-              ::ingot::driver::kCudaBackendBuilt}}) {
+              "NVIDIA GPU: --target=cuda:sm_80,sm_86,sm_89,sm_90,sm_90a "
+              "(GPU ukernels' PTX built in; ptxas at compile time)",
+              true}}) {
     std::string error;
     const Target *target =
         TargetRegistry::lookupTarget(Triple(known.triple), error);
@@ -625,12 +634,17 @@ int compileForCPU(mlir::ModuleOp module, mlir::ingot::ImportedModel *model) {
       (emitKind() == EmitKind::Exe || emitKind() == EmitKind::Lib ||
        emitKind() == EmitKind::Shared || emitKind() == EmitKind::Obj))
     return fail("--emit=exe|lib|shared|obj needs an output file: -o FILE");
-  auto backend = ::ingot::driver::selectTargetBackend(targetName);
+  auto backend = ::ingot::driver::selectTargetBackend(targetName, cudaPath);
   if (!backend)
     return fail(toString(backend.takeError()));
   StringRef cpu = cpuName;
-  if (!(*backend)->getDevice().empty())
+  bool gpu = (*backend)->getFamily() == "cuda";
+  if (!gpu && !(*backend)->getDevice().empty())
     cpu = (*backend)->getDevice();
+  // A GPU model's host code runs on any machine of the host architecture.
+  if (gpu && cpu.empty())
+    cpu = StringRef(targetTriple).starts_with("aarch64") ? "generic"
+                                                         : "x86-64";
   auto target = resolveTarget(cpu, targetTriple);
   if (!target)
     return fail(toString(target.takeError()));

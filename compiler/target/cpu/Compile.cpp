@@ -132,8 +132,9 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
                        "a runtime built for this target");
   }
   codegen.defineMain = options.emit == EmitKind::Executable;
-  codegen.interleaveQ4_0 = options.target.variant == "x86_64-avx2" ||
-                           options.target.variant == "x86_64-avx512";
+  codegen.interleaveQ4_0 = !options.deviceCode &&
+                           (options.target.variant == "x86_64-avx2" ||
+                            options.target.variant == "x86_64-avx512");
   std::string weightsPath;
   if (!codegen.embedWeights) {
     weightsPath = options.output + ".weights";
@@ -145,6 +146,11 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
   if (!lowered)
     return lowered.takeError();
   std::unique_ptr<Module> module = std::move(lowered->module);
+  if (options.deviceCode) {
+    stage("device code");
+    if (Error err = options.deviceCode(*lowered, *module))
+      return std::move(err);
+  }
 
   if (options.emit == EmitKind::Header) {
     if (Error err = writeFile(options.output, generateHeader(*lowered, codegen)))
@@ -159,7 +165,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
     return machine.takeError();
   module->setTargetTriple((*machine)->getTargetTriple());
   module->setDataLayout((*machine)->createDataLayout());
-  if (!options.kernelCallsOnly) {
+  if (!options.kernelCallsOnly && !options.deviceCode) {
     if (Error err = linkBitcode(*module,
                                 ukernels::getBitcode(options.target.variant),
                                 "ukernel library", /*internalize=*/true))

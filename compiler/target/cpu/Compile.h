@@ -25,6 +25,10 @@ struct CompileOptions {
   /// Leave the ukernels declared and skip LLVM's optimizations: the
   /// generated call sequence as it is (for tests of the lowering).
   bool kernelCallsOnly = false;
+  /// A GPU target: after lowering, turns the host module's kernel calls
+  /// into launches and adds the device code; the CPU ukernels are then not
+  /// linked, and `codegen` must not repack weights for the CPU.
+  std::function<llvm::Error(LoweredModel &, llvm::Module &)> deviceCode;
   /// Called as each stage starts: "lowering", "LLVM optimization", "code
   /// generation", "link", "writing weights" (for -v and the report).
   std::function<void(llvm::StringRef)> onStage;

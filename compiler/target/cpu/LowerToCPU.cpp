@@ -326,13 +326,16 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
     state.maxCtx = std::max(state.maxCtx, cache.getCapacity());
   }
   lowered.maxCtx = state.maxCtx;
-  lowered.scratchBytes = scratchBytes(fn, options.maxBatch, state.maxCtx);
+  lowered.scratchBytes =
+      options.gpu ? 0 : scratchBytes(fn, options.maxBatch, state.maxCtx);
   lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
 
   WeightPacking packing(packer, options, lowered.weights);
   if (llvm::Error err = packing.run(fn, state))
     return err;
   lowered.warnings = packing.takeWarnings();
+  if (options.gpu)
+    state.constantBlob = &lowered.weights;
   recordPlan(fn, state, lowered);
   LLVM::LLVMFuncOp step = buildStepFunction(fn, state, lowered, cacheOffsets);
   if (llvm::Error err = convertOps(step, state))

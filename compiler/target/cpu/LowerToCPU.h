@@ -58,6 +58,8 @@ public:
   std::vector<OpKernel> opKernels;
   /// Rope divisors (freq_factors) read at compile time, by rope op.
   llvm::DenseMap<mlir::Operation *, std::vector<float>> ropeDivisors;
+  /// Where constant arrays go when not in the module (a GPU target).
+  std::vector<uint8_t> *constantBlob = nullptr;
   /// The first error of a pattern, "op: why" (one line).
   std::string error;
   /// Records `why` for `op` (the first error wins) and fails.
@@ -74,7 +76,8 @@ public:
   /// `base` + `index` f32 elements.
   mlir::Value floatOffset(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value base, mlir::Value index);
-  /// A private constant array of f32 and its address.
+  /// A private constant array of f32 and its address; in the weights blob
+  /// (`constantBlob`) when the code runs on a device.
   mlir::Value floatArray(mlir::OpBuilder &b, mlir::Location loc,
                          llvm::ArrayRef<float> values, llvm::StringRef name);
 
@@ -124,6 +127,7 @@ public:
 
 private:
   unsigned arrays = 0;
+  std::map<std::string, int64_t> constantOffsets;
 };
 
 /// The size of `v`'s last dimension.

@@ -37,6 +37,10 @@ struct CodegenOptions {
   /// Repack Q4_0 matmul weights as Q4_0X8 (the target's kernels read it:
   /// the x86 AVX2 and AVX-512 variants).
   bool interleaveQ4_0 = false;
+  /// The kernels run on a GPU: constant arrays (rope frequencies,
+  /// codebooks, Hadamard signs) go into the weights blob, where the device
+  /// reads them, and the arena has no CPU kernel scratch.
+  bool gpu = false;
   /// Embed the weights in the module; otherwise they go to `weightsFile`.
   bool embedWeights = true;
   /// External weights: the file name the runtime looks for.

@@ -1,0 +1,131 @@
+//===- Images.cpp - PTX and cubins for the requested GPUs -----------------===//
+//
+// The GPU ukernels' PTX for each architecture is built with ingotc
+// (compiler/ukernels/gpu/, PTX ISA 8.0). A compilation runs ptxas on it for
+// every requested architecture and keeps the lowest architecture's PTX for
+// the driver's JIT (a newer GPU, or no ptxas at compile time). The images
+// become the descriptor's ingot_gpu_code (runtime/include/ingot_abi.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/target/cuda/CUDATarget.h"
+
+#include "compiler/ukernels/gpu/GPUKernelPTX.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include <cstdlib>
+
+using namespace llvm;
+
+namespace ingot::cuda {
+
+std::string findPtxas(StringRef cudaPath) {
+  auto inDir = [](StringRef dir) -> std::string {
+    if (dir.empty())
+      return "";
+    SmallString<256> path(dir);
+    sys::path::append(path, "bin", "ptxas");
+    return sys::fs::can_execute(path) ? path.str().str() : "";
+  };
+  if (!cudaPath.empty())
+    return inDir(cudaPath);
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *dir = std::getenv(var))
+      if (std::string found = inDir(dir); !found.empty())
+        return found;
+  if (std::string found = inDir("/usr/local/cuda"); !found.empty())
+    return found;
+  if (auto found = sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+/// Runs ptxas on `ptx` for `arch`; the cubin, or the first line of ptxas's
+/// complaint.
+static Expected<std::string> runPtxas(StringRef ptxas, StringRef arch,
+                                      StringRef ptx) {
+  SmallString<128> in, out, log;
+  if (std::error_code ec = sys::fs::createTemporaryFile("ingotc", "ptx", in))
+    return createStringError("cannot create a temporary file: " +
+                             ec.message());
+  sys::fs::createTemporaryFile("ingotc", "cubin", out);
+  sys::fs::createTemporaryFile("ingotc", "log", log);
+  llvm::scope_exit cleanup([&] {
+    sys::fs::remove(in);
+    sys::fs::remove(out);
+    sys::fs::remove(log);
+  });
+  {
+    std::error_code ec;
+    raw_fd_ostream os(in, ec);
+    if (ec)
+      return createStringError("cannot write " + in + ": " + ec.message());
+    os << ptx;
+  }
+  std::string archFlag = ("-arch=" + arch).str();
+  StringRef args[] = {ptxas, archFlag, "-O3", in, "-o", out};
+  std::optional<StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
+  std::string message;
+  int rc = sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
+                               &message);
+  if (rc != 0) {
+    std::string first = message;
+    if (auto text = MemoryBuffer::getFile(log))
+      first = (*text)->getBuffer().trim().split('\n').first.str();
+    return createStringError("ptxas " + archFlag + " failed: " + first);
+  }
+  auto cubin = MemoryBuffer::getFile(out);
+  if (!cubin)
+    return createStringError("ptxas " + archFlag + " wrote no cubin");
+  return (*cubin)->getBuffer().str();
+}
+
+Expected<std::vector<DeviceImage>>
+buildImages(const CUDASpec &spec, std::vector<std::string> &warnings) {
+  std::vector<DeviceImage> images;
+  std::string ptxas = findPtxas(spec.cudaPath);
+  if (ptxas.empty())
+    warnings.push_back(
+        "ptxas not found (" +
+        (spec.cudaPath.empty()
+             ? std::string("$CUDA_HOME, /usr/local/cuda, PATH")
+             : "--cuda-path=" + spec.cudaPath) +
+        "): the output carries PTX only, which the driver compiles when "
+        "the model opens");
+  auto archNumber = [](StringRef arch, bool &specific) {
+    specific = arch.consume_back("a");
+    unsigned n = 0;
+    arch.drop_front(3).getAsInteger(10, n);
+    return n;
+  };
+  for (const std::string &arch : spec.archs) {
+    StringRef ptx = gpu::kernelPTX(arch);
+    if (ptx.empty())
+      return createStringError("internal error: no GPU kernel PTX for " +
+                               arch);
+    DeviceImage image;
+    image.arch = archNumber(arch, image.archSpecific);
+    if (!ptxas.empty()) {
+      auto cubin = runPtxas(ptxas, arch, ptx);
+      if (!cubin)
+        return cubin.takeError();
+      image.cubin = true;
+      image.bytes = std::move(*cubin);
+      images.push_back(std::move(image));
+    }
+  }
+  // The lowest architecture's PTX, NUL-terminated, for the JIT.
+  DeviceImage ptx;
+  ptx.arch = archNumber(spec.archs.front(), ptx.archSpecific);
+  ptx.bytes = gpu::kernelPTX(spec.archs.front()).str();
+  ptx.bytes.push_back('\0');
+  images.push_back(std::move(ptx));
+  return images;
+}
+
+} // namespace ingot::cuda
