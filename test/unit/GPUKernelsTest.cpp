@@ -875,4 +875,47 @@ TEST(GPUKernels, Attention) {
     }
 }
 
+// Empty shapes write nothing and return (M = 0, N = 0, n = 0, rows = 0).
+TEST(GPUKernels, EmptyShapes) {
+  std::vector<float> y(64, 7.0f), x(64, 1.0f);
+  std::vector<uint8_t> w(256, 0);
+  float *py = y.data();
+  const float *px = x.data(), *nb = nullptr;
+  const void *pw = w.data();
+  int32_t fmt = INGOT_W_F32, group = 0;
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{0, 4}, {2, 0}}) {
+    int64_t K = 8;
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 2),
+              "");
+  }
+  int64_t zero = 0, one = 1, D = 8;
+  const int32_t *ids = nullptr;
+  ASSERT_EQ(launch("ingot_gk_embedding",
+                   {&py, &ids, &zero, &pw, &one, &D, &fmt, &group}, 1),
+            "");
+  float eps = 1e-5f;
+  ASSERT_EQ(launch("ingot_gk_rms_norm", {&py, &px, &px, &zero, &D, &eps}, 1),
+            "");
+  int32_t op = INGOT_EW_ADD;
+  ASSERT_EQ(launch("ingot_gk_binary",
+                   {&py, &px, &px, &zero, &D, &one, &D, &op}, 1),
+            "");
+  int64_t Hq = 2, Hkv = 1, start = 3, window = 0;
+  float scale = 1.0f, cap = 0.0f;
+  int32_t mask = INGOT_MASK_CAUSAL, kv = INGOT_KV_F32, num = 0;
+  void *cache = w.data();
+  const float *book = nullptr;
+  ASSERT_EQ(launch("ingot_gk_attention",
+                   {&py, &px, &px, &px, &cache, &cache, &zero, &start, &Hq,
+                    &Hkv, &D, &scale, &mask, &window, &cap, &kv, &kv, &book,
+                    &book, &num},
+                   3),
+            "");
+  for (float v : y)
+    EXPECT_EQ(v, 7.0f);
+  for (uint8_t b : w)
+    EXPECT_EQ(b, 0);
+}
+
 } // namespace
