@@ -898,18 +898,18 @@ TEST(GPUKernels, EmptyShapes) {
   ASSERT_EQ(launch("ingot_gk_rms_norm", {&py, &px, &px, &zero, &D, &eps}, 1),
             "");
   int32_t op = INGOT_EW_ADD;
-  ASSERT_EQ(launch("ingot_gk_binary",
-                   {&py, &px, &px, &zero, &D, &one, &D, &op}, 1),
-            "");
+  ASSERT_EQ(
+      launch("ingot_gk_binary", {&py, &px, &px, &zero, &D, &one, &D, &op}, 1),
+      "");
   int64_t Hq = 2, Hkv = 1, start = 3, window = 0;
   float scale = 1.0f, cap = 0.0f;
   int32_t mask = INGOT_MASK_CAUSAL, kv = INGOT_KV_F32, num = 0;
   void *cache = w.data();
   const float *book = nullptr;
   ASSERT_EQ(launch("ingot_gk_attention",
-                   {&py, &px, &px, &px, &cache, &cache, &zero, &start, &Hq,
-                    &Hkv, &D, &scale, &mask, &window, &cap, &kv, &kv, &book,
-                    &book, &num},
+                   {&py,    &px, &px,  &px,   &cache, &cache, &zero,
+                    &start, &Hq, &Hkv, &D,    &scale, &mask,  &window,
+                    &cap,   &kv, &kv,  &book, &book,  &num},
                    3),
             "");
   for (float v : y)
