@@ -421,9 +421,9 @@ void expectMatmulClose(const std::vector<float> &got,
 TEST(GPUKernels, Matmul) {
   std::mt19937 rng(11);
   for (const WeightCase &c : weightCases())
-    for (int64_t M : {1, 5})
+    for (int64_t M : {1, 5, 8})
       for (unsigned grid : {1u, 3u}) {
-        int64_t N = M == 1 ? 37 : 19, K = c.K;
+        int64_t N = M == 1 ? 37 : 19, K = M == 8 ? 2 * c.K : c.K;
         std::string what =
             std::string(formatName(c.fmt)) + " K=" + std::to_string(K) +
             " M=" + std::to_string(M) + " grid=" + std::to_string(grid);
@@ -781,15 +781,24 @@ TEST(GPUKernels, Attention) {
                    300, 256, 100, 5.0f});
   cases.push_back(
       {INGOT_KV_F16, INGOT_KV_F16, INGOT_MASK_CAUSAL, 1, 0, 80, 0, 0.0f});
+  cases.push_back(
+      {INGOT_KV_F16, INGOT_KV_F16, INGOT_MASK_CAUSAL, 2, 600, 128, 0, 0.0f});
+  cases.push_back(
+      {INGOT_KV_Q8, INGOT_KV_Q8, INGOT_MASK_NONE, 3, 5, 32, 0, 0.0f});
+  int64_t heads[][2] = {{4, 2}, {4, 4}, {6, 1}};
+  int caseIndex = 0;
   for (const AttentionCase &c : cases)
     for (unsigned grid : {1u, 7u}) {
-      int64_t Hq = 4, Hkv = 2, D = c.D, n = c.n, start = c.start;
+      // Grouped, multi-head and multi-query layouts in turn.
+      int64_t *hh = heads[caseIndex++ % 3];
+      int64_t Hq = hh[0], Hkv = hh[1], D = c.D, n = c.n, start = c.start;
       int64_t ctx = start + n + 3;
-      std::string what = "kfmt " + std::to_string(c.kfmt) + " vfmt " +
-                         std::to_string(c.vfmt) + " mask " +
-                         std::to_string(c.mask) + " n " + std::to_string(n) +
-                         " start " + std::to_string(start) + " D " +
-                         std::to_string(D) + " grid " + std::to_string(grid);
+      std::string what =
+          "kfmt " + std::to_string(c.kfmt) + " vfmt " + std::to_string(c.vfmt) +
+          " mask " + std::to_string(c.mask) + " n " + std::to_string(n) +
+          " start " + std::to_string(start) + " D " + std::to_string(D) +
+          " Hq " + std::to_string(Hq) + " Hkv " + std::to_string(Hkv) +
+          " grid " + std::to_string(grid);
       // Codebooks of the TQ formats: sorted levels over ±3/√D.
       std::vector<float> kbook(16), vbook(16);
       for (int i = 0; i < 16; ++i) {
@@ -811,14 +820,15 @@ TEST(GPUKernels, Attention) {
           (size_t)INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D) + 64);
       ingot_uk_sync sync;
       std::memset(&sync, 0, sizeof sync);
-      // The earlier positions, written by the CPU kernel.
+      // The earlier positions, written by the CPU kernel (one query head
+      // per KV head: only the caches matter here).
       if (start > 0) {
-        std::vector<float> q0 = randomFloats(rng, (size_t)(start * Hq * D));
+        std::vector<float> q0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> k0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> v0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> o0(q0.size());
         ingot_uk_attention(o0.data(), q0.data(), k0.data(), v0.data(),
-                           kcache.data(), vcache.data(), start, 0, Hq, Hkv, D,
+                           kcache.data(), vcache.data(), start, 0, Hkv, Hkv, D,
                            scale, INGOT_MASK_CAUSAL, 0, 0.0f, c.kfmt, c.vfmt,
                            kbook.data(), vbook.data(), INGOT_NUMERICS_EXACT,
                            scratch.data(), &sync, 0, 1);

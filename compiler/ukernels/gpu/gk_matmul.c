@@ -36,10 +36,13 @@ gk_matmul_column(float *y, int64_t ldy, const float *x, const uint8_t *row,
       if (mt > 3)
         a3 += w * xr[3 * K + k];
     }
-    a0 = gk_warp_sum(a0);
-    a1 = gk_warp_sum(a1);
-    a2 = gk_warp_sum(a2);
-    a3 = gk_warp_sum(a3);
+    a0 = gk_warp_sum(a0); /* mt is the same in every lane */
+    if (mt > 1)
+      a1 = gk_warp_sum(a1);
+    if (mt > 2)
+      a2 = gk_warp_sum(a2);
+    if (mt > 3)
+      a3 = gk_warp_sum(a3);
     if (lane == 0) {
       float b = bias ? bias[n] : 0.0f;
       float *yr = y + m0 * ldy + n;
