@@ -5,7 +5,8 @@
  * switch of the callee-saved registers and the stack pointer; elsewhere
  * ucontext, which also saves the signal mask: slower) with its own
  * stack of INGOT_SIMT_STACK_BYTES (64 KiB: the stack a kernel thread may
- * use on the host); the stacks are allocated once per OS thread and reused.
+ * use on the host, above an inaccessible guard page); the stacks are
+ * allocated once per OS thread and reused.
  *
  * Scheduling: every runnable fiber runs, in thread order, until it waits
  * (at a block barrier, a warp shuffle or a warp sync) or returns. When none
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 /*===----------------------------------------------------------------------===
@@ -85,6 +87,11 @@ typedef struct simt_context {
 /* Block-shared memory per block (static arrays and dynamic bytes). */
 #define INGOT_SIMT_SHARED_BYTES (96 * 1024)
 #define INGOT_SIMT_MAX_SITES 64
+/* An inaccessible page below each stack: an overflow faults at once
+ * instead of overwriting the next fiber's stack. */
+#define INGOT_SIMT_GUARD_BYTES 4096
+#define INGOT_SIMT_STACK_STRIDE                                                \
+  (INGOT_SIMT_GUARD_BYTES + INGOT_SIMT_STACK_BYTES)
 
 enum {
   SIMT_RUN,
@@ -111,8 +118,9 @@ typedef struct simt_site {
 
 typedef struct simt_state {
   simt_fiber *fibers;
-  char *stacks;
-  unsigned capacity; /* fibers and stacks allocated */
+  char *stacks;       /* per fiber: a guard page, then its stack */
+  size_t stacks_size; /* bytes mapped */
+  unsigned capacity;  /* fibers and stacks allocated */
   unsigned threads, block, blocks, current;
   simt_context scheduler;
   const ingot_gk_host_kernel *kernel;
@@ -202,7 +210,8 @@ static void simt_entry(void) {
 /* Makes fiber t start at simt_entry on its own stack. */
 static void simt_start(unsigned t) {
   simt_fiber *f = &simt.fibers[t];
-  char *stack = simt.stacks + (size_t)t * INGOT_SIMT_STACK_BYTES;
+  char *stack = simt.stacks + (size_t)t * INGOT_SIMT_STACK_STRIDE +
+                INGOT_SIMT_GUARD_BYTES;
 #if INGOT_SIMT_OWN_SWITCH
   /* From the (16-aligned) top: a null return address for simt_entry, its
    * address for ingot_simt_switch's ret, six zeroed registers. */
@@ -234,18 +243,28 @@ static int simt_reserve(unsigned threads, char *error, size_t error_size) {
   if (threads <= simt.capacity)
     return 0;
   free(simt.fibers);
-  free(simt.stacks);
+  if (simt.stacks)
+    munmap(simt.stacks, simt.stacks_size);
+  simt.capacity = 0;
+  simt.stacks = 0;
   simt.fibers = calloc(threads, sizeof(simt_fiber));
-  simt.stacks = malloc((size_t)threads * INGOT_SIMT_STACK_BYTES);
-  if (!simt.fibers || !simt.stacks) {
+  size_t size = (size_t)threads * INGOT_SIMT_STACK_STRIDE;
+  void *stacks = mmap(0, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  int ok = simt.fibers && stacks != MAP_FAILED;
+  for (unsigned t = 0; ok && t < threads; ++t)
+    ok = mprotect((char *)stacks + (size_t)t * INGOT_SIMT_STACK_STRIDE,
+                  INGOT_SIMT_GUARD_BYTES, PROT_NONE) == 0;
+  if (!ok) {
     free(simt.fibers);
-    free(simt.stacks);
     simt.fibers = 0;
-    simt.stacks = 0;
-    simt.capacity = 0;
+    if (stacks != MAP_FAILED)
+      munmap(stacks, size);
     snprintf(error, error_size, "simt: out of memory for %u fibers", threads);
     return 1;
   }
+  simt.stacks = (char *)stacks;
+  simt.stacks_size = size;
   simt.capacity = threads;
   return 0;
 }
