@@ -885,6 +885,44 @@ TEST(GPUKernels, Attention) {
     }
 }
 
+// The kernels take their sizes from the launch: blocks of 64 and 512
+// threads give the results of 256 (within the tolerances above).
+TEST(GPUKernels, OtherBlockSizes) {
+  std::mt19937 rng(21);
+  int64_t M = 2, N = 21, K = 256;
+  int32_t fmt = INGOT_W_Q4_K, group = 0;
+  std::vector<uint8_t> w = randomWeights(rng, fmt, group, N, K);
+  std::vector<float> wf = dequantized(w, fmt, group, N, K);
+  std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+  std::vector<float> want = cpuMatmul(x, w, nullptr, M, N, K, fmt, group);
+  int64_t rows = 3, D = 700;
+  std::vector<float> nx = randomFloats(rng, (size_t)(rows * D));
+  std::vector<float> nw = randomFloats(rng, (size_t)D);
+  float eps = 1e-6f;
+  std::vector<float> nwant(nx.size());
+  ingot_uk_rms_norm(nwant.data(), nx.data(), nw.data(), rows, D, eps, 0, 1);
+  for (unsigned block : {64u, 512u}) {
+    std::vector<float> y((size_t)(M * N), NAN);
+    float *py = y.data();
+    const float *px = x.data(), *nb = nullptr;
+    const void *pw = w.data();
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 2, block),
+              "");
+    expectMatmulClose(y, want, x, wf, nullptr, M, N, K, "block");
+    std::vector<float> ny(nx.size(), NAN);
+    float *pny = ny.data();
+    const float *pnx = nx.data(), *pnw = nw.data();
+    ASSERT_EQ(launch("ingot_gk_rms_norm", {&pny, &pnx, &pnw, &rows, &D, &eps},
+                     2, block),
+              "");
+    for (size_t i = 0; i < ny.size(); ++i)
+      ASSERT_LE(std::fabs((double)ny[i] - nwant[i]),
+                ((double)D / 64 + 16) * kU * std::fabs(nwant[i]) + 1e-30)
+          << "block " << block;
+  }
+}
+
 // Empty shapes write nothing and return (M = 0, N = 0, n = 0, rows = 0).
 TEST(GPUKernels, EmptyShapes) {
   std::vector<float> y(64, 7.0f), x(64, 1.0f);
