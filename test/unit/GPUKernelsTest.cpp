@@ -923,6 +923,34 @@ TEST(GPUKernels, OtherBlockSizes) {
   }
 }
 
+// A weight format the kernels do not decode (the x8 interleaved ones, a
+// group format without a group) gives NaN, never a plausible result.
+TEST(GPUKernels, UnsupportedFormatsGiveNaN) {
+  std::vector<float> x(64, 1.0f), b(8, 0.0f);
+  std::vector<uint8_t> w(4096, 0x11);
+  for (auto [fmt, group] : {std::pair<int32_t, int32_t>{INGOT_W_Q4_0X8, 0},
+                            {INGOT_W_G4_SYM, 0},
+                            {99, 0}}) {
+    int64_t M = 2, N = 8, K = 32, V = 4, n = 2;
+    std::vector<float> y((size_t)(M * N), 0.0f), e((size_t)(n * K), 0.0f);
+    float *py = y.data(), *pe = e.data();
+    const float *px = x.data(), *pb = b.data();
+    const void *pw = w.data();
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &pb, &M, &N, &K, &fmt, &group}, 1),
+              "");
+    for (float v : y)
+      EXPECT_TRUE(std::isnan(v)) << fmt;
+    std::vector<int32_t> ids = {0, 1};
+    const int32_t *pi = ids.data();
+    ASSERT_EQ(launch("ingot_gk_embedding",
+                     {&pe, &pi, &n, &pw, &V, &K, &fmt, &group}, 1),
+              "");
+    for (float v : e)
+      EXPECT_TRUE(std::isnan(v)) << fmt;
+  }
+}
+
 // Empty shapes write nothing and return (M = 0, N = 0, n = 0, rows = 0).
 TEST(GPUKernels, EmptyShapes) {
   std::vector<float> y(64, 7.0f), x(64, 1.0f);

@@ -257,6 +257,17 @@ GK_INLINE float gk_block_sum(float v, float *red) {
  * Weight elements
  *===----------------------------------------------------------------------===*/
 
+/* Whether the kernels decode `fmt` (with this `group`): the INGOT_W_*
+ * formats but the interleaved x8 ones; the group formats need group > 0
+ * and even. */
+GK_INLINE int gk_weight_supported(int32_t fmt, int32_t group) {
+  if (fmt >= INGOT_W_F32 && fmt <= INGOT_W_Q6_K)
+    return 1;
+  if (fmt >= INGOT_W_G8_SYM && fmt <= INGOT_W_G4_ASYM)
+    return group > 0 && group % 2 == 0;
+  return 0;
+}
+
 /* Whether `fmt` is stored in blocks of 32 or 256 elements with scales
  * (the quantized GGUF formats): their rows are read in units of 32. */
 GK_INLINE int gk_is_blocked(int32_t fmt) {

@@ -137,9 +137,31 @@ GK_INLINE void gk_matmul_any(float *y0, const void *w0, const float *b0,
   }
 }
 
+/* y_i = NaN: a format (or group) the kernels do not decode must not pass
+ * as a result (the compiler refuses them; this catches a mismatch). */
+GK_INLINE void gk_matmul_unsupported(float *y0, int64_t N0, float *y1,
+                                     int64_t N1, float *y2, int64_t N2,
+                                     int64_t M) {
+  int64_t stride = (int64_t)gk_grid_dim() * gk_block_dim();
+  for (int64_t e = (int64_t)gk_block_id() * gk_block_dim() + gk_thread_id();
+       e < M * (N0 + N1 + N2); e += stride) {
+    int64_t m = e / (N0 + N1 + N2), c = e % (N0 + N1 + N2);
+    if (c < N0)
+      y0[m * N0 + c] = __builtin_nanf("");
+    else if (c < N0 + N1)
+      y1[m * N1 + c - N0] = __builtin_nanf("");
+    else
+      y2[m * N2 + c - N0 - N1] = __builtin_nanf("");
+  }
+}
+
 GK_KERNEL ingot_gk_matmul(float *y, const float *x, const void *w,
                           const float *bias, int64_t M, int64_t N, int64_t K,
                           int32_t fmt, int32_t group) {
+  if (!gk_weight_supported(fmt, group)) {
+    gk_matmul_unsupported(y, N, 0, 0, 0, 0, M);
+    return;
+  }
   gk_matmul_any(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt, group);
 }
 
@@ -149,6 +171,10 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
                                 const void *w2, const float *b2, int64_t N2,
                                 const float *x, int64_t M, int64_t K,
                                 int32_t fmt, int32_t group) {
+  if (!gk_weight_supported(fmt, group)) {
+    gk_matmul_unsupported(y0, N0, y1, N1, y2, N2, M);
+    return;
+  }
   gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,
                 group);
 }
@@ -164,8 +190,11 @@ GK_KERNEL ingot_gk_embedding(float *y, const int32_t *ids, int64_t n,
        e < n * D; e += stride) {
     int64_t i = e / D, d = e % D;
     int64_t id = ids[i];
-    y[e] = id < 0 || id >= V
-               ? 0.0f
-               : gk_weight(fmt, group, (const uint8_t *)table + id * rb, d);
+    if (!gk_weight_supported(fmt, group))
+      y[e] = __builtin_nanf(""); /* see gk_matmul_unsupported */
+    else if (id < 0 || id >= V)
+      y[e] = 0.0f;
+    else
+      y[e] = gk_weight(fmt, group, (const uint8_t *)table + id * rb, d);
   }
 }
