@@ -392,12 +392,12 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
     /* PTX ISA x.y comes with CUDA (x + 4).y. */
     set_error(error, error_size,
               "the NVIDIA driver (CUDA %d.%d) is too old for this model's "
-              "PTX (ISA %d.%d, CUDA %d.%d), its only code for GPU 0, %s (%s): "
-              "update the driver, or compile the model with "
-              "--target=cuda:sm_%d",
+              "PTX (ISA %d.%d, from CUDA %d.%d), its only code for GPU 0, "
+              "%s: %s; update the driver to CUDA %d.%d or newer, or compile "
+              "the model with --target=cuda:sm_%d",
               c->driver_version / 1000, c->driver_version % 1000 / 10,
               isa / 10, isa % 10, isa / 10 + 4, isa % 10, c->description,
-              name, c->arch);
+              name, isa / 10 + 4, isa % 10, c->arch);
   } else if (ptx) {
     set_error(error, error_size,
               "the NVIDIA driver cannot compile this model's PTX for GPU 0, "
@@ -421,8 +421,8 @@ static bool get_functions(ingot_cuda *c, char *error, size_t error_size) {
     if (r != CUDA_SUCCESS) {
       char name[96];
       set_error(error, error_size,
-                "this model's GPU code has no kernel %s (%s): it was built "
-                "for another runtime; compile the model again",
+                "this model's GPU code has no kernel %s: %s; it was built "
+                "for another runtime, compile the model again",
                 kernel_names[k], error_name(c, r, name, sizeof name));
       return false;
     }
@@ -496,7 +496,16 @@ const char *ingot_cuda_device_name(const ingot_cuda *c) {
  * Memory and streams
  *===----------------------------------------------------------------------===*/
 
-static double mib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024); }
+/* "8352 bytes", "512.0 MiB", "79.25 GiB". */
+static const char *format_bytes(uint64_t bytes, char *buffer, size_t size) {
+  if (bytes < (1u << 20))
+    snprintf(buffer, size, "%llu bytes", (unsigned long long)bytes);
+  else if (bytes < (1ull << 30))
+    snprintf(buffer, size, "%.1f MiB", (double)bytes / (1 << 20));
+  else
+    snprintf(buffer, size, "%.2f GiB", (double)bytes / (1 << 30));
+  return buffer;
+}
 
 ingot_status ingot_cuda_alloc(ingot_cuda *c, uint64_t bytes, const char *what,
                               ingot_cuda_ptr *out, char *error,
@@ -516,15 +525,19 @@ ingot_status ingot_cuda_alloc(ingot_cuda *c, uint64_t bytes, const char *what,
     size_t free_bytes = 0, total_bytes = 0;
     if (c->cuMemGetInfo_v2(&free_bytes, &total_bytes) != CUDA_SUCCESS)
       free_bytes = total_bytes = 0;
+    char need[32], have[32], total[32];
     set_error(error, error_size,
-              "out of GPU memory for %s: %.1f MiB needed, %.1f MiB free of "
-              "%.1f MiB on GPU 0, %s",
-              what, mib(bytes), mib(free_bytes), mib(total_bytes),
-              c->description);
+              "out of GPU memory for %s: %s needed, %s free of %s on GPU 0, "
+              "%s",
+              what, format_bytes(bytes, need, sizeof need),
+              format_bytes(free_bytes, have, sizeof have),
+              format_bytes(total_bytes, total, sizeof total), c->description);
     return INGOT_ERROR_OUT_OF_MEMORY;
   }
-  set_error(error, error_size, "cannot allocate %s on GPU 0 (%.1f MiB): %s",
-            what, mib(bytes), error_name(c, r, name, sizeof name));
+  char need[32];
+  set_error(error, error_size, "cannot allocate %s on GPU 0 (%s): %s", what,
+            format_bytes(bytes, need, sizeof need),
+            error_name(c, r, name, sizeof name));
   return INGOT_ERROR_UNSUPPORTED;
 }
 
