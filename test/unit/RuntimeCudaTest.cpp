@@ -1,0 +1,366 @@
+//===- RuntimeCudaTest.cpp - GPU models on the fake driver -----------------===//
+//
+// The runtime's CUDA path (runtime/src/cuda.c, the GPU half of model.c)
+// against the fake driver (test/fakecuda): the image an architecture gets,
+// each failure's one-line message with everything released, and the
+// hand-written GPU model (test/runtime/gpu_model.h) run through the
+// launchers, checked against the same model computed here in double.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/include/ingot.h"
+#include "runtime/src/cuda.h"
+#include "test/runtime/gpu_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Image selection
+//===----------------------------------------------------------------------===//
+
+const uint8_t kBytes[4] = {1, 2, 3, 4};
+
+ingot_gpu_image cubin(uint64_t arch, bool specific = false) {
+  return {INGOT_GPU_IMAGE_CUBIN, arch, specific ? 1u : 0u, kBytes, 4};
+}
+ingot_gpu_image ptx(uint64_t arch) {
+  return {INGOT_GPU_IMAGE_PTX, arch, 0, kBytes, 4};
+}
+
+int pick(const std::vector<ingot_gpu_image> &images, int arch) {
+  ingot_gpu_code code = {images.size(), images.data(), "", 80};
+  return ingot_cuda_pick_image(&code, arch);
+}
+
+TEST(RuntimeCudaImage, SameMajorLowerMinorCubin) {
+  std::vector<ingot_gpu_image> images = {cubin(80), cubin(90, true), ptx(80)};
+  EXPECT_EQ(pick(images, 80), 0);
+  EXPECT_EQ(pick(images, 86), 0); // sm_80 code runs on 8.6
+  EXPECT_EQ(pick(images, 89), 0);
+}
+
+TEST(RuntimeCudaImage, ArchSpecificOnlyOnItsOwnArchitecture) {
+  std::vector<ingot_gpu_image> images = {cubin(80), cubin(90, true), ptx(80)};
+  EXPECT_EQ(pick(images, 90), 1);
+  // 10.0 runs neither cubin (another major; sm_90a is 9.0 only): the PTX.
+  EXPECT_EQ(pick(images, 100), 2);
+  // Only sm_90a: not on 9.1 either.
+  EXPECT_EQ(pick({cubin(90, true)}, 91), -1);
+}
+
+TEST(RuntimeCudaImage, PrefersTheHighestAndTheSpecific) {
+  EXPECT_EQ(pick({cubin(80), cubin(86), cubin(89)}, 87), 1);
+  EXPECT_EQ(pick({cubin(90), cubin(90, true)}, 90), 1);
+  EXPECT_EQ(pick({cubin(90, true), cubin(90)}, 90), 0);
+  EXPECT_EQ(pick({cubin(90, true), cubin(90)}, 92), 1);
+}
+
+TEST(RuntimeCudaImage, PtxFallbackAndNothing) {
+  EXPECT_EQ(pick({cubin(90, true), ptx(80)}, 86), 1);
+  EXPECT_EQ(pick({ptx(80), ptx(90)}, 120), 1);
+  EXPECT_EQ(pick({cubin(80), ptx(80)}, 75), -1); // older than everything
+  EXPECT_EQ(pick({cubin(80)}, 90), -1);          // no PTX to compile
+  EXPECT_EQ(pick({ptx(90)}, 86), -1);
+  EXPECT_EQ(pick({}, 90), -1);
+}
+
+//===----------------------------------------------------------------------===//
+// The fake driver
+//===----------------------------------------------------------------------===//
+
+/// Points the runtime at the fake driver and keeps the fake loaded, so that
+/// its count of live objects can be read after the runtime has closed it.
+class RuntimeCuda : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fake = dlopen(INGOT_FAKECUDA_PATH, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(fake, nullptr) << dlerror();
+    void *sym = dlsym(fake, "ingot_fakecuda_live");
+    ASSERT_NE(sym, nullptr);
+    live = reinterpret_cast<int (*)()>(sym);
+    setenv("INGOT_CUDA_DRIVER", INGOT_FAKECUDA_PATH, 1);
+    unsetenv("INGOT_FAKECUDA_FAIL");
+  }
+  void TearDown() override {
+    unsetenv("INGOT_CUDA_DRIVER");
+    unsetenv("INGOT_FAKECUDA_FAIL");
+    if (fake)
+      dlclose(fake);
+  }
+
+  /// Opens the GPU model with INGOT_FAKECUDA_FAIL=`fail`; expects `want`
+  /// and, on failure, nothing left alive in the driver.
+  std::string openFails(const char *fail, ingot_status want) {
+    if (fail)
+      setenv("INGOT_FAKECUDA_FAIL", fail, 1);
+    ingot_model *model = nullptr;
+    char error[512] = "";
+    ingot_status status =
+        ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
+                         sizeof error);
+    EXPECT_EQ(status, want) << fail << ": " << error;
+    EXPECT_EQ(model, nullptr);
+    ingot_model_free(model);
+    EXPECT_EQ(live(), 0) << fail << ": something was not released";
+    std::string message = error;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    return message;
+  }
+
+  void *fake = nullptr;
+  int (*live)() = nullptr;
+};
+
+TEST_F(RuntimeCuda, NoDriver) {
+  setenv("INGOT_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+  std::string m = openFails(nullptr, INGOT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(m.rfind("no NVIDIA driver: INGOT_CUDA_DRIVER=/nonexistent/"
+                    "libcuda.so.1 cannot be loaded (",
+                    0),
+            0u)
+      << m;
+}
+
+TEST_F(RuntimeCuda, FakeStub) {
+  std::string m = openFails("cuInit:34", INGOT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(m, std::string(INGOT_FAKECUDA_PATH) +
+                   " is the CUDA toolkit's stub library "
+                   "(CUDA_ERROR_STUB_LIBRARY), not an NVIDIA driver: install "
+                   "the driver, and take the toolkit's stubs directory out of "
+                   "LD_LIBRARY_PATH");
+}
+
+TEST_F(RuntimeCuda, ToolkitStub) {
+  if (!*INGOT_CUDA_STUB_PATH)
+    GTEST_SKIP() << "no CUDA toolkit stub (lib64/stubs/libcuda.so) at "
+                    "configure time";
+  setenv("INGOT_CUDA_DRIVER", INGOT_CUDA_STUB_PATH, 1);
+  std::string m = openFails(nullptr, INGOT_ERROR_UNSUPPORTED);
+  EXPECT_NE(m.find(" is the CUDA toolkit's stub library "
+                   "(CUDA_ERROR_STUB_LIBRARY), not an NVIDIA driver"),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(RuntimeCuda, NoDevice) {
+  const char *want = "no NVIDIA GPU: the driver (CUDA 13.0) finds no device "
+                     "(CUDA_ERROR_NO_DEVICE); check nvidia-smi and "
+                     "CUDA_VISIBLE_DEVICES";
+  EXPECT_EQ(openFails("cuInit:100", INGOT_ERROR_UNSUPPORTED), want);
+  EXPECT_EQ(openFails("device_count=0", INGOT_ERROR_UNSUPPORTED), want);
+}
+
+TEST_F(RuntimeCuda, GpuOlderThanTheTargets) {
+  EXPECT_EQ(openFails("compute_capability=75", INGOT_ERROR_UNSUPPORTED),
+            "GPU 0, Ingot fake GPU (sm_75), is older than the architectures "
+            "this model was compiled for (sm_80,sm_90a): compile it with "
+            "--target=cuda:sm_75");
+}
+
+TEST_F(RuntimeCuda, DriverTooOldForThePtx) {
+  std::string want =
+      "the NVIDIA driver (CUDA 11.8) is too old for this model's PTX (ISA "
+      "8.0, from CUDA 12.0), its only code for GPU 0, Ingot fake GPU "
+      "(sm_100): CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222); update the driver "
+      "to CUDA 12.0 or newer, or compile the model with --target=cuda:sm_100";
+  EXPECT_EQ(openFails("compute_capability=100,driver_version=11080,"
+                      "cuModuleLoadDataEx:222",
+                      INGOT_ERROR_UNSUPPORTED),
+            want);
+  EXPECT_NE(openFails("compute_capability=100,driver_version=11080,"
+                      "cuModuleLoadDataEx:209",
+                      INGOT_ERROR_UNSUPPORTED)
+                .find("too old for this model's PTX"),
+            std::string::npos);
+}
+
+TEST_F(RuntimeCuda, JitFailureSaysWhy) {
+  EXPECT_EQ(openFails("compute_capability=100,cuModuleLoadDataEx:218",
+                      INGOT_ERROR_UNSUPPORTED),
+            "the NVIDIA driver cannot compile this model's PTX for GPU 0, "
+            "Ingot fake GPU (sm_100): CUDA_ERROR_INVALID_PTX (218): fakecuda: "
+            "module load failed with error 218; compile the model with "
+            "--target=cuda:sm_100");
+}
+
+TEST_F(RuntimeCuda, OutOfMemoryForTheWeights) {
+  EXPECT_EQ(openFails("total_memory=4096", INGOT_ERROR_OUT_OF_MEMORY),
+            "out of GPU memory for the weights: 8352 bytes needed, 4096 bytes "
+            "free of 4096 bytes on GPU 0, Ingot fake GPU (sm_90)");
+}
+
+TEST_F(RuntimeCuda, MissingKernel) {
+  EXPECT_EQ(openFails("missing_kernel=ingot_gk_rope",
+                      INGOT_ERROR_UNSUPPORTED),
+            "this model's GPU code has no kernel ingot_gk_rope: "
+            "CUDA_ERROR_NOT_FOUND (500); it was built for another runtime, "
+            "compile the model again");
+}
+
+TEST_F(RuntimeCuda, EveryLaterFailureReleasesEverything) {
+  for (const char *fail :
+       {"cuDeviceGetAttribute:1", "cuDevicePrimaryCtxRetain:2",
+        "cuCtxSetCurrent:201", "cuModuleGetFunction:500@5",
+        "cuMemcpyHtoD_v2:1"})
+    openFails(fail, INGOT_ERROR_UNSUPPORTED);
+  openFails("cuMemAlloc_v2:2", INGOT_ERROR_OUT_OF_MEMORY);
+}
+
+/// A model that opens; sessions that fail to start release what they
+/// took, and the model stays usable.
+TEST_F(RuntimeCuda, SessionOutOfMemory) {
+  // The weights (8352 bytes) fit; the KV cache (64 tokens x 64 bytes)
+  // after the arena (512) does not.
+  setenv("INGOT_FAKECUDA_FAIL", "total_memory=12000", 1);
+  ingot_model *model = nullptr;
+  char error[512] = "";
+  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
+                             sizeof error),
+            INGOT_OK)
+      << error;
+  int afterOpen = live();
+  ingot_session *session = nullptr;
+  EXPECT_EQ(ingot_session_init(&session, model, 0, error, sizeof error),
+            INGOT_ERROR_OUT_OF_MEMORY);
+  EXPECT_EQ(session, nullptr);
+  EXPECT_STREQ(error, "out of GPU memory for the KV cache: 4096 bytes "
+                      "needed, 3136 bytes free of 12000 bytes on GPU 0, Ingot "
+                      "fake GPU (sm_90)");
+  EXPECT_EQ(live(), afterOpen);
+  // A shorter context fits.
+  ASSERT_EQ(ingot_session_init(&session, model, 8, error, sizeof error),
+            INGOT_OK)
+      << error;
+  ingot_session_free(session);
+  EXPECT_EQ(live(), afterOpen);
+  ingot_model_free(model);
+  EXPECT_EQ(live(), 0);
+}
+
+/// A kernel that fails: the step's one-line error, the session still
+/// freed cleanly.
+TEST_F(RuntimeCuda, LaunchFailure) {
+  setenv("INGOT_FAKECUDA_FAIL", "cuLaunchKernel:719", 1);
+  ingot_model *model = nullptr;
+  ingot_session *session = nullptr;
+  char error[512] = "";
+  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
+                             sizeof error),
+            INGOT_OK)
+      << error;
+  ASSERT_EQ(ingot_session_init(&session, model, 0, error, sizeof error),
+            INGOT_OK)
+      << error;
+  int32_t ids[2] = {40, 41};
+  EXPECT_EQ(ingot_session_prefill(session, ids, 2), INGOT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(ingot_session_error(session),
+               "GPU 0, Ingot fake GPU (sm_90): launching kernel "
+               "ingot_gk_embedding failed: CUDA_ERROR_LAUNCH_FAILED (719)");
+  EXPECT_EQ(ingot_session_logits(session), nullptr);
+  ingot_session_free(session);
+  ingot_model_free(model);
+  EXPECT_EQ(live(), 0);
+}
+
+//===----------------------------------------------------------------------===//
+// The GPU model, run
+//===----------------------------------------------------------------------===//
+
+constexpr int V = INGOT_GPU_FAKE_VOCAB, D = INGOT_GPU_FAKE_D;
+
+/// gpu_model.h's rule in double: the logits after each of `tokens`.
+std::vector<std::vector<double>> reference(const std::vector<int32_t> &tokens) {
+  std::vector<std::vector<double>> x, logits;
+  for (int32_t t : tokens) {
+    std::vector<double> e(D), xt(D);
+    double sum = 0;
+    for (int d = 0; d < D; ++d) {
+      e[d] = ingot_gpu_fake_embedding(t, d);
+      sum += e[d] * e[d];
+    }
+    double r = 1 / std::sqrt(sum / D + INGOT_GPU_FAKE_EPS);
+    for (int d = 0; d < D; ++d)
+      xt[d] = e[d] * r * ingot_gpu_fake_gain(d);
+    x.push_back(xt);
+    std::vector<double> s(x.size()), h(xt);
+    double top = -1e300, z = 0;
+    for (size_t j = 0; j < x.size(); ++j) {
+      s[j] = 0;
+      for (int d = 0; d < D; ++d)
+        s[j] += xt[d] * x[j][d];
+      s[j] /= std::sqrt(double(D));
+      top = std::max(top, s[j]);
+    }
+    for (size_t j = 0; j < x.size(); ++j)
+      z += s[j] = std::exp(s[j] - top);
+    for (size_t j = 0; j < x.size(); ++j)
+      for (int d = 0; d < D; ++d)
+        h[d] += s[j] / z * x[j][d];
+    std::vector<double> l(V);
+    for (int v = 0; v < V; ++v)
+      for (int d = 0; d < D; ++d)
+        l[v] += ingot_gpu_fake_embedding(v, d) * h[d];
+    logits.push_back(l);
+  }
+  return logits;
+}
+
+void expectLogits(const float *got, const std::vector<double> &want,
+                  const char *what) {
+  int bad = 0;
+  for (int v = 0; v < V; ++v)
+    if (!(std::fabs(got[v] - want[v]) <= 1e-4 * (1 + std::fabs(want[v]))) &&
+        bad++ < 5)
+      ADD_FAILURE() << what << ": logit " << v << " is " << got[v]
+                    << ", expected " << want[v];
+}
+
+TEST_F(RuntimeCuda, RunsTheModel) {
+#ifndef INGOT_FAKECUDA_KERNELS
+  GTEST_SKIP() << "the fake driver was built without the GPU kernels for "
+                  "the host (IngotGPUKernelsHost)";
+#endif
+  ingot_model *model = nullptr;
+  ingot_session *session = nullptr;
+  char error[512] = "";
+  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
+                             sizeof error),
+            INGOT_OK)
+      << error;
+  ASSERT_EQ(ingot_session_init(&session, model, 0, error, sizeof error),
+            INGOT_OK)
+      << error;
+  // Seven tokens: two batches (max_batch 4), then two decodes.
+  std::vector<int32_t> tokens = {1, 75, 107, 3, 258, 40, 40, 99, 0};
+  auto want = reference(tokens);
+  ASSERT_EQ(ingot_session_prefill(session, tokens.data(), 7), INGOT_OK)
+      << ingot_session_error(session);
+  expectLogits(ingot_session_logits(session), want[6], "after the prefill");
+  for (int i = 7; i < 9; ++i) {
+    ASSERT_EQ(ingot_session_decode(session, tokens[i]), INGOT_OK)
+        << ingot_session_error(session);
+    expectLogits(ingot_session_logits(session), want[i], "after a decode");
+  }
+  // All logits, from the start again.
+  ingot_session_reset(session);
+  std::vector<float> all(9 * V);
+  ASSERT_EQ(ingot_session_prefill_all_logits(session, tokens.data(), 9,
+                                             all.data()),
+            INGOT_OK)
+      << ingot_session_error(session);
+  for (int i = 0; i < 9; ++i)
+    expectLogits(&all[i * V], want[i], "all logits");
+  ingot_session_free(session);
+  ingot_model_free(model);
+  EXPECT_EQ(live(), 0);
+}
+
+} // namespace
