@@ -15,6 +15,7 @@
 #include "compiler/ukernels/gpu/gk_host.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -605,8 +606,12 @@ void ingot_cuda_stream_destroy(ingot_cuda *c, void *stream) {
  * Steps and launchers
  *===----------------------------------------------------------------------===*/
 
-/* The forward call in progress on this thread. */
-static _Thread_local struct {
+/* The forward call in progress. One at a time in the process (steps of
+ * sessions on other threads wait in ingot_cuda_begin): the state is not
+ * thread-local, as the runtime is also linked into shared libraries, where
+ * the initial-exec TLS ingotc's objects would use does not link. */
+static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
   ingot_cuda *cuda;
   CUstream stream;
   CUresult status;     /* the first launch's failure */
@@ -615,9 +620,12 @@ static _Thread_local struct {
 
 ingot_status ingot_cuda_begin(ingot_cuda *c, void *stream, char *error,
                               size_t error_size) {
+  pthread_mutex_lock(&step_lock);
   CUresult r = c->cuCtxSetCurrent(c->context);
-  if (r != CUDA_SUCCESS)
+  if (r != CUDA_SUCCESS) {
+    pthread_mutex_unlock(&step_lock);
     return copy_failed(c, r, "making the context current", error, error_size);
+  }
   current.cuda = c;
   current.stream = (CUstream)stream;
   current.status = CUDA_SUCCESS;
@@ -627,26 +635,26 @@ ingot_status ingot_cuda_begin(ingot_cuda *c, void *stream, char *error,
 
 ingot_status ingot_cuda_end(char *error, size_t error_size) {
   ingot_cuda *c = current.cuda;
-  current.cuda = NULL;
   if (!c)
     return INGOT_OK;
+  current.cuda = NULL;
   char name[96];
+  ingot_status status = INGOT_OK;
+  CUresult r = c->cuStreamSynchronize(current.stream);
   if (current.status != CUDA_SUCCESS) {
-    c->cuStreamSynchronize(current.stream);
     set_error(error, error_size,
               "GPU 0, %s: launching kernel %s failed: %s", c->description,
               current.kernel, error_name(c, current.status, name, sizeof name));
-    return INGOT_ERROR_UNSUPPORTED;
-  }
-  CUresult r = c->cuStreamSynchronize(current.stream);
-  if (r != CUDA_SUCCESS) {
+    status = INGOT_ERROR_UNSUPPORTED;
+  } else if (r != CUDA_SUCCESS) {
     set_error(error, error_size,
               "GPU 0, %s: a kernel failed (%s; the last launched was %s)",
               c->description, error_name(c, r, name, sizeof name),
               current.kernel ? current.kernel : "none");
-    return INGOT_ERROR_UNSUPPORTED;
+    status = INGOT_ERROR_UNSUPPORTED;
   }
-  return INGOT_OK;
+  pthread_mutex_unlock(&step_lock);
+  return status;
 }
 
 /* Blocks for `items` units of work, `per_block` per block: at least 1, at

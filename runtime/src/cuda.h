@@ -74,9 +74,10 @@ ingot_status ingot_cuda_stream_create(ingot_cuda *cuda, void **stream,
 void ingot_cuda_stream_destroy(ingot_cuda *cuda, void *stream);
 
 /* Around one forward call on the calling thread: begin makes `cuda` and
- * `stream` what the launchers use (thread-local; the context is made
- * current); end waits for the stream and returns the first launch error of
- * the step, or the stream's. */
+ * `stream` what the launchers use (the context made current; one step at a
+ * time in the process: another thread's begin waits for this end); end
+ * waits for the stream and returns the first launch error of the step, or
+ * the stream's. */
 ingot_status ingot_cuda_begin(ingot_cuda *cuda, void *stream, char *error,
                               size_t error_size);
 ingot_status ingot_cuda_end(char *error, size_t error_size);
