@@ -677,7 +677,10 @@ static void launch(int kernel, unsigned blocks, void **params) {
 }
 
 /* Each launcher passes its arguments minus scratch, sync, ith and nth, in
- * order, as cuLaunchKernel takes them: params[i] points at argument i. */
+ * order, as cuLaunchKernel takes them: params[i] points at argument i. The
+ * grids follow how the kernels share out work (a warp per matmul column, a
+ * block per norm row or attention query head, a thread per element
+ * elsewhere); any grid would be correct. */
 
 void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           const float *bias, int64_t M, int64_t N, int64_t K,
@@ -686,8 +689,8 @@ void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           int32_t nth) {
   (void)scratch, (void)sync, (void)ith, (void)nth;
   void *params[] = {&y, &x, &w, &bias, &M, &N, &K, &fmt, &group};
-  /* One warp per output column of a row. */
-  launch(K_MATMUL, blocks_for(M * N, INGOT_CUDA_BLOCK / 32), params);
+  /* A warp per output column (all M rows of it). */
+  launch(K_MATMUL, blocks_for(N, INGOT_CUDA_BLOCK / 32), params);
 }
 
 void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
@@ -701,8 +704,8 @@ void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
   (void)scratch, (void)sync, (void)ith, (void)nth;
   void *params[] = {&y0, &w0, &b0, &N0, &y1, &w1, &b1, &N1, &y2,
                     &w2, &b2, &N2, &x,  &M,  &K,  &fmt, &group};
-  launch(K_MATMUL_MULTI,
-         blocks_for(M * (N0 + N1 + N2), INGOT_CUDA_BLOCK / 32), params);
+  launch(K_MATMUL_MULTI, blocks_for(N0 + N1 + N2, INGOT_CUDA_BLOCK / 32),
+         params);
 }
 
 void ingot_cuda_uk_embedding(float *y, const int32_t *ids, int64_t n,
@@ -711,7 +714,7 @@ void ingot_cuda_uk_embedding(float *y, const int32_t *ids, int64_t n,
                              int32_t nth) {
   (void)ith, (void)nth;
   void *params[] = {&y, &ids, &n, &table, &V, &D, &fmt, &group};
-  launch(K_EMBEDDING, blocks_for(n, 1), params); /* a block per row */
+  launch(K_EMBEDDING, blocks_for(n * D, INGOT_CUDA_BLOCK), params);
 }
 
 void ingot_cuda_uk_rms_norm(float *y, const float *x, const float *w,
@@ -784,7 +787,8 @@ void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes,
                         int32_t ith, int32_t nth) {
   (void)ith, (void)nth;
   void *params[] = {&dst, &src, &bytes};
-  launch(K_COPY, blocks_for(bytes, 16 * INGOT_CUDA_BLOCK), params);
+  /* A thread per 8-byte word. */
+  launch(K_COPY, blocks_for(bytes, 8 * INGOT_CUDA_BLOCK), params);
 }
 
 void ingot_cuda_uk_clamp(float *y, const float *x, int64_t count, float lo,
