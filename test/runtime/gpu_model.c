@@ -11,6 +11,8 @@
 #include "test/runtime/fake_model.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #define V INGOT_GPU_FAKE_VOCAB
 #define D INGOT_GPU_FAKE_D
@@ -34,6 +36,20 @@ __attribute__((constructor)) static void fill_weights(void) {
       e[v * D + d] = ingot_gpu_fake_embedding(v, d);
   for (int d = 0; d < D; ++d)
     g[d] = ingot_gpu_fake_gain(d);
+}
+
+int ingot_gpu_fake_write_weights(const char *path) {
+  ingot_weights_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, INGOT_WEIGHTS_MAGIC, 8);
+  h.weights_bytes = WEIGHTS_BYTES;
+  h.model_id = ingot_gpu_fake_model_external.model_id;
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return 1;
+  int bad = fwrite(&h, sizeof h, 1, f) != 1 ||
+            fwrite(weights, WEIGHTS_BYTES, 1, f) != 1;
+  return fclose(f) != 0 || bad;
 }
 
 /* Device addresses only: what the generated code does. */
@@ -85,6 +101,28 @@ const ingot_model_desc ingot_gpu_fake_model = {
     .weights = weights,
     .weights_file = NULL,
     .model_id = 0x6770756d6f64656cull,
+    .tokenizer = ingot_fake_tokenizer_blob,
+    .tokenizer_bytes = INGOT_FAKE_TOKENIZER_BYTES,
+    .chat_template = "",
+    .chat_style = "chatml",
+    .forward = forward,
+    .weights_hash = 0,
+    .gpu = &code,
+};
+
+const ingot_model_desc ingot_gpu_fake_model_external = {
+    .abi_version = INGOT_ABI_VERSION,
+    .name = "fake-gpu-external",
+    .architecture = "fake",
+    .vocab_size = V,
+    .max_ctx = INGOT_GPU_FAKE_MAX_CTX,
+    .max_batch = INGOT_GPU_FAKE_MAX_BATCH,
+    .arena_bytes = 512,
+    .kv_bytes_per_token = 2 * D * 4,
+    .weights_bytes = WEIGHTS_BYTES,
+    .weights = NULL,
+    .weights_file = "fake-gpu.weights",
+    .model_id = 0x6770756d6f64656dull,
     .tokenizer = ingot_fake_tokenizer_blob,
     .tokenizer_bytes = INGOT_FAKE_TOKENIZER_BYTES,
     .chat_template = "",

@@ -34,6 +34,10 @@ extern "C" {
 #define INGOT_GPU_FAKE_EPS 1e-5f
 
 extern const ingot_model_desc ingot_gpu_fake_model;
+/* The same model with its weights in an external file ("fake-gpu.weights",
+ * written by ingot_gpu_fake_write_weights; 0 on success). */
+extern const ingot_model_desc ingot_gpu_fake_model_external;
+int ingot_gpu_fake_write_weights(const char *path);
 
 float ingot_gpu_fake_embedding(int v, int d);
 float ingot_gpu_fake_gain(int d);

@@ -15,8 +15,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -323,16 +325,59 @@ void expectLogits(const float *got, const std::vector<double> &want,
                     << ", expected " << want[v];
 }
 
-TEST_F(RuntimeCuda, RunsTheModel) {
+/// The external weights file of the GPU model, written once per test.
+std::string externalWeights() {
+  std::string path = testing::TempDir() + "ingot-runtime-fake-gpu.weights";
+  EXPECT_EQ(ingot_gpu_fake_write_weights(path.c_str()), 0) << path;
+  return path;
+}
+
+/// Opening with external weights: the file's checks first (a short file
+/// fails before the driver is touched), then one copy to the device.
+TEST_F(RuntimeCuda, ExternalWeights) {
+  std::string path = externalWeights();
+  ingot_model_options o;
+  ingot_model_options_default(&o);
+  o.weights_path = path.c_str();
+  ingot_model *model = nullptr;
+  char error[512] = "";
+  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o,
+                             error, sizeof error),
+            INGOT_OK)
+      << error;
+  EXPECT_GT(live(), 0);
+  ingot_model_free(model);
+  EXPECT_EQ(live(), 0);
+  ASSERT_EQ(truncate(path.c_str(), 100), 0);
+  EXPECT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o,
+                             error, sizeof error),
+            INGOT_ERROR_IO);
+  EXPECT_NE(std::string(error).find("truncated"), std::string::npos)
+      << error;
+  EXPECT_EQ(live(), 0);
+  std::remove(path.c_str());
+}
+
+class RuntimeCudaRun : public RuntimeCuda,
+                       public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RuntimeCudaRun, RunsTheModel) {
 #ifndef INGOT_FAKECUDA_KERNELS
   GTEST_SKIP() << "the fake driver was built without the GPU kernels for "
                   "the host (IngotGPUKernelsHost)";
 #endif
+  bool external = GetParam();
+  std::string path = external ? externalWeights() : "";
+  ingot_model_options o;
+  ingot_model_options_default(&o);
+  o.weights_path = external ? path.c_str() : nullptr;
   ingot_model *model = nullptr;
   ingot_session *session = nullptr;
   char error[512] = "";
-  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
-                             sizeof error),
+  ASSERT_EQ(ingot_model_open(&model,
+                             external ? &ingot_gpu_fake_model_external
+                                      : &ingot_gpu_fake_model,
+                             &o, error, sizeof error),
             INGOT_OK)
       << error;
   ASSERT_EQ(ingot_session_init(&session, model, 0, error, sizeof error),
@@ -361,6 +406,11 @@ TEST_F(RuntimeCuda, RunsTheModel) {
   ingot_session_free(session);
   ingot_model_free(model);
   EXPECT_EQ(live(), 0);
+  if (external)
+    std::remove(path.c_str());
 }
+
+INSTANTIATE_TEST_SUITE_P(EmbeddedAndExternal, RuntimeCudaRun,
+                         ::testing::Bool());
 
 } // namespace
