@@ -83,3 +83,16 @@ if clang:
             ("%aarch64_sysroot", os.path.dirname(os.path.dirname(crt1))))
 if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
+
+# ptxas (the CUDA toolkit's PTX assembler), for the checks of the GPU
+# ukernels' PTX: $CUDA_HOME/bin, /usr/local/cuda/bin, then PATH; the tests
+# that need it are UNSUPPORTED without it.
+ptxas_dirs = [os.path.join(os.environ[v], "bin")
+              for v in ["CUDA_HOME", "CUDA_PATH"] if os.environ.get(v)]
+ptxas_dirs.append("/usr/local/cuda/bin")
+ptxas = next((os.path.join(d, "ptxas") for d in ptxas_dirs
+              if os.access(os.path.join(d, "ptxas"), os.X_OK)), None)
+ptxas = ptxas or shutil.which("ptxas")
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -40,6 +40,14 @@ int ingot_simt_launch(const ingot_gk_host_kernel *kernel, void **params,
                       size_t dynamic_shared_bytes, char *error,
                       size_t error_size);
 
+/* The kernels' math (gk_common.h) as built for the host, for the tests
+ * against libm. */
+float ingot_gk_host_expf(float x);
+float ingot_gk_host_expm1f(float x);
+float ingot_gk_host_tanhf(float x);
+float ingot_gk_host_erff(float x);
+void ingot_gk_host_sincos(double a, double *s, double *c);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,147 @@
+/*===- gk_matmul.c - Matmul, matmul_multi and embedding on the GPU --------===
+ *
+ * Matmul: one warp per output column n (weight row) and up to
+ * GK_MATMUL_ROWS activation rows at a time; lane l reads weight elements
+ * k = l, l + 32, ... (a warp reads consecutive bytes of the row, every
+ * format), decodes each with the CPU kernel's float operations, and the
+ * warp sums its lanes with shuffles. Columns go round the grid's warps, so
+ * any grid works. The format is dispatched once per kernel, so each
+ * format's loop is compiled with its decoder inlined.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "compiler/ukernels/gpu/gk_common.h"
+#include "compiler/ukernels/gpu/gk_kernels.h"
+
+/* Activation rows per pass over a weight row (their sums in registers). */
+#define GK_MATMUL_ROWS 4
+
+/* Column n of y[M][ldy] = x[M][K] · row (+ bias[n]); the whole warp. */
+GK_INLINE __attribute__((always_inline)) void
+gk_matmul_column(float *y, int64_t ldy, const float *x, const uint8_t *row,
+                 const float *bias, int64_t n, int64_t M, int64_t K,
+                 const int32_t fmt, int32_t group) {
+  uint32_t lane = gk_lane();
+  for (int64_t m0 = 0; m0 < M; m0 += GK_MATMUL_ROWS) {
+    int64_t mt = M - m0 < GK_MATMUL_ROWS ? M - m0 : GK_MATMUL_ROWS;
+    const float *xr = x + m0 * K;
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    for (int64_t k = lane; k < K; k += GK_WARP) {
+      float w = gk_weight(fmt, group, row, k);
+      a0 += w * xr[k];
+      if (mt > 1)
+        a1 += w * xr[K + k];
+      if (mt > 2)
+        a2 += w * xr[2 * K + k];
+      if (mt > 3)
+        a3 += w * xr[3 * K + k];
+    }
+    a0 = gk_warp_sum(a0);
+    a1 = gk_warp_sum(a1);
+    a2 = gk_warp_sum(a2);
+    a3 = gk_warp_sum(a3);
+    if (lane == 0) {
+      float b = bias ? bias[n] : 0.0f;
+      float *yr = y + m0 * ldy + n;
+      yr[0] = a0 + b;
+      if (mt > 1)
+        yr[ldy] = a1 + b;
+      if (mt > 2)
+        yr[2 * ldy] = a2 + b;
+      if (mt > 3)
+        yr[3 * ldy] = a3 + b;
+    }
+  }
+}
+
+/* Columns [0, N0 + N1 + N2) of the (up to) three matmuls, one per warp of
+ * the grid. */
+GK_INLINE __attribute__((always_inline)) void
+gk_matmul_cols(float *y0, const void *w0, const float *b0, int64_t N0,
+               float *y1, const void *w1, const float *b1, int64_t N1,
+               float *y2, const void *w2, const float *b2, int64_t N2,
+               const float *x, int64_t M, int64_t K, const int32_t fmt,
+               int32_t group) {
+  int64_t rb = gk_row_bytes(fmt, group, K);
+  int64_t warps = (int64_t)gk_grid_dim() * gk_warps();
+  int64_t total = N0 + N1 + N2;
+  for (int64_t c = (int64_t)gk_block_id() * gk_warps() + gk_warp(); c < total;
+       c += warps) {
+    float *y = y0;
+    const void *w = w0;
+    const float *bias = b0;
+    int64_t n = c, N = N0;
+    if (c >= N0 + N1) {
+      y = y2, w = w2, bias = b2, n = c - N0 - N1, N = N2;
+    } else if (c >= N0) {
+      y = y1, w = w1, bias = b1, n = c - N0, N = N1;
+    }
+    gk_matmul_column(y, N, x, (const uint8_t *)w + n * rb, bias, n, M, K, fmt,
+                     group);
+  }
+}
+
+/* gk_matmul_cols with `fmt` a constant in each case. */
+GK_INLINE void gk_matmul_any(float *y0, const void *w0, const float *b0,
+                             int64_t N0, float *y1, const void *w1,
+                             const float *b1, int64_t N1, float *y2,
+                             const void *w2, const float *b2, int64_t N2,
+                             const float *x, int64_t M, int64_t K, int32_t fmt,
+                             int32_t group) {
+  switch (fmt) {
+#define GK_MATMUL_CASE(F)                                                      \
+  case F:                                                                      \
+    gk_matmul_cols(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, F, \
+                   group);                                                     \
+    return;
+    GK_MATMUL_CASE(INGOT_W_F32)
+    GK_MATMUL_CASE(INGOT_W_F16)
+    GK_MATMUL_CASE(INGOT_W_BF16)
+    GK_MATMUL_CASE(INGOT_W_Q8_0)
+    GK_MATMUL_CASE(INGOT_W_Q4_0)
+    GK_MATMUL_CASE(INGOT_W_Q4_1)
+    GK_MATMUL_CASE(INGOT_W_Q5_0)
+    GK_MATMUL_CASE(INGOT_W_Q5_1)
+    GK_MATMUL_CASE(INGOT_W_Q4_K)
+    GK_MATMUL_CASE(INGOT_W_Q5_K)
+    GK_MATMUL_CASE(INGOT_W_Q6_K)
+    GK_MATMUL_CASE(INGOT_W_G8_SYM)
+    GK_MATMUL_CASE(INGOT_W_G8_ASYM)
+    GK_MATMUL_CASE(INGOT_W_G4_SYM)
+    GK_MATMUL_CASE(INGOT_W_G4_ASYM)
+#undef GK_MATMUL_CASE
+  }
+}
+
+GK_KERNEL ingot_gk_matmul(float *y, const float *x, const void *w,
+                          const float *bias, int64_t M, int64_t N, int64_t K,
+                          int32_t fmt, int32_t group) {
+  gk_matmul_any(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt, group);
+}
+
+GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
+                                int64_t N0, float *y1, const void *w1,
+                                const float *b1, int64_t N1, float *y2,
+                                const void *w2, const float *b2, int64_t N2,
+                                const float *x, int64_t M, int64_t K,
+                                int32_t fmt, int32_t group) {
+  gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,
+                group);
+}
+
+/* y[i][d] = element d of row ids[i]: threads of the grid over the n·D
+ * outputs, consecutive threads consecutive elements. */
+GK_KERNEL ingot_gk_embedding(float *y, const int32_t *ids, int64_t n,
+                             const void *table, int64_t V, int64_t D,
+                             int32_t fmt, int32_t group) {
+  int64_t rb = gk_row_bytes(fmt, group, D);
+  int64_t stride = (int64_t)gk_grid_dim() * gk_block_dim();
+  for (int64_t e = (int64_t)gk_block_id() * gk_block_dim() + gk_thread_id();
+       e < n * D; e += stride) {
+    int64_t i = e / D, d = e % D;
+    int64_t id = ids[i];
+    y[e] = id < 0 || id >= V
+               ? 0.0f
+               : gk_weight(fmt, group, (const uint8_t *)table + id * rb, d);
+  }
+}

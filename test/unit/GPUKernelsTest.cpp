@@ -1,0 +1,878 @@
+//===- GPUKernelsTest.cpp - The GPU ukernels under the SIMT executor ------===//
+//
+// The executor itself (a block reduction right with its barriers and wrong
+// without them, warp shuffles, divergent barriers and shuffles reported),
+// the kernels' math against libm, and every ingot_gk_* kernel run under
+// the executor against the native CPU ukernel (IngotUKernels) on random
+// inputs, in several shapes and grids, every format.
+//
+// Tolerances: u = 2^-24. Where both sides compute the same float
+// operations (embedding, copy, clamp, iota, the KV-cache encodings, the
+// exact elementwise ops) results must be equal bit for bit. A dot product
+// of n terms summed in any order in f32 is within γ·Σ|terms| of the exact
+// one, γ = (additions on the longest path + 1)·u (first order); two such
+// sums differ by at most the sum of their γ. Each tolerance below is that
+// bound for the two kernels' summation orders (written beside it), plus
+// a few ulp for each libm-style function the value goes through.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/ukernels/gpu/gk_host.h"
+#include "compiler/ukernels/gpu/gpu.h"
+#include "compiler/ukernels/ukernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr double kU = 5.9604644775390625e-8; // 2^-24
+
+//===----------------------------------------------------------------------===//
+// Launching
+//===----------------------------------------------------------------------===//
+
+/// Runs `name` over `grid` blocks of INGOT_GK_BLOCK threads; params[i]
+/// points at parameter i. Returns the executor's error ("" if none).
+std::string launch(const char *name, std::vector<void *> params, unsigned grid,
+                   unsigned block = INGOT_GK_BLOCK) {
+  const ingot_gk_host_kernel *k = ingot_gk_host_find(name);
+  if (!k)
+    return std::string("no kernel ") + name;
+  unsigned g[3] = {grid, 1, 1}, b[3] = {block, 1, 1};
+  char error[256];
+  if (ingot_simt_launch(k, params.data(), g, b, 0, error, sizeof error))
+    return error;
+  return "";
+}
+
+std::string launchKernel(const ingot_gk_host_kernel *k, void **params,
+                         unsigned grid, unsigned block) {
+  unsigned g[3] = {grid, 1, 1}, b[3] = {block, 1, 1};
+  char error[256];
+  if (ingot_simt_launch(k, params, g, b, 0, error, sizeof error))
+    return error;
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// The executor
+//===----------------------------------------------------------------------===//
+
+// Σ (t + 1) over the block's threads through a shared array, a tree of
+// halvings with a barrier after each step (`barriers` false: none).
+template <bool barriers>
+void blockReduce(void **params) {
+  float *out = *(float **)params[0];
+  GK_SHARED(float, s, 1024);
+  uint32_t t = gk_thread_id(), n = gk_block_dim();
+  s[t] = (float)(t + 1);
+  if (barriers)
+    gk_barrier();
+  for (uint32_t stride = n / 2; stride > 0; stride /= 2) {
+    if (t < stride)
+      s[t] += s[t + stride];
+    if (barriers)
+      gk_barrier();
+  }
+  if (t == 0)
+    out[gk_block_id()] = s[0];
+}
+
+void warpShuffles(void **params) {
+  float *sums = *(float **)params[0];
+  uint32_t *fifth = *(uint32_t **)params[1];
+  uint32_t t = gk_thread_id();
+  float v = (float)(gk_lane() + 1);
+  for (uint32_t m = 16; m > 0; m /= 2)
+    v += gk_shfl_xor_f32(v, m);
+  sums[t] = v;
+  fifth[t] = gk_shfl_idx_u32(t * 10, 5);
+}
+
+void barrierSomeExit(void **) {
+  if (gk_thread_id() < 100)
+    gk_barrier();
+}
+
+void barrierTwoPlaces(void **) {
+  if (gk_thread_id() % 2)
+    gk_barrier();
+  else
+    gk_barrier();
+}
+
+void shuffleHalfWarp(void **params) {
+  uint32_t *out = *(uint32_t **)params[0];
+  if (gk_lane() < 16)
+    out[gk_thread_id()] = gk_shfl_xor_u32(gk_thread_id(), 1);
+}
+
+TEST(SIMTExecutor, BlockReductionNeedsItsBarriers) {
+  ingot_gk_host_kernel with = {"reduce", blockReduce<true>};
+  ingot_gk_host_kernel without = {"reduce_racy", blockReduce<false>};
+  std::vector<float> out(3, 0.0f);
+  float *p = out.data();
+  void *params[] = {&p};
+  ASSERT_EQ(launchKernel(&with, params, 3, 256), "");
+  for (float v : out)
+    EXPECT_EQ(v, 256.0f * 257.0f / 2.0f);
+  ASSERT_EQ(launchKernel(&with, params, 1, 1024), "");
+  EXPECT_EQ(out[0], 1024.0f * 1025.0f / 2.0f);
+  // Without barriers thread 0 adds entries other threads have not written
+  // yet: the result must be wrong.
+  std::fill(out.begin(), out.end(), 0.0f);
+  ASSERT_EQ(launchKernel(&without, params, 1, 256), "");
+  EXPECT_FALSE(out[0] == 256.0f * 257.0f / 2.0f) << out[0];
+}
+
+TEST(SIMTExecutor, WarpShuffles) {
+  ingot_gk_host_kernel k = {"shuffles", warpShuffles};
+  std::vector<float> sums(256);
+  std::vector<uint32_t> fifth(256);
+  float *ps = sums.data();
+  uint32_t *pf = fifth.data();
+  void *params[] = {&ps, &pf};
+  ASSERT_EQ(launchKernel(&k, params, 2, 256), "");
+  for (unsigned t = 0; t < 256; ++t) {
+    EXPECT_EQ(sums[t], 32.0f * 33.0f / 2.0f) << t;
+    EXPECT_EQ(fifth[t], (t / 32 * 32 + 5) * 10) << t;
+  }
+}
+
+TEST(SIMTExecutor, DivergenceIsAnError) {
+  ingot_gk_host_kernel exits = {"exits", barrierSomeExit};
+  std::string e = launchKernel(&exits, nullptr, 1, 256);
+  EXPECT_NE(e.find("exited without reaching"), std::string::npos) << e;
+  ingot_gk_host_kernel two = {"two", barrierTwoPlaces};
+  e = launchKernel(&two, nullptr, 1, 64);
+  EXPECT_NE(e.find("different places"), std::string::npos) << e;
+  std::vector<uint32_t> out(64);
+  uint32_t *p = out.data();
+  void *params[] = {&p};
+  ingot_gk_host_kernel half = {"half", shuffleHalfWarp};
+  e = launchKernel(&half, params, 1, 64);
+  EXPECT_NE(e.find("shuffle"), std::string::npos) << e;
+  // Launches the executor refuses.
+  e = launchKernel(&exits, nullptr, 1, 2048);
+  EXPECT_NE(e.find("threads per block"), std::string::npos) << e;
+  e = launchKernel(&exits, nullptr, 0, 256);
+  EXPECT_NE(e.find("empty grid"), std::string::npos) << e;
+}
+
+TEST(SIMTExecutor, KernelTable) {
+  const char *names[] = {
+      "ingot_gk_matmul",    "ingot_gk_matmul_multi", "ingot_gk_embedding",
+      "ingot_gk_rms_norm",  "ingot_gk_layer_norm",   "ingot_gk_rope",
+      "ingot_gk_attention", "ingot_gk_binary",       "ingot_gk_unary",
+      "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp"};
+  EXPECT_EQ(ingot_gk_host_kernel_count, 12);
+  for (const char *name : names)
+    EXPECT_NE(ingot_gk_host_find(name), nullptr) << name;
+  EXPECT_EQ(ingot_gk_host_find("ingot_gk_nope"), nullptr);
+}
+
+//===----------------------------------------------------------------------===//
+// Math against libm
+//===----------------------------------------------------------------------===//
+
+/// Distance in units in the last place between two floats of one sign.
+double ulps(float a, float b) {
+  if (a == b)
+    return 0;
+  if (std::isnan(a) || std::isnan(b))
+    return std::isnan(a) && std::isnan(b) ? 0 : 1e30;
+  double ref = std::fabs((double)b);
+  int e;
+  std::frexp(ref < 1.1754943508222875e-38 ? 1.1754943508222875e-38 : ref, &e);
+  return std::fabs((double)a - (double)b) / std::ldexp(1.0, e - 24);
+}
+
+std::vector<float> mathInputs(float lo, float hi, int n) {
+  std::vector<float> xs;
+  for (int i = 0; i <= n; ++i)
+    xs.push_back(lo + (hi - lo) * (float)i / (float)n);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (int i = 0; i < n; ++i)
+    xs.push_back(d(rng));
+  for (float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, 0.5f, -0.5f})
+    if (x >= lo && x <= hi)
+      xs.push_back(x);
+  return xs;
+}
+
+TEST(GPUKernelMath, AgainstLibm) {
+  double worst = 0;
+  for (float x : mathInputs(-103.0f, 88.7f, 200000))
+    worst = std::max(worst, ulps(ingot_gk_host_expf(x), std::exp(x)));
+  EXPECT_LE(worst, 2.0) << "expf";
+  EXPECT_EQ(ingot_gk_host_expf(100.0f), INFINITY);
+  EXPECT_EQ(ingot_gk_host_expf(-110.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(ingot_gk_host_expf(NAN)));
+  worst = 0;
+  for (float x : mathInputs(-20.0f, 20.0f, 200000))
+    worst = std::max(worst, ulps(ingot_gk_host_expm1f(x), std::expm1(x)));
+  EXPECT_LE(worst, 3.0) << "expm1f";
+  worst = 0;
+  for (float x : mathInputs(-12.0f, 12.0f, 200000))
+    worst = std::max(worst, ulps(ingot_gk_host_tanhf(x), std::tanh(x)));
+  EXPECT_LE(worst, 3.0) << "tanhf";
+  worst = 0;
+  for (float x : mathInputs(-6.0f, 6.0f, 200000))
+    worst = std::max(worst, ulps(ingot_gk_host_erff(x), std::erf(x)));
+  EXPECT_LE(worst, 1.0) << "erff";
+  double worstAbs = 0;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> d(-2e6, 2e6);
+  for (int i = 0; i < 200000; ++i) {
+    double a = i < 1000 ? (i - 500) * 0.01 : d(rng), s, c;
+    ingot_gk_host_sincos(a, &s, &c);
+    worstAbs = std::max(worstAbs, std::fabs(s - std::sin(a)));
+    worstAbs = std::max(worstAbs, std::fabs(c - std::cos(a)));
+  }
+  EXPECT_LE(worstAbs, 1e-15) << "sincos";
+}
+
+//===----------------------------------------------------------------------===//
+// Data
+//===----------------------------------------------------------------------===//
+
+uint16_t toHalf(float f) { // test data: |f| < 65504, tiny values to 0
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  uint32_t sign = (b >> 16) & 0x8000, e = (b >> 23) & 0xff, m = b & 0x7fffff;
+  if (std::fabs(f) < 6.2e-5f)
+    return (uint16_t)sign;
+  return (uint16_t)(sign | ((e - 112) << 10) | (m >> 13));
+}
+
+std::vector<float> randomFloats(std::mt19937 &rng, size_t n, float lo = -1.0f,
+                                float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = d(rng);
+  return v;
+}
+
+void putHalf(uint8_t *p, float f) {
+  uint16_t h = toHalf(f);
+  std::memcpy(p, &h, 2);
+}
+
+/// `rows` random rows of K elements of `fmt` (valid scales, random codes).
+std::vector<uint8_t> randomWeights(std::mt19937 &rng, int32_t fmt,
+                                   int32_t group, int64_t rows, int64_t K) {
+  int64_t rb = ingot_uk_row_bytes(fmt, group, K);
+  std::vector<uint8_t> w((size_t)(rows * rb) + 64);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> scale(0.01f, 0.1f), val(-1.0f, 1.0f),
+      zero(0.0f, 15.0f);
+  for (uint8_t &b : w)
+    b = (uint8_t)byte(rng);
+  for (int64_t r = 0; r < rows; ++r) {
+    uint8_t *row = w.data() + r * rb;
+    switch (fmt) {
+    case INGOT_W_F32:
+      for (int64_t k = 0; k < K; ++k) {
+        float f = val(rng);
+        std::memcpy(row + 4 * k, &f, 4);
+      }
+      break;
+    case INGOT_W_F16:
+      for (int64_t k = 0; k < K; ++k)
+        putHalf(row + 2 * k, val(rng));
+      break;
+    case INGOT_W_BF16:
+      for (int64_t k = 0; k < K; ++k) {
+        float f = val(rng);
+        uint32_t b;
+        std::memcpy(&b, &f, 4);
+        uint16_t h = (uint16_t)(b >> 16);
+        std::memcpy(row + 2 * k, &h, 2);
+      }
+      break;
+    default: {
+      int64_t be = fmt >= INGOT_W_G8_SYM ? group
+                   : fmt >= INGOT_W_Q4_K ? 256
+                                         : 32;
+      int64_t bb = rb / (K / be);
+      for (int64_t b = 0; b < K / be; ++b) {
+        uint8_t *blk = row + b * bb;
+        switch (fmt) {
+        case INGOT_W_Q6_K:
+          putHalf(blk + 208, scale(rng));
+          break;
+        case INGOT_W_Q4_1:
+        case INGOT_W_Q5_1:
+        case INGOT_W_Q4_K:
+        case INGOT_W_Q5_K:
+          putHalf(blk, scale(rng));
+          putHalf(blk + 2, scale(rng));
+          break;
+        case INGOT_W_G8_ASYM:
+          putHalf(blk, scale(rng));
+          putHalf(blk + 2, 128.0f + 16.0f * val(rng));
+          break;
+        case INGOT_W_G4_ASYM:
+          putHalf(blk, scale(rng));
+          putHalf(blk + 2, zero(rng));
+          break;
+        default:
+          putHalf(blk, scale(rng));
+          break;
+        }
+      }
+    }
+    }
+  }
+  return w;
+}
+
+/// The weight rows as f32, from the CPU kernels' own decoder.
+std::vector<float> dequantized(const std::vector<uint8_t> &w, int32_t fmt,
+                               int32_t group, int64_t rows, int64_t K) {
+  std::vector<int32_t> ids(rows);
+  for (int64_t i = 0; i < rows; ++i)
+    ids[i] = (int32_t)i;
+  std::vector<float> out((size_t)(rows * K));
+  ingot_uk_embedding(out.data(), ids.data(), rows, w.data(), rows, K, fmt,
+                     group, 0, 1);
+  return out;
+}
+
+const char *formatName(int32_t fmt) {
+  static const char *names[] = {"f32",  "f16",  "bf16", "q8_0", "q4_0",
+                                "q4_1", "q5_0", "q5_1", "q4_k", "q5_k",
+                                "q6_k", "g8",   "g8a",  "g4",   "g4a"};
+  return names[fmt];
+}
+
+struct WeightCase {
+  int32_t fmt, group;
+  int64_t K;
+};
+
+std::vector<WeightCase> weightCases() {
+  std::vector<WeightCase> cases;
+  for (int32_t fmt = INGOT_W_F32; fmt <= INGOT_W_G4_ASYM; ++fmt) {
+    if (fmt <= INGOT_W_BF16) {
+      cases.push_back({fmt, 0, 100});
+      cases.push_back({fmt, 0, 7});
+    } else if (fmt <= INGOT_W_Q5_1) {
+      cases.push_back({fmt, 0, 96});
+    } else if (fmt <= INGOT_W_Q6_K) {
+      cases.push_back({fmt, 0, 512});
+    } else {
+      cases.push_back({fmt, 32, 128});
+      cases.push_back({fmt, 64, 192});
+    }
+  }
+  return cases;
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul, matmul_multi, embedding
+//===----------------------------------------------------------------------===//
+
+/// y[M][N] on the CPU (single thread) with its scratch.
+std::vector<float> cpuMatmul(const std::vector<float> &x,
+                             const std::vector<uint8_t> &w, const float *bias,
+                             int64_t M, int64_t N, int64_t K, int32_t fmt,
+                             int32_t group) {
+  std::vector<float> y((size_t)(M * N));
+  std::vector<uint8_t> scratch((size_t)INGOT_UK_MATMUL_SCRATCH(M, K) + 64);
+  ingot_uk_sync sync;
+  std::memset(&sync, 0, sizeof sync);
+  ingot_uk_matmul(y.data(), x.data(), w.data(), bias, M, N, K, fmt, group,
+                  scratch.data(), &sync, 0, 1);
+  return y;
+}
+
+/// Compares column n of matrix w's results with the bound: GPU lanes sum
+/// K/32 products then a 5-level tree; the CPU sums 8 lanes of K/8, folds
+/// them in 3 levels, then adds block after block (K/be) — plus the
+/// products' own rounding and the bias addition.
+void expectMatmulClose(const std::vector<float> &got,
+                       const std::vector<float> &want,
+                       const std::vector<float> &x,
+                       const std::vector<float> &wf, const float *bias,
+                       int64_t M, int64_t N, int64_t K, const char *what) {
+  double gamma =
+      ((double)K / 32 + 5 + 2 + (double)K / 8 + 3 + (double)K / 32 + 2) * kU;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double mag = bias ? std::fabs(bias[n]) : 0.0;
+      for (int64_t k = 0; k < K; ++k)
+        mag += std::fabs((double)x[m * K + k] * wf[n * K + k]);
+      float g = got[m * N + n], r = want[m * N + n];
+      ASSERT_LE(std::fabs((double)g - r), gamma * mag + 1e-30)
+          << what << " m=" << m << " n=" << n << " got " << g << " want " << r;
+    }
+}
+
+TEST(GPUKernels, Matmul) {
+  std::mt19937 rng(11);
+  for (const WeightCase &c : weightCases())
+    for (int64_t M : {1, 5})
+      for (unsigned grid : {1u, 3u}) {
+        int64_t N = M == 1 ? 37 : 19, K = c.K;
+        std::string what =
+            std::string(formatName(c.fmt)) + " K=" + std::to_string(K) +
+            " M=" + std::to_string(M) + " grid=" + std::to_string(grid);
+        std::vector<uint8_t> w = randomWeights(rng, c.fmt, c.group, N, K);
+        std::vector<float> wf = dequantized(w, c.fmt, c.group, N, K);
+        std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+        std::vector<float> bias = randomFloats(rng, (size_t)N);
+        const float *b = grid == 1 ? bias.data() : nullptr;
+        std::vector<float> want = cpuMatmul(x, w, b, M, N, K, c.fmt, c.group);
+        std::vector<float> y((size_t)(M * N), NAN);
+        float *py = y.data();
+        const float *px = x.data();
+        const void *pw = w.data();
+        int32_t fmt = c.fmt, group = c.group;
+        ASSERT_EQ(launch("ingot_gk_matmul",
+                         {&py, &px, &pw, &b, &M, &N, &K, &fmt, &group}, grid),
+                  "")
+            << what;
+        expectMatmulClose(y, want, x, wf, b, M, N, K, what.c_str());
+      }
+}
+
+TEST(GPUKernels, MatmulMulti) {
+  std::mt19937 rng(12);
+  for (const WeightCase &c : weightCases())
+    for (int64_t M : {1, 3}) {
+      int64_t K = c.K, Ns[3] = {13, M == 1 ? 0 : 9, 21};
+      std::string what = std::string(formatName(c.fmt)) +
+                         " K=" + std::to_string(K) + " M=" + std::to_string(M);
+      std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+      std::vector<uint8_t> w[3];
+      std::vector<float> wf[3], bias[3], y[3], want[3];
+      float *py[3];
+      const void *pw[3];
+      const float *pb[3];
+      for (int i = 0; i < 3; ++i) {
+        w[i] = randomWeights(rng, c.fmt, c.group, Ns[i] ? Ns[i] : 1, K);
+        wf[i] = dequantized(w[i], c.fmt, c.group, Ns[i], K);
+        bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
+        y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
+        py[i] = y[i].data();
+        pw[i] = w[i].data();
+        pb[i] = i == 1 ? nullptr : bias[i].data();
+        want[i] = Ns[i] ? cpuMatmul(x, w[i], pb[i], M, Ns[i], K, c.fmt, c.group)
+                        : std::vector<float>();
+      }
+      const float *px = x.data();
+      int32_t fmt = c.fmt, group = c.group;
+      ASSERT_EQ(launch("ingot_gk_matmul_multi",
+                       {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
+                        &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K,
+                        &fmt, &group},
+                       2),
+                "")
+          << what;
+      for (int i = 0; i < 3; ++i) {
+        if (!Ns[i]) {
+          EXPECT_TRUE(std::isnan(y[i][0])) << what << ": N=0 written";
+          continue;
+        }
+        y[i].resize((size_t)(M * Ns[i]));
+        expectMatmulClose(y[i], want[i], x, wf[i], pb[i], M, Ns[i], K,
+                          (what + " matrix " + std::to_string(i)).c_str());
+      }
+    }
+}
+
+TEST(GPUKernels, Embedding) {
+  std::mt19937 rng(13);
+  for (const WeightCase &c : weightCases())
+    for (unsigned grid : {1u, 4u}) {
+      int64_t V = 11, D = c.K, n = 6;
+      std::vector<uint8_t> table = randomWeights(rng, c.fmt, c.group, V, D);
+      std::vector<int32_t> ids = {3, 0, -1, 10, 11, 3};
+      std::vector<float> want((size_t)(n * D)), y((size_t)(n * D), NAN);
+      ingot_uk_embedding(want.data(), ids.data(), n, table.data(), V, D, c.fmt,
+                         c.group, 0, 1);
+      float *py = y.data();
+      const int32_t *pi = ids.data();
+      const void *pt = table.data();
+      int32_t fmt = c.fmt, group = c.group;
+      ASSERT_EQ(launch("ingot_gk_embedding",
+                       {&py, &pi, &n, &pt, &V, &D, &fmt, &group}, grid),
+                "");
+      // The same float operations: equal bit for bit.
+      ASSERT_EQ(std::memcmp(y.data(), want.data(), y.size() * 4), 0)
+          << formatName(c.fmt) << " D=" << D;
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// Norms, rope
+//===----------------------------------------------------------------------===//
+
+TEST(GPUKernels, RmsNorm) {
+  std::mt19937 rng(14);
+  for (int64_t D : {100, 1000, 4})
+    for (bool inPlace : {false, true}) {
+      int64_t rows = 5;
+      std::vector<float> x = randomFloats(rng, (size_t)(rows * D), -3, 3);
+      std::vector<float> w = randomFloats(rng, (size_t)D);
+      float eps = 1e-5f;
+      std::vector<float> want((size_t)(rows * D));
+      ingot_uk_rms_norm(want.data(), x.data(), w.data(), rows, D, eps, 0, 1);
+      std::vector<float> y = inPlace ? x : std::vector<float>(x.size(), NAN);
+      float *py = y.data();
+      const float *px = inPlace ? y.data() : x.data(), *pw = w.data();
+      ASSERT_EQ(
+          launch("ingot_gk_rms_norm", {&py, &px, &pw, &rows, &D, &eps}, 2), "");
+      // Σx² in f32 (D/256 terms per thread, 8 tree levels) against double:
+      // 1/sqrt's relative error is half of that; two products after it.
+      double rel = ((double)D / 256 + 8 + 1) / 2 * kU + 4 * kU;
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_LE(std::fabs((double)y[i] - want[i]),
+                  rel * std::fabs(want[i]) + 1e-30)
+            << "D=" << D << " i=" << i;
+    }
+}
+
+TEST(GPUKernels, LayerNorm) {
+  std::mt19937 rng(15);
+  for (int64_t D : {100, 1000})
+    for (bool withBias : {false, true}) {
+      int64_t rows = 4;
+      std::vector<float> x = randomFloats(rng, (size_t)(rows * D), -2, 3);
+      std::vector<float> w = randomFloats(rng, (size_t)D);
+      std::vector<float> b = randomFloats(rng, (size_t)D);
+      float eps = 1e-5f;
+      const float *pb = withBias ? b.data() : nullptr;
+      std::vector<float> want((size_t)(rows * D)), y(want.size(), NAN);
+      ingot_uk_layer_norm(want.data(), x.data(), w.data(), pb, rows, D, eps, 0,
+                          1);
+      float *py = y.data();
+      const float *px = x.data(), *pw = w.data();
+      ASSERT_EQ(launch("ingot_gk_layer_norm",
+                       {&py, &px, &pw, &pb, &rows, &D, &eps}, 3),
+                "");
+      for (int64_t r = 0; r < rows; ++r) {
+        // The mean in f32 (γ·Σ|x|/D off), the variance likewise relative
+        // to itself; each output (x - mean)·inv·w + b.
+        double absMean = 0, mean = 0, var = 0;
+        for (int64_t i = 0; i < D; ++i) {
+          absMean += std::fabs(x[r * D + i]) / D;
+          mean += x[r * D + i] / (double)D;
+        }
+        for (int64_t i = 0; i < D; ++i)
+          var += (x[r * D + i] - mean) * (x[r * D + i] - mean) / D;
+        double inv = 1 / std::sqrt(var + eps);
+        double gamma = ((double)D / 256 + 8 + 2) * kU;
+        for (int64_t i = 0; i < D; ++i) {
+          size_t e = (size_t)(r * D + i);
+          double tol = gamma * absMean * inv * std::fabs(w[i]) * 2 +
+                       (gamma + 6 * kU) * std::fabs(want[e] - (pb ? b[i] : 0)) +
+                       2 * kU * std::fabs(want[e]) + 1e-30;
+          ASSERT_LE(std::fabs((double)y[e] - want[e]), tol)
+              << "D=" << D << " e=" << e;
+        }
+      }
+    }
+}
+
+TEST(GPUKernels, Rope) {
+  std::mt19937 rng(16);
+  for (int32_t style : {INGOT_ROPE_NEOX, INGOT_ROPE_INTERLEAVED})
+    for (int64_t rot : {64, 48})
+      for (bool inPlace : {false, true}) {
+        int64_t n = 3, H = 5, D = 64;
+        std::vector<float> x = randomFloats(rng, (size_t)(n * H * D), -2, 2);
+        std::vector<int32_t> pos = {0, 17, 40000};
+        std::vector<float> invFreq((size_t)rot / 2);
+        for (int64_t i = 0; i < rot / 2; ++i)
+          invFreq[i] = std::pow(10000.0f, -2.0f * (float)i / (float)rot);
+        float mscale = rot == 48 ? 0.75f : 1.0f;
+        std::vector<float> want(x.size());
+        ingot_uk_rope(want.data(), x.data(), pos.data(), n, H, D, rot,
+                      invFreq.data(), mscale, style, 0, 1);
+        std::vector<float> y = inPlace ? x : std::vector<float>(x.size(), NAN);
+        float *py = y.data();
+        const float *px = inPlace ? y.data() : x.data(), *pf = invFreq.data();
+        const int32_t *pp = pos.data();
+        ASSERT_EQ(
+            launch("ingot_gk_rope",
+                   {&py, &px, &pp, &n, &H, &D, &rot, &pf, &mscale, &style}, 2),
+            "");
+        // cos/sin within 1e-15 of libm's in double, then the same float
+        // operations: an ulp of the rounded cos/sin times |a| + |b|, and
+        // the products' and sum's roundings.
+        int64_t half = rot / 2, stride = style == INGOT_ROPE_NEOX ? 1 : 2,
+                offset = style == INGOT_ROPE_NEOX ? half : 1;
+        for (int64_t p = 0; p < n * H; ++p) {
+          for (int64_t i = 0; i < half; ++i) {
+            double mag = (std::fabs(x[p * D + i * stride]) +
+                          std::fabs(x[p * D + i * stride + offset])) *
+                         mscale;
+            for (int64_t e : {i * stride, i * stride + offset})
+              ASSERT_LE(std::fabs((double)y[p * D + e] - want[p * D + e]),
+                        4 * kU * mag + 1e-30)
+                  << "style " << style << " rot " << rot << " p " << p;
+          }
+          for (int64_t i = rot; i < D; ++i)
+            ASSERT_EQ(y[p * D + i], want[p * D + i]);
+        }
+      }
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+std::vector<float> elementwiseInputs(std::mt19937 &rng, size_t n) {
+  std::vector<float> v = randomFloats(rng, n, -8, 8);
+  float specials[] = {0.0f,    -0.0f, NAN,   INFINITY, -INFINITY, 100.0f,
+                      -100.0f, 3.5f,  -3.5f, 1e-20f,   -1e-20f};
+  for (size_t i = 0; i < sizeof specials / sizeof specials[0] && i < n; ++i)
+    v[i * 7 % n] = specials[i];
+  return v;
+}
+
+/// Same value (NaN matches NaN) or within `tol`.
+bool close(float a, float b, double tol) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::isnan(a) && std::isnan(b);
+  if (a == b)
+    return true;
+  return std::fabs((double)a - b) <= tol;
+}
+
+TEST(GPUKernels, Binary) {
+  std::mt19937 rng(17);
+  int64_t rows = 3, cols = 300;
+  for (int32_t op = INGOT_EW_ADD; op <= INGOT_EW_GELU_TANH_MUL; ++op)
+    for (int bcast = 0; bcast < 3; ++bcast)
+      for (bool alias : {false, true}) {
+        int64_t bRows = bcast == 1 ? 1 : rows, bCols = bcast == 2 ? 1 : cols;
+        std::vector<float> a = elementwiseInputs(rng, (size_t)(rows * cols));
+        std::vector<float> b =
+            randomFloats(rng, (size_t)(bRows * bCols), -4, 4);
+        std::vector<float> want(a.size());
+        ingot_uk_binary(want.data(), a.data(), b.data(), rows, cols, bRows,
+                        bCols, op, 0, 1);
+        std::vector<float> y = alias ? a : std::vector<float>(a.size(), NAN);
+        float *py = y.data();
+        const float *pa = alias ? y.data() : a.data(), *pb = b.data();
+        ASSERT_EQ(launch("ingot_gk_binary",
+                         {&py, &pa, &pb, &rows, &cols, &bRows, &bCols, &op}, 2),
+                  "");
+        for (int64_t e = 0; e < rows * cols; ++e) {
+          float u = a[e], v = b[(bRows == 1 ? 0 : e / cols) * bCols +
+                                (bCols == 1 ? 0 : e % cols)];
+          // add..max: the same operation, exact. silu: e^x within 2 ulp,
+          // then a sum, a division and a product. gelu forms: erf/tanh
+          // within 1-3 ulp of ±1, so the absolute error scales with
+          // 0.5·|u·v|.
+          double tol = 0;
+          if (op == INGOT_EW_SILU_MUL)
+            tol = 8 * kU * std::fabs(want[e]);
+          else if (op >= INGOT_EW_GELU_MUL)
+            tol = 8 * kU * (std::fabs(want[e]) + std::fabs(0.5 * u * v));
+          ASSERT_TRUE(close(y[e], want[e], tol))
+              << "op " << op << " bcast " << bcast << " u " << u << " v " << v
+              << " got " << y[e] << " want " << want[e];
+        }
+      }
+}
+
+TEST(GPUKernels, Unary) {
+  std::mt19937 rng(18);
+  for (int32_t op = INGOT_UN_SILU; op <= INGOT_UN_RELU; ++op)
+    for (bool alias : {false, true}) {
+      int64_t count = 1000;
+      std::vector<float> x = elementwiseInputs(rng, (size_t)count);
+      std::vector<float> want(x.size());
+      ingot_uk_unary(want.data(), x.data(), count, op, 0, 1);
+      std::vector<float> y = alias ? x : std::vector<float>(x.size(), NAN);
+      float *py = y.data();
+      const float *px = alias ? y.data() : x.data();
+      ASSERT_EQ(launch("ingot_gk_unary", {&py, &px, &count, &op}, 3), "");
+      for (int64_t i = 0; i < count; ++i) {
+        // neg, rsqrt, relu: exact. exp/tanh/sigmoid/silu: a few ulp.
+        // gelu forms: see Binary.
+        double tol = 8 * kU * std::fabs(want[i]);
+        if (op == INGOT_UN_GELU || op == INGOT_UN_GELU_TANH)
+          tol += 8 * kU * std::fabs(0.5 * x[i]);
+        if (op == INGOT_UN_NEG || op == INGOT_UN_RSQRT || op == INGOT_UN_RELU)
+          tol = 0;
+        ASSERT_TRUE(close(y[i], want[i], tol))
+            << "op " << op << " x " << x[i] << " got " << y[i] << " want "
+            << want[i];
+      }
+    }
+}
+
+TEST(GPUKernels, IotaCopyClamp) {
+  std::mt19937 rng(19);
+  for (unsigned grid : {1u, 5u}) {
+    int64_t n = 1000, base = 77;
+    std::vector<int32_t> out((size_t)n, -1);
+    int32_t *po = out.data();
+    ASSERT_EQ(launch("ingot_gk_iota", {&po, &n, &base}, grid), "");
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(out[i], base + i);
+
+    // Aligned (words and a tail) and misaligned (bytes).
+    for (int64_t offset : {0, 3}) {
+      int64_t bytes = 4099;
+      std::vector<uint8_t> src(5000), dst(5000, 0xee);
+      for (uint8_t &b : src)
+        b = (uint8_t)rng();
+      uint8_t *pd = dst.data() + 8;
+      const uint8_t *ps = src.data() + 8 + offset;
+      ASSERT_EQ(launch("ingot_gk_copy", {&pd, &ps, &bytes}, grid), "");
+      ASSERT_EQ(std::memcmp(pd, ps, (size_t)bytes), 0);
+      EXPECT_EQ(dst[7], 0xee);
+      EXPECT_EQ(dst[8 + bytes], 0xee);
+    }
+
+    int64_t count = 777;
+    float lo = -1.5f, hi = 2.0f;
+    std::vector<float> x = elementwiseInputs(rng, (size_t)count);
+    std::vector<float> want(x.size()), y(x.size(), 0.0f);
+    ingot_uk_clamp(want.data(), x.data(), count, lo, hi, 0, 1);
+    float *py = y.data();
+    const float *px = x.data();
+    ASSERT_EQ(launch("ingot_gk_clamp", {&py, &px, &count, &lo, &hi}, grid), "");
+    for (int64_t i = 0; i < count; ++i)
+      ASSERT_TRUE(close(y[i], want[i], 0)) << x[i];
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+struct AttentionCase {
+  int32_t kfmt, vfmt, mask;
+  int64_t n, start, D, window;
+  float softcap;
+};
+
+TEST(GPUKernels, Attention) {
+  std::mt19937 rng(20);
+  std::vector<AttentionCase> cases;
+  for (int32_t f = INGOT_KV_F32; f <= INGOT_KV_TQ3; ++f)
+    for (int64_t D : {64, 24}) {
+      cases.push_back({f, f, INGOT_MASK_CAUSAL, 1, 37, D, 0, 0.0f});
+      cases.push_back({f, f, INGOT_MASK_CAUSAL, 5, 20, D, 0, 0.0f});
+    }
+  cases.push_back({INGOT_KV_Q8, INGOT_KV_F16, INGOT_MASK_SLIDING_WINDOW, 6, 30,
+                   64, 9, 0.0f});
+  cases.push_back(
+      {INGOT_KV_F16, INGOT_KV_Q4, INGOT_MASK_NONE, 4, 12, 64, 0, 0.0f});
+  cases.push_back(
+      {INGOT_KV_F32, INGOT_KV_F32, INGOT_MASK_CAUSAL, 7, 0, 128, 0, 30.0f});
+  cases.push_back({INGOT_KV_BF16, INGOT_KV_TQ4, INGOT_MASK_SLIDING_WINDOW, 1,
+                   300, 256, 100, 5.0f});
+  cases.push_back(
+      {INGOT_KV_F16, INGOT_KV_F16, INGOT_MASK_CAUSAL, 1, 0, 80, 0, 0.0f});
+  for (const AttentionCase &c : cases)
+    for (unsigned grid : {1u, 7u}) {
+      int64_t Hq = 4, Hkv = 2, D = c.D, n = c.n, start = c.start;
+      int64_t ctx = start + n + 3;
+      std::string what = "kfmt " + std::to_string(c.kfmt) + " vfmt " +
+                         std::to_string(c.vfmt) + " mask " +
+                         std::to_string(c.mask) + " n " + std::to_string(n) +
+                         " start " + std::to_string(start) + " D " +
+                         std::to_string(D) + " grid " + std::to_string(grid);
+      // Codebooks of the TQ formats: sorted levels over ±3/√D.
+      std::vector<float> kbook(16), vbook(16);
+      for (int i = 0; i < 16; ++i) {
+        kbook[i] = (float)((i - 7.5) / 7.5 * 3 / std::sqrt((double)D));
+        vbook[i] = (float)((i - 7.5) / 7.5 * 2.5 / std::sqrt((double)D));
+      }
+      if (c.kfmt == INGOT_KV_TQ3)
+        for (int i = 0; i < 8; ++i)
+          kbook[i] = (float)((i - 3.5) / 3.5 * 3 / std::sqrt((double)D));
+      if (c.vfmt == INGOT_KV_TQ3)
+        for (int i = 0; i < 8; ++i)
+          vbook[i] = (float)((i - 3.5) / 3.5 * 2.5 / std::sqrt((double)D));
+      int64_t kbytes = ingot_uk_kv_entry_bytes(c.kfmt, D);
+      int64_t vbytes = ingot_uk_kv_entry_bytes(c.vfmt, D);
+      std::vector<uint8_t> kcache((size_t)(ctx * Hkv * kbytes), 0x5a),
+          vcache((size_t)(ctx * Hkv * vbytes), 0xa5);
+      float scale = 1.0f / std::sqrt((float)D);
+      std::vector<float> scratch(
+          (size_t)INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D) + 64);
+      ingot_uk_sync sync;
+      std::memset(&sync, 0, sizeof sync);
+      // The earlier positions, written by the CPU kernel.
+      if (start > 0) {
+        std::vector<float> q0 = randomFloats(rng, (size_t)(start * Hq * D));
+        std::vector<float> k0 = randomFloats(rng, (size_t)(start * Hkv * D));
+        std::vector<float> v0 = randomFloats(rng, (size_t)(start * Hkv * D));
+        std::vector<float> o0(q0.size());
+        ingot_uk_attention(o0.data(), q0.data(), k0.data(), v0.data(),
+                           kcache.data(), vcache.data(), start, 0, Hq, Hkv, D,
+                           scale, INGOT_MASK_CAUSAL, 0, 0.0f, c.kfmt, c.vfmt,
+                           kbook.data(), vbook.data(), INGOT_NUMERICS_EXACT,
+                           scratch.data(), &sync, 0, 1);
+      }
+      std::vector<float> q = randomFloats(rng, (size_t)(n * Hq * D), -2, 2);
+      std::vector<float> k = randomFloats(rng, (size_t)(n * Hkv * D), -2, 2);
+      std::vector<float> v = randomFloats(rng, (size_t)(n * Hkv * D));
+      std::vector<uint8_t> kcWant = kcache, vcWant = vcache;
+      std::vector<float> want(q.size());
+      ingot_uk_attention(want.data(), q.data(), k.data(), v.data(),
+                         kcWant.data(), vcWant.data(), n, start, Hq, Hkv, D,
+                         scale, c.mask, c.window, c.softcap, c.kfmt, c.vfmt,
+                         kbook.data(), vbook.data(), INGOT_NUMERICS_EXACT,
+                         scratch.data(), &sync, 0, 1);
+      std::vector<float> out(q.size(), NAN);
+      float *po = out.data();
+      const float *pq = q.data(), *pk = k.data(), *pv = v.data(),
+                  *pkb = kbook.data(), *pvb = vbook.data();
+      void *pkc = kcache.data(), *pvc = vcache.data();
+      float sc = scale, cap = c.softcap;
+      int32_t mask = c.mask, kfmt = c.kfmt, vfmt = c.vfmt,
+              numerics = INGOT_NUMERICS_EXACT;
+      int64_t window = c.window;
+      ASSERT_EQ(launch("ingot_gk_attention",
+                       {&po,    &pq,   &pk,   &pv,  &pkc, &pvc,     &n,
+                        &start, &Hq,   &Hkv,  &D,   &sc,  &mask,    &window,
+                        &cap,   &kfmt, &vfmt, &pkb, &pvb, &numerics},
+                       grid),
+                "")
+          << what;
+      // The caches: the same encodings, bit for bit.
+      ASSERT_EQ(kcache, kcWant) << what;
+      ASSERT_EQ(vcache, vcWant) << what;
+      // The outputs: a score's error is at most the two dot products'
+      // bounds (GPU D/32 + 5 additions, CPU D/8 + 3) over Σ|q·k|·scale,
+      // plus tanh/e^x ulps; a weight p = e^(s - max) is then off by that
+      // relative error (twice: numerator and denominator), and the
+      // weighted sums of ≤ ctx values add (ctx/8 + 16)·u·max|v|.
+      double maxV = 0;
+      for (float f : v)
+        maxV = std::max(maxV, (double)std::fabs(f));
+      for (int64_t j = 0; j < start * Hkv * D; ++j) // earlier values ≤ 1
+        maxV = std::max(maxV, 1.0);
+      double qmax = 0, kmax = 2;
+      for (float f : q)
+        qmax = std::max(qmax, (double)std::fabs(f));
+      double dScore = ((double)D / 32 + 5 + (double)D / 8 + 3 + 2) * kU * qmax *
+                          kmax * D * scale +
+                      8 * kU * (qmax * kmax * D * scale);
+      double tol = maxV * (2 * dScore + ((double)ctx / 8 + 16) * kU * 4);
+      for (size_t i = 0; i < out.size(); ++i)
+        ASSERT_LE(std::fabs((double)out[i] - want[i]), tol)
+            << what << " i=" << i << " got " << out[i] << " want " << want[i];
+    }
+}
+
+} // namespace
