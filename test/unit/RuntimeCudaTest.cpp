@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/ukernels/ukernels.h"
 #include "runtime/include/ingot.h"
 #include "runtime/src/cuda.h"
 #include "test/runtime/gpu_model.h"
@@ -15,7 +16,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <unistd.h>
@@ -412,5 +415,184 @@ TEST_P(RuntimeCudaRun, RunsTheModel) {
 
 INSTANTIATE_TEST_SUITE_P(EmbeddedAndExternal, RuntimeCudaRun,
                          ::testing::Bool());
+
+//===----------------------------------------------------------------------===//
+// Each launcher against its CPU ukernel
+//===----------------------------------------------------------------------===//
+
+/// Device buffers on the fake driver and one step's launches.
+class RuntimeCudaLaunchers : public RuntimeCuda {
+protected:
+  void SetUp() override {
+    RuntimeCuda::SetUp();
+    char error[512] = "";
+    ASSERT_EQ(ingot_cuda_open(&cuda, ingot_gpu_fake_model.gpu, error,
+                              sizeof error),
+              INGOT_OK)
+        << error;
+    ASSERT_EQ(ingot_cuda_stream_create(cuda, &stream, error, sizeof error),
+              INGOT_OK)
+        << error;
+  }
+  void TearDown() override {
+    for (ingot_cuda_ptr p : buffers)
+      ingot_cuda_free(cuda, p);
+    ingot_cuda_stream_destroy(cuda, stream);
+    ingot_cuda_close(cuda);
+    EXPECT_EQ(live(), 0);
+    RuntimeCuda::TearDown();
+  }
+
+  /// A device copy of `host`, as a pointer the launchers take.
+  template <typename T> T *device(const std::vector<T> &host) {
+    ingot_cuda_ptr p = 0;
+    char error[512] = "";
+    EXPECT_EQ(ingot_cuda_alloc(cuda, host.size() * sizeof(T) + 1, "a buffer",
+                               &p, error, sizeof error),
+              INGOT_OK)
+        << error;
+    EXPECT_EQ(ingot_cuda_upload(cuda, p, host.data(), host.size() * sizeof(T),
+                                error, sizeof error),
+              INGOT_OK)
+        << error;
+    buffers.push_back(p);
+    return reinterpret_cast<T *>(static_cast<uintptr_t>(p));
+  }
+  template <typename T> std::vector<T> host(const T *dev, size_t n) {
+    std::vector<T> out(n);
+    char error[512] = "";
+    EXPECT_EQ(ingot_cuda_download(cuda, out.data(),
+                                  reinterpret_cast<uintptr_t>(dev),
+                                  n * sizeof(T), error, sizeof error),
+              INGOT_OK)
+        << error;
+    return out;
+  }
+  void begin() {
+    char error[512] = "";
+    ASSERT_EQ(ingot_cuda_begin(cuda, stream, error, sizeof error), INGOT_OK)
+        << error;
+  }
+  void end() {
+    char error[512] = "";
+    ASSERT_EQ(ingot_cuda_end(error, sizeof error), INGOT_OK) << error;
+  }
+
+  ingot_cuda *cuda = nullptr;
+  void *stream = nullptr;
+  std::vector<ingot_cuda_ptr> buffers;
+  alignas(64) ingot_uk_sync sync = {};
+};
+
+std::vector<float> values(size_t n, int seed) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = float((int(i) * 37 + seed * 11) % 29 - 14) / 9.0f;
+  return v;
+}
+
+void expectNear(const std::vector<float> &got, const std::vector<float> &want,
+                const char *what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    bool same = std::isnan(want[i])
+                    ? std::isnan(got[i])
+                    : std::fabs(got[i] - want[i]) <=
+                          1e-5f * (1 + std::fabs(want[i]));
+    if (!same && bad++ < 5)
+      ADD_FAILURE() << what << "[" << i << "] is " << got[i] << ", expected "
+                    << want[i];
+  }
+}
+
+TEST_F(RuntimeCudaLaunchers, MatchTheirCPUKernels) {
+#ifndef INGOT_FAKECUDA_KERNELS
+  GTEST_SKIP() << "the fake driver was built without the GPU kernels for "
+                  "the host (IngotGPUKernelsHost)";
+#endif
+  const int64_t M = 3, K = 32, N0 = 5, N1 = 2, N2 = 4, R = 3, C = 16;
+  std::vector<float> x = values(M * K, 1), w0 = values(N0 * K, 2),
+                     w1 = values(N1 * K, 3), w2 = values(N2 * K, 4),
+                     b0 = values(N0, 5), b2 = values(N2, 6),
+                     a = values(R * C, 7), g = values(C, 8),
+                     bb = values(C, 9), col = values(R, 10);
+  std::vector<uint8_t> scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+  std::vector<float> y(M * N0), y0(M * N0), y1(M * N1), y2(M * N2);
+  ingot_uk_matmul(y.data(), x.data(), w0.data(), b0.data(), M, N0, K,
+                  INGOT_W_F32, 0, scratch.data(), &sync, 0, 1);
+  ingot_uk_matmul_multi(y0.data(), w0.data(), b0.data(), N0, y1.data(),
+                        w1.data(), nullptr, N1, y2.data(), w2.data(),
+                        b2.data(), N2, x.data(), M, K, INGOT_W_F32, 0,
+                        scratch.data(), &sync, 0, 1);
+  // layer_norm, binary with a column broadcast, unary, clamp (a NaN kept).
+  std::vector<float> ln(R * C), bin(R * C), un(R * C), cl(R * C);
+  ingot_uk_layer_norm(ln.data(), a.data(), g.data(), bb.data(), R, C, 1e-5f,
+                      0, 1);
+  ingot_uk_binary(bin.data(), a.data(), col.data(), R, C, R, 1, INGOT_EW_MUL,
+                  0, 1);
+  ingot_uk_unary(un.data(), a.data(), R * C, INGOT_UN_SILU, 0, 1);
+  std::vector<float> an = a;
+  an[5] = NAN;
+  ingot_uk_clamp(cl.data(), an.data(), R * C, -0.5f, 0.5f, 0, 1);
+  // rope over [2][2][8], 6 of 8 features turned, interleaved pairs.
+  std::vector<float> rx = values(2 * 2 * 8, 11), freq = {1.0f, 0.1f, 0.01f},
+                     ro(2 * 2 * 8);
+  std::vector<int32_t> pos = {3, 7};
+  ingot_uk_rope(ro.data(), rx.data(), pos.data(), 2, 2, 8, 6, freq.data(),
+                1.0f, INGOT_ROPE_INTERLEAVED, 0, 1);
+
+  float *dy = device(std::vector<float>(M * N0)),
+        *dy0 = device(std::vector<float>(M * N0)),
+        *dy1 = device(std::vector<float>(M * N1)),
+        *dy2 = device(std::vector<float>(M * N2)),
+        *dln = device(std::vector<float>(R * C)),
+        *dbin = device(std::vector<float>(R * C)),
+        *dun = device(std::vector<float>(R * C)),
+        *dcl = device(std::vector<float>(R * C)),
+        *dro = device(std::vector<float>(2 * 2 * 8));
+  const float *dx = device(x), *dw0 = device(w0), *dw1 = device(w1),
+              *dw2 = device(w2), *db0 = device(b0), *db2 = device(b2),
+              *da = device(a), *dg = device(g), *dbb = device(bb),
+              *dcol = device(col), *dan = device(an), *drx = device(rx),
+              *dfreq = device(freq);
+  const int32_t *dpos = device(pos);
+  int32_t *diota = device(std::vector<int32_t>(10));
+  std::vector<uint8_t> bytes(37);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = uint8_t(i * 7 + 1);
+  const uint8_t *dsrc = device(bytes);
+  uint8_t *ddst = device(std::vector<uint8_t>(37));
+
+  begin();
+  ingot_cuda_uk_matmul(dy, dx, dw0, db0, M, N0, K, INGOT_W_F32, 0, nullptr,
+                       nullptr, 0, 1);
+  ingot_cuda_uk_matmul_multi(dy0, dw0, db0, N0, dy1, dw1, nullptr, N1, dy2,
+                             dw2, db2, N2, dx, M, K, INGOT_W_F32, 0, nullptr,
+                             nullptr, 0, 1);
+  ingot_cuda_uk_layer_norm(dln, da, dg, dbb, R, C, 1e-5f, 0, 1);
+  ingot_cuda_uk_binary(dbin, da, dcol, R, C, R, 1, INGOT_EW_MUL, 0, 1);
+  ingot_cuda_uk_unary(dun, da, R * C, INGOT_UN_SILU, 0, 1);
+  ingot_cuda_uk_clamp(dcl, dan, R * C, -0.5f, 0.5f, 0, 1);
+  ingot_cuda_uk_rope(dro, drx, dpos, 2, 2, 8, 6, dfreq, 1.0f,
+                     INGOT_ROPE_INTERLEAVED, 0, 1);
+  ingot_cuda_uk_iota(diota, 10, 5, 0, 1);
+  ingot_cuda_uk_copy(ddst, dsrc, 37, 0, 1);
+  end();
+
+  expectNear(host(dy, M * N0), y, "matmul");
+  expectNear(host(dy0, M * N0), y0, "matmul_multi y0");
+  expectNear(host(dy1, M * N1), y1, "matmul_multi y1");
+  expectNear(host(dy2, M * N2), y2, "matmul_multi y2");
+  expectNear(host(dln, R * C), ln, "layer_norm");
+  expectNear(host(dbin, R * C), bin, "binary");
+  expectNear(host(dun, R * C), un, "unary");
+  expectNear(host(dcl, R * C), cl, "clamp");
+  expectNear(host(dro, 2 * 2 * 8), ro, "rope");
+  std::vector<int32_t> iota = host(diota, 10);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(iota[i], 5 + i);
+  EXPECT_EQ(host(ddst, 37), bytes);
+}
 
 } // namespace
