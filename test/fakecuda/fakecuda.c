@@ -223,8 +223,7 @@ FAKE_EXPORT CUresult cuInit(unsigned int flags) {
 }
 
 FAKE_EXPORT CUresult cuDriverGetVersion(int *version) {
-  if (!fake.initialized)
-    load_config();
+  load_config(); /* callable before cuInit, as the runtime does */
   if (fake.stub)
     return CUDA_ERROR_STUB_LIBRARY;
   if (!version)

@@ -86,7 +86,9 @@ TEST(RuntimeCudaImage, PtxFallbackAndNothing) {
 class RuntimeCuda : public ::testing::Test {
 protected:
   void SetUp() override {
-    fake = dlopen(INGOT_FAKECUDA_PATH, RTLD_NOW | RTLD_LOCAL);
+    // Never unloaded: the SIMT executor keeps its fiber stacks for the
+    // process (LeakSanitizer would see them lost at an unload).
+    fake = dlopen(INGOT_FAKECUDA_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     ASSERT_NE(fake, nullptr) << dlerror();
     void *sym = dlsym(fake, "ingot_fakecuda_live");
     ASSERT_NE(sym, nullptr);
