@@ -557,6 +557,8 @@ static ingot_status copy_failed(ingot_cuda *c, CUresult r, const char *what,
 
 ingot_status ingot_cuda_zero(ingot_cuda *c, ingot_cuda_ptr ptr, uint64_t bytes,
                              char *error, size_t error_size) {
+  if (!bytes)
+    return INGOT_OK;
   CUresult r = c->cuMemsetD8_v2((CUdeviceptr)ptr, 0, (size_t)bytes);
   return r == CUDA_SUCCESS
              ? INGOT_OK
