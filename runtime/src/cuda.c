@@ -149,6 +149,17 @@ static const char *error_name(const ingot_cuda *c, CUresult r, char *buffer,
   return buffer;
 }
 
+/* " (CUDA 12.2)" for messages, or "" when the driver did not say. */
+static const char *driver_text(const ingot_cuda *c, char *buffer,
+                               size_t size) {
+  if (c->driver_version <= 0)
+    snprintf(buffer, size, "%s", "");
+  else
+    snprintf(buffer, size, " (CUDA %d.%d)", c->driver_version / 1000,
+             c->driver_version % 1000 / 10);
+  return buffer;
+}
+
 /* dlsym into the function pointer at `fn` (its bits; ISO C has no cast from
  * void * to a function pointer). */
 static bool resolve(ingot_cuda *c, const char *name, void *fn, char *error,
@@ -212,7 +223,7 @@ static bool init_driver(ingot_cuda *c, char *error, size_t error_size) {
   if (c->cuDriverGetVersion(&c->driver_version) != CUDA_SUCCESS)
     c->driver_version = 0;
   CUresult r = c->cuInit(0);
-  char name[96];
+  char name[96], version[32];
   if (r == CUDA_ERROR_STUB_LIBRARY) {
     set_error(error, error_size,
               "%s is the CUDA toolkit's stub library "
@@ -224,10 +235,10 @@ static bool init_driver(ingot_cuda *c, char *error, size_t error_size) {
   }
   if (r == CUDA_ERROR_NO_DEVICE) {
     set_error(error, error_size,
-              "no NVIDIA GPU: the driver (CUDA %d.%d) finds no device "
+              "no NVIDIA GPU: the driver%s finds no device "
               "(CUDA_ERROR_NO_DEVICE); check nvidia-smi and "
               "CUDA_VISIBLE_DEVICES",
-              c->driver_version / 1000, c->driver_version % 1000 / 10);
+              driver_text(c, version, sizeof version));
     return false;
   }
   if (r != CUDA_SUCCESS) {
@@ -258,17 +269,17 @@ static bool init_driver(ingot_cuda *c, char *error, size_t error_size) {
 
 /* Device 0: its name and compute capability. */
 static bool open_device(ingot_cuda *c, char *error, size_t error_size) {
-  char name[96];
+  char name[96], version[32];
   int count = 0;
   CUresult r = c->cuDeviceGetCount(&count);
   if (r == CUDA_SUCCESS && count < 1)
     r = CUDA_ERROR_NO_DEVICE;
   if (r == CUDA_ERROR_NO_DEVICE) {
     set_error(error, error_size,
-              "no NVIDIA GPU: the driver (CUDA %d.%d) finds no device "
+              "no NVIDIA GPU: the driver%s finds no device "
               "(CUDA_ERROR_NO_DEVICE); check nvidia-smi and "
               "CUDA_VISIBLE_DEVICES",
-              c->driver_version / 1000, c->driver_version % 1000 / 10);
+              driver_text(c, version, sizeof version));
     return false;
   }
   int major = 0, minor = 0;
@@ -383,7 +394,7 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
   c->module = NULL;
   log[sizeof log - 1] = 0;
   first_line(log);
-  char name[96];
+  char name[96], version[32];
   error_name(c, r, name, sizeof name);
   bool ptx = im->kind == INGOT_GPU_IMAGE_PTX;
   int isa = (int)code->ptx_isa;
@@ -392,11 +403,11 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
               r == CUDA_ERROR_CALL_REQUIRES_NEWER_DRIVER)) {
     /* PTX ISA x.y comes with CUDA (x + 4).y. */
     set_error(error, error_size,
-              "the NVIDIA driver (CUDA %d.%d) is too old for this model's "
+              "the NVIDIA driver%s is too old for this model's "
               "PTX (ISA %d.%d, from CUDA %d.%d), its only code for GPU 0, "
               "%s: %s; update the driver to CUDA %d.%d or newer, or compile "
               "the model with --target=cuda:sm_%d",
-              c->driver_version / 1000, c->driver_version % 1000 / 10,
+              driver_text(c, version, sizeof version),
               isa / 10, isa % 10, isa / 10 + 4, isa % 10, c->description,
               name, isa / 10 + 4, isa % 10, c->arch);
   } else if (ptx) {
@@ -406,9 +417,9 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
               c->description, name, *log ? ": " : "", log, c->arch);
   } else {
     set_error(error, error_size,
-              "the NVIDIA driver (CUDA %d.%d) cannot load this model's sm_%d%s "
+              "the NVIDIA driver%s cannot load this model's sm_%d%s "
               "cubin on GPU 0, %s: %s%s%s",
-              c->driver_version / 1000, c->driver_version % 1000 / 10,
+              driver_text(c, version, sizeof version),
               (int)im->arch, im->arch_specific ? "a" : "", c->description,
               name, *log ? ": " : "", log);
   }
