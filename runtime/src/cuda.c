@@ -77,10 +77,10 @@ enum {
   K_COUNT
 };
 static const char *const kernel_names[K_COUNT] = {
-    "ingot_gk_matmul",     "ingot_gk_matmul_multi", "ingot_gk_embedding",
-    "ingot_gk_rms_norm",   "ingot_gk_layer_norm",   "ingot_gk_rope",
-    "ingot_gk_attention",  "ingot_gk_binary",       "ingot_gk_unary",
-    "ingot_gk_iota",       "ingot_gk_copy",         "ingot_gk_clamp"};
+    "ingot_gk_matmul",    "ingot_gk_matmul_multi", "ingot_gk_embedding",
+    "ingot_gk_rms_norm",  "ingot_gk_layer_norm",   "ingot_gk_rope",
+    "ingot_gk_attention", "ingot_gk_binary",       "ingot_gk_unary",
+    "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp"};
 
 struct ingot_cuda {
   void *library;
@@ -99,8 +99,7 @@ struct ingot_cuda {
   CUresult (*cuGetErrorName)(CUresult error, const char **name);
   CUresult (*cuDeviceGetCount)(int *count);
   CUresult (*cuDeviceGet)(CUdevice *device, int ordinal);
-  CUresult (*cuDeviceGetAttribute)(int *value, int attribute,
-                                   CUdevice device);
+  CUresult (*cuDeviceGetAttribute)(int *value, int attribute, CUdevice device);
   CUresult (*cuDeviceGetName)(char *name, int length, CUdevice device);
   CUresult (*cuDeviceTotalMem_v2)(size_t *bytes, CUdevice device);
   CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *context, CUdevice device);
@@ -117,8 +116,7 @@ struct ingot_cuda {
   CUresult (*cuMemGetInfo_v2)(size_t *free_bytes, size_t *total_bytes);
   CUresult (*cuMemcpyHtoD_v2)(CUdeviceptr dst, const void *src, size_t bytes);
   CUresult (*cuMemcpyDtoH_v2)(void *dst, CUdeviceptr src, size_t bytes);
-  CUresult (*cuMemsetD8_v2)(CUdeviceptr dst, unsigned char value,
-                            size_t count);
+  CUresult (*cuMemsetD8_v2)(CUdeviceptr dst, unsigned char value, size_t count);
   CUresult (*cuStreamCreate)(CUstream *stream, unsigned int flags);
   CUresult (*cuStreamSynchronize)(CUstream stream);
   CUresult (*cuStreamDestroy_v2)(CUstream stream);
@@ -150,8 +148,7 @@ static const char *error_name(const ingot_cuda *c, CUresult r, char *buffer,
 }
 
 /* " (CUDA 12.2)" for messages, or "" when the driver did not say. */
-static const char *driver_text(const ingot_cuda *c, char *buffer,
-                               size_t size) {
+static const char *driver_text(const ingot_cuda *c, char *buffer, size_t size) {
   if (c->driver_version <= 0)
     snprintf(buffer, size, "%s", "");
   else
@@ -176,8 +173,7 @@ static bool resolve(ingot_cuda *c, const char *name, void *fn, char *error,
   return true;
 }
 
-#define INGOT_RESOLVE(c, name)                                                 \
-  resolve(c, #name, &(c)->name, error, error_size)
+#define INGOT_RESOLVE(c, name) resolve(c, #name, &(c)->name, error, error_size)
 
 /* dlopen of INGOT_CUDA_DRIVER, else libcuda.so.1, else libcuda.so. */
 static bool load_library(ingot_cuda *c, char *error, size_t error_size) {
@@ -260,8 +256,8 @@ static bool init_driver(ingot_cuda *c, char *error, size_t error_size) {
          INGOT_RESOLVE(c, cuModuleUnload) && INGOT_RESOLVE(c, cuMemAlloc_v2) &&
          INGOT_RESOLVE(c, cuMemFree_v2) && INGOT_RESOLVE(c, cuMemGetInfo_v2) &&
          INGOT_RESOLVE(c, cuMemcpyHtoD_v2) &&
-         INGOT_RESOLVE(c, cuMemcpyDtoH_v2) &&
-         INGOT_RESOLVE(c, cuMemsetD8_v2) && INGOT_RESOLVE(c, cuStreamCreate) &&
+         INGOT_RESOLVE(c, cuMemcpyDtoH_v2) && INGOT_RESOLVE(c, cuMemsetD8_v2) &&
+         INGOT_RESOLVE(c, cuStreamCreate) &&
          INGOT_RESOLVE(c, cuStreamSynchronize) &&
          INGOT_RESOLVE(c, cuStreamDestroy_v2) &&
          INGOT_RESOLVE(c, cuLaunchKernel);
@@ -302,8 +298,8 @@ static bool open_device(ingot_cuda *c, char *error, size_t error_size) {
   }
   c->device_name[sizeof c->device_name - 1] = 0;
   c->arch = major * 10 + minor;
-  snprintf(c->description, sizeof c->description, "%s (sm_%d)",
-           c->device_name, c->arch);
+  snprintf(c->description, sizeof c->description, "%s (sm_%d)", c->device_name,
+           c->arch);
   return true;
 }
 
@@ -318,8 +314,8 @@ int ingot_cuda_pick_image(const ingot_gpu_code *code, int arch) {
     if (im->kind != INGOT_GPU_IMAGE_CUBIN || !im->data || !im->bytes)
       continue;
     int a = (int)im->arch;
-    bool runs = im->arch_specific ? a == arch
-                                  : a / 10 == arch / 10 && a <= arch;
+    bool runs =
+        im->arch_specific ? a == arch : a / 10 == arch / 10 && a <= arch;
     if (!runs)
       continue;
     if (best < 0) {
@@ -327,8 +323,8 @@ int ingot_cuda_pick_image(const ingot_gpu_code *code, int arch) {
       continue;
     }
     const ingot_gpu_image *b = &code->images[best];
-    if (a > (int)b->arch || (a == (int)b->arch && im->arch_specific &&
-                             !b->arch_specific))
+    if (a > (int)b->arch ||
+        (a == (int)b->arch && im->arch_specific && !b->arch_specific))
       best = (int)i;
   }
   if (best >= 0)
@@ -363,10 +359,10 @@ static void first_line(char *log) {
     *nl = 0;
 }
 
-static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
-                        char *error, size_t error_size) {
-  const char *targets = code->targets && *code->targets ? code->targets
-                                                        : "no architecture";
+static bool load_module(ingot_cuda *c, const ingot_gpu_code *code, char *error,
+                        size_t error_size) {
+  const char *targets =
+      code->targets && *code->targets ? code->targets : "no architecture";
   int pick = ingot_cuda_pick_image(code, c->arch);
   if (pick < 0) {
     int low = lowest_arch(code);
@@ -407,9 +403,9 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
               "PTX (ISA %d.%d, from CUDA %d.%d), its only code for GPU 0, "
               "%s: %s; update the driver to CUDA %d.%d or newer, or compile "
               "the model with --target=cuda:sm_%d",
-              driver_text(c, version, sizeof version),
-              isa / 10, isa % 10, isa / 10 + 4, isa % 10, c->description,
-              name, isa / 10 + 4, isa % 10, c->arch);
+              driver_text(c, version, sizeof version), isa / 10, isa % 10,
+              isa / 10 + 4, isa % 10, c->description, name, isa / 10 + 4,
+              isa % 10, c->arch);
   } else if (ptx) {
     set_error(error, error_size,
               "the NVIDIA driver cannot compile this model's PTX for GPU 0, "
@@ -419,9 +415,9 @@ static bool load_module(ingot_cuda *c, const ingot_gpu_code *code,
     set_error(error, error_size,
               "the NVIDIA driver%s cannot load this model's sm_%d%s "
               "cubin on GPU 0, %s: %s%s%s",
-              driver_text(c, version, sizeof version),
-              (int)im->arch, im->arch_specific ? "a" : "", c->description,
-              name, *log ? ": " : "", log);
+              driver_text(c, version, sizeof version), (int)im->arch,
+              im->arch_specific ? "a" : "", c->description, name,
+              *log ? ": " : "", log);
   }
   return false;
 }
@@ -446,8 +442,9 @@ ingot_status ingot_cuda_open(ingot_cuda **out, const ingot_gpu_code *code,
                              char *error, size_t error_size) {
   *out = NULL;
   if (!code || !code->image_count || !code->images) {
-    set_error(error, error_size, "model descriptor is malformed: GPU code "
-                                 "without images");
+    set_error(error, error_size,
+              "model descriptor is malformed: GPU code "
+              "without images");
     return INGOT_ERROR_MALFORMED;
   }
   ingot_cuda *c = calloc(1, sizeof *c);
@@ -457,8 +454,7 @@ ingot_status ingot_cuda_open(ingot_cuda **out, const ingot_gpu_code *code,
   }
   ingot_status status = INGOT_ERROR_UNSUPPORTED;
   if (!load_library(c, error, error_size) ||
-      !init_driver(c, error, error_size) ||
-      !open_device(c, error, error_size))
+      !init_driver(c, error, error_size) || !open_device(c, error, error_size))
     goto fail;
   char name[96];
   CUresult r = c->cuDevicePrimaryCtxRetain(&c->context, c->device);
@@ -561,8 +557,8 @@ void ingot_cuda_free(ingot_cuda *c, ingot_cuda_ptr ptr) {
 static ingot_status copy_failed(ingot_cuda *c, CUresult r, const char *what,
                                 char *error, size_t error_size) {
   char name[96];
-  set_error(error, error_size, "GPU 0, %s: %s failed: %s", c->description,
-            what, error_name(c, r, name, sizeof name));
+  set_error(error, error_size, "GPU 0, %s: %s failed: %s", c->description, what,
+            error_name(c, r, name, sizeof name));
   return INGOT_ERROR_UNSUPPORTED;
 }
 
@@ -598,8 +594,8 @@ ingot_status ingot_cuda_download(ingot_cuda *c, void *dst, ingot_cuda_ptr src,
              : copy_failed(c, r, "a copy from the GPU", error, error_size);
 }
 
-ingot_status ingot_cuda_stream_create(ingot_cuda *c, void **stream,
-                                      char *error, size_t error_size) {
+ingot_status ingot_cuda_stream_create(ingot_cuda *c, void **stream, char *error,
+                                      size_t error_size) {
   CUstream s = NULL;
   CUresult r = c->cuCtxSetCurrent(c->context);
   if (r == CUDA_SUCCESS)
@@ -627,8 +623,8 @@ static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
   ingot_cuda *cuda;
   CUstream stream;
-  CUresult status;     /* the first launch's failure */
-  const char *kernel;  /* the kernel that failed, else the last launched */
+  CUresult status;    /* the first launch's failure */
+  const char *kernel; /* the kernel that failed, else the last launched */
 } current;
 
 ingot_status ingot_cuda_begin(ingot_cuda *c, void *stream, char *error,
@@ -655,9 +651,9 @@ ingot_status ingot_cuda_end(char *error, size_t error_size) {
   ingot_status status = INGOT_OK;
   CUresult r = c->cuStreamSynchronize(current.stream);
   if (current.status != CUDA_SUCCESS) {
-    set_error(error, error_size,
-              "GPU 0, %s: launching kernel %s failed: %s", c->description,
-              current.kernel, error_name(c, current.status, name, sizeof name));
+    set_error(error, error_size, "GPU 0, %s: launching kernel %s failed: %s",
+              c->description, current.kernel,
+              error_name(c, current.status, name, sizeof name));
     status = INGOT_ERROR_UNSUPPORTED;
   } else if (r != CUDA_SUCCESS) {
     set_error(error, error_size,
@@ -685,8 +681,8 @@ static void launch(int kernel, unsigned blocks, void **params) {
     return;
   current.kernel = kernel_names[kernel];
   current.status =
-      c->cuLaunchKernel(c->functions[kernel], blocks, 1, 1, INGOT_CUDA_BLOCK,
-                        1, 1, 0, current.stream, params, NULL);
+      c->cuLaunchKernel(c->functions[kernel], blocks, 1, 1, INGOT_CUDA_BLOCK, 1,
+                        1, 0, current.stream, params, NULL);
 }
 
 /* Each launcher passes its arguments minus scratch, sync, ith and nth, in
@@ -715,7 +711,7 @@ void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
                                 struct ingot_uk_sync *sync, int32_t ith,
                                 int32_t nth) {
   (void)scratch, (void)sync, (void)ith, (void)nth;
-  void *params[] = {&y0, &w0, &b0, &N0, &y1, &w1, &b1, &N1, &y2,
+  void *params[] = {&y0, &w0, &b0, &N0, &y1, &w1, &b1,  &N1,   &y2,
                     &w2, &b2, &N2, &x,  &M,  &K,  &fmt, &group};
   launch(K_MATMUL_MULTI, blocks_for(N0 + N1 + N2, INGOT_CUDA_BLOCK / 32),
          params);
@@ -746,29 +742,25 @@ void ingot_cuda_uk_layer_norm(float *y, const float *x, const float *w,
   launch(K_LAYER_NORM, blocks_for(rows, 1), params);
 }
 
-void ingot_cuda_uk_rope(float *y, const float *x, const int32_t *pos,
-                        int64_t n, int64_t H, int64_t D, int64_t rot,
+void ingot_cuda_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
+                        int64_t H, int64_t D, int64_t rot,
                         const float *inv_freq, float mscale, int32_t style,
                         int32_t ith, int32_t nth) {
   (void)ith, (void)nth;
-  void *params[] = {&y, &x, &pos, &n, &H, &D, &rot, &inv_freq, &mscale,
-                    &style};
+  void *params[] = {&y, &x, &pos, &n, &H, &D, &rot, &inv_freq, &mscale, &style};
   launch(K_ROPE, blocks_for(n * H * D, INGOT_CUDA_BLOCK), params);
 }
 
-void ingot_cuda_uk_attention(float *out, const float *q, const float *k,
-                             const float *v, void *kcache, void *vcache,
-                             int64_t n, int64_t start, int64_t Hq,
-                             int64_t Hkv, int64_t D, float scale,
-                             int32_t mask, int64_t window, float softcap,
-                             int32_t kfmt, int32_t vfmt, const float *kbook,
-                             const float *vbook, int32_t numerics,
-                             float *scratch, struct ingot_uk_sync *sync,
-                             int32_t ith, int32_t nth) {
+void ingot_cuda_uk_attention(
+    float *out, const float *q, const float *k, const float *v, void *kcache,
+    void *vcache, int64_t n, int64_t start, int64_t Hq, int64_t Hkv, int64_t D,
+    float scale, int32_t mask, int64_t window, float softcap, int32_t kfmt,
+    int32_t vfmt, const float *kbook, const float *vbook, int32_t numerics,
+    float *scratch, struct ingot_uk_sync *sync, int32_t ith, int32_t nth) {
   (void)scratch, (void)sync, (void)ith, (void)nth;
-  void *params[] = {&out,  &q,     &k,     &v,    &kcache,  &vcache, &n,
-                    &start, &Hq,   &Hkv,   &D,    &scale,   &mask,   &window,
-                    &softcap, &kfmt, &vfmt, &kbook, &vbook, &numerics};
+  void *params[] = {&out,     &q,    &k,    &v,     &kcache, &vcache,  &n,
+                    &start,   &Hq,   &Hkv,  &D,     &scale,  &mask,    &window,
+                    &softcap, &kfmt, &vfmt, &kbook, &vbook,  &numerics};
   launch(K_ATTENTION, blocks_for(n * Hq, 1), params); /* a block per query
                                                          head */
 }
@@ -796,8 +788,8 @@ void ingot_cuda_uk_iota(int32_t *out, int64_t n, int64_t base, int32_t ith,
   launch(K_IOTA, blocks_for(n, INGOT_CUDA_BLOCK), params);
 }
 
-void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes,
-                        int32_t ith, int32_t nth) {
+void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes, int32_t ith,
+                        int32_t nth) {
   (void)ith, (void)nth;
   void *params[] = {&dst, &src, &bytes};
   /* A thread per 8-byte word. */
@@ -821,10 +813,9 @@ typedef struct ingot_uk_sync ingot_uk_sync;
 
 /* ... that each launcher's must be. */
 #define INGOT_CUDA_CHECK(X)                                                    \
-  _Static_assert(_Generic(&ingot_cuda_uk_##X, ingot_uk_##X##_type *: 1,        \
-                          default: 0),                                         \
-                 "ingot_cuda_uk_" #X " differs from ingot_uk_" #X            \
-                 " (ukernels.def)");
+  _Static_assert(                                                              \
+      _Generic(&ingot_cuda_uk_##X, ingot_uk_##X##_type * : 1, default : 0),    \
+      "ingot_cuda_uk_" #X " differs from ingot_uk_" #X " (ukernels.def)");
 INGOT_CUDA_CHECK(matmul)
 INGOT_CUDA_CHECK(matmul_multi)
 INGOT_CUDA_CHECK(embedding)

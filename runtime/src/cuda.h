@@ -95,8 +95,7 @@ struct ingot_uk_sync;
 void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           const float *bias, int64_t M, int64_t N, int64_t K,
                           int32_t fmt, int32_t group, void *scratch,
-                          struct ingot_uk_sync *sync, int32_t ith,
-                          int32_t nth);
+                          struct ingot_uk_sync *sync, int32_t ith, int32_t nth);
 void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
                                 int64_t N0, float *y1, const void *w1,
                                 const float *b1, int64_t N1, float *y2,
@@ -115,29 +114,25 @@ void ingot_cuda_uk_rms_norm(float *y, const float *x, const float *w,
 void ingot_cuda_uk_layer_norm(float *y, const float *x, const float *w,
                               const float *b, int64_t rows, int64_t D,
                               float eps, int32_t ith, int32_t nth);
-void ingot_cuda_uk_rope(float *y, const float *x, const int32_t *pos,
-                        int64_t n, int64_t H, int64_t D, int64_t rot,
+void ingot_cuda_uk_rope(float *y, const float *x, const int32_t *pos, int64_t n,
+                        int64_t H, int64_t D, int64_t rot,
                         const float *inv_freq, float mscale, int32_t style,
                         int32_t ith, int32_t nth);
-void ingot_cuda_uk_attention(float *out, const float *q, const float *k,
-                             const float *v, void *kcache, void *vcache,
-                             int64_t n, int64_t start, int64_t Hq,
-                             int64_t Hkv, int64_t D, float scale,
-                             int32_t mask, int64_t window, float softcap,
-                             int32_t kfmt, int32_t vfmt, const float *kbook,
-                             const float *vbook, int32_t numerics,
-                             float *scratch, struct ingot_uk_sync *sync,
-                             int32_t ith, int32_t nth);
+void ingot_cuda_uk_attention(
+    float *out, const float *q, const float *k, const float *v, void *kcache,
+    void *vcache, int64_t n, int64_t start, int64_t Hq, int64_t Hkv, int64_t D,
+    float scale, int32_t mask, int64_t window, float softcap, int32_t kfmt,
+    int32_t vfmt, const float *kbook, const float *vbook, int32_t numerics,
+    float *scratch, struct ingot_uk_sync *sync, int32_t ith, int32_t nth);
 void ingot_cuda_uk_binary(float *y, const float *a, const float *b,
                           int64_t rows, int64_t cols, int64_t b_rows,
-                          int64_t b_cols, int32_t op, int32_t ith,
-                          int32_t nth);
+                          int64_t b_cols, int32_t op, int32_t ith, int32_t nth);
 void ingot_cuda_uk_unary(float *y, const float *x, int64_t count, int32_t op,
                          int32_t ith, int32_t nth);
 void ingot_cuda_uk_iota(int32_t *out, int64_t n, int64_t base, int32_t ith,
                         int32_t nth);
-void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes,
-                        int32_t ith, int32_t nth);
+void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes, int32_t ith,
+                        int32_t nth);
 void ingot_cuda_uk_clamp(float *y, const float *x, int64_t count, float lo,
                          float hi, int32_t ith, int32_t nth);
 

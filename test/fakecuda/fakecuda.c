@@ -115,8 +115,7 @@ static void load_config(void) {
       else if (strcmp(item, "device_count") == 0)
         fake.device_count = atoi(value);
       else if (strcmp(item, "missing_kernel") == 0)
-        snprintf(fake.missing_kernel, sizeof fake.missing_kernel, "%s",
-                 value);
+        snprintf(fake.missing_kernel, sizeof fake.missing_kernel, "%s", value);
       else
         fake.bad_config = true;
     } else if (colon && fake.failure_count < MAX_FAILURES) {
@@ -302,8 +301,7 @@ FAKE_EXPORT CUresult cuDeviceGetAttribute(int *value, int attribute,
   }
 }
 
-FAKE_EXPORT CUresult cuDeviceGetName(char *name, int length,
-                                     CUdevice device) {
+FAKE_EXPORT CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
   FAKE_ENTER("cuDeviceGetName");
   if (device < 0 || device >= fake.device_count || !name || length < 1)
     return CUDA_ERROR_INVALID_VALUE;
@@ -323,8 +321,7 @@ FAKE_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
  * Contexts
  *===----------------------------------------------------------------------===*/
 
-FAKE_EXPORT CUresult cuDevicePrimaryCtxRetain(void **context,
-                                              CUdevice device) {
+FAKE_EXPORT CUresult cuDevicePrimaryCtxRetain(void **context, CUdevice device) {
   FAKE_ENTER("cuDevicePrimaryCtxRetain");
   if (device < 0 || device >= fake.device_count)
     return CUDA_ERROR_INVALID_DEVICE;
@@ -354,18 +351,19 @@ FAKE_EXPORT CUresult cuCtxSetCurrent(void *context) {
 
 /* A cubin (ELF), a fatbin, or PTX text (NUL-terminated, with .version). */
 static bool looks_like_image(const unsigned char *p) {
-  if (memcmp(p, "\x7f" "ELF", 4) == 0)
+  if (memcmp(p,
+             "\x7f"
+             "ELF",
+             4) == 0)
     return true;
   if (p[0] == 0x50 && p[1] == 0xed && p[2] == 0x55 && p[3] == 0xba)
     return true;
   return strstr((const char *)p, ".version") != NULL;
 }
 
-FAKE_EXPORT CUresult cuModuleLoadDataEx(fake_module **module,
-                                        const void *image,
+FAKE_EXPORT CUresult cuModuleLoadDataEx(fake_module **module, const void *image,
                                         unsigned int option_count,
-                                        CUjit_option *options,
-                                        void **values) {
+                                        CUjit_option *options, void **values) {
   CUresult r = injected("cuModuleLoadDataEx");
   if (r == CUDA_SUCCESS && !fake.initialized)
     r = CUDA_ERROR_NOT_INITIALIZED;
@@ -384,8 +382,10 @@ FAKE_EXPORT CUresult cuModuleLoadDataEx(fake_module **module,
         size = (size_t)(uintptr_t)values[i];
     }
     if (log && size)
-      snprintf(log, size, "fakecuda: module load failed with error %d\n"
-                          "second line", r);
+      snprintf(log, size,
+               "fakecuda: module load failed with error %d\n"
+               "second line",
+               r);
     return r;
   }
   fake_module *m = calloc(1, sizeof *m);
@@ -490,8 +490,7 @@ FAKE_EXPORT CUresult cuMemFree_v2(CUdeviceptr ptr) {
   return CUDA_ERROR_INVALID_VALUE;
 }
 
-FAKE_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes,
-                                     size_t *total_bytes) {
+FAKE_EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
   FAKE_ENTER("cuMemGetInfo_v2");
   *free_bytes = (size_t)(fake.total_memory - used_memory);
   *total_bytes = (size_t)fake.total_memory;
@@ -507,8 +506,7 @@ FAKE_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src,
   return CUDA_SUCCESS;
 }
 
-FAKE_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src,
-                                     size_t bytes) {
+FAKE_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) {
   FAKE_ENTER("cuMemcpyDtoH_v2");
   if (!find_allocation(src, bytes) || (!dst && bytes))
     return CUDA_ERROR_INVALID_VALUE;
@@ -529,8 +527,7 @@ FAKE_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value,
  * Streams and launches
  *===----------------------------------------------------------------------===*/
 
-FAKE_EXPORT CUresult cuStreamCreate(fake_stream **stream,
-                                    unsigned int flags) {
+FAKE_EXPORT CUresult cuStreamCreate(fake_stream **stream, unsigned int flags) {
   FAKE_ENTER("cuStreamCreate");
   if (!stream || flags > 1)
     return CUDA_ERROR_INVALID_VALUE;
@@ -562,11 +559,13 @@ FAKE_EXPORT CUresult cuStreamDestroy_v2(fake_stream *stream) {
   return CUDA_SUCCESS;
 }
 
-FAKE_EXPORT CUresult cuLaunchKernel(
-    fake_function *function, unsigned int grid_x, unsigned int grid_y,
-    unsigned int grid_z, unsigned int block_x, unsigned int block_y,
-    unsigned int block_z, unsigned int shared_bytes, fake_stream *stream,
-    void **params, void **extra) {
+FAKE_EXPORT CUresult cuLaunchKernel(fake_function *function,
+                                    unsigned int grid_x, unsigned int grid_y,
+                                    unsigned int grid_z, unsigned int block_x,
+                                    unsigned int block_y, unsigned int block_z,
+                                    unsigned int shared_bytes,
+                                    fake_stream *stream, void **params,
+                                    void **extra) {
   FAKE_ENTER("cuLaunchKernel");
   if (!function || !valid_stream(stream) || extra || !params || !grid_x ||
       !grid_y || !grid_z || !block_x || !block_y || !block_z)

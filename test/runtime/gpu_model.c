@@ -71,8 +71,8 @@ static void forward(const int32_t *tokens, int64_t n, int64_t start,
     ingot_cuda_uk_matmul(logits, h, e, NULL, n, V, D, INGOT_W_F32, 0, NULL,
                          sync, ith, nth);
   else
-    ingot_cuda_uk_matmul(logits, h + (n - 1) * D, e, NULL, 1, V, D,
-                         INGOT_W_F32, 0, NULL, sync, ith, nth);
+    ingot_cuda_uk_matmul(logits, h + (n - 1) * D, e, NULL, 1, V, D, INGOT_W_F32,
+                         0, NULL, sync, ith, nth);
 }
 
 /* Placeholder device code: the fake driver checks only the magic. */

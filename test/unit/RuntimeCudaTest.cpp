@@ -1,4 +1,5 @@
-//===- RuntimeCudaTest.cpp - GPU models on the fake driver -----------------===//
+//===- RuntimeCudaTest.cpp - GPU models on the fake driver
+//-----------------===//
 //
 // The runtime's CUDA path (runtime/src/cuda.c, the GPU half of model.c)
 // against the fake driver (test/fakecuda): the image an architecture gets,
@@ -18,11 +19,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
-#include <unistd.h>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -110,9 +111,8 @@ protected:
       setenv("INGOT_FAKECUDA_FAIL", fail, 1);
     ingot_model *model = nullptr;
     char error[512] = "";
-    ingot_status status =
-        ingot_model_open(&model, &ingot_gpu_fake_model, nullptr, error,
-                         sizeof error);
+    ingot_status status = ingot_model_open(&model, &ingot_gpu_fake_model,
+                                           nullptr, error, sizeof error);
     EXPECT_EQ(status, want) << fail << ": " << error;
     EXPECT_EQ(model, nullptr);
     ingot_model_free(model);
@@ -205,18 +205,16 @@ TEST_F(RuntimeCuda, OutOfMemoryForTheWeights) {
 }
 
 TEST_F(RuntimeCuda, MissingKernel) {
-  EXPECT_EQ(openFails("missing_kernel=ingot_gk_rope",
-                      INGOT_ERROR_UNSUPPORTED),
+  EXPECT_EQ(openFails("missing_kernel=ingot_gk_rope", INGOT_ERROR_UNSUPPORTED),
             "this model's GPU code has no kernel ingot_gk_rope: "
             "CUDA_ERROR_NOT_FOUND (500); it was built for another runtime, "
             "compile the model again");
 }
 
 TEST_F(RuntimeCuda, EveryLaterFailureReleasesEverything) {
-  for (const char *fail :
-       {"cuDeviceGetAttribute:1", "cuDevicePrimaryCtxRetain:2",
-        "cuCtxSetCurrent:201", "cuModuleGetFunction:500@5",
-        "cuMemcpyHtoD_v2:1"})
+  for (const char *fail : {"cuDeviceGetAttribute:1",
+                           "cuDevicePrimaryCtxRetain:2", "cuCtxSetCurrent:201",
+                           "cuModuleGetFunction:500@5", "cuMemcpyHtoD_v2:1"})
     openFails(fail, INGOT_ERROR_UNSUPPORTED);
   openFails("cuMemAlloc_v2:2", INGOT_ERROR_OUT_OF_MEMORY);
 }
@@ -346,19 +344,18 @@ TEST_F(RuntimeCuda, ExternalWeights) {
   o.weights_path = path.c_str();
   ingot_model *model = nullptr;
   char error[512] = "";
-  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o,
-                             error, sizeof error),
+  ASSERT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o, error,
+                             sizeof error),
             INGOT_OK)
       << error;
   EXPECT_GT(live(), 0);
   ingot_model_free(model);
   EXPECT_EQ(live(), 0);
   ASSERT_EQ(truncate(path.c_str(), 100), 0);
-  EXPECT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o,
-                             error, sizeof error),
+  EXPECT_EQ(ingot_model_open(&model, &ingot_gpu_fake_model_external, &o, error,
+                             sizeof error),
             INGOT_ERROR_IO);
-  EXPECT_NE(std::string(error).find("truncated"), std::string::npos)
-      << error;
+  EXPECT_NE(std::string(error).find("truncated"), std::string::npos) << error;
   EXPECT_EQ(live(), 0);
   std::remove(path.c_str());
 }
@@ -402,9 +399,9 @@ TEST_P(RuntimeCudaRun, RunsTheModel) {
   // All logits, from the start again.
   ingot_session_reset(session);
   std::vector<float> all(9 * V);
-  ASSERT_EQ(ingot_session_prefill_all_logits(session, tokens.data(), 9,
-                                             all.data()),
-            INGOT_OK)
+  ASSERT_EQ(
+      ingot_session_prefill_all_logits(session, tokens.data(), 9, all.data()),
+      INGOT_OK)
       << ingot_session_error(session);
   for (int i = 0; i < 9; ++i)
     expectLogits(&all[i * V], want[i], "all logits");
@@ -428,9 +425,9 @@ protected:
   void SetUp() override {
     RuntimeCuda::SetUp();
     char error[512] = "";
-    ASSERT_EQ(ingot_cuda_open(&cuda, ingot_gpu_fake_model.gpu, error,
-                              sizeof error),
-              INGOT_OK)
+    ASSERT_EQ(
+        ingot_cuda_open(&cuda, ingot_gpu_fake_model.gpu, error, sizeof error),
+        INGOT_OK)
         << error;
     ASSERT_EQ(ingot_cuda_stream_create(cuda, &stream, error, sizeof error),
               INGOT_OK)
@@ -446,7 +443,8 @@ protected:
   }
 
   /// A device copy of `host`, as a pointer the launchers take.
-  template <typename T> T *device(const std::vector<T> &host) {
+  template <typename T>
+  T *device(const std::vector<T> &host) {
     ingot_cuda_ptr p = 0;
     char error[512] = "";
     EXPECT_EQ(ingot_cuda_alloc(cuda, host.size() * sizeof(T) + 1, "a buffer",
@@ -460,7 +458,8 @@ protected:
     buffers.push_back(p);
     return reinterpret_cast<T *>(static_cast<uintptr_t>(p));
   }
-  template <typename T> std::vector<T> host(const T *dev, size_t n) {
+  template <typename T>
+  std::vector<T> host(const T *dev, size_t n) {
     std::vector<T> out(n);
     char error[512] = "";
     EXPECT_EQ(ingot_cuda_download(cuda, out.data(),
@@ -498,10 +497,9 @@ void expectNear(const std::vector<float> &got, const std::vector<float> &want,
   ASSERT_EQ(got.size(), want.size()) << what;
   int bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
-    bool same = std::isnan(want[i])
-                    ? std::isnan(got[i])
-                    : std::fabs(got[i] - want[i]) <=
-                          1e-5f * (1 + std::fabs(want[i]));
+    bool same = std::isnan(want[i]) ? std::isnan(got[i])
+                                    : std::fabs(got[i] - want[i]) <=
+                                          1e-5f * (1 + std::fabs(want[i]));
     if (!same && bad++ < 5)
       ADD_FAILURE() << what << "[" << i << "] is " << got[i] << ", expected "
                     << want[i];
@@ -517,22 +515,22 @@ TEST_F(RuntimeCudaLaunchers, MatchTheirCPUKernels) {
   std::vector<float> x = values(M * K, 1), w0 = values(N0 * K, 2),
                      w1 = values(N1 * K, 3), w2 = values(N2 * K, 4),
                      b0 = values(N0, 5), b2 = values(N2, 6),
-                     a = values(R * C, 7), g = values(C, 8),
-                     bb = values(C, 9), col = values(R, 10);
+                     a = values(R * C, 7), g = values(C, 8), bb = values(C, 9),
+                     col = values(R, 10);
   std::vector<uint8_t> scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
   std::vector<float> y(M * N0), y0(M * N0), y1(M * N1), y2(M * N2);
   ingot_uk_matmul(y.data(), x.data(), w0.data(), b0.data(), M, N0, K,
                   INGOT_W_F32, 0, scratch.data(), &sync, 0, 1);
   ingot_uk_matmul_multi(y0.data(), w0.data(), b0.data(), N0, y1.data(),
-                        w1.data(), nullptr, N1, y2.data(), w2.data(),
-                        b2.data(), N2, x.data(), M, K, INGOT_W_F32, 0,
-                        scratch.data(), &sync, 0, 1);
+                        w1.data(), nullptr, N1, y2.data(), w2.data(), b2.data(),
+                        N2, x.data(), M, K, INGOT_W_F32, 0, scratch.data(),
+                        &sync, 0, 1);
   // layer_norm, binary with a column broadcast, unary, clamp (a NaN kept).
   std::vector<float> ln(R * C), bin(R * C), un(R * C), cl(R * C);
-  ingot_uk_layer_norm(ln.data(), a.data(), g.data(), bb.data(), R, C, 1e-5f,
-                      0, 1);
-  ingot_uk_binary(bin.data(), a.data(), col.data(), R, C, R, 1, INGOT_EW_MUL,
-                  0, 1);
+  ingot_uk_layer_norm(ln.data(), a.data(), g.data(), bb.data(), R, C, 1e-5f, 0,
+                      1);
+  ingot_uk_binary(bin.data(), a.data(), col.data(), R, C, R, 1, INGOT_EW_MUL, 0,
+                  1);
   ingot_uk_unary(un.data(), a.data(), R * C, INGOT_UN_SILU, 0, 1);
   std::vector<float> an = a;
   an[5] = NAN;
@@ -541,8 +539,8 @@ TEST_F(RuntimeCudaLaunchers, MatchTheirCPUKernels) {
   std::vector<float> rx = values(2 * 2 * 8, 11), freq = {1.0f, 0.1f, 0.01f},
                      ro(2 * 2 * 8);
   std::vector<int32_t> pos = {3, 7};
-  ingot_uk_rope(ro.data(), rx.data(), pos.data(), 2, 2, 8, 6, freq.data(),
-                1.0f, INGOT_ROPE_INTERLEAVED, 0, 1);
+  ingot_uk_rope(ro.data(), rx.data(), pos.data(), 2, 2, 8, 6, freq.data(), 1.0f,
+                INGOT_ROPE_INTERLEAVED, 0, 1);
 
   float *dy = device(std::vector<float>(M * N0)),
         *dy0 = device(std::vector<float>(M * N0)),
@@ -569,8 +567,8 @@ TEST_F(RuntimeCudaLaunchers, MatchTheirCPUKernels) {
   begin();
   ingot_cuda_uk_matmul(dy, dx, dw0, db0, M, N0, K, INGOT_W_F32, 0, nullptr,
                        nullptr, 0, 1);
-  ingot_cuda_uk_matmul_multi(dy0, dw0, db0, N0, dy1, dw1, nullptr, N1, dy2,
-                             dw2, db2, N2, dx, M, K, INGOT_W_F32, 0, nullptr,
+  ingot_cuda_uk_matmul_multi(dy0, dw0, db0, N0, dy1, dw1, nullptr, N1, dy2, dw2,
+                             db2, N2, dx, M, K, INGOT_W_F32, 0, nullptr,
                              nullptr, 0, 1);
   ingot_cuda_uk_layer_norm(dln, da, dg, dbb, R, C, 1e-5f, 0, 1);
   ingot_cuda_uk_binary(dbin, da, dcol, R, C, R, 1, INGOT_EW_MUL, 0, 1);
