@@ -213,6 +213,13 @@ static bool load_library(ingot_cuda *c, char *error, size_t error_size) {
 
 /* cuInit and the errors it stands for: the stub, no device. */
 static bool init_driver(ingot_cuda *c, char *error, size_t error_size) {
+  if (!dlsym(c->library, "cuInit")) {
+    set_error(error, error_size,
+              "%s is not an NVIDIA driver (it has no cuInit); install the "
+              "NVIDIA driver, or point INGOT_CUDA_DRIVER at its libcuda.so.1",
+              c->library_path);
+    return false;
+  }
   if (!INGOT_RESOLVE(c, cuInit) || !INGOT_RESOLVE(c, cuGetErrorName) ||
       !INGOT_RESOLVE(c, cuDriverGetVersion))
     return false;

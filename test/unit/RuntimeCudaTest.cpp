@@ -136,6 +136,14 @@ TEST_F(RuntimeCuda, NoDriver) {
       << m;
 }
 
+TEST_F(RuntimeCuda, NotADriver) {
+  setenv("INGOT_CUDA_DRIVER", "libm.so.6", 1);
+  EXPECT_EQ(openFails(nullptr, INGOT_ERROR_UNSUPPORTED),
+            "libm.so.6 is not an NVIDIA driver (it has no cuInit); install "
+            "the NVIDIA driver, or point INGOT_CUDA_DRIVER at its "
+            "libcuda.so.1");
+}
+
 TEST_F(RuntimeCuda, FakeStub) {
   std::string m = openFails("cuInit:34", INGOT_ERROR_UNSUPPORTED);
   EXPECT_EQ(m, std::string(INGOT_FAKECUDA_PATH) +
