@@ -421,9 +421,9 @@ void expectMatmulClose(const std::vector<float> &got,
 TEST(GPUKernels, Matmul) {
   std::mt19937 rng(11);
   for (const WeightCase &c : weightCases())
-    for (int64_t M : {1, 5})
+    for (int64_t M : {1, 5, 8})
       for (unsigned grid : {1u, 3u}) {
-        int64_t N = M == 1 ? 37 : 19, K = c.K;
+        int64_t N = M == 1 ? 37 : 19, K = M == 8 ? 2 * c.K : c.K;
         std::string what =
             std::string(formatName(c.fmt)) + " K=" + std::to_string(K) +
             " M=" + std::to_string(M) + " grid=" + std::to_string(grid);
@@ -781,15 +781,24 @@ TEST(GPUKernels, Attention) {
                    300, 256, 100, 5.0f});
   cases.push_back(
       {INGOT_KV_F16, INGOT_KV_F16, INGOT_MASK_CAUSAL, 1, 0, 80, 0, 0.0f});
+  cases.push_back(
+      {INGOT_KV_F16, INGOT_KV_F16, INGOT_MASK_CAUSAL, 2, 600, 128, 0, 0.0f});
+  cases.push_back(
+      {INGOT_KV_Q8, INGOT_KV_Q8, INGOT_MASK_NONE, 3, 5, 32, 0, 0.0f});
+  int64_t heads[][2] = {{4, 2}, {4, 4}, {6, 1}};
+  int caseIndex = 0;
   for (const AttentionCase &c : cases)
     for (unsigned grid : {1u, 7u}) {
-      int64_t Hq = 4, Hkv = 2, D = c.D, n = c.n, start = c.start;
+      // Grouped, multi-head and multi-query layouts in turn.
+      int64_t *hh = heads[caseIndex++ % 3];
+      int64_t Hq = hh[0], Hkv = hh[1], D = c.D, n = c.n, start = c.start;
       int64_t ctx = start + n + 3;
-      std::string what = "kfmt " + std::to_string(c.kfmt) + " vfmt " +
-                         std::to_string(c.vfmt) + " mask " +
-                         std::to_string(c.mask) + " n " + std::to_string(n) +
-                         " start " + std::to_string(start) + " D " +
-                         std::to_string(D) + " grid " + std::to_string(grid);
+      std::string what =
+          "kfmt " + std::to_string(c.kfmt) + " vfmt " + std::to_string(c.vfmt) +
+          " mask " + std::to_string(c.mask) + " n " + std::to_string(n) +
+          " start " + std::to_string(start) + " D " + std::to_string(D) +
+          " Hq " + std::to_string(Hq) + " Hkv " + std::to_string(Hkv) +
+          " grid " + std::to_string(grid);
       // Codebooks of the TQ formats: sorted levels over ±3/√D.
       std::vector<float> kbook(16), vbook(16);
       for (int i = 0; i < 16; ++i) {
@@ -811,14 +820,15 @@ TEST(GPUKernels, Attention) {
           (size_t)INGOT_UK_ATTENTION_SCRATCH_FLOATS(ctx, D) + 64);
       ingot_uk_sync sync;
       std::memset(&sync, 0, sizeof sync);
-      // The earlier positions, written by the CPU kernel.
+      // The earlier positions, written by the CPU kernel (one query head
+      // per KV head: only the caches matter here).
       if (start > 0) {
-        std::vector<float> q0 = randomFloats(rng, (size_t)(start * Hq * D));
+        std::vector<float> q0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> k0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> v0 = randomFloats(rng, (size_t)(start * Hkv * D));
         std::vector<float> o0(q0.size());
         ingot_uk_attention(o0.data(), q0.data(), k0.data(), v0.data(),
-                           kcache.data(), vcache.data(), start, 0, Hq, Hkv, D,
+                           kcache.data(), vcache.data(), start, 0, Hkv, Hkv, D,
                            scale, INGOT_MASK_CAUSAL, 0, 0.0f, c.kfmt, c.vfmt,
                            kbook.data(), vbook.data(), INGOT_NUMERICS_EXACT,
                            scratch.data(), &sync, 0, 1);
@@ -873,6 +883,49 @@ TEST(GPUKernels, Attention) {
         ASSERT_LE(std::fabs((double)out[i] - want[i]), tol)
             << what << " i=" << i << " got " << out[i] << " want " << want[i];
     }
+}
+
+// Empty shapes write nothing and return (M = 0, N = 0, n = 0, rows = 0).
+TEST(GPUKernels, EmptyShapes) {
+  std::vector<float> y(64, 7.0f), x(64, 1.0f);
+  std::vector<uint8_t> w(256, 0);
+  float *py = y.data();
+  const float *px = x.data(), *nb = nullptr;
+  const void *pw = w.data();
+  int32_t fmt = INGOT_W_F32, group = 0;
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{0, 4}, {2, 0}}) {
+    int64_t K = 8;
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 2),
+              "");
+  }
+  int64_t zero = 0, one = 1, D = 8;
+  const int32_t *ids = nullptr;
+  ASSERT_EQ(launch("ingot_gk_embedding",
+                   {&py, &ids, &zero, &pw, &one, &D, &fmt, &group}, 1),
+            "");
+  float eps = 1e-5f;
+  ASSERT_EQ(launch("ingot_gk_rms_norm", {&py, &px, &px, &zero, &D, &eps}, 1),
+            "");
+  int32_t op = INGOT_EW_ADD;
+  ASSERT_EQ(
+      launch("ingot_gk_binary", {&py, &px, &px, &zero, &D, &one, &D, &op}, 1),
+      "");
+  int64_t Hq = 2, Hkv = 1, start = 3, window = 0;
+  float scale = 1.0f, cap = 0.0f;
+  int32_t mask = INGOT_MASK_CAUSAL, kv = INGOT_KV_F32, num = 0;
+  void *cache = w.data();
+  const float *book = nullptr;
+  ASSERT_EQ(launch("ingot_gk_attention",
+                   {&py,    &px, &px,  &px,   &cache, &cache, &zero,
+                    &start, &Hq, &Hkv, &D,    &scale, &mask,  &window,
+                    &cap,   &kv, &kv,  &book, &book,  &num},
+                   3),
+            "");
+  for (float v : y)
+    EXPECT_EQ(v, 7.0f);
+  for (uint8_t b : w)
+    EXPECT_EQ(b, 0);
 }
 
 } // namespace

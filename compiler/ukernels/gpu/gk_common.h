@@ -257,6 +257,90 @@ GK_INLINE float gk_block_sum(float v, float *red) {
  * Weight elements
  *===----------------------------------------------------------------------===*/
 
+/* Whether `fmt` is stored in blocks of 32 or 256 elements with scales
+ * (the quantized GGUF formats): their rows are read in units of 32. */
+GK_INLINE int gk_is_blocked(int32_t fmt) {
+  return fmt >= INGOT_W_Q8_0 && fmt <= INGOT_W_Q6_K;
+}
+
+/* Element j (< 32) of the 32-element unit u of a row of a blocked format,
+ * as f32, with the float operations of uk_dequant_block. A lane that
+ * decodes a whole unit loads its scales once (the loads are the same in
+ * every j). */
+GK_INLINE float gk_weight_unit(int32_t fmt, const uint8_t *row, int64_t u,
+                               int j) {
+  GK_NO_CONTRACT
+  switch (fmt) {
+  case INGOT_W_Q8_0: {
+    const uint8_t *b = row + u * 34;
+    return (float)(int8_t)b[2 + j] * gk_half_to_float(gk_rd16(b));
+  }
+  case INGOT_W_Q4_0: {
+    const uint8_t *b = row + u * 18;
+    int q = j < 16 ? (b[2 + j] & 0x0f) : (b[2 + j - 16] >> 4);
+    return gk_half_to_float(gk_rd16(b)) * (float)(q - 8);
+  }
+  case INGOT_W_Q4_1: {
+    const uint8_t *b = row + u * 20;
+    int q = j < 16 ? (b[4 + j] & 0x0f) : (b[4 + j - 16] >> 4);
+    return gk_half_to_float(gk_rd16(b)) * (float)q +
+           gk_half_to_float(gk_rd16(b + 2));
+  }
+  case INGOT_W_Q5_0: {
+    const uint8_t *b = row + u * 22;
+    uint32_t high = gk_rd32(b + 2);
+    int q = (j < 16 ? (b[6 + j] & 0x0f) : (b[6 + j - 16] >> 4)) |
+            (int)(((high >> j) & 1u) << 4);
+    return gk_half_to_float(gk_rd16(b)) * (float)(q - 16);
+  }
+  case INGOT_W_Q5_1: {
+    const uint8_t *b = row + u * 24;
+    uint32_t high = gk_rd32(b + 4);
+    unsigned q = (j < 16 ? (b[8 + j] & 0x0fu) : (b[8 + j - 16] >> 4)) |
+                 (((high >> j) & 1u) << 4);
+    return gk_half_to_float(gk_rd16(b)) * (float)q +
+           gk_half_to_float(gk_rd16(b + 2));
+  }
+  case INGOT_W_Q4_K:
+  case INGOT_W_Q5_K: {
+    /* Unit is (0..7) of a 256-element block: chunk c = is/2 of 64, its
+     * low (is even) or high nibbles. */
+    int five = fmt == INGOT_W_Q5_K;
+    const uint8_t *b = row + (u / 8) * (five ? 176 : 144);
+    int is = (int)(u % 8), c = is / 2, hi = is & 1;
+    const uint8_t *scales = b + 4;
+    unsigned sc, mn;
+    if (is < 4) {
+      sc = scales[is] & 63;
+      mn = scales[is + 4] & 63;
+    } else {
+      sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
+      mn = (unsigned)(scales[is + 4] >> 4) | ((unsigned)(scales[is] >> 6) << 4);
+    }
+    float ds = gk_half_to_float(gk_rd16(b)) * (float)sc;
+    float ms = gk_half_to_float(gk_rd16(b + 2)) * (float)mn;
+    uint8_t byte = b[(five ? 48 : 16) + 32 * c + j];
+    unsigned q = hi ? byte >> 4 : byte & 0x0fu;
+    if (five)
+      q |= ((unsigned)(b[16 + j] >> is) & 1u) << 4;
+    return ds * (float)q - ms;
+  }
+  case INGOT_W_Q6_K: {
+    /* Unit (0..7): half = unit / 4 of 128 elements, quarter = unit % 4. */
+    const uint8_t *b = row + (u / 8) * 210;
+    int unit = (int)(u % 8), half = unit / 4, quarter = unit % 4;
+    const uint8_t *ql = b + 64 * half + (quarter & 1 ? 32 : 0);
+    unsigned h = b[128 + 32 * half + j] >> (2 * quarter);
+    unsigned lo = quarter < 2 ? ql[j] & 0x0fu : ql[j] >> 4;
+    int q = (int)(lo | ((h & 3u) << 4)) - 32;
+    const int8_t *sc = (const int8_t *)(b + 192 + 8 * half);
+    return gk_half_to_float(gk_rd16(b + 208)) *
+           (float)sc[j / 16 + 2 * quarter] * (float)q;
+  }
+  }
+  return 0.0f;
+}
+
 /* Element k of a weight row (or an embedding row) of `fmt`, as f32, with
  * the float operations of uk_dequant_block (and uk_dequant_group_part).
  * A warp reading k = lane + 32·i reads consecutive bytes. */
@@ -270,75 +354,6 @@ GK_INLINE float gk_weight(int32_t fmt, int32_t group, const uint8_t *row,
     return gk_half_to_float(((const uint16_t *)(const void *)row)[k]);
   case INGOT_W_BF16:
     return gk_bf16_to_float(((const uint16_t *)(const void *)row)[k]);
-  case INGOT_W_Q8_0: {
-    const uint8_t *b = row + (k / 32) * 34;
-    return (float)(int8_t)b[2 + k % 32] * gk_half_to_float(gk_rd16(b));
-  }
-  case INGOT_W_Q4_0: {
-    const uint8_t *b = row + (k / 32) * 18;
-    int j = (int)(k % 32);
-    int q = j < 16 ? (b[2 + j] & 0x0f) : (b[2 + j - 16] >> 4);
-    return gk_half_to_float(gk_rd16(b)) * (float)(q - 8);
-  }
-  case INGOT_W_Q4_1: {
-    const uint8_t *b = row + (k / 32) * 20;
-    int j = (int)(k % 32);
-    int q = j < 16 ? (b[4 + j] & 0x0f) : (b[4 + j - 16] >> 4);
-    return gk_half_to_float(gk_rd16(b)) * (float)q +
-           gk_half_to_float(gk_rd16(b + 2));
-  }
-  case INGOT_W_Q5_0: {
-    const uint8_t *b = row + (k / 32) * 22;
-    int j = (int)(k % 32);
-    uint32_t high = gk_rd32(b + 2);
-    int q = (j < 16 ? (b[6 + j] & 0x0f) : (b[6 + j - 16] >> 4)) |
-            (int)(((high >> j) & 1u) << 4);
-    return gk_half_to_float(gk_rd16(b)) * (float)(q - 16);
-  }
-  case INGOT_W_Q5_1: {
-    const uint8_t *b = row + (k / 32) * 24;
-    int j = (int)(k % 32);
-    uint32_t high = gk_rd32(b + 4);
-    unsigned q = (j < 16 ? (b[8 + j] & 0x0fu) : (b[8 + j - 16] >> 4)) |
-                 (((high >> j) & 1u) << 4);
-    return gk_half_to_float(gk_rd16(b)) * (float)q +
-           gk_half_to_float(gk_rd16(b + 2));
-  }
-  case INGOT_W_Q4_K:
-  case INGOT_W_Q5_K: {
-    int five = fmt == INGOT_W_Q5_K;
-    const uint8_t *b = row + (k / 256) * (five ? 176 : 144);
-    int e = (int)(k % 256), c = e / 64, l = e % 32, hi = (e % 64) >= 32;
-    int is = 2 * c + hi;
-    const uint8_t *scales = b + 4;
-    unsigned sc, mn;
-    if (is < 4) {
-      sc = scales[is] & 63;
-      mn = scales[is + 4] & 63;
-    } else {
-      sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
-      mn = (unsigned)(scales[is + 4] >> 4) | ((unsigned)(scales[is] >> 6) << 4);
-    }
-    float ds = gk_half_to_float(gk_rd16(b)) * (float)sc;
-    float ms = gk_half_to_float(gk_rd16(b + 2)) * (float)mn;
-    uint8_t byte = b[(five ? 48 : 16) + 32 * c + l];
-    unsigned q = hi ? byte >> 4 : byte & 0x0fu;
-    if (five)
-      q |= ((unsigned)(b[16 + l] >> is) & 1u) << 4;
-    return ds * (float)q - ms;
-  }
-  case INGOT_W_Q6_K: {
-    const uint8_t *b = row + (k / 256) * 210;
-    int e = (int)(k % 256), half = e / 128, r = e % 128, quarter = r / 32,
-        l = r % 32;
-    const uint8_t *ql = b + 64 * half + (quarter & 1 ? 32 : 0);
-    unsigned h = b[128 + 32 * half + l] >> (2 * quarter);
-    unsigned lo = quarter < 2 ? ql[l] & 0x0fu : ql[l] >> 4;
-    int q = (int)(lo | ((h & 3u) << 4)) - 32;
-    const int8_t *sc = (const int8_t *)(b + 192 + 8 * half);
-    return gk_half_to_float(gk_rd16(b + 208)) *
-           (float)sc[l / 16 + 2 * quarter] * (float)q;
-  }
   case INGOT_W_G8_SYM:
   case INGOT_W_G8_ASYM:
   case INGOT_W_G4_SYM:
@@ -356,8 +371,9 @@ GK_INLINE float gk_weight(int32_t fmt, int32_t group, const uint8_t *row,
         eight ? codes[j] : ((j & 1) ? codes[j / 2] >> 4 : codes[j / 2] & 0xfu);
     return scale * ((float)code - zero);
   }
+  default:
+    return gk_weight_unit(fmt, row, k / 32, (int)(k % 32));
   }
-  return 0.0f;
 }
 
 /* Bytes of one weight row of K elements (ingot_uk_row_bytes). */

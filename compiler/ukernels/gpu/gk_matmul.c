@@ -1,12 +1,14 @@
 /*===- gk_matmul.c - Matmul, matmul_multi and embedding on the GPU --------===
  *
  * Matmul: one warp per output column n (weight row) and up to
- * GK_MATMUL_ROWS activation rows at a time; lane l reads weight elements
- * k = l, l + 32, ... (a warp reads consecutive bytes of the row, every
- * format), decodes each with the CPU kernel's float operations, and the
- * warp sums its lanes with shuffles. Columns go round the grid's warps, so
- * any grid works. The format is dispatched once per kernel, so each
- * format's loop is compiled with its decoder inlined.
+ * GK_MATMUL_ROWS activation rows at a time. Quantized GGUF formats: lane l
+ * decodes the 32-element units (blocks, or sub-blocks of the k-quants) l,
+ * l + 32, ... (the warp reads consecutive blocks, each lane loads its
+ * scales once per unit); plain and group formats: lane l reads elements
+ * l, l + 32, ... (consecutive bytes). Every weight is decoded with the CPU
+ * kernel's float operations; the warp sums its lanes with shuffles. Columns go
+ *round the grid's warps, so any grid works. The format is dispatched once per
+ *kernel, so each format's loop is compiled with its decoder inlined.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -26,20 +28,42 @@ gk_matmul_column(float *y, int64_t ldy, const float *x, const uint8_t *row,
     int64_t mt = M - m0 < GK_MATMUL_ROWS ? M - m0 : GK_MATMUL_ROWS;
     const float *xr = x + m0 * K;
     float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-    for (int64_t k = lane; k < K; k += GK_WARP) {
-      float w = gk_weight(fmt, group, row, k);
-      a0 += w * xr[k];
-      if (mt > 1)
-        a1 += w * xr[K + k];
-      if (mt > 2)
-        a2 += w * xr[2 * K + k];
-      if (mt > 3)
-        a3 += w * xr[3 * K + k];
+    if (gk_is_blocked(fmt)) {
+      /* Lane l decodes 32-element units l, l + 32, ...: a warp reads 32
+       * consecutive blocks (or sub-blocks), each lane its scales once. */
+      for (int64_t u = lane; u < K / 32; u += GK_WARP) {
+        const float *xu = xr + 32 * u;
+        for (int j = 0; j < 32; ++j) {
+          float w = gk_weight_unit(fmt, row, u, j);
+          a0 += w * xu[j];
+          if (mt > 1)
+            a1 += w * xu[K + j];
+          if (mt > 2)
+            a2 += w * xu[2 * K + j];
+          if (mt > 3)
+            a3 += w * xu[3 * K + j];
+        }
+      }
+    } else {
+      /* Lane l reads elements l, l + 32, ...: consecutive bytes. */
+      for (int64_t k = lane; k < K; k += GK_WARP) {
+        float w = gk_weight(fmt, group, row, k);
+        a0 += w * xr[k];
+        if (mt > 1)
+          a1 += w * xr[K + k];
+        if (mt > 2)
+          a2 += w * xr[2 * K + k];
+        if (mt > 3)
+          a3 += w * xr[3 * K + k];
+      }
     }
-    a0 = gk_warp_sum(a0);
-    a1 = gk_warp_sum(a1);
-    a2 = gk_warp_sum(a2);
-    a3 = gk_warp_sum(a3);
+    a0 = gk_warp_sum(a0); /* mt is the same in every lane */
+    if (mt > 1)
+      a1 = gk_warp_sum(a1);
+    if (mt > 2)
+      a2 = gk_warp_sum(a2);
+    if (mt > 3)
+      a3 = gk_warp_sum(a3);
     if (lane == 0) {
       float b = bias ? bias[n] : 0.0f;
       float *yr = y + m0 * ldy + n;

@@ -1,9 +1,12 @@
 /*===- simt.c - The SIMT executor: GPU blocks run on the host -------------===
  *
  * ingot_simt_launch runs a kernel's blocks one after another on the calling
- * OS thread. Each GPU thread of a block is a fiber (ucontext) with its own
+ * OS thread. Each GPU thread of a block is a fiber (on x86-64 a small
+ * switch of the callee-saved registers and the stack pointer; elsewhere
+ * ucontext, which also saves the signal mask: slower) with its own
  * stack of INGOT_SIMT_STACK_BYTES (64 KiB: the stack a kernel thread may
- * use on the host); the stacks are allocated once per OS thread and reused.
+ * use on the host, above an inaccessible guard page); the stacks are
+ * allocated once per OS thread and reused.
  *
  * Scheduling: every runnable fiber runs, in thread order, until it waits
  * (at a block barrier, a warp shuffle or a warp sync) or returns. When none
@@ -34,13 +37,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
+
+/*===----------------------------------------------------------------------===
+ * Context switches
+ *===----------------------------------------------------------------------===*/
+
+#if defined(__x86_64__) && defined(__linux__)
+#define INGOT_SIMT_OWN_SWITCH 1
+/* Saves rbp, rbx, r12-r15 on the running stack and the stack pointer in
+ * *from, then resumes the context whose stack pointer is `to` (System V
+ * ABI: everything else is caller-saved; MXCSR and the x87 control word are
+ * left as the kernels never change them). */
+void ingot_simt_switch(void **from, void *to);
+__asm__(".text\n"
+        ".globl ingot_simt_switch\n"
+        ".hidden ingot_simt_switch\n"
+        ".type ingot_simt_switch, @function\n"
+        "ingot_simt_switch:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size ingot_simt_switch, .-ingot_simt_switch\n");
+typedef struct simt_context {
+  void *sp;
+} simt_context;
+#else
+#define INGOT_SIMT_OWN_SWITCH 0
+typedef struct simt_context {
+  ucontext_t uc;
+} simt_context;
+#endif
 
 #define INGOT_SIMT_STACK_BYTES (64 * 1024)
 #define INGOT_SIMT_MAX_THREADS 1024
 /* Block-shared memory per block (static arrays and dynamic bytes). */
 #define INGOT_SIMT_SHARED_BYTES (96 * 1024)
 #define INGOT_SIMT_MAX_SITES 64
+/* An inaccessible page below each stack: an overflow faults at once
+ * instead of overwriting the next fiber's stack. */
+#define INGOT_SIMT_GUARD_BYTES 4096
+#define INGOT_SIMT_STACK_STRIDE                                                \
+  (INGOT_SIMT_GUARD_BYTES + INGOT_SIMT_STACK_BYTES)
 
 enum {
   SIMT_RUN,
@@ -52,7 +103,7 @@ enum {
 };
 
 typedef struct simt_fiber {
-  ucontext_t ctx;
+  simt_context ctx;
   int state;
   const char *file; /* where it waits */
   int line;
@@ -67,10 +118,11 @@ typedef struct simt_site {
 
 typedef struct simt_state {
   simt_fiber *fibers;
-  char *stacks;
-  unsigned capacity; /* fibers and stacks allocated */
+  char *stacks;       /* per fiber: a guard page, then its stack */
+  size_t stacks_size; /* bytes mapped */
+  unsigned capacity;  /* fibers and stacks allocated */
   unsigned threads, block, blocks, current;
-  ucontext_t scheduler;
+  simt_context scheduler;
   const ingot_gk_host_kernel *kernel;
   void **params;
   char *shared;
@@ -88,12 +140,20 @@ uint32_t ingot_simt_block_id(void) { return simt.block; }
 uint32_t ingot_simt_grid_dim(void) { return simt.blocks; }
 
 /* Back to the scheduler; returns when this fiber is made runnable. */
+static void simt_switch(simt_context *from, simt_context *to) {
+#if INGOT_SIMT_OWN_SWITCH
+  ingot_simt_switch(&from->sp, to->sp);
+#else
+  swapcontext(&from->uc, &to->uc);
+#endif
+}
+
 static void simt_wait(int state, const char *file, int line) {
   simt_fiber *f = &simt.fibers[simt.current];
   f->state = state;
   f->file = file;
   f->line = line;
-  swapcontext(&f->ctx, &simt.scheduler);
+  simt_switch(&f->ctx, &simt.scheduler);
 }
 
 /* Stops this fiber for good with `fault` as the launch's error. */
@@ -138,10 +198,37 @@ void *ingot_simt_shared(const void *site, size_t bytes) {
   return simt.shared + offset;
 }
 
+/* A fiber's first and only frame: it never returns, it switches back to
+ * the scheduler for good. */
 static void simt_entry(void) {
   simt.kernel->thunk(simt.params);
-  simt.fibers[simt.current].state = SIMT_DONE;
-  /* uc_link returns to the scheduler. */
+  simt_fiber *f = &simt.fibers[simt.current];
+  f->state = SIMT_DONE;
+  simt_switch(&f->ctx, &simt.scheduler);
+}
+
+/* Makes fiber t start at simt_entry on its own stack. */
+static void simt_start(unsigned t) {
+  simt_fiber *f = &simt.fibers[t];
+  char *stack = simt.stacks + (size_t)t * INGOT_SIMT_STACK_STRIDE +
+                INGOT_SIMT_GUARD_BYTES;
+#if INGOT_SIMT_OWN_SWITCH
+  /* From the (16-aligned) top: a null return address for simt_entry, its
+   * address for ingot_simt_switch's ret, six zeroed registers. */
+  uintptr_t top = ((uintptr_t)stack + INGOT_SIMT_STACK_BYTES) & ~(uintptr_t)15;
+  void **sp = (void **)top;
+  *--sp = 0;
+  *--sp = (void *)(uintptr_t)simt_entry;
+  for (int i = 0; i < 6; ++i)
+    *--sp = 0;
+  f->ctx.sp = sp;
+#else
+  getcontext(&f->ctx.uc);
+  f->ctx.uc.uc_stack.ss_sp = stack;
+  f->ctx.uc.uc_stack.ss_size = INGOT_SIMT_STACK_BYTES;
+  f->ctx.uc.uc_link = 0;
+  makecontext(&f->ctx.uc, simt_entry, 0);
+#endif
 }
 
 static int simt_reserve(unsigned threads, char *error, size_t error_size) {
@@ -156,18 +243,28 @@ static int simt_reserve(unsigned threads, char *error, size_t error_size) {
   if (threads <= simt.capacity)
     return 0;
   free(simt.fibers);
-  free(simt.stacks);
+  if (simt.stacks)
+    munmap(simt.stacks, simt.stacks_size);
+  simt.capacity = 0;
+  simt.stacks = 0;
   simt.fibers = calloc(threads, sizeof(simt_fiber));
-  simt.stacks = malloc((size_t)threads * INGOT_SIMT_STACK_BYTES);
-  if (!simt.fibers || !simt.stacks) {
+  size_t size = (size_t)threads * INGOT_SIMT_STACK_STRIDE;
+  void *stacks = mmap(0, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  int ok = simt.fibers && stacks != MAP_FAILED;
+  for (unsigned t = 0; ok && t < threads; ++t)
+    ok = mprotect((char *)stacks + (size_t)t * INGOT_SIMT_STACK_STRIDE,
+                  INGOT_SIMT_GUARD_BYTES, PROT_NONE) == 0;
+  if (!ok) {
     free(simt.fibers);
-    free(simt.stacks);
     simt.fibers = 0;
-    simt.stacks = 0;
-    simt.capacity = 0;
+    if (stacks != MAP_FAILED)
+      munmap(stacks, size);
     snprintf(error, error_size, "simt: out of memory for %u fibers", threads);
     return 1;
   }
+  simt.stacks = (char *)stacks;
+  simt.stacks_size = size;
   simt.capacity = threads;
   return 0;
 }
@@ -237,13 +334,8 @@ static int simt_run_block(char *error, size_t error_size) {
   simt.shared_used = 0;
   simt.site_count = 0;
   for (unsigned t = 0; t < n; ++t) {
-    simt_fiber *f = &simt.fibers[t];
-    getcontext(&f->ctx);
-    f->ctx.uc_stack.ss_sp = simt.stacks + (size_t)t * INGOT_SIMT_STACK_BYTES;
-    f->ctx.uc_stack.ss_size = INGOT_SIMT_STACK_BYTES;
-    f->ctx.uc_link = &simt.scheduler;
-    makecontext(&f->ctx, simt_entry, 0);
-    f->state = SIMT_RUN;
+    simt_start(t);
+    simt.fibers[t].state = SIMT_RUN;
   }
   int status = 0;
   for (;;) {
@@ -252,7 +344,7 @@ static int simt_run_block(char *error, size_t error_size) {
       if (simt.fibers[t].state != SIMT_RUN)
         continue;
       simt.current = t;
-      swapcontext(&simt.scheduler, &simt.fibers[t].ctx);
+      simt_switch(&simt.scheduler, &simt.fibers[t].ctx);
       ran = 1;
       if (simt.fibers[t].state == SIMT_FAULT) {
         snprintf(error, error_size, "simt: block %u thread %u: %s", simt.block,
