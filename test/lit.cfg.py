@@ -50,6 +50,11 @@ if shutil.which("pkg-config"):
     config.available_features.add("pkg-config")
 if config.ingot_have_cuda:
     config.available_features.add("cuda")
+# The toolkit's stub libcuda.so, which the GPU runtime must recognize.
+cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))
 # The libFuzzer targets build only where clang++ 22 and its runtime are.
 if all(os.path.exists(os.path.join(config.ingot_tools_dir, "ingot-fuzz-" + t))
        for t in ["gguf", "safetensors", "config"]):

@@ -7,12 +7,18 @@
  * arena, the barrier and a thread pool; the model is only read, so sessions
  * on different threads do not interact.
  *
+ * A GPU model (desc->gpu not null, cuda.c) keeps its weights in one device
+ * allocation, uploaded at open; its sessions own a stream, a device arena,
+ * KV cache, token buffer and logits buffer, and run the forward function on
+ * the calling thread, which enqueues the kernels.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "runtime/include/ingot.h"
+#include "runtime/src/cuda.h"
 #include "runtime/src/threads.h"
 #include "runtime/src/weights-hash.h"
 
@@ -41,6 +47,8 @@ struct ingot_model {
   size_t mapping_size;
   ingot_tokenizer *tokenizer;
   int32_t threads;
+  ingot_cuda *cuda;           /* a GPU model: the driver, else null */
+  ingot_cuda_ptr gpu_weights; /* the weights on the device */
 };
 
 struct ingot_session {
@@ -52,7 +60,11 @@ struct ingot_session {
   bool has_logits;
   struct ingot_uk_sync *sync;
   ingot_pool *pool;
-  char error[256];
+  /* A GPU model's: the stream and the device buffers. */
+  void *stream;
+  ingot_cuda_ptr gpu_arena, gpu_kv, gpu_tokens, gpu_logits;
+  uint64_t gpu_logits_rows; /* rows of vocab floats gpu_logits holds */
+  char error[512];
 };
 
 static void set_error(char *error, size_t size, const char *format, ...) {
@@ -223,6 +235,27 @@ static ingot_status map_weights(ingot_model *m, const char *path,
  * Model
  *===----------------------------------------------------------------------===*/
 
+/* The driver, the device code, and the weights copied to the device once;
+ * an external weights file is unmapped after its copy. */
+static ingot_status open_gpu(ingot_model *m, char *error, size_t error_size) {
+  const ingot_model_desc *d = m->desc;
+  ingot_status status = ingot_cuda_open(&m->cuda, d->gpu, error, error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_alloc(m->cuda, d->weights_bytes, "the weights",
+                              &m->gpu_weights, error, error_size);
+  if (status == INGOT_OK && m->weights)
+    status = ingot_cuda_upload(m->cuda, m->gpu_weights, m->weights,
+                               d->weights_bytes, error, error_size);
+  if (status != INGOT_OK)
+    return status;
+  if (m->mapping) {
+    munmap(m->mapping, m->mapping_size);
+    m->mapping = NULL;
+  }
+  m->weights = NULL;
+  return INGOT_OK;
+}
+
 void ingot_model_options_default(ingot_model_options *options) {
   if (!options)
     return;
@@ -261,13 +294,6 @@ ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
               (unsigned long long)d->abi_version, INGOT_ABI_VERSION);
     return INGOT_ERROR_UNSUPPORTED;
   }
-  if (d->gpu) {
-    set_error(error, error_size,
-              "model '%s' was compiled for a GPU (%s); this runtime runs "
-              "CPU models only", d->name ? d->name : "",
-              d->gpu->targets ? d->gpu->targets : "");
-    return INGOT_ERROR_UNSUPPORTED;
-  }
   if (!d->forward || !d->tokenizer || d->vocab_size == 0 ||
       d->vocab_size > INT32_MAX || d->max_ctx == 0 ||
       d->max_ctx > INT32_MAX || d->max_batch == 0 ||
@@ -287,7 +313,9 @@ ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
     return INGOT_ERROR_OUT_OF_MEMORY;
   }
   m->desc = d;
-  m->threads = options->threads ? options->threads : online_cpus();
+  /* A GPU model runs on the calling thread; the thread count is ignored. */
+  m->threads = d->gpu ? 1 : options->threads ? options->threads
+                                              : online_cpus();
   m->weights = d->weights;
   if (!d->weights && d->weights_file && *d->weights_file) {
     char *path = options->weights_path
@@ -299,6 +327,13 @@ ingot_status ingot_model_open(ingot_model **out, const ingot_model_desc *d,
     free(path);
     if (status != INGOT_OK) {
       free(m);
+      return status;
+    }
+  }
+  if (d->gpu) {
+    ingot_status status = open_gpu(m, error, error_size);
+    if (status != INGOT_OK) {
+      ingot_model_free(m);
       return status;
     }
   }
@@ -328,6 +363,8 @@ void ingot_model_free(ingot_model *m) {
   if (!m)
     return;
   ingot_tokenizer_free(m->tokenizer);
+  ingot_cuda_free(m->cuda, m->gpu_weights);
+  ingot_cuda_close(m->cuda);
   if (m->mapping)
     munmap(m->mapping, m->mapping_size);
   free(m);
@@ -359,6 +396,102 @@ const char *ingot_model_chat_style(const ingot_model *m) {
  * Session
  *===----------------------------------------------------------------------===*/
 
+/* A GPU session: its stream, the arena, the KV cache (zeroed, as the CPU
+ * path's fresh pages are), the token buffer, the last token's logits on the
+ * device and on the host. */
+static ingot_status init_gpu_session(ingot_session *s, char *error,
+                                     size_t error_size) {
+  const ingot_model_desc *d = s->model->desc;
+  ingot_cuda *cuda = s->model->cuda;
+  uint64_t kv = d->kv_bytes_per_token;
+  if (kv && (uint64_t)s->ctx > UINT64_MAX / kv) {
+    set_error(error, error_size, "the KV cache of %d tokens is too large",
+              (int)s->ctx);
+    return INGOT_ERROR_OUT_OF_MEMORY;
+  }
+  s->logits = alloc64(d->vocab_size * sizeof(float));
+  if (!s->logits) {
+    set_error(error, error_size, "out of memory");
+    return INGOT_ERROR_OUT_OF_MEMORY;
+  }
+  ingot_status status =
+      ingot_cuda_stream_create(cuda, &s->stream, error, error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_alloc(cuda, d->arena_bytes, "the activation arena",
+                              &s->gpu_arena, error, error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_alloc(cuda, (uint64_t)s->ctx * kv, "the KV cache",
+                              &s->gpu_kv, error, error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_zero(cuda, s->gpu_kv, (uint64_t)s->ctx * kv, error,
+                             error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_alloc(cuda, d->max_batch * sizeof(int32_t),
+                              "the token buffer", &s->gpu_tokens, error,
+                              error_size);
+  if (status == INGOT_OK)
+    status = ingot_cuda_alloc(cuda, d->vocab_size * sizeof(float),
+                              "the logits", &s->gpu_logits, error,
+                              error_size);
+  s->gpu_logits_rows = 1;
+  return status;
+}
+
+/* Room for `rows` rows of logits on the device (all logits of a chunk). */
+static ingot_status reserve_gpu_logits(ingot_session *s, uint64_t rows) {
+  if (rows <= s->gpu_logits_rows)
+    return INGOT_OK;
+  ingot_cuda *cuda = s->model->cuda;
+  ingot_cuda_ptr p = 0;
+  ingot_status status = ingot_cuda_alloc(
+      cuda, rows * s->model->desc->vocab_size * sizeof(float),
+      "all logits of a batch", &p, s->error, sizeof s->error);
+  if (status != INGOT_OK)
+    return status;
+  ingot_cuda_free(cuda, s->gpu_logits);
+  s->gpu_logits = p;
+  s->gpu_logits_rows = rows;
+  return INGOT_OK;
+}
+
+/* One forward call of a GPU model on `n` tokens: the tokens up, the
+ * kernels, the logits asked for down: all n rows into `all_logits`, else
+ * the last token's when `last` (the last chunk of an append). */
+static ingot_status gpu_step(ingot_session *s, const int32_t *ids, int64_t n,
+                             float *all_logits, bool last) {
+  const ingot_model *m = s->model;
+  const ingot_model_desc *d = m->desc;
+  ingot_cuda *cuda = m->cuda;
+  size_t vocab = (size_t)d->vocab_size;
+  ingot_status status =
+      all_logits ? reserve_gpu_logits(s, (uint64_t)n) : INGOT_OK;
+  if (status == INGOT_OK)
+    status = ingot_cuda_upload(cuda, s->gpu_tokens, ids,
+                               (uint64_t)n * sizeof(int32_t), s->error,
+                               sizeof s->error);
+  if (status == INGOT_OK)
+    status = ingot_cuda_begin(cuda, s->stream, s->error, sizeof s->error);
+  if (status != INGOT_OK)
+    return status;
+  d->forward((const int32_t *)(uintptr_t)s->gpu_tokens, n, s->position,
+             (float *)(uintptr_t)s->gpu_logits, all_logits ? 1 : 0,
+             (uint8_t *)(uintptr_t)s->gpu_arena,
+             (uint8_t *)(uintptr_t)s->gpu_kv, s->ctx,
+             (const uint8_t *)(uintptr_t)m->gpu_weights, NULL, 0, 1);
+  status = ingot_cuda_end(s->error, sizeof s->error);
+  if (status != INGOT_OK)
+    return status;
+  if (all_logits)
+    return ingot_cuda_download(cuda, all_logits, s->gpu_logits,
+                               (uint64_t)n * vocab * sizeof(float), s->error,
+                               sizeof s->error);
+  if (!last)
+    return INGOT_OK;
+  return ingot_cuda_download(cuda, s->logits, s->gpu_logits,
+                             vocab * sizeof(float), s->error,
+                             sizeof s->error);
+}
+
 ingot_status ingot_session_init(ingot_session **out, const ingot_model *m,
                                 int32_t ctx, char *error, size_t error_size) {
   set_error(error, error_size, "%s", "");
@@ -384,6 +517,15 @@ ingot_status ingot_session_init(ingot_session **out, const ingot_model *m,
   s->model = m;
   s->ctx = ctx;
   uint64_t kv = d->kv_bytes_per_token;
+  if (m->cuda) {
+    ingot_status status = init_gpu_session(s, error, error_size);
+    if (status != INGOT_OK) {
+      ingot_session_free(s);
+      return status;
+    }
+    *out = s;
+    return INGOT_OK;
+  }
   /* The arena and the KV cache are written before they are read: mapped
    * pages, zeroed by the kernel only when first touched, cost nothing up
    * front (a 4096-token cache of a 135M model is 180 MB). */
@@ -414,6 +556,12 @@ ingot_status ingot_session_init(ingot_session **out, const ingot_model *m,
 void ingot_session_free(ingot_session *s) {
   if (!s)
     return;
+  ingot_cuda *cuda = s->model->cuda;
+  ingot_cuda_stream_destroy(cuda, s->stream);
+  ingot_cuda_free(cuda, s->gpu_arena);
+  ingot_cuda_free(cuda, s->gpu_kv);
+  ingot_cuda_free(cuda, s->gpu_tokens);
+  ingot_cuda_free(cuda, s->gpu_logits);
   ingot_pool_free(s->pool);
   if (s->arena)
     munmap(s->arena, s->arena_size);
@@ -473,7 +621,17 @@ static ingot_status append(ingot_session *s, const int32_t *ids, size_t n,
       t.all = 1;
       t.logits = all_logits + done * vocab;
     }
-    ingot_pool_run(s->pool, run_step, &t);
+    if (s->model->cuda) {
+      ingot_status status = gpu_step(s, t.ids, t.n,
+                                     all_logits ? t.logits : NULL,
+                                     done + chunk == n);
+      if (status != INGOT_OK) {
+        s->has_logits = false;
+        return status;
+      }
+    } else {
+      ingot_pool_run(s->pool, run_step, &t);
+    }
     s->position += (int32_t)chunk;
     done += chunk;
     if (all_logits && done == n)

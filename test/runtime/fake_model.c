@@ -24,8 +24,9 @@
 /* Header 40, string ends 4 * 259, types 259, strings 35 + 94 + 2 * 162. */
 #define BLOB_STRINGS 453
 #define BLOB_BYTES (40 + 4 * INGOT_FAKE_VOCAB + INGOT_FAKE_VOCAB + BLOB_STRINGS)
+_Static_assert(BLOB_BYTES == INGOT_FAKE_TOKENIZER_BYTES, "the blob's size");
 
-static uint8_t blob[BLOB_BYTES];
+uint8_t ingot_fake_tokenizer_blob[INGOT_FAKE_TOKENIZER_BYTES];
 /* The vocabulary with holes: the tokens of 'h' and 'i' spelled "hh" and
  * "ii", so that those bytes have no token. */
 static uint8_t blob_holes[BLOB_BYTES + 2];
@@ -91,7 +92,7 @@ static void fill_blob(uint8_t *p, int holes) {
 }
 
 __attribute__((constructor)) static void build_blobs(void) {
-  fill_blob(blob, 0);
+  fill_blob(ingot_fake_tokenizer_blob, 0);
   fill_blob(blob_holes, 1);
 }
 
@@ -211,8 +212,8 @@ const ingot_model_desc ingot_fake_model = {
     .weights = weights,
     .weights_file = NULL,
     .model_id = INGOT_FAKE_MODEL_ID,
-    .tokenizer = blob,
-    .tokenizer_bytes = BLOB_BYTES,
+    .tokenizer = ingot_fake_tokenizer_blob,
+    .tokenizer_bytes = INGOT_FAKE_TOKENIZER_BYTES,
     .chat_template = template_text,
     .chat_style = "chatml",
     .forward = forward,
@@ -231,8 +232,8 @@ const ingot_model_desc ingot_fake_model_external = {
     .weights = NULL,
     .weights_file = INGOT_FAKE_WEIGHTS_FILE,
     .model_id = INGOT_FAKE_MODEL_ID,
-    .tokenizer = blob,
-    .tokenizer_bytes = BLOB_BYTES,
+    .tokenizer = ingot_fake_tokenizer_blob,
+    .tokenizer_bytes = INGOT_FAKE_TOKENIZER_BYTES,
     .chat_template = template_text,
     .chat_style = "chatml",
     .forward = forward,
@@ -253,8 +254,8 @@ const ingot_model_desc ingot_fake_model_llama2 = {
     .weights = weights,
     .weights_file = NULL,
     .model_id = INGOT_FAKE_MODEL_ID,
-    .tokenizer = blob,
-    .tokenizer_bytes = BLOB_BYTES,
+    .tokenizer = ingot_fake_tokenizer_blob,
+    .tokenizer_bytes = INGOT_FAKE_TOKENIZER_BYTES,
     .chat_template = "",
     .chat_style = "llama2",
     .forward = forward,

@@ -47,6 +47,11 @@ extern const ingot_model_desc ingot_fake_model_llama2;
  * are spelled "hh" and "ii"). */
 extern const ingot_model_desc ingot_fake_model_holes;
 
+/* The tokenizer blob of ingot_fake_model (filled by a constructor), for
+ * other hand-written models (gpu_model.h). */
+#define INGOT_FAKE_TOKENIZER_BYTES 1788
+extern uint8_t ingot_fake_tokenizer_blob[INGOT_FAKE_TOKENIZER_BYTES];
+
 /* The weights byte i. */
 uint8_t ingot_fake_weight(int i);
 /* Writes a valid external weights file; returns 0 on success. */
