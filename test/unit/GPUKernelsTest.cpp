@@ -219,11 +219,11 @@ TEST(GPUKernelMath, AgainstLibm) {
   worst = 0;
   for (float x : mathInputs(-20.0f, 20.0f, 200000))
     worst = std::max(worst, ulps(ingot_gk_host_expm1f(x), std::expm1(x)));
-  EXPECT_LE(worst, 3.0) << "expm1f";
+  EXPECT_LE(worst, 2.0) << "expm1f";
   worst = 0;
   for (float x : mathInputs(-12.0f, 12.0f, 200000))
     worst = std::max(worst, ulps(ingot_gk_host_tanhf(x), std::tanh(x)));
-  EXPECT_LE(worst, 3.0) << "tanhf";
+  EXPECT_LE(worst, 2.0) << "tanhf";
   worst = 0;
   for (float x : mathInputs(-6.0f, 6.0f, 200000))
     worst = std::max(worst, ulps(ingot_gk_host_erff(x), std::erf(x)));

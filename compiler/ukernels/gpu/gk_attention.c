@@ -94,108 +94,91 @@ GK_INLINE unsigned gk_nearest_level(double u, const float *book, int L) {
   return best;
 }
 
-/* The encoding of one head vector x[D], computed by a whole warp: per
- * slice t (features lane + 32t) the q8/q4 block scale (as half bits) and
- * code, or the tq norm (half bits) and index. Invalid lanes: code 0. */
-typedef struct gk_kv_code {
-  uint32_t scale[GK_ATT_SLICES]; /* q8/q4: per slice; tq: [0] = norm */
-  int32_t code[GK_ATT_SLICES];
-} gk_kv_code;
-
-GK_INLINE void gk_kv_encode(int32_t fmt, const float *book, const float *x,
-                            int64_t D, gk_kv_code *c) {
+/* q8 / q4: the code of value v (this lane's feature of a block, zero for
+ * lanes past D) and its block's scale as half bits (0 when the block's
+ * maximum gives no usable scale): the whole warp, one block per call (the
+ * block is the warp's 32 lanes, or all D < 32 of them). */
+GK_INLINE void gk_kv_q_code(int eight, float v, int valid, uint32_t *scale,
+                            int32_t *code) {
   GK_NO_CONTRACT
-  uint32_t lane = gk_lane();
-  if (fmt == INGOT_KV_Q8 || fmt == INGOT_KV_Q4) {
-    double maxLevel = fmt == INGOT_KV_Q8 ? 127.0 : 7.0;
-    GK_UNROLL
-    for (int t = 0; t < GK_ATT_SLICES; ++t) {
-      c->scale[t] = 0;
-      c->code[t] = 0;
-      if (t * GK_WARP >= D)
-        continue; /* uniform over the warp */
-      int64_t d = lane + GK_WARP * t;
-      float v = d < D ? x[d] : 0.0f;
-      float a = __builtin_fabsf(v);
-      a = a > 0.0f ? a : 0.0f; /* a NaN never becomes the maximum */
-      float maxAbs = gk_warp_max(a);
-      uint32_t sh = gk_double_to_half_up((double)maxAbs / maxLevel);
-      double scale = (double)gk_half_to_float(sh);
-      int ok = scale != 0.0 && scale - scale == 0.0;
-      int q = 0;
-      if (ok && d < D) {
-        double r = __builtin_rint((double)v / scale);
-        r = r < -maxLevel ? -maxLevel : (r > maxLevel ? maxLevel : r);
-        q = (int)r;
-      }
-      c->scale[t] = ok ? sh : 0;
-      c->code[t] = q;
-    }
-    return;
+  double maxLevel = eight ? 127.0 : 7.0;
+  float a = __builtin_fabsf(v);
+  a = a > 0.0f && valid ? a : 0.0f; /* a NaN never becomes the maximum */
+  float maxAbs = gk_warp_max(a);
+  uint32_t sh = gk_double_to_half_up((double)maxAbs / maxLevel);
+  double s = (double)gk_half_to_float(sh);
+  int ok = s != 0.0 && s - s == 0.0;
+  int q = 0;
+  if (ok && valid) {
+    double r = __builtin_rint((double)v / s);
+    r = r < -maxLevel ? -maxLevel : (r > maxLevel ? maxLevel : r);
+    q = (int)r;
   }
-  if (fmt == INGOT_KV_TQ4 || fmt == INGOT_KV_TQ3) {
-    int L = fmt == INGOT_KV_TQ4 ? 16 : 8;
-    double ss = 0.0;
-    GK_UNROLL
-    for (int t = 0; t < GK_ATT_SLICES; ++t) {
-      int64_t d = lane + GK_WARP * t;
-      if (d < D)
-        ss += (double)x[d] * (double)x[d];
-    }
-    double norm = __builtin_sqrt(gk_warp_sum_f64(ss));
-    c->scale[0] = norm == 0.0 ? 0 : gk_double_to_half(norm);
-    GK_UNROLL
-    for (int t = 0; t < GK_ATT_SLICES; ++t) {
-      int64_t d = lane + GK_WARP * t;
-      c->code[t] = d < D && norm != 0.0
-                       ? (int32_t)gk_nearest_level((double)x[d] / norm, book, L)
-                       : 0;
-    }
-  }
+  *scale = ok ? sh : 0;
+  *code = q;
+}
+
+/* tq4 / tq3: the norm of x[D] (the whole warp). */
+GK_INLINE double gk_kv_tq_norm(const float *x, int64_t D) {
+  GK_NO_CONTRACT
+  double ss = 0.0;
+  for (int64_t d = gk_lane(); d < D; d += GK_WARP)
+    ss += (double)x[d] * (double)x[d];
+  return __builtin_sqrt(gk_warp_sum_f64(ss));
 }
 
 /* This lane's features of the head vector x[D] as the cache stores them
- * (rounded through format `fmt`): the whole warp. */
+ * (rounded through format `fmt`; zero past D): the whole warp. */
 GK_INLINE void gk_kv_round(int32_t fmt, const float *book, const float *x,
                            int64_t D, float out[GK_ATT_SLICES]) {
   uint32_t lane = gk_lane();
-  if (fmt == INGOT_KV_F32 || fmt == INGOT_KV_F16 || fmt == INGOT_KV_BF16) {
-    GK_UNROLL
-    for (int t = 0; t < GK_ATT_SLICES; ++t) {
-      int64_t d = lane + GK_WARP * t;
-      float v = d < D ? x[d] : 0.0f;
-      if (fmt == INGOT_KV_F16)
-        v = gk_half_to_float(gk_float_to_half(v));
-      else if (fmt == INGOT_KV_BF16)
-        v = gk_bf16_to_float(gk_float_to_bf16(v));
-      out[t] = v;
-    }
-    return;
+  double norm = 0.0;
+  float normHalf = 0.0f;
+  if (fmt == INGOT_KV_TQ4 || fmt == INGOT_KV_TQ3) {
+    norm = gk_kv_tq_norm(x, D);
+    normHalf = gk_half_to_float(norm == 0.0 ? 0 : gk_double_to_half(norm));
   }
-  gk_kv_code c;
-  gk_kv_encode(fmt, book, x, D, &c);
-  GK_UNROLL
-  for (int t = 0; t < GK_ATT_SLICES; ++t) {
-    if (fmt == INGOT_KV_Q8 || fmt == INGOT_KV_Q4)
-      out[t] = (float)c.code[t] * gk_half_to_float(c.scale[t]);
-    else
-      out[t] = gk_half_to_float(c.scale[0]) * book[c.code[t]];
-  }
-}
-
-/* This lane's features of a stored entry (zero past D). */
-GK_INLINE void gk_kv_read(int32_t fmt, const float *book, const uint8_t *e,
-                          int64_t D, float out[GK_ATT_SLICES]) {
-  uint32_t lane = gk_lane();
   GK_UNROLL
   for (int t = 0; t < GK_ATT_SLICES; ++t) {
     int64_t d = lane + GK_WARP * t;
-    out[t] = d < D ? gk_kv_elem(fmt, book, e, D, d) : 0.0f;
+    float v = d < D ? x[d] : 0.0f, r = 0.0f;
+    if (t * GK_WARP < D) { /* the same in every lane */
+      switch (fmt) {
+      case INGOT_KV_F32:
+        r = v;
+        break;
+      case INGOT_KV_F16:
+        r = gk_half_to_float(gk_float_to_half(v));
+        break;
+      case INGOT_KV_BF16:
+        r = gk_bf16_to_float(gk_float_to_bf16(v));
+        break;
+      case INGOT_KV_Q8:
+      case INGOT_KV_Q4: {
+        uint32_t sh;
+        int32_t q;
+        gk_kv_q_code(fmt == INGOT_KV_Q8, v, d < D, &sh, &q);
+        r = (float)q * gk_half_to_float(sh);
+        break;
+      }
+      case INGOT_KV_TQ4:
+      case INGOT_KV_TQ3: {
+        unsigned idx = d < D && norm != 0.0
+                           ? gk_nearest_level((double)v / norm, book,
+                                              fmt == INGOT_KV_TQ4 ? 16 : 8)
+                           : 0;
+        r = normHalf * book[idx];
+        break;
+      }
+      }
+    }
+    out[t] = d < D ? r : 0.0f;
   }
 }
 
-/* Writes x[D] as one entry of `fmt` at dst: the whole warp; `codes` is
- * block-shared memory of GK_ATT_MAX_D bytes for this warp. */
+/* Writes x[D] as one entry of `fmt` at dst: the whole warp, one block (or
+ * slice of 32 features) at a time; `codes` is block-shared memory of
+ * GK_ATT_MAX_D bytes for this warp. */
 GK_INLINE void gk_kv_store(int32_t fmt, const float *book, const float *x,
                            int64_t D, uint8_t *dst, uint8_t *codes) {
   GK_NO_CONTRACT
@@ -211,27 +194,25 @@ GK_INLINE void gk_kv_store(int32_t fmt, const float *book, const float *x,
     }
     return;
   }
-  gk_kv_code c;
-  gk_kv_encode(fmt, book, x, D, &c);
   if (fmt == INGOT_KV_Q8 || fmt == INGOT_KV_Q4) {
     int eight = fmt == INGOT_KV_Q8;
     int64_t B = D < 32 ? D : 32;
-    GK_UNROLL
-    for (int t = 0; t < GK_ATT_SLICES; ++t) {
-      if (t * GK_WARP >= D)
-        continue;
-      uint8_t *b = dst + t * (2 + (eight ? B : B / 2));
+    for (int64_t b0 = 0; b0 < D; b0 += GK_WARP) { /* one block */
+      int64_t d = b0 + lane;
+      uint32_t sh;
+      int32_t q;
+      gk_kv_q_code(eight, d < D ? x[d] : 0.0f, d < D, &sh, &q);
+      uint8_t *b = dst + (b0 / B) * (2 + (eight ? B : B / 2));
       if (lane == 0) {
-        b[0] = (uint8_t)(c.scale[t] & 0xff);
-        b[1] = (uint8_t)(c.scale[t] >> 8);
+        b[0] = (uint8_t)(sh & 0xff);
+        b[1] = (uint8_t)(sh >> 8);
       }
-      int64_t d = lane + GK_WARP * t;
       if (eight) {
         if (d < D)
-          b[2 + lane] = (uint8_t)(int8_t)c.code[t];
+          b[2 + lane] = (uint8_t)(int8_t)q;
         continue;
       }
-      uint32_t mine = d < D ? (uint32_t)(c.code[t] + 8) : 0u;
+      uint32_t mine = d < D ? (uint32_t)(q + 8) : 0u;
       uint32_t next = gk_shfl_xor_u32(mine, 1);
       if (d < D && (lane & 1) == 0)
         b[2 + lane / 2] = (uint8_t)(mine | (next << 4));
@@ -240,16 +221,16 @@ GK_INLINE void gk_kv_store(int32_t fmt, const float *book, const float *x,
   }
   /* tq4 / tq3: indices through shared memory, then each lane packs bytes. */
   int bits = fmt == INGOT_KV_TQ4 ? 4 : 3;
+  double norm = gk_kv_tq_norm(x, D);
+  uint32_t nh = norm == 0.0 ? 0 : gk_double_to_half(norm);
   if (lane == 0) {
-    dst[0] = (uint8_t)(c.scale[0] & 0xff);
-    dst[1] = (uint8_t)(c.scale[0] >> 8);
+    dst[0] = (uint8_t)(nh & 0xff);
+    dst[1] = (uint8_t)(nh >> 8);
   }
-  GK_UNROLL
-  for (int t = 0; t < GK_ATT_SLICES; ++t) {
-    int64_t d = lane + GK_WARP * t;
-    if (d < D)
-      codes[d] = (uint8_t)c.code[t];
-  }
+  for (int64_t d = lane; d < D; d += GK_WARP)
+    codes[d] = (uint8_t)(norm == 0.0 ? 0
+                                     : gk_nearest_level((double)x[d] / norm,
+                                                        book, 1 << bits));
   gk_warp_sync();
   int64_t bytes = (bits * D + 7) / 8;
   for (int64_t b = lane; b < bytes; b += GK_WARP) {
@@ -261,6 +242,21 @@ GK_INLINE void gk_kv_store(int32_t fmt, const float *book, const float *x,
     dst[2 + b] = (uint8_t)byte;
   }
   gk_warp_sync(); /* codes is written again by the next store */
+}
+
+/* One key's step of the online softmax: its score `dot` scaled (and
+ * soft-capped) joins the running maximum *m and sum *s; the accumulator is
+ * then to be multiplied by *shrink and the key's value added times *pe. */
+GK_INLINE void gk_att_weight(float dot, float scale, float softcap, float *m,
+                             float *s, float *shrink, float *pe) {
+  float sc = dot * scale;
+  if (softcap > 0.0f)
+    sc = softcap * gk_tanhf(sc / softcap);
+  float mn = sc > *m ? sc : *m;
+  *shrink = gk_expf(*m - mn);
+  *pe = gk_expf(sc - mn);
+  *s = *s * *shrink + *pe;
+  *m = mn;
 }
 
 GK_KERNEL ingot_gk_attention(float *out, const float *q, const float *k,
@@ -301,8 +297,7 @@ GK_KERNEL ingot_gk_attention(float *out, const float *q, const float *k,
       j1 = qpos + 1;
     if (mask == INGOT_MASK_SLIDING_WINDOW && qpos - window + 1 > 0)
       j0 = qpos - window + 1;
-    float qv[GK_ATT_SLICES], acc[GK_ATT_SLICES], kv[GK_ATT_SLICES],
-        vv[GK_ATT_SLICES];
+    float qv[GK_ATT_SLICES], acc[GK_ATT_SLICES];
     GK_UNROLL
     for (int t = 0; t < GK_ATT_SLICES; ++t) {
       int64_t d = lane + GK_WARP * t;
@@ -311,28 +306,42 @@ GK_KERNEL ingot_gk_attention(float *out, const float *q, const float *k,
     }
     float m = -__builtin_inff(), s = 0.0f;
     if (warp < keyWarps) {
-      for (int64_t j = j0 + warp; j < j1; j += keyWarps) {
-        if (j < start) {
-          gk_kv_read(kfmt, kbook, kc + (j * Hkv + kvh) * kbytes, D, kv);
-          gk_kv_read(vfmt, vbook, vc + (j * Hkv + kvh) * vbytes, D, vv);
-        } else {
-          gk_kv_round(kfmt, kbook, k + ((j - start) * Hkv + kvh) * D, D, kv);
-          gk_kv_round(vfmt, vbook, v + ((j - start) * Hkv + kvh) * D, D, vv);
+      /* Cached keys [j0, min(j1, start)): decoded element by element. */
+      int64_t jc = j1 < start ? j1 : start;
+      for (int64_t j = j0 + warp; j < jc; j += keyWarps) {
+        const uint8_t *ke = kc + (j * Hkv + kvh) * kbytes;
+        const uint8_t *ve = vc + (j * Hkv + kvh) * vbytes;
+        float dot = 0.0f;
+        GK_UNROLL
+        for (int t = 0; t < GK_ATT_SLICES; ++t) {
+          int64_t d = lane + GK_WARP * t;
+          if (d < D)
+            dot += qv[t] * gk_kv_elem(kfmt, kbook, ke, D, d);
         }
+        float shrink, pe;
+        gk_att_weight(gk_warp_sum(dot), scale, softcap, &m, &s, &shrink, &pe);
+        GK_UNROLL
+        for (int t = 0; t < GK_ATT_SLICES; ++t) {
+          int64_t d = lane + GK_WARP * t;
+          float e = d < D ? gk_kv_elem(vfmt, vbook, ve, D, d) : 0.0f;
+          acc[t] = acc[t] * shrink + pe * e;
+        }
+      }
+      /* This call's keys [max(j0, start), j1): rounded from k and v. */
+      for (int64_t j = (j0 > start ? j0 : start) + warp; j < j1;
+           j += keyWarps) {
+        float kv[GK_ATT_SLICES], vv[GK_ATT_SLICES];
+        gk_kv_round(kfmt, kbook, k + ((j - start) * Hkv + kvh) * D, D, kv);
         float dot = 0.0f;
         GK_UNROLL
         for (int t = 0; t < GK_ATT_SLICES; ++t)
           dot += qv[t] * kv[t];
-        float sc = gk_warp_sum(dot) * scale;
-        if (softcap > 0.0f)
-          sc = softcap * gk_tanhf(sc / softcap);
-        float mn = sc > m ? sc : m;
-        float shrink = gk_expf(m - mn), pe = gk_expf(sc - mn);
-        s = s * shrink + pe;
+        float shrink, pe;
+        gk_att_weight(gk_warp_sum(dot), scale, softcap, &m, &s, &shrink, &pe);
+        gk_kv_round(vfmt, vbook, v + ((j - start) * Hkv + kvh) * D, D, vv);
         GK_UNROLL
         for (int t = 0; t < GK_ATT_SLICES; ++t)
           acc[t] = acc[t] * shrink + pe * vv[t];
-        m = mn;
       }
       if (lane == 0) {
         warpMax[warp] = m;
