@@ -17,6 +17,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/xxhash.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cstdlib>
 
@@ -43,6 +45,25 @@ std::string findPtxas(StringRef cudaPath) {
   if (auto found = sys::findProgramByName("ptxas"))
     return *found;
   return "";
+}
+
+/// Ingot's cache directory for cubins: $INGOT_CACHE/cubin, else
+/// ${XDG_CACHE_HOME:-$HOME/.cache}/ingot/cubin; "" when there is none.
+static std::string cubinCacheDir() {
+  SmallString<256> dir;
+  if (const char *cache = std::getenv("INGOT_CACHE"); cache && *cache) {
+    dir = cache;
+  } else {
+    if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+      dir = xdg;
+    else if (const char *home = std::getenv("HOME"); home && *home)
+      sys::path::append(dir, home, ".cache");
+    else
+      return "";
+    sys::path::append(dir, "ingot");
+  }
+  sys::path::append(dir, "cubin");
+  return dir.str().str();
 }
 
 /// Runs ptxas on `ptx` for `arch`; the cubin, or the first line of ptxas's
@@ -85,6 +106,48 @@ static Expected<std::string> runPtxas(StringRef ptxas, StringRef arch,
   return (*cubin)->getBuffer().str();
 }
 
+/// runPtxas through the cache: the kernels' PTX is the same for every
+/// model, and ptxas takes seconds per architecture on it. The key names
+/// the PTX, the architecture and the ptxas binary (path, size, time).
+static Expected<std::string> cachedPtxas(StringRef ptxas, StringRef arch,
+                                         StringRef ptx) {
+  std::string dir = cubinCacheDir();
+  sys::fs::file_status status;
+  if (dir.empty() || sys::fs::status(ptxas, status))
+    return runPtxas(ptxas, arch, ptx);
+  std::string key = (ptx + "\n" + arch + "\n" + ptxas + "\n" +
+                     Twine(status.getSize()) + "\n" +
+                     Twine(status.getLastModificationTime()
+                               .time_since_epoch()
+                               .count()))
+                        .str();
+  SmallString<256> path(dir);
+  sys::path::append(path, (arch + "-" + utohexstr(xxh3_64bits(key)) +
+                           ".cubin").str());
+  if (auto cached = MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false))
+    if ((*cached)->getBufferSize() >= 4 &&
+        (*cached)->getBuffer().starts_with("\x7f""ELF"))
+      return (*cached)->getBuffer().str();
+  auto cubin = runPtxas(ptxas, arch, ptx);
+  if (!cubin)
+    return cubin;
+  // Written whole or not at all (a temporary file renamed); a cache that
+  // cannot be written only costs time.
+  if (!sys::fs::create_directories(dir)) {
+    SmallString<256> temp;
+    int fd;
+    if (!sys::fs::createUniqueFile(path + ".%%%%%%.tmp", fd, temp)) {
+      raw_fd_ostream os(fd, /*shouldClose=*/true);
+      os << *cubin;
+      os.close();
+      if (os.has_error() || sys::fs::rename(temp, path))
+        sys::fs::remove(temp);
+    }
+  }
+  return cubin;
+}
+
 Expected<std::vector<DeviceImage>>
 buildImages(const CUDASpec &spec, std::vector<std::string> &warnings) {
   std::vector<DeviceImage> images;
@@ -111,7 +174,7 @@ buildImages(const CUDASpec &spec, std::vector<std::string> &warnings) {
     DeviceImage image;
     image.arch = archNumber(arch, image.archSpecific);
     if (!ptxas.empty()) {
-      auto cubin = runPtxas(ptxas, arch, ptx);
+      auto cubin = cachedPtxas(ptxas, arch, ptx);
       if (!cubin)
         return cubin.takeError();
       image.cubin = true;

@@ -64,10 +64,12 @@ const char *kvFormatName(int64_t f) {
   return f >= 0 && f < int64_t(std::size(names)) ? names[f] : "unknown";
 }
 
-bool gpuKVFormat(int64_t f) {
-  return f == INGOT_KV_F32 || f == INGOT_KV_F16 || f == INGOT_KV_BF16 ||
-         f == INGOT_KV_Q8 || f == INGOT_KV_Q4;
-}
+bool gpuKVFormat(int64_t f) { return f >= INGOT_KV_F32 && f <= INGOT_KV_TQ3; }
+
+/// The GPU attention kernel keeps one head of D features per block: at
+/// most 256, and the q8/q4 caches' 32-element blocks must tile it.
+constexpr int64_t kMaxGPUHeadDim = 256;
+constexpr int kAttentionHeadDimArg = 10;
 
 /// The constant integer argument `i` of `call` (formats are constants).
 std::optional<int64_t> constantArg(CallInst &call, int i) {
@@ -129,8 +131,17 @@ Error rewriteKernelCalls(Module &module, const cpu::LoweredModel &lowered,
         if (!f || !gpuKVFormat(*f))
           return refuse(Twine("KV cache ") +
                         (f ? kvFormatName(*f) : "(not constant)") +
-                        " has no GPU attention kernel yet; use "
-                        "--kv-cache=f16, bf16, q8 or q4");
+                        " has no GPU attention kernel yet");
+        auto d = constantArg(*call, kAttentionHeadDimArg);
+        if (!d || *d > kMaxGPUHeadDim)
+          return refuse("attention heads of " +
+                        (d ? Twine(*d) : Twine("(not constant)")) +
+                        " features: the GPU attention kernel takes at most " +
+                        Twine(kMaxGPUHeadDim));
+        if ((*f == INGOT_KV_Q8 || *f == INGOT_KV_Q4) && *d >= 32 && *d % 32)
+          return refuse(Twine("a ") + kvFormatName(*f) +
+                        " KV cache of heads of " + Twine(*d) +
+                        " features: the GPU kernel needs a multiple of 32");
       }
     if (k.numericsArg >= 0) {
       auto numerics = constantArg(*call, k.numericsArg);
