@@ -60,6 +60,18 @@ GK_INLINE uint32_t gk_shfl_idx_u32(uint32_t v, uint32_t lane) {
   T *name = (T *)name##_shared
 /* No fused multiply-add in the enclosing body (bit-exact encodings). */
 #define GK_NO_CONTRACT _Pragma("clang fp contract(off)")
+/* d = a·b + c over the warp: mma.sync.aligned.m16n8k16.row.col with f16
+ * inputs and f32 accumulators (sm_80+); the fragments are described
+ * below. */
+GK_INLINE void gk_mma_m16n8k16(float d[4], const uint32_t a[4],
+                               const uint32_t b[2], const float c[4]) {
+  __asm__ volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]),
+        "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+}
 
 #else /* the host, under the SIMT executor */
 
@@ -78,6 +90,8 @@ void ingot_simt_warp_sync(const char *file, int line);
 uint32_t ingot_simt_shfl(uint32_t v, int xor_mode, uint32_t arg,
                          const char *file, int line);
 void *ingot_simt_shared(const void *site, size_t bytes);
+void ingot_simt_mma(float d[4], const uint32_t a[4], const uint32_t b[2],
+                    const float c[4], const char *file, int line);
 #ifdef __cplusplus
 }
 #endif
@@ -95,6 +109,8 @@ GK_INLINE uint32_t gk_grid_dim(void) { return ingot_simt_grid_dim(); }
 #define GK_SHARED(T, name, n)                                                  \
   static const char name##_site = 0;                                           \
   T *name = (T *)ingot_simt_shared(&name##_site, sizeof(T) * (size_t)(n))
+#define gk_mma_m16n8k16(d, a, b, c)                                            \
+  ingot_simt_mma((d), (a), (b), (c), __FILE__, __LINE__)
 #if defined(__clang__)
 #define GK_NO_CONTRACT _Pragma("clang fp contract(off)")
 #else
@@ -117,6 +133,20 @@ GK_INLINE uint32_t gk_f32_as_u32(float f) {
   __builtin_memcpy(&u, &f, 4);
   return u;
 }
+
+/* The warp-wide tensor-core product gk_mma_m16n8k16(d, a, b, c):
+ * D (16x8, f32) = A (16x16, f16) · B (16x8, f16) + C (16x8, f32), each
+ * lane holding the fragments of the PTX ISA's mma.m16n8k16 layout, with
+ * g = lane / 4 and t = lane % 4 (a pair {x, y} of halves is one u32, x in
+ * the low 16 bits):
+ *   a[0] = {A[g][2t], A[g][2t+1]}        a[1] = {A[g+8][2t], A[g+8][2t+1]}
+ *   a[2] = {A[g][2t+8], A[g][2t+9]}      a[3] = {A[g+8][2t+8], A[g+8][2t+9]}
+ *   b[0] = {B[2t][g], B[2t+1][g]}        b[1] = {B[2t+8][g], B[2t+9][g]}
+ *   c[0], c[1] = C[g][2t], C[g][2t+1]    c[2], c[3] = C[g+8][2t], C[g+8][2t+1]
+ * and d as c. All 32 lanes call it. On the host the executor gathers the
+ * 32 lanes' fragments, forms the product (the f16 products are exact; each
+ * element's 16 products and c summed in double, then rounded once to f32)
+ * and hands each lane its d. */
 
 /* Shuffles of floats. */
 #define gk_shfl_xor_f32(v, mask)                                               \

@@ -14,7 +14,9 @@
  *   - a warp whose 32 lanes all wait at the same shuffle (same call site)
  *     exchanges its values (each lane's result is computed from the values
  *     all lanes deposited) and its lanes run again; the same for warp
- *     syncs;
+ *     syncs and for the tensor-core product (gk_mma_m16n8k16: the lanes'
+ *     fragments are assembled into A, B and C, D = A·B + C is formed and
+ *     each lane gets its fragment of D);
  *   - when every thread that has not returned waits at one barrier, all
  *     run again;
  *   - anything else is an error: threads at different barriers, a barrier
@@ -29,6 +31,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "compiler/ukernels/gpu/gk_common.h"
 #include "compiler/ukernels/gpu/gk_host.h"
 #include "compiler/ukernels/gpu/gpu.h"
 
@@ -98,6 +101,7 @@ enum {
   SIMT_BARRIER,
   SIMT_SHFL,
   SIMT_WARP_SYNC,
+  SIMT_MMA,
   SIMT_DONE,
   SIMT_FAULT,
 };
@@ -109,6 +113,8 @@ typedef struct simt_fiber {
   int line;
   int xor_mode; /* shuffle: lane ^ arg, else lane arg */
   uint32_t value, arg, result;
+  uint32_t mma_a[4], mma_b[2]; /* mma: this lane's fragments */
+  float mma_c[4], mma_d[4];
 } simt_fiber;
 
 typedef struct simt_site {
@@ -181,6 +187,16 @@ uint32_t ingot_simt_shfl(uint32_t v, int xor_mode, uint32_t arg,
   f->xor_mode = xor_mode;
   simt_wait(SIMT_SHFL, file, line);
   return simt.fibers[simt.current].result;
+}
+
+void ingot_simt_mma(float d[4], const uint32_t a[4], const uint32_t b[2],
+                    const float c[4], const char *file, int line) {
+  simt_fiber *f = &simt.fibers[simt.current];
+  memcpy(f->mma_a, a, sizeof f->mma_a);
+  memcpy(f->mma_b, b, sizeof f->mma_b);
+  memcpy(f->mma_c, c, sizeof f->mma_c);
+  simt_wait(SIMT_MMA, file, line);
+  memcpy(d, simt.fibers[simt.current].mma_d, sizeof f->mma_d);
 }
 
 void *ingot_simt_shared(const void *site, size_t bytes) {
@@ -269,6 +285,50 @@ static int simt_reserve(unsigned threads, char *error, size_t error_size) {
   return 0;
 }
 
+static int simt_warp_op(int state) {
+  return state == SIMT_SHFL || state == SIMT_WARP_SYNC || state == SIMT_MMA;
+}
+
+static const char *simt_warp_op_name(int state) {
+  return state == SIMT_SHFL  ? "shuffle"
+         : state == SIMT_MMA ? "mma"
+                             : "warp sync";
+}
+
+/* The m16n8k16 product of a warp's 32 lanes (the fragment layout of
+ * gpu.h): A, B and C assembled from the lanes' registers, D = A·B + C with
+ * each element summed in double (the f16 products are exact) and rounded
+ * to f32, D handed back in the same layout. */
+static void simt_mma_warp(simt_fiber *lanes) {
+  double A[16][16], B[16][8], C[16][8];
+  for (unsigned l = 0; l < GK_WARP; ++l) {
+    const simt_fiber *f = &lanes[l];
+    unsigned g = l / 4, t = l % 4;
+    for (unsigned r = 0; r < 4; ++r) {
+      unsigned row = g + 8 * (r & 1), col = 2 * t + 8 * (r >> 1);
+      A[row][col] = gk_half_to_float(f->mma_a[r] & 0xffffu);
+      A[row][col + 1] = gk_half_to_float(f->mma_a[r] >> 16);
+    }
+    for (unsigned r = 0; r < 2; ++r) {
+      B[2 * t + 8 * r][g] = gk_half_to_float(f->mma_b[r] & 0xffffu);
+      B[2 * t + 8 * r + 1][g] = gk_half_to_float(f->mma_b[r] >> 16);
+    }
+    for (unsigned r = 0; r < 4; ++r)
+      C[g + 8 * (r >> 1)][2 * t + (r & 1)] = f->mma_c[r];
+  }
+  for (unsigned l = 0; l < GK_WARP; ++l) {
+    simt_fiber *f = &lanes[l];
+    unsigned g = l / 4, t = l % 4;
+    for (unsigned r = 0; r < 4; ++r) {
+      unsigned row = g + 8 * (r >> 1), col = 2 * t + (r & 1);
+      double s = C[row][col];
+      for (unsigned k = 0; k < 16; ++k)
+        s += A[row][k] * B[k][col];
+      f->mma_d[r] = (float)s;
+    }
+  }
+}
+
 /* Resolves the waits of warp w if all its lanes wait at one shuffle or warp
  * sync: returns 1 if they run again, 0 if the warp is not ready, -1 (with
  * `error`) if it never can be. */
@@ -280,7 +340,7 @@ static int simt_resolve_warp(unsigned w, char *error, size_t error_size) {
   unsigned waiting = 0, done = 0;
   for (unsigned t = first; t < last; ++t) {
     simt_fiber *f = &simt.fibers[t];
-    if (f->state == SIMT_SHFL || f->state == SIMT_WARP_SYNC)
+    if (simt_warp_op(f->state))
       ++waiting;
     else if (f->state == SIMT_DONE)
       ++done;
@@ -289,15 +349,14 @@ static int simt_resolve_warp(unsigned w, char *error, size_t error_size) {
     return 0;
   simt_fiber *wf = 0;
   for (unsigned t = first; t < last && !wf; ++t)
-    if (simt.fibers[t].state == SIMT_SHFL ||
-        simt.fibers[t].state == SIMT_WARP_SYNC)
+    if (simt_warp_op(simt.fibers[t].state))
       wf = &simt.fibers[t];
   if (done) {
     snprintf(error, error_size,
              "simt: block %u warp %u: %s at %s:%d not reached by %u lanes "
              "that exited",
-             simt.block, w, wf->state == SIMT_SHFL ? "shuffle" : "warp sync",
-             wf->file, wf->line, done);
+             simt.block, w, simt_warp_op_name(wf->state), wf->file, wf->line,
+             done);
     return -1;
   }
   if (waiting != last - first)
@@ -312,6 +371,15 @@ static int simt_resolve_warp(unsigned w, char *error, size_t error_size) {
                simt.block, w, f0->file, f0->line, f->file, f->line);
       return -1;
     }
+  }
+  if (f0->state == SIMT_MMA) {
+    if (last - first != GK_WARP) {
+      snprintf(error, error_size,
+               "simt: block %u warp %u: mma at %s:%d in a warp of %u lanes",
+               simt.block, w, f0->file, f0->line, last - first);
+      return -1;
+    }
+    simt_mma_warp(&simt.fibers[first]);
   }
   if (f0->state == SIMT_SHFL) {
     for (unsigned t = first; t < last; ++t) {
