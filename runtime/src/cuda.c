@@ -13,6 +13,7 @@
 #include "runtime/src/cuda.h"
 
 #include "compiler/ukernels/gpu/gk_host.h"
+#include "compiler/ukernels/gpu/gk_mma.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -694,9 +695,10 @@ static void launch(int kernel, unsigned blocks, void **params) {
 
 /* Each launcher passes its arguments minus scratch, sync, ith and nth, in
  * order, as cuLaunchKernel takes them: params[i] points at argument i. The
- * grids follow how the kernels share out work (a warp per matmul column, a
- * block per norm row or attention query head, a thread per element
- * elsewhere); any grid would be correct. */
+ * grids follow how the kernels share out work (a warp per matmul column, or
+ * from GK_MMA_MIN_M rows a block per 64 x 64 output tile; a block per norm
+ * row or attention query head, a thread per element elsewhere); any grid
+ * would be correct. */
 
 void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           const float *bias, int64_t M, int64_t N, int64_t K,
@@ -705,8 +707,11 @@ void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           int32_t nth) {
   (void)scratch, (void)sync, (void)ith, (void)nth;
   void *params[] = {&y, &x, &w, &bias, &M, &N, &K, &fmt, &group};
-  /* A warp per output column (all M rows of it). */
-  launch(K_MATMUL, blocks_for(N, INGOT_CUDA_BLOCK / 32), params);
+  /* A warp per output column (all M rows of it), or a block per tile. */
+  if (M >= GK_MMA_MIN_M)
+    launch(K_MATMUL, blocks_for(GK_MMA_TILES(M, N), 1), params);
+  else
+    launch(K_MATMUL, blocks_for(N, INGOT_CUDA_BLOCK / 32), params);
 }
 
 void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
@@ -720,8 +725,15 @@ void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
   (void)scratch, (void)sync, (void)ith, (void)nth;
   void *params[] = {&y0, &w0, &b0, &N0, &y1, &w1, &b1,  &N1,   &y2,
                     &w2, &b2, &N2, &x,  &M,  &K,  &fmt, &group};
-  launch(K_MATMUL_MULTI, blocks_for(N0 + N1 + N2, INGOT_CUDA_BLOCK / 32),
-         params);
+  if (M >= GK_MMA_MIN_M)
+    launch(K_MATMUL_MULTI,
+           blocks_for(GK_MMA_TILES(M, N0) + GK_MMA_TILES(M, N1) +
+                          GK_MMA_TILES(M, N2),
+                      1),
+           params);
+  else
+    launch(K_MATMUL_MULTI, blocks_for(N0 + N1 + N2, INGOT_CUDA_BLOCK / 32),
+           params);
 }
 
 void ingot_cuda_uk_embedding(float *y, const int32_t *ids, int64_t n,

@@ -23,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -992,6 +993,291 @@ TEST(GPUKernels, EmptyShapes) {
     EXPECT_EQ(v, 7.0f);
   for (uint8_t b : w)
     EXPECT_EQ(b, 0);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor cores: the executor's mma and the prefill matmul (gk_mma.c)
+//
+// The fragment layout is checked on its own: each lane loads its A, B, C
+// fragments from plain matrices by gpu.h's layout and stores its D; D must
+// be the plain product. The values are distinct small integers (exact in
+// f16 and in every sum), so any permutation of the layout changes D — a
+// kernel that swaps two A registers must fail.
+//
+// The matmul (M >= GK_MMA_MIN_M) rounds x and the decoded weights to f16
+// (round to nearest even; products of halves are exact in f32), then sums
+// in f32. Two bounds:
+//   - against the double product of the f16-rounded inputs x̂, ŵ (rounded
+//     here by arithmetic, independently of the kernel): only the f32
+//     summation, taken as K + 2 sequential additions, each rounding by up
+//     to 2u (the tensor cores' adds are not specified to round to
+//     nearest): (K + 2)·2u·Σ|x̂ŵ|;
+//   - against the CPU kernel (f32 inputs): |x̂ŵ - xw| <= (2^-10 +
+//     2^-22)·|xw| + 2^-25·(|x| + |w|) + 2^-50 per term (|x̂ - x| <=
+//     2^-11·|x| for normal halves, <= 2^-25 below 2^-14), plus both
+//     kernels' summation bounds.
+//===----------------------------------------------------------------------===//
+
+/// gk_float_to_half's job, done with double arithmetic: the half nearest
+/// to f (ties to even), as a float.
+float roundToHalf(float f) {
+  double a = std::fabs((double)f);
+  if (a >= 65520.0)
+    return std::copysign(INFINITY, f);
+  double ulp = a < 6.103515625e-05 ? std::ldexp(1.0, -24)
+                                   : std::ldexp(1.0, std::ilogb(a) - 10);
+  return (float)(std::nearbyint((double)f / ulp) * ulp);
+}
+
+uint32_t halfBits(float f) { // f exactly a half (from roundToHalf)
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  uint32_t sign = (b >> 16) & 0x8000, e = (b >> 23) & 0xff, m = b & 0x7fffff;
+  if (f == 0.0f)
+    return sign;
+  if (std::fabs(f) < 6.103515625e-05f)
+    return sign | (uint32_t)std::lround(std::fabs(f) * 16777216.0);
+  return sign | ((e - 112) << 10) | (m >> 13);
+}
+
+/// One m16n8k16 product per warp: A (16x16, row-major), B (16x8, k-major),
+/// C (16x8) as floats holding halves; D out. `swap`: the A registers 1 and
+/// 2 exchanged (a wrong layout).
+template <bool swap>
+void mmaFragments(void **params) {
+  const float *A = *(const float **)params[0];
+  const float *B = *(const float **)params[1];
+  const float *C = *(const float **)params[2];
+  float *D = *(float **)params[3];
+  uint32_t lane = gk_lane(), g = lane / 4, t = lane % 4;
+  auto pair = [](float lo, float hi) {
+    return halfBits(lo) | (halfBits(hi) << 16);
+  };
+  uint32_t a[4], b[2];
+  float c[4], d[4];
+  for (uint32_t r = 0; r < 4; ++r) {
+    uint32_t row = g + 8 * (r & 1), col = 2 * t + 8 * (r >> 1);
+    a[r] = pair(A[row * 16 + col], A[row * 16 + col + 1]);
+  }
+  if (swap)
+    std::swap(a[1], a[2]);
+  for (uint32_t r = 0; r < 2; ++r)
+    b[r] = pair(B[(2 * t + 8 * r) * 8 + g], B[(2 * t + 8 * r + 1) * 8 + g]);
+  for (uint32_t r = 0; r < 4; ++r)
+    c[r] = C[(g + 8 * (r >> 1)) * 8 + 2 * t + (r & 1)];
+  gk_mma_m16n8k16(d, a, b, c);
+  for (uint32_t r = 0; r < 4; ++r)
+    D[gk_warp() * 128 + (g + 8 * (r >> 1)) * 8 + 2 * t + (r & 1)] = d[r];
+}
+
+TEST(SIMTExecutor, MmaFragmentLayout) {
+  // Distinct integers: A a shuffle of -128..127, B of -64..63, C random
+  // (every sum below 2^24: exact).
+  std::mt19937 rng(31);
+  std::vector<float> A(256), B(128), C(128);
+  for (int i = 0; i < 256; ++i)
+    A[i] = (float)(i - 128);
+  for (int i = 0; i < 128; ++i)
+    B[i] = (float)(i - 64);
+  std::shuffle(A.begin(), A.end(), rng);
+  std::shuffle(B.begin(), B.end(), rng);
+  std::uniform_int_distribution<int> ci(-1000, 1000);
+  for (float &v : C)
+    v = (float)ci(rng);
+  std::vector<double> want(128);
+  for (int i = 0; i < 16; ++i)
+    for (int n = 0; n < 8; ++n) {
+      double s = C[i * 8 + n];
+      for (int k = 0; k < 16; ++k)
+        s += (double)A[i * 16 + k] * B[k * 8 + n];
+      want[i * 8 + n] = s;
+    }
+  ingot_gk_host_kernel good = {"mma", mmaFragments<false>};
+  ingot_gk_host_kernel bad = {"mma_swapped", mmaFragments<true>};
+  const float *pa = A.data(), *pb = B.data(), *pc = C.data();
+  std::vector<float> D(128 * 4, NAN);
+  float *pd = D.data();
+  void *params[] = {&pa, &pb, &pc, &pd};
+  ASSERT_EQ(launchKernel(&good, params, 2, 128), ""); // 4 warps, 2 blocks
+  for (int w = 0; w < 4; ++w)
+    for (int i = 0; i < 128; ++i)
+      ASSERT_EQ((double)D[w * 128 + i], want[i]) << "warp " << w << " i=" << i;
+  ASSERT_EQ(launchKernel(&bad, params, 1, 32), "");
+  int wrong = 0;
+  for (int i = 0; i < 128; ++i)
+    wrong += (double)D[i] != want[i];
+  EXPECT_GT(wrong, 0) << "a permuted A fragment gave the right product";
+  // All 32 lanes must take part.
+  ingot_gk_host_kernel partial = {"mma_partial", [](void **params) {
+                                    if (gk_lane() < 16)
+                                      mmaFragments<false>(params);
+                                  }};
+  EXPECT_NE(launchKernel(&partial, params, 1, 32), "");
+}
+
+/// Checks the tensor-core matmul's y (M x N, of matrix w with bias) against
+/// the double product of the f16-rounded inputs and against the CPU
+/// kernel's `want` (the bounds above).
+void expectMmaClose(const std::vector<float> &got,
+                    const std::vector<float> &want, const std::vector<float> &x,
+                    const std::vector<float> &wf, const float *bias, int64_t M,
+                    int64_t N, int64_t K, const char *what) {
+  std::vector<float> xh(x.size()), wh(wf.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    xh[i] = roundToHalf(x[i]);
+  for (size_t i = 0; i < wf.size(); ++i)
+    wh[i] = roundToHalf(wf[i]);
+  double gammaGpu = ((double)K + 2) * 2 * kU;
+  double gammaCpu = ((double)K / 8 + 3 + (double)K / 32 + 2) * kU;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double exactH = bias ? bias[n] : 0.0,
+             magH = bias ? std::fabs(bias[n]) : 0;
+      double mag = magH, absTerms = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        double xk = x[m * K + k], wk = wf[n * K + k];
+        exactH += (double)xh[m * K + k] * wh[n * K + k];
+        magH += std::fabs((double)xh[m * K + k] * wh[n * K + k]);
+        mag += std::fabs(xk * wk);
+        absTerms += std::fabs(xk) + std::fabs(wk);
+      }
+      double g = got[m * N + n];
+      ASSERT_LE(std::fabs(g - exactH), gammaGpu * magH + 1e-30)
+          << what << " m=" << m << " n=" << n << " got " << g
+          << " want (f16 inputs) " << exactH;
+      double bound = (std::ldexp(1.0, -10) + std::ldexp(1.0, -22)) * mag +
+                     std::ldexp(1.0, -25) * absTerms +
+                     (double)K * std::ldexp(1.0, -50) +
+                     (gammaGpu + gammaCpu) * mag + 1e-30;
+      ASSERT_LE(std::fabs(g - want[m * N + n]), bound)
+          << what << " m=" << m << " n=" << n << " got " << g << " want "
+          << want[m * N + n];
+    }
+}
+
+TEST(GPUKernels, MatmulTensorCores) {
+  std::mt19937 rng(32);
+  for (const WeightCase &c : weightCases())
+    for (auto [M, N] : {std::pair<int64_t, int64_t>{16, 19}, {40, 70}, {70, 9}})
+      for (unsigned grid : {1u, 3u}) {
+        int64_t K = c.K;
+        std::string what =
+            std::string(formatName(c.fmt)) + " K=" + std::to_string(K) +
+            " M=" + std::to_string(M) + " N=" + std::to_string(N) +
+            " grid=" + std::to_string(grid);
+        std::vector<uint8_t> w = randomWeights(rng, c.fmt, c.group, N, K);
+        std::vector<float> wf = dequantized(w, c.fmt, c.group, N, K);
+        std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+        std::vector<float> bias = randomFloats(rng, (size_t)N);
+        const float *b = grid == 1 ? bias.data() : nullptr;
+        std::vector<float> want = cpuMatmul(x, w, b, M, N, K, c.fmt, c.group);
+        std::vector<float> y((size_t)(M * N) + 1, NAN);
+        float *py = y.data();
+        const float *px = x.data();
+        const void *pw = w.data();
+        int32_t fmt = c.fmt, group = c.group;
+        ASSERT_EQ(launch("ingot_gk_matmul",
+                         {&py, &px, &pw, &b, &M, &N, &K, &fmt, &group}, grid),
+                  "")
+            << what;
+        EXPECT_TRUE(std::isnan(y[(size_t)(M * N)])) << what << ": past y";
+        y.resize((size_t)(M * N));
+        expectMmaClose(y, want, x, wf, b, M, N, K, what.c_str());
+      }
+}
+
+TEST(GPUKernels, MatmulMultiTensorCores) {
+  std::mt19937 rng(33);
+  for (const WeightCase &c : weightCases()) {
+    int64_t M = 33, K = c.K, Ns[3] = {70, c.fmt % 2 ? 0 : 9, 21};
+    std::string what = std::string(formatName(c.fmt)) +
+                       " K=" + std::to_string(K) + " M=" + std::to_string(M);
+    std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+    std::vector<uint8_t> w[3];
+    std::vector<float> wf[3], bias[3], y[3], want[3];
+    float *py[3];
+    const void *pw[3];
+    const float *pb[3];
+    for (int i = 0; i < 3; ++i) {
+      w[i] = randomWeights(rng, c.fmt, c.group, Ns[i] ? Ns[i] : 1, K);
+      wf[i] = dequantized(w[i], c.fmt, c.group, Ns[i], K);
+      bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
+      y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
+      py[i] = y[i].data();
+      pw[i] = w[i].data();
+      pb[i] = i == 1 ? nullptr : bias[i].data();
+      want[i] = Ns[i] ? cpuMatmul(x, w[i], pb[i], M, Ns[i], K, c.fmt, c.group)
+                      : std::vector<float>();
+    }
+    const float *px = x.data();
+    int32_t fmt = c.fmt, group = c.group;
+    for (unsigned grid : {1u, 4u}) {
+      ASSERT_EQ(launch("ingot_gk_matmul_multi",
+                       {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
+                        &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K,
+                        &fmt, &group},
+                       grid),
+                "")
+          << what;
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(std::isnan(y[i][(size_t)(M * Ns[i])]))
+            << what << ": past y" << i;
+        std::vector<float> yi(y[i].begin(), y[i].end() - 1);
+        expectMmaClose(yi, want[i], x, wf[i], pb[i], M, Ns[i], K,
+                       (what + " matrix " + std::to_string(i) +
+                        " grid=" + std::to_string(grid))
+                           .c_str());
+        std::fill(y[i].begin(), y[i].end() - 1, NAN);
+      }
+    }
+  }
+}
+
+// Blocks of 32, 64 and 512 threads (fewer warps than strips: the tile's k
+// steps run again for the strips left) give the results of 256.
+TEST(GPUKernels, MatmulTensorCoresOtherBlockSizes) {
+  std::mt19937 rng(34);
+  int64_t M = 20, N = 67, K = 512;
+  int32_t fmt = INGOT_W_Q4_K, group = 0;
+  std::vector<uint8_t> w = randomWeights(rng, fmt, group, N, K);
+  std::vector<float> wf = dequantized(w, fmt, group, N, K);
+  std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+  std::vector<float> bias = randomFloats(rng, (size_t)N);
+  const float *pb = bias.data();
+  std::vector<float> want = cpuMatmul(x, w, pb, M, N, K, fmt, group);
+  for (unsigned block : {32u, 64u, 512u}) {
+    std::vector<float> y((size_t)(M * N), NAN);
+    float *py = y.data();
+    const float *px = x.data();
+    const void *pw = w.data();
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &pb, &M, &N, &K, &fmt, &group}, 2, block),
+              "");
+    expectMmaClose(y, want, x, wf, pb, M, N, K,
+                   ("block " + std::to_string(block)).c_str());
+  }
+}
+
+// Activations beyond the f16 range (|x| > 65504) become infinities on the
+// tensor-core path; below GK_MMA_MIN_M rows the f32 kernel keeps them.
+TEST(GPUKernels, MatmulTensorCoresF16Range) {
+  int64_t K = 32, N = 8;
+  std::vector<float> w((size_t)(N * K), 1.0f);
+  for (int64_t M : {1, 16}) {
+    std::vector<float> x((size_t)(M * K), 0.0f), y((size_t)(M * N), NAN);
+    x[0] = 70000.0f;
+    float *py = y.data();
+    const float *px = x.data(), *nb = nullptr;
+    const void *pw = w.data();
+    int32_t fmt = INGOT_W_F32, group = 0;
+    ASSERT_EQ(launch("ingot_gk_matmul",
+                     {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 1),
+              "");
+    if (M == 1)
+      EXPECT_EQ(y[0], 70000.0f);
+    else
+      EXPECT_TRUE(std::isinf(y[0])) << y[0];
+  }
 }
 
 } // namespace

@@ -10,10 +10,14 @@
  *round the grid's warps, so any grid works. The format is dispatched once per
  *kernel, so each format's loop is compiled with its decoder inlined.
  *
+ * From M = GK_MMA_MIN_M rows on, both kernels run the tensor-core matmul
+ * of gk_mma.c instead (f16 inputs, f32 sums).
+ *
  *===----------------------------------------------------------------------===*/
 
 #include "compiler/ukernels/gpu/gk_common.h"
 #include "compiler/ukernels/gpu/gk_kernels.h"
+#include "compiler/ukernels/gpu/gk_mma.h"
 
 /* Activation rows per pass over a weight row (their sums in registers). */
 #define GK_MATMUL_ROWS 4
@@ -162,6 +166,11 @@ GK_KERNEL ingot_gk_matmul(float *y, const float *x, const void *w,
     gk_matmul_unsupported(y, N, 0, 0, 0, 0, M);
     return;
   }
+  if (M >= GK_MMA_MIN_M) {
+    ingot_gk_mma_matmul(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt,
+                        group);
+    return;
+  }
   gk_matmul_any(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt, group);
 }
 
@@ -173,6 +182,11 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
                                 int32_t fmt, int32_t group) {
   if (!gk_weight_supported(fmt, group)) {
     gk_matmul_unsupported(y0, N0, y1, N1, y2, N2, M);
+    return;
+  }
+  if (M >= GK_MMA_MIN_M) {
+    ingot_gk_mma_matmul(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M,
+                        K, fmt, group);
     return;
   }
   gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,
