@@ -96,3 +96,19 @@ ptxas = ptxas or shutil.which("ptxas")
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# cuobjdump (CUDA's SASS disassembler; not in the toolkit Debian's CUDA 13
+# ships, but on PyPI as nvidia-cuda-cuobjdump), for the checks of the
+# instructions ptxas selects: any executable cuobjdump below
+# $INGOT_CACHE/nvidia-tools (a wheel unpacked there: nvidia/cu13/bin), then
+# PATH; the tests that need it are UNSUPPORTED without it.
+def find_nvidia_tool(name):
+    root = os.path.join(cache, "nvidia-tools")
+    for d, _, files in sorted(os.walk(root)):
+        if name in files and os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    return shutil.which(name)
+cuobjdump = find_nvidia_tool("cuobjdump")
+if cuobjdump:
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", cuobjdump))
