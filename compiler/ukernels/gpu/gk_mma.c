@@ -12,6 +12,7 @@
  *     rows past M and k past K are zeros),
  *   - decode the weight tile with the CPU kernels' float operations
  *     (gk_weight) and round it to f16 into shared memory,
+ * each thread 8 consecutive k of a row at a time,
  * then each warp multiplies a 16 x 32 strip of the tile: four m16n8k16
  * products per 16 of k, its accumulators (16 floats) in registers. The
  * tile has 8 strips; a block of fewer than 8 warps goes over the tile's k
@@ -63,31 +64,45 @@ gk_mma_tile(float *y, const uint8_t *w, const float *bias, int64_t N,
       acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
     for (int64_t k0 = 0; k0 < K; k0 += GK_MMA_BK) {
       gk_barrier(); /* the previous step's fragments are read */
-      for (uint32_t p = tid; p < GK_MMA_BM * GK_MMA_BK / 2; p += threads) {
-        uint32_t r = p / (GK_MMA_BK / 2), c = p % (GK_MMA_BK / 2);
-        int64_t m = m0 + r, k = k0 + 2 * c;
-        float lo = 0.0f, hi = 0.0f;
-        if (m < M) {
-          const float *xr = x + m * K;
-          if (k < K)
-            lo = xr[k];
-          if (k + 1 < K)
-            hi = xr[k + 1];
-        }
-        xs[r * GK_MMA_LDW + c] = gk_half2(lo, hi);
+      /* Each thread converts runs of 8 consecutive k: x[m][k..k+7], and
+       * the weights w[n][k..k+7], whose scales (one 32-element unit: k0 is
+       * a multiple of 32) the decoder loads once for the run. */
+      for (uint32_t p = tid; p < GK_MMA_BM * GK_MMA_BK / 8; p += threads) {
+        uint32_t r = p / (GK_MMA_BK / 8), c = p % (GK_MMA_BK / 8);
+        int64_t m = m0 + r, k = k0 + 8 * c;
+        float v[8];
+        GK_UNROLL
+        for (int i = 0; i < 8; ++i)
+          v[i] = m < M && k + i < K ? x[m * K + k + i] : 0.0f;
+        uint32_t *dst = xs + r * GK_MMA_LDW + 4 * c;
+        GK_UNROLL
+        for (int i = 0; i < 4; ++i)
+          dst[i] = gk_half2(v[2 * i], v[2 * i + 1]);
       }
-      for (uint32_t p = tid; p < GK_MMA_BN * GK_MMA_BK / 2; p += threads) {
-        uint32_t r = p / (GK_MMA_BK / 2), c = p % (GK_MMA_BK / 2);
-        int64_t n = n0 + r, k = k0 + 2 * c;
-        float lo = 0.0f, hi = 0.0f;
+      for (uint32_t p = tid; p < GK_MMA_BN * GK_MMA_BK / 8; p += threads) {
+        uint32_t r = p / (GK_MMA_BK / 8), c = p % (GK_MMA_BK / 8);
+        int64_t n = n0 + r, k = k0 + 8 * c;
+        float v[8];
+        GK_UNROLL
+        for (int i = 0; i < 8; ++i)
+          v[i] = 0.0f;
         if (n < N) {
           const uint8_t *row = w + n * rb;
-          if (k < K)
-            lo = gk_weight(fmt, group, row, k);
-          if (k + 1 < K)
-            hi = gk_weight(fmt, group, row, k + 1);
+          if (gk_is_blocked(fmt)) { /* K is a multiple of 32 */
+            GK_UNROLL
+            for (int i = 0; i < 8; ++i)
+              v[i] = gk_weight_unit(fmt, row, k0 / 32, (int)(8 * c) + i);
+          } else {
+            GK_UNROLL
+            for (int i = 0; i < 8; ++i)
+              if (k + i < K)
+                v[i] = gk_weight(fmt, group, row, k + i);
+          }
         }
-        ws[r * GK_MMA_LDW + c] = gk_half2(lo, hi);
+        uint32_t *dst = ws + r * GK_MMA_LDW + 4 * c;
+        GK_UNROLL
+        for (int i = 0; i < 4; ++i)
+          dst[i] = gk_half2(v[2 * i], v[2 * i + 1]);
       }
       gk_barrier();
       if (!active)
