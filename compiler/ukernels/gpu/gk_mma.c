@@ -123,13 +123,14 @@ gk_mma_tile(float *y, const uint8_t *w, const float *bias, int64_t N,
     if (!active)
       continue;
     GK_UNROLL
-    for (uint32_t j = 0; j < 4; ++j)
+    for (uint32_t j = 0; j < 4; ++j) {
       GK_UNROLL
-    for (uint32_t r = 0; r < 4; ++r) {
-      int64_t m = m0 + sm + g + 8 * (r >> 1);
-      int64_t n = n0 + sn + 8 * j + 2 * t + (r & 1);
-      if (m < M && n < N)
-        y[m * N + n] = acc[j][r] + (bias ? bias[n] : 0.0f);
+      for (uint32_t r = 0; r < 4; ++r) {
+        int64_t m = m0 + sm + g + 8 * (r >> 1);
+        int64_t n = n0 + sn + 8 * j + 2 * t + (r & 1);
+        if (m < M && n < N)
+          y[m * N + n] = acc[j][r] + (bias ? bias[n] : 0.0f);
+      }
     }
   }
 }
