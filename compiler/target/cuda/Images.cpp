@@ -21,6 +21,8 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cstdlib>
+#include <optional>
+#include <thread>
 
 using namespace llvm;
 
@@ -166,21 +168,41 @@ buildImages(const CUDASpec &spec, std::vector<std::string> &warnings) {
     arch.drop_front(3).getAsInteger(10, n);
     return n;
   };
-  for (const std::string &arch : spec.archs) {
-    StringRef ptx = gpu::kernelPTX(arch);
-    if (ptx.empty())
+  for (const std::string &arch : spec.archs)
+    if (gpu::kernelPTX(arch).empty())
       return createStringError("internal error: no GPU kernel PTX for " +
                                arch);
-    DeviceImage image;
-    image.arch = archNumber(arch, image.archSpecific);
-    if (!ptxas.empty()) {
-      auto cubin = cachedPtxas(ptxas, arch, ptx);
-      if (!cubin)
-        return cubin.takeError();
+  if (!ptxas.empty()) {
+    // One ptxas per architecture at once: each takes tens of seconds on
+    // the kernels' PTX when the cache does not have its cubin.
+    std::vector<std::optional<Expected<std::string>>> cubins(
+        spec.archs.size());
+    std::vector<std::thread> runs;
+    for (size_t i = 0; i < spec.archs.size(); ++i)
+      runs.emplace_back([&, i] {
+        cubins[i].emplace(cachedPtxas(ptxas, spec.archs[i],
+                                      gpu::kernelPTX(spec.archs[i])));
+      });
+    for (std::thread &run : runs)
+      run.join();
+    Error first = Error::success();
+    for (size_t i = 0; i < spec.archs.size(); ++i) {
+      Expected<std::string> &cubin = *cubins[i];
+      if (!cubin) {
+        if (first)
+          consumeError(cubin.takeError());
+        else
+          first = cubin.takeError();
+        continue;
+      }
+      DeviceImage image;
+      image.arch = archNumber(spec.archs[i], image.archSpecific);
       image.cubin = true;
       image.bytes = std::move(*cubin);
       images.push_back(std::move(image));
     }
+    if (first)
+      return first;
   }
   // The lowest architecture's PTX, NUL-terminated, for the JIT.
   DeviceImage ptx;
