@@ -14,6 +14,7 @@
 
 #include "compiler/ukernels/gpu/gk_common.h"
 #include "compiler/ukernels/gpu/gk_kernels.h"
+#include "compiler/ukernels/gpu/gk_mmvq.h"
 
 /* Activation rows per pass over a weight row (their sums in registers). */
 #define GK_MATMUL_ROWS 4
@@ -162,6 +163,10 @@ GK_KERNEL ingot_gk_matmul(float *y, const float *x, const void *w,
     gk_matmul_unsupported(y, N, 0, 0, 0, 0, M);
     return;
   }
+  if (ingot_gk_mmvq_applies(fmt, M, K)) { /* decode: q8 activations */
+    ingot_gk_mmvq(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt);
+    return;
+  }
   gk_matmul_any(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt, group);
 }
 
@@ -173,6 +178,11 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
                                 int32_t fmt, int32_t group) {
   if (!gk_weight_supported(fmt, group)) {
     gk_matmul_unsupported(y0, N0, y1, N1, y2, N2, M);
+    return;
+  }
+  if (ingot_gk_mmvq_applies(fmt, M, K)) {
+    ingot_gk_mmvq(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K,
+                  fmt);
     return;
   }
   gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,

@@ -60,6 +60,13 @@ GK_INLINE uint32_t gk_shfl_idx_u32(uint32_t v, uint32_t lane) {
   T *name = (T *)name##_shared
 /* No fused multiply-add in the enclosing body (bit-exact encodings). */
 #define GK_NO_CONTRACT _Pragma("clang fp contract(off)")
+/* c + the dot product of the four signed bytes of a and of b (dp4a; clang
+ * 22 has no builtin for it). */
+GK_INLINE int32_t gk_dp4a(uint32_t a, uint32_t b, int32_t c) {
+  int32_t r;
+  __asm__("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+}
 
 #else /* the host, under the SIMT executor */
 
@@ -100,6 +107,13 @@ GK_INLINE uint32_t gk_grid_dim(void) { return ingot_simt_grid_dim(); }
 #else
 #define GK_NO_CONTRACT /* GCC in ISO C mode does not contract */
 #endif
+/* dp4a on the host: the same sum, exactly (no overflow for the kernels'
+ * codes: |Σ| <= 4·128·128 + |c|). */
+GK_INLINE int32_t gk_dp4a(uint32_t a, uint32_t b, int32_t c) {
+  for (int i = 0; i < 32; i += 8)
+    c += (int32_t)(int8_t)(uint8_t)(a >> i) * (int32_t)(int8_t)(uint8_t)(b >> i);
+  return c;
+}
 
 #endif
 
