@@ -96,3 +96,19 @@ ptxas = ptxas or shutil.which("ptxas")
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# cuobjdump (NVIDIA's SASS disassembler, in the pip wheel
+# nvidia-cuda-cuobjdump that scripts/setup unpacks into Ingot's cache
+# under cuda-sass/), for the SASS checks: the cache, then the CUDA
+# directories above, then PATH; UNSUPPORTED without it.
+import glob
+cuobjdump = next(iter(sorted(glob.glob(
+    os.path.join(cache, "cuda-sass", "nvidia", "*", "bin", "cuobjdump")))),
+    None)
+cuobjdump = cuobjdump or next(
+    (os.path.join(d, "cuobjdump") for d in ptxas_dirs
+     if os.access(os.path.join(d, "cuobjdump"), os.X_OK)), None)
+cuobjdump = cuobjdump or shutil.which("cuobjdump")
+if cuobjdump and os.access(cuobjdump, os.X_OK):
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", cuobjdump))
