@@ -429,7 +429,9 @@ void expectMatmulClose(const std::vector<float> &got,
 // (x·(127/amax)), d = db and ds = db·Σq rounded to f16. The reference below
 // quantizes the same way, independently written, and computes the product
 // Σ_b (Σ_j c_j·q_j)·d_w·d + c_b·ds in double from the weights' own codes
-// (w_j = d_w·c_j + c_b). Tolerance, first order: the GPU rounds d_w·d, the
+// (w_j = d_w·c_j + c_b: c_j the signed code, u - 8 for Q4_0 and u - 16
+// for Q5_0; c_b the minimum of Q4_1 / Q5_1, else 0). Tolerance, first
+// order: the GPU rounds d_w·d, the
 // product with the integer sum (exact), and adds each of a lane's 2·K/256
 // terms then a 5-level tree: γ = (K/128 + 2 + 5 + 2)·u of Σ|terms| (+ the
 // bias). Against the f32 product (the CPU's portable kernel), the
@@ -502,10 +504,8 @@ WeightBlock weightBlock(const uint8_t *row, int32_t fmt, int64_t b) {
   const uint8_t *p = row + b * bytes[fmt - INGOT_W_Q8_0];
   wb.dw = halfAt(p);
   int one = fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q5_1;
-  wb.cb = fmt == INGOT_W_Q8_0   ? 0.0
-          : one                 ? halfAt(p + 2)
-          : fmt == INGOT_W_Q4_0 ? -8.0 * wb.dw
-                                : -16.0 * wb.dw;
+  wb.cb = one ? halfAt(p + 2) : 0.0;
+  int32_t offset = fmt == INGOT_W_Q4_0 ? 8 : fmt == INGOT_W_Q5_0 ? 16 : 0;
   uint32_t qh = 0;
   if (fmt == INGOT_W_Q5_0 || fmt == INGOT_W_Q5_1)
     std::memcpy(&qh, p + (one ? 4 : 2), 4);
@@ -520,7 +520,7 @@ WeightBlock weightBlock(const uint8_t *row, int32_t fmt, int64_t b) {
       continue;
     }
     int32_t nib = j < 16 ? qs[j] & 0xf : qs[j - 16] >> 4;
-    wb.c[j] = nib | (int32_t)(((qh >> j) & 1u) << 4);
+    wb.c[j] = (nib | (int32_t)(((qh >> j) & 1u) << 4)) - offset;
   }
   return wb;
 }

@@ -12,10 +12,12 @@
  *      four lanes share each weight block (eight 4-, 5- or 8-bit codes per
  *      lane: a warp reads eight consecutive blocks at once) and multiply
  *      its codes with the activation codes by dp4a, up to 4 rows per pass
- *      over the weights. Per block: Σ (float)isum · (d_w·d_x), plus, for
- *      the offset formats, the block's constant times d_x·Σq (Q4_0: -8·d_w,
- *      Q5_0: -16·d_w, Q4_1 / Q5_1: the minimum m). The warp sums its lanes
- *      with shuffles.
+ *      over the weights. Per block: Σ (float)isum · (d_w·d_x), the
+ *      integer sums exact (Q4_0 / Q5_0 codes offset to signed bytes u - 8
+ *      and u - 16 first, as the CPU's repacked Q4_0 path and llama.cpp's
+ *      CPU kernels sum them), plus for Q4_1 / Q5_1 the minimum m times
+ *      d_x·Σq (as the CPU's Q4_1 paths; llama.cpp's q8_1 blocks). The
+ *      warp sums its lanes with shuffles.
  *
  * Columns go round the grid's warps, so any grid works; a block with no
  * column returns before quantizing.
@@ -61,6 +63,13 @@ GK_INLINE float gk_round_half(float f) {
 GK_INLINE uint32_t gk_bit4_bytes(uint32_t h) {
   return ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) |
          ((h & 8u) << 25);
+}
+
+/* Bytes u (< 128 + o) of w as the signed bytes u - o, o <= 128:
+ * u + (128 - o) stays within the byte, and flipping its top bit subtracts
+ * 128 in two's complement. */
+GK_INLINE uint32_t gk_offset_bytes(uint32_t w, uint32_t o) {
+  return (w + (128u - o) * 0x01010101u) ^ 0x80808080u;
 }
 
 /* The four signed bytes of q[0..3] in one word. */
@@ -146,9 +155,8 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
         break;
       case INGOT_W_Q4_0: {
         uint32_t qs = gk_ld32_a2(blk + 2 + 4 * p);
-        w0 = qs & 0x0f0f0f0fu;
-        w1 = (qs >> 4) & 0x0f0f0f0fu;
-        cw = -8.0f * dw;
+        w0 = gk_offset_bytes(qs & 0x0f0f0f0fu, 8);
+        w1 = gk_offset_bytes((qs >> 4) & 0x0f0f0f0fu, 8);
         break;
       }
       case INGOT_W_Q4_1: {
@@ -160,10 +168,11 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
       }
       case INGOT_W_Q5_0: {
         uint32_t qh = gk_ld32_a2(blk + 2), qs = gk_ld32_a2(blk + 6 + 4 * p);
-        w0 = (qs & 0x0f0f0f0fu) | gk_bit4_bytes((qh >> (4 * p)) & 0xfu);
-        w1 = ((qs >> 4) & 0x0f0f0f0fu) |
-             gk_bit4_bytes((qh >> (16 + 4 * p)) & 0xfu);
-        cw = -16.0f * dw;
+        w0 = gk_offset_bytes(
+            (qs & 0x0f0f0f0fu) | gk_bit4_bytes((qh >> (4 * p)) & 0xfu), 16);
+        w1 = gk_offset_bytes(((qs >> 4) & 0x0f0f0f0fu) |
+                                 gk_bit4_bytes((qh >> (16 + 4 * p)) & 0xfu),
+                             16);
         break;
       }
       default: { /* INGOT_W_Q5_1 */
@@ -188,7 +197,7 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
           const uint32_t *a = qa + 8 * ab;
           int32_t s = gk_dp4a(w1, a[i1], gk_dp4a(w0, a[i0], 0));
           acc[r] += (float)s * (dw * ad[ab]);
-          if (fmt != INGOT_W_Q8_0)
+          if (fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q5_1)
             acc[r] += cw * ads[ab];
         }
       }
