@@ -698,8 +698,7 @@ static void launch(int kernel, unsigned blocks, void **params) {
  * first quantizes all M rows of x, four columns per warp, unless that
  * leaves fewer than 128 blocks (then as many as the columns allow, up to
  * 128, to keep the SMs busy). */
-static unsigned matmul_blocks(int64_t cols, int64_t M, int64_t K,
-                              int32_t fmt) {
+static unsigned matmul_blocks(int64_t cols, int64_t M, int64_t K, int32_t fmt) {
   unsigned one = blocks_for(cols, INGOT_CUDA_BLOCK / 32);
   if (!ingot_gk_mmvq_applies(fmt, M, K))
     return one;

@@ -422,7 +422,7 @@ void expectMatmulClose(const std::vector<float> &got,
 
 //===----------------------------------------------------------------------===//
 // Matmul with q8 activations (gk_mmvq.c: few rows, Q8_0 / Q4_0 / Q4_1 /
-// Q5_0 / Q5_1 weights)
+// Q5_0 / Q5_1 / Q4_K / Q5_K / Q6_K weights)
 //
 // The GPU quantizes the activations as the CPU's AVX2 path does
 // (uk_quantize_q8_rows): per 32 values, db = amax/127, q = round-to-even
@@ -430,11 +430,12 @@ void expectMatmulClose(const std::vector<float> &got,
 // quantizes the same way, independently written, and computes the product
 // Σ_b (Σ_j c_j·q_j)·d_w·d + c_b·ds in double from the weights' own codes
 // (w_j = d_w·c_j + c_b: c_j the signed code, u - 8 for Q4_0 and u - 16
-// for Q5_0; c_b the minimum of Q4_1 / Q5_1, else 0). Tolerance, first
-// order: the GPU rounds d_w·d, the
-// product with the integer sum (exact), and adds each of a lane's 2·K/256
-// terms then a 5-level tree: γ = (K/128 + 2 + 5 + 2)·u of Σ|terms| (+ the
-// bias). Against the f32 product (the CPU's portable kernel), the
+// for Q5_0, sc·(q - 32) for Q6_K; d_w = d·sc for Q4_K / Q5_K; c_b the
+// minimum of Q4_1 / Q5_1, -dmin·m of Q4_K / Q5_K, else 0). Tolerance,
+// first order: the GPU rounds d_w·d, the product with the integer sum
+// (exact), and adds each of a lane's 2·K/256 terms then a 5-level tree:
+// γ = (K/128 + 2 + 5 + 2)·u of Σ|terms| (+ the bias; d·sc of the k-quants
+// is exact in f32). Against the f32 product (the CPU's portable kernel), the
 // quantization adds per block at most
 //   0.57·db·Σ_j |d_w·c_j| + |c_b|·(33·2^-11·amax + 16.5·db)
 // (|x - d·q| <= db·(1/2 + 254u) + 2^-11·127·db; |ds - Σx| <= 2^-11·|ds|
@@ -498,7 +499,49 @@ struct WeightBlock {
   double dw, cb;
 };
 
+/// Unit b (32 values) of a k-quant row: sub-block b % 8 of block b / 8
+/// (GGML's layouts, as uk_dequant_block reads them). Q6_K's two scales
+/// of a unit are folded into c (dw = d).
+WeightBlock kquantUnit(const uint8_t *row, int32_t fmt, int64_t b) {
+  WeightBlock wb;
+  int is = (int)(b % 8);
+  if (fmt == INGOT_W_Q6_K) {
+    const uint8_t *p = row + (b / 8) * 210;
+    int half = is / 4, quarter = is % 4;
+    wb.dw = halfAt(p + 208);
+    wb.cb = 0.0;
+    for (int j = 0; j < 32; ++j) {
+      uint8_t l = p[64 * half + 32 * (quarter & 1) + j];
+      int lo = quarter < 2 ? l & 0xf : l >> 4;
+      int hi = (p[128 + 32 * half + j] >> (2 * quarter)) & 3;
+      int scale = (int8_t)p[192 + 8 * half + j / 16 + 2 * quarter];
+      wb.c[j] = scale * ((lo | hi << 4) - 32);
+    }
+    return wb;
+  }
+  int five = fmt == INGOT_W_Q5_K;
+  const uint8_t *p = row + (b / 8) * (five ? 176 : 144), *s = p + 4;
+  int sc, mn;
+  if (is < 4) {
+    sc = s[is] & 63;
+    mn = s[is + 4] & 63;
+  } else {
+    sc = (s[is + 4] & 0xf) | ((s[is - 4] >> 6) << 4);
+    mn = (s[is + 4] >> 4) | ((s[is] >> 6) << 4);
+  }
+  wb.dw = halfAt(p) * sc;
+  wb.cb = -halfAt(p + 2) * mn;
+  for (int j = 0; j < 32; ++j) {
+    uint8_t q = p[(five ? 48 : 16) + 32 * (is / 2) + j];
+    wb.c[j] =
+        (is & 1 ? q >> 4 : q & 0xf) | (five ? ((p[16 + j] >> is) & 1) << 4 : 0);
+  }
+  return wb;
+}
+
 WeightBlock weightBlock(const uint8_t *row, int32_t fmt, int64_t b) {
+  if (fmt >= INGOT_W_Q4_K)
+    return kquantUnit(row, fmt, b);
   WeightBlock wb;
   int64_t bytes[] = {34, 18, 20, 22, 24};
   const uint8_t *p = row + b * bytes[fmt - INGOT_W_Q8_0];
@@ -528,15 +571,15 @@ WeightBlock weightBlock(const uint8_t *row, int32_t fmt, int64_t b) {
 /// Checks GPU results y[M][N] (row stride N) against the quantized
 /// product; with `f32` (the CPU's f32 result) also against it within the
 /// quantization bound.
-void expectMmvqClose(const std::vector<float> &got,
-                     const std::vector<float> &x, const std::vector<uint8_t> &w,
-                     const float *bias, int64_t M, int64_t N, int64_t K,
-                     int32_t fmt, const char *what,
-                     const std::vector<float> *f32 = nullptr,
+void expectMmvqClose(const std::vector<float> &got, const std::vector<float> &x,
+                     const std::vector<uint8_t> &w, const float *bias,
+                     int64_t M, int64_t N, int64_t K, int32_t fmt,
+                     const char *what, const std::vector<float> *f32 = nullptr,
                      const std::vector<float> *wf = nullptr) {
   ASSERT_TRUE(ingot_gk_mmvq_applies(fmt, M, K)) << what;
   Q8Rows a = quantizeRows(x, M, K);
   int64_t nb = K / 32, rb = ingot_uk_row_bytes(fmt, 0, K);
+  ASSERT_GT(rb, 0) << what;
   double gamma = ((double)K / 128 + 9) * kU;
   double gamma32 =
       ((double)K / 32 + 5 + 2 + (double)K / 8 + 3 + (double)K / 32 + 2) * kU;
@@ -556,8 +599,7 @@ void expectMmvqClose(const std::vector<float> &got,
         mag += (double)iabs * std::fabs(wb.dw * a.d[u]) +
                std::fabs(wb.cb * a.ds[u]);
         qerr += 0.57 * a.db[u] * (double)cabs * std::fabs(wb.dw) +
-                std::fabs(wb.cb) *
-                    (33.0 / 2048.0 * a.amax[u] + 16.5 * a.db[u]);
+                std::fabs(wb.cb) * (33.0 / 2048.0 * a.amax[u] + 16.5 * a.db[u]);
       }
       float g = got[m * N + n];
       ASSERT_LE(std::fabs((double)g - want), gamma * mag + 1e-30)
@@ -571,8 +613,8 @@ void expectMmvqClose(const std::vector<float> &got,
       float r = (*f32)[m * N + n];
       ASSERT_LE(std::fabs((double)g - r),
                 qerr + gamma * mag + gamma32 * mag32 + 1e-30)
-          << what << " (f32) m=" << m << " n=" << n << " got " << g
-          << " f32 " << r;
+          << what << " (f32) m=" << m << " n=" << n << " got " << g << " f32 "
+          << r;
     }
 }
 
@@ -591,22 +633,24 @@ std::vector<float> gpuMatmul(const std::vector<float> &x,
   return y;
 }
 
-// Every format, 1..8 rows, K from one block to several passes of the
-// warp, grids of 1 to more blocks than columns; against the quantized
-// product tightly and against the f32 product within the quantization.
+// Every format (the k-quants too), 1..8 rows, K from one block to several
+// passes of the warp, grids of 1 to more blocks than columns; against the
+// quantized product tightly and against the f32 product within the
+// quantization.
 TEST(GPUMmvq, AgainstQuantizedProduct) {
   std::mt19937 rng(31);
-  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q5_1; ++fmt)
+  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q6_K; ++fmt)
     for (int64_t M : {1, 2, 3, 4, 5, 8})
-      for (int64_t K : {32, 96, 288, 1024}) {
-        if (M > 3 && K > 288)
+      for (int64_t K0 : {32, 96, 288, 1024}) {
+        /* k-quants: rows of 256, 768, 2304, 8192 */
+        int64_t K = fmt >= INGOT_W_Q4_K ? K0 * 8 : K0;
+        if ((M > 3 && K0 > 288) || (fmt >= INGOT_W_Q4_K && M * K > 8192))
           continue;
         unsigned grid = (unsigned)(1 + (M + K / 32) % 5);
         int64_t N = 5 + (M * 7 + K / 32) % 13;
-        std::string what = std::string(formatName(fmt)) +
-                           " M=" + std::to_string(M) +
-                           " K=" + std::to_string(K) +
-                           " grid=" + std::to_string(grid);
+        std::string what =
+            std::string(formatName(fmt)) + " M=" + std::to_string(M) +
+            " K=" + std::to_string(K) + " grid=" + std::to_string(grid);
         std::vector<uint8_t> w = randomWeights(rng, fmt, 0, N, K);
         std::vector<float> wf = dequantized(w, fmt, 0, N, K);
         /* Rows of different scales; one block of zeros (d = 0). */
@@ -633,8 +677,11 @@ TEST(GPUMmvq, SharedMemoryLimit) {
   struct Shape {
     int64_t M, K;
     bool mmvq;
-  } shapes[] = {{1, 16384, true}, {2, 8192, true}, {1, 16416, false},
-                {9, 64, false},   {1, 48, false}};
+  } shapes[] = {{1, 16384, true},
+                {2, 8192, true},
+                {1, 16416, false},
+                {9, 64, false},
+                {1, 48, false}};
   for (const Shape &s : shapes) {
     int64_t N = 3, M = s.M, K = s.K;
     std::string what = "M=" + std::to_string(M) + " K=" + std::to_string(K);
@@ -650,12 +697,12 @@ TEST(GPUMmvq, SharedMemoryLimit) {
     ASSERT_EQ(error, "") << what;
     std::vector<float> f32 = cpuMatmul(x, w, nullptr, M, N, K, wfmt, 0);
     if (s.mmvq)
-      expectMmvqClose(y, x, w, nullptr, M, N, K, wfmt, what.c_str(), &f32,
-                      &wf);
+      expectMmvqClose(y, x, w, nullptr, M, N, K, wfmt, what.c_str(), &f32, &wf);
     else
       expectMatmulClose(y, f32, x, wf, nullptr, M, N, K, what.c_str());
   }
-  EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_Q4_K, 1, 256));
+  EXPECT_TRUE(ingot_gk_mmvq_applies(INGOT_W_Q4_K, 1, 256));
+  EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_Q6_K, 1, 288));
   EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_F16, 1, 256));
   EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_Q8_0, 0, 256));
 }
@@ -664,12 +711,12 @@ TEST(GPUMmvq, SharedMemoryLimit) {
 // block's quantized activations.
 TEST(GPUMmvq, Multi) {
   std::mt19937 rng(33);
-  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q5_1; ++fmt)
+  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q6_K; ++fmt)
     for (unsigned grid : {1u, 4u}) {
       int64_t M = fmt == INGOT_W_Q4_1 ? 3 : 1, K = 256;
       int64_t Ns[3] = {11, grid == 1 ? 0 : 6, 17};
-      std::string what = std::string(formatName(fmt)) +
-                         " grid=" + std::to_string(grid);
+      std::string what =
+          std::string(formatName(fmt)) + " grid=" + std::to_string(grid);
       std::vector<float> x = randomFloats(rng, (size_t)(M * K));
       std::vector<uint8_t> w[3];
       std::vector<float> bias[3], y[3];
@@ -707,7 +754,8 @@ TEST(GPUMmvq, Multi) {
 
 // dp4a on the host: signed bytes, accumulated.
 TEST(GPUMmvq, Dp4a) {
-  EXPECT_EQ(gk_dp4a(0x80ff7f01u, 0x80ff7f01u, 5), 5 + 1 + 127 * 127 + 1 + 16384);
+  EXPECT_EQ(gk_dp4a(0x80ff7f01u, 0x80ff7f01u, 5),
+            5 + 1 + 127 * 127 + 1 + 16384);
   EXPECT_EQ(gk_dp4a(0x0000ff00u, 0x00000200u, -1), -1 - 2);
 }
 
@@ -736,8 +784,7 @@ TEST(GPUKernels, Matmul) {
                   "")
             << what;
         if (ingot_gk_mmvq_applies(c.fmt, M, K)) // q8 activations
-          expectMmvqClose(y, x, w, b, M, N, K, c.fmt, what.c_str(), &want,
-                          &wf);
+          expectMmvqClose(y, x, w, b, M, N, K, c.fmt, what.c_str(), &want, &wf);
         else
           expectMatmulClose(y, want, x, wf, b, M, N, K, what.c_str());
       }
@@ -784,8 +831,8 @@ TEST(GPUKernels, MatmulMulti) {
         y[i].resize((size_t)(M * Ns[i]));
         std::string wi = what + " matrix " + std::to_string(i);
         if (ingot_gk_mmvq_applies(c.fmt, M, K)) // q8 activations
-          expectMmvqClose(y[i], x, w[i], pb[i], M, Ns[i], K, c.fmt,
-                          wi.c_str(), &want[i], &wf[i]);
+          expectMmvqClose(y[i], x, w[i], pb[i], M, Ns[i], K, c.fmt, wi.c_str(),
+                          &want[i], &wf[i]);
         else
           expectMatmulClose(y[i], want[i], x, wf[i], pb[i], M, Ns[i], K,
                             wi.c_str());
@@ -1211,7 +1258,10 @@ TEST(GPUKernels, OtherBlockSizes) {
     ASSERT_EQ(launch("ingot_gk_matmul",
                      {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 2, block),
               "");
-    expectMatmulClose(y, want, x, wf, nullptr, M, N, K, "block");
+    if (ingot_gk_mmvq_applies(fmt, M, K)) // q8 activations
+      expectMmvqClose(y, x, w, nullptr, M, N, K, fmt, "block", &want, &wf);
+    else
+      expectMatmulClose(y, want, x, wf, nullptr, M, N, K, "block");
     std::vector<float> ny(nx.size(), NAN);
     float *pny = ny.data();
     const float *pnx = nx.data(), *pnw = nw.data();

@@ -181,8 +181,7 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
     return;
   }
   if (ingot_gk_mmvq_applies(fmt, M, K)) {
-    ingot_gk_mmvq(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K,
-                  fmt);
+    ingot_gk_mmvq(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt);
     return;
   }
   gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,

@@ -1,8 +1,9 @@
 /*===- gk_mmvq.c - Matmul with q8 activations and dp4a (decode) ----------===
  *
  * The path of ingot_gk_matmul(_multi) for few activation rows (decode)
- * and 32-element GGUF weight blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1), as
- * llama.cpp's mmvq computes it:
+ * and GGUF weight blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, and the k-quants
+ * Q4_K, Q5_K, Q6_K by their 32-element sub-blocks), as llama.cpp's mmvq
+ * computes it:
  *
  *   1. Each block quantizes the M activation rows into shared memory as
  *      q8 blocks, exactly as the CPU's AVX2 path (uk_matmul.c) does:
@@ -15,9 +16,12 @@
  *      over the weights. Per block: Σ (float)isum · (d_w·d_x), the
  *      integer sums exact (Q4_0 / Q5_0 codes offset to signed bytes u - 8
  *      and u - 16 first, as the CPU's repacked Q4_0 path and llama.cpp's
- *      CPU kernels sum them), plus for Q4_1 / Q5_1 the minimum m times
- *      d_x·Σq (as the CPU's Q4_1 paths; llama.cpp's q8_1 blocks). The
- *      warp sums its lanes with shuffles.
+ *      CPU kernels sum them; Q6_K's q - 32 likewise), plus for Q4_1 /
+ *      Q5_1 the minimum m, for Q4_K / Q5_K -dmin·m_j, times d_x·Σq (as
+ *      the CPU's Q4_1 / Q4_K paths; llama.cpp's q8_1 blocks). k-quants:
+ *      the warp's 8 lane quads take the 8 sub-blocks of one 256-element
+ *      block, d_w being d·sc_j (Q6_K: the scale of the lane's 16 values).
+ *      The warp sums its lanes with shuffles.
  *
  * Columns go round the grid's warps, so any grid works; a block with no
  * column returns before quantizing.
@@ -134,20 +138,28 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
                int64_t n, int64_t M, int64_t K, const int32_t fmt) {
   uint32_t lane = gk_lane(), p = lane % 4;
   int64_t nb = K / 32;
+  /* Bytes per 32-element block, or per 256-element k-quant block. */
   int64_t bb = fmt == INGOT_W_Q8_0   ? 34
                : fmt == INGOT_W_Q4_0 ? 18
                : fmt == INGOT_W_Q4_1 ? 20
                : fmt == INGOT_W_Q5_0 ? 22
-                                     : 24;
+               : fmt == INGOT_W_Q5_1 ? 24
+               : fmt == INGOT_W_Q4_K ? 144
+               : fmt == INGOT_W_Q5_K ? 176
+                                     : 210;
+  int kquant = fmt >= INGOT_W_Q4_K;
+  /* k-quants: the lane's unit b covers sub-block `is` of super-block b / 8,
+   * the same in every pass (b advances by 8). */
+  int is = (int)(lane / 4);
   /* The offset term of a block is added by one lane of its four. */
   float first = p == 0 ? 1.0f : 0.0f;
   for (int64_t m0 = 0; m0 < M; m0 += GK_MMVQ_ROWS) {
     int64_t mt = M - m0 < GK_MMVQ_ROWS ? M - m0 : GK_MMVQ_ROWS;
     float acc[GK_MMVQ_ROWS] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int64_t b = lane / 4; b < nb; b += GK_WARP / 4) {
-      const uint8_t *blk = row + b * bb;
+      const uint8_t *blk = row + (kquant ? b / 8 : b) * bb;
       uint32_t w0, w1;
-      float dw = gk_ld_half(blk), cw = 0.0f;
+      float dw = kquant ? 0.0f : gk_ld_half(blk), cw = 0.0f;
       switch (fmt) {
       case INGOT_W_Q8_0:
         w0 = gk_ld32_a2(blk + 2 + 8 * p);
@@ -175,6 +187,54 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
                              16);
         break;
       }
+      case INGOT_W_Q4_K:
+      case INGOT_W_Q5_K: {
+        /* Sub-block is: 32 codes, the low (is even) or high nibbles of
+         * bytes 32·(is/2)..; x = (d·sc)·u - dmin·m; Q5_K: bit `is` of the
+         * 32 high-bit bytes is the fifth bit. */
+        int five = fmt == INGOT_W_Q5_K;
+        const uint8_t *scales = blk + 4;
+        unsigned sc, mn;
+        if (is < 4) {
+          sc = scales[is] & 63;
+          mn = scales[is + 4] & 63;
+        } else {
+          sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
+          mn = (unsigned)(scales[is + 4] >> 4) |
+               ((unsigned)(scales[is] >> 6) << 4);
+        }
+        const uint8_t *qs = blk + (five ? 48 : 16) + 32 * (is / 2) + 8 * p;
+        int shift = 4 * (is & 1);
+        w0 = (gk_ld32_a4(qs) >> shift) & 0x0f0f0f0fu;
+        w1 = (gk_ld32_a4(qs + 4) >> shift) & 0x0f0f0f0fu;
+        if (five) {
+          w0 |= ((gk_ld32_a4(blk + 16 + 8 * p) >> is) & 0x01010101u) << 4;
+          w1 |= ((gk_ld32_a4(blk + 20 + 8 * p) >> is) & 0x01010101u) << 4;
+        }
+        dw = gk_ld_half(blk) * (float)sc;
+        cw = -(gk_ld_half(blk + 2) * (float)mn);
+        break;
+      }
+      case INGOT_W_Q6_K: {
+        /* Sub-block is: half is/4 of 128, quarter is%4: low 4 bits from
+         * the nibbles of ql, 2 high bits from qh; q - 32; values 16..31 of
+         * the sub-block have the next scale. */
+        int half = is / 4, quarter = is % 4;
+        const uint8_t *ql = blk + 64 * half + 32 * (quarter & 1) + 8 * p;
+        const uint8_t *qh = blk + 128 + 32 * half + 8 * p;
+        int shift = quarter < 2 ? 0 : 4;
+        w0 = gk_offset_bytes(
+            ((gk_ld32_a2(ql) >> shift) & 0x0f0f0f0fu) |
+                (((gk_ld32_a2(qh) >> (2 * quarter)) & 0x03030303u) << 4),
+            32);
+        w1 = gk_offset_bytes(
+            ((gk_ld32_a2(ql + 4) >> shift) & 0x0f0f0f0fu) |
+                (((gk_ld32_a2(qh + 4) >> (2 * quarter)) & 0x03030303u) << 4),
+            32);
+        const int8_t *sc = (const int8_t *)(blk + 192 + 8 * half);
+        dw = gk_ld_half(blk + 208) * (float)sc[p / 2 + 2 * quarter];
+        break;
+      }
       default: { /* INGOT_W_Q5_1 */
         uint32_t qh = gk_ld32_a4(blk + 4), qs = gk_ld32_a4(blk + 8 + 4 * p);
         w0 = (qs & 0x0f0f0f0fu) | gk_bit4_bytes((qh >> (4 * p)) & 0xfu);
@@ -184,11 +244,13 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
         break;
       }
       }
-      /* Q8_0: this lane's codes are values 8p..8p+7 (words 2p, 2p + 1 of
-       * the activation block); the 4-bit formats: 4p..4p+3 (low nibbles)
-       * and 16 + 4p.. (high), words p and 4 + p. */
-      uint32_t i0 = fmt == INGOT_W_Q8_0 ? 2 * p : p;
-      uint32_t i1 = fmt == INGOT_W_Q8_0 ? 2 * p + 1 : 4 + p;
+      /* Q8_0 and the k-quants: this lane's codes are values 8p..8p+7
+       * (words 2p, 2p + 1 of the activation block); the 32-element 4- and
+       * 5-bit formats: 4p..4p+3 (low nibbles) and 16 + 4p.. (high), words
+       * p and 4 + p. */
+      int whole = fmt == INGOT_W_Q8_0 || kquant; /* values 8p..8p+7 */
+      uint32_t i0 = whole ? 2 * p : p;
+      uint32_t i1 = whole ? 2 * p + 1 : 4 + p;
       cw *= first;
       GK_UNROLL
       for (int r = 0; r < GK_MMVQ_ROWS; ++r) {
@@ -197,7 +259,8 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
           const uint32_t *a = qa + 8 * ab;
           int32_t s = gk_dp4a(w1, a[i1], gk_dp4a(w0, a[i0], 0));
           acc[r] += (float)s * (dw * ad[ab]);
-          if (fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q5_1)
+          if (fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q5_1 ||
+              fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q5_K)
             acc[r] += cw * ads[ab];
         }
       }
@@ -219,11 +282,11 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
 /* Columns [0, N0 + N1 + N2) of the three matrices, one per warp of the
  * grid in turn, `fmt` a constant. */
 GK_INLINE __attribute__((always_inline)) void
-gk_mmvq_cols(float *y0, const void *w0, const float *b0, int64_t N0,
-             float *y1, const void *w1, const float *b1, int64_t N1,
-             float *y2, const void *w2, const float *b2, int64_t N2,
-             const uint32_t *qa, const float *ad, const float *ads,
-             int64_t M, int64_t K, const int32_t fmt) {
+gk_mmvq_cols(float *y0, const void *w0, const float *b0, int64_t N0, float *y1,
+             const void *w1, const float *b1, int64_t N1, float *y2,
+             const void *w2, const float *b2, int64_t N2, const uint32_t *qa,
+             const float *ad, const float *ads, int64_t M, int64_t K,
+             const int32_t fmt) {
   int64_t rb = gk_row_bytes(fmt, 0, K);
   int64_t warps = (int64_t)gk_grid_dim() * gk_warps();
   int64_t total = N0 + N1 + N2;
@@ -267,6 +330,9 @@ void ingot_gk_mmvq(float *y0, const void *w0, const float *b0, int64_t N0,
     GK_MMVQ_CASE(INGOT_W_Q4_1)
     GK_MMVQ_CASE(INGOT_W_Q5_0)
     GK_MMVQ_CASE(INGOT_W_Q5_1)
+    GK_MMVQ_CASE(INGOT_W_Q4_K)
+    GK_MMVQ_CASE(INGOT_W_Q5_K)
+    GK_MMVQ_CASE(INGOT_W_Q6_K)
 #undef GK_MMVQ_CASE
   }
 }

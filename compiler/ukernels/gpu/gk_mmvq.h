@@ -24,12 +24,14 @@ extern "C" {
 #define INGOT_GK_MMVQ_MAX_CODES 16384
 
 /* Whether ingot_gk_matmul(_multi) of M rows of K with weights `fmt` takes
- * the q8-activation path: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 weights, K a
- * multiple of 32, 1 <= M <= INGOT_GK_MMVQ_MAX_M and M·K codes fitting
- * the block's shared memory. Otherwise the f32 path runs. */
+ * the q8-activation path: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 weights with K a
+ * multiple of 32, Q4_K, Q5_K, Q6_K with K a multiple of 256,
+ * 1 <= M <= INGOT_GK_MMVQ_MAX_M and M·K codes fitting the block's shared
+ * memory. Otherwise the f32 path runs. */
 static inline int ingot_gk_mmvq_applies(int32_t fmt, int64_t M, int64_t K) {
-  return fmt >= INGOT_W_Q8_0 && fmt <= INGOT_W_Q5_1 && K > 0 && K % 32 == 0 &&
-         M >= 1 && M <= INGOT_GK_MMVQ_MAX_M &&
+  int blocks = (fmt >= INGOT_W_Q8_0 && fmt <= INGOT_W_Q5_1 && K % 32 == 0) ||
+               (fmt >= INGOT_W_Q4_K && fmt <= INGOT_W_Q6_K && K % 256 == 0);
+  return blocks && K > 0 && M >= 1 && M <= INGOT_GK_MMVQ_MAX_M &&
          M * K <= INGOT_GK_MMVQ_MAX_CODES;
 }
 

@@ -111,7 +111,8 @@ GK_INLINE uint32_t gk_grid_dim(void) { return ingot_simt_grid_dim(); }
  * codes: |Σ| <= 4·128·128 + |c|). */
 GK_INLINE int32_t gk_dp4a(uint32_t a, uint32_t b, int32_t c) {
   for (int i = 0; i < 32; i += 8)
-    c += (int32_t)(int8_t)(uint8_t)(a >> i) * (int32_t)(int8_t)(uint8_t)(b >> i);
+    c +=
+        (int32_t)(int8_t)(uint8_t)(a >> i) * (int32_t)(int8_t)(uint8_t)(b >> i);
   return c;
 }
 
