@@ -84,6 +84,18 @@ if clang:
 if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
 
+# The driver the GPU execution tests run compiled GPU models on: the fake
+# one (test/fakecuda: the GPU ukernels under the SIMT executor, no GPU) by
+# default; scripts/test-gpu passes --param ingot_gpu_driver=real on a
+# machine with an NVIDIA GPU to run the same tests on it.
+if lit_config.params.get("ingot_gpu_driver", "fake") == "real":
+    config.substitutions.append(("%gpu_env", "env"))
+else:
+    config.substitutions.append(
+        ("%gpu_env", "env INGOT_CUDA_DRIVER=" +
+         os.path.join(config.ingot_obj_root, "lib", "fakecuda",
+                      "libcuda.so.1")))
+
 # ptxas (the CUDA toolkit's PTX assembler), for the checks of the GPU
 # ukernels' PTX: $CUDA_HOME/bin, /usr/local/cuda/bin, then PATH; the tests
 # that need it are UNSUPPORTED without it.

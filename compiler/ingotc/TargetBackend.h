@@ -4,9 +4,8 @@
 // lowering passes (passes/lowering: fused ops, logits rows, the memory plan)
 // is shared; a backend takes the lowered graph and writes --emit's files.
 // `--target` picks one: `host` and `cpu:NAME` are the CPU backend
-// (compiler/target/cpu); `cuda:sm_XX` is reserved for the NVIDIA backend,
-// which is a new directory under compiler/target/ with its own
-// implementation of this interface.
+// (compiler/target/cpu), `cuda:sm_XX,...` the NVIDIA one
+// (compiler/target/cuda).
 //
 //===----------------------------------------------------------------------===//
 

@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
   if (n < 1 || n > 64)
     return fail("N", "expected 1 to 64");
 
-  char error[256];
+  char error[512];
   ingot_model *model;
   if (ingot_model_open(&model, &ingot_model_app_model, NULL, error,
                        sizeof error) != INGOT_OK)

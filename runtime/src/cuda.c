@@ -16,6 +16,7 @@
 #include "compiler/ukernels/gpu/gk_mmvq.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,13 +76,15 @@ enum {
   K_IOTA,
   K_COPY,
   K_CLAMP,
+  K_HADAMARD,
   K_COUNT
 };
 static const char *const kernel_names[K_COUNT] = {
     "ingot_gk_matmul",    "ingot_gk_matmul_multi", "ingot_gk_embedding",
     "ingot_gk_rms_norm",  "ingot_gk_layer_norm",   "ingot_gk_rope",
     "ingot_gk_attention", "ingot_gk_binary",       "ingot_gk_unary",
-    "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp"};
+    "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp",
+    "ingot_gk_hadamard"};
 
 struct ingot_cuda {
   void *library;
@@ -180,6 +183,17 @@ static bool resolve(ingot_cuda *c, const char *name, void *fn, char *error,
 static bool load_library(ingot_cuda *c, char *error, size_t error_size) {
   const char *override = getenv("INGOT_CUDA_DRIVER");
   if (override && *override) {
+    /* dlopen would block on a FIFO and read a device: a path must name a
+     * regular file (a bare name is searched as dlopen searches). */
+    struct stat st;
+    if (strchr(override, '/') && stat(override, &st) == 0 &&
+        !S_ISREG(st.st_mode)) {
+      set_error(error, error_size,
+                "no NVIDIA driver: INGOT_CUDA_DRIVER=%s is not a regular "
+                "file",
+                override);
+      return false;
+    }
     c->library = dlopen(override, RTLD_NOW | RTLD_LOCAL);
     if (!c->library) {
       const char *why = dlerror();
@@ -824,6 +838,14 @@ void ingot_cuda_uk_clamp(float *y, const float *x, int64_t count, float lo,
   launch(K_CLAMP, blocks_for(count, 4 * INGOT_CUDA_BLOCK), params);
 }
 
+void ingot_cuda_uk_hadamard(float *y, const float *x, int64_t rows, int64_t D,
+                            const float *signs, int32_t inverse, int32_t ith,
+                            int32_t nth) {
+  (void)ith, (void)nth;
+  void *params[] = {&y, &x, &rows, &D, &signs, &inverse};
+  launch(K_HADAMARD, blocks_for(rows, 1), params);
+}
+
 /* Each launcher has exactly its CPU ukernel's type (the generated code
  * declares it from ukernels.def): a function type per entry ... */
 typedef struct ingot_uk_sync ingot_uk_sync;
@@ -849,3 +871,4 @@ INGOT_CUDA_CHECK(unary)
 INGOT_CUDA_CHECK(iota)
 INGOT_CUDA_CHECK(copy)
 INGOT_CUDA_CHECK(clamp)
+INGOT_CUDA_CHECK(hadamard)

@@ -135,6 +135,9 @@ void ingot_cuda_uk_copy(void *dst, const void *src, int64_t bytes, int32_t ith,
                         int32_t nth);
 void ingot_cuda_uk_clamp(float *y, const float *x, int64_t count, float lo,
                          float hi, int32_t ith, int32_t nth);
+void ingot_cuda_uk_hadamard(float *y, const float *x, int64_t rows, int64_t D,
+                            const float *signs, int32_t inverse, int32_t ith,
+                            int32_t nth);
 
 #ifdef __cplusplus
 } /* extern "C" */

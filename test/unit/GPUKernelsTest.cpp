@@ -173,8 +173,9 @@ TEST(SIMTExecutor, KernelTable) {
       "ingot_gk_matmul",    "ingot_gk_matmul_multi", "ingot_gk_embedding",
       "ingot_gk_rms_norm",  "ingot_gk_layer_norm",   "ingot_gk_rope",
       "ingot_gk_attention", "ingot_gk_binary",       "ingot_gk_unary",
-      "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp"};
-  EXPECT_EQ(ingot_gk_host_kernel_count, 12);
+      "ingot_gk_iota",      "ingot_gk_copy",         "ingot_gk_clamp",
+      "ingot_gk_hadamard"};
+  EXPECT_EQ(ingot_gk_host_kernel_count, 13);
   for (const char *name : names)
     EXPECT_NE(ingot_gk_host_find(name), nullptr) << name;
   EXPECT_EQ(ingot_gk_host_find("ingot_gk_nope"), nullptr);
@@ -1100,6 +1101,40 @@ TEST(GPUKernels, IotaCopyClamp) {
     for (int64_t i = 0; i < count; ++i)
       ASSERT_TRUE(close(y[i], want[i], 0)) << x[i];
   }
+}
+
+// The Hadamard rotation: each element sees the CPU kernel's operations in
+// its order, so the bits are the same; forward then inverse gives x back
+// to rounding. Rows of 1 to 512 features (1 to 2 blocks of work per stage),
+// in place and not, several rows per block (grid 1) and one per block.
+TEST(GPUKernels, Hadamard) {
+  std::mt19937 rng(31);
+  for (int64_t D : {1, 2, 8, 64, 128, 512})
+    for (unsigned grid : {1u, 3u})
+      for (int32_t inverse : {0, 1})
+        for (bool inPlace : {false, true}) {
+          int64_t rows = 5;
+          std::vector<float> x = elementwiseInputs(rng, (size_t)(rows * D));
+          std::vector<float> signs((size_t)D);
+          for (float &s : signs)
+            s = rng() & 1 ? 1.0f : -1.0f;
+          std::vector<float> want(x.size()), y(x.size(), 0.0f);
+          ingot_uk_hadamard(want.data(), x.data(), rows, D, signs.data(),
+                            inverse, 0, 1);
+          if (inPlace)
+            y = x;
+          float *py = y.data();
+          const float *px = inPlace ? y.data() : x.data();
+          const float *ps = signs.data();
+          ASSERT_EQ(launch("ingot_gk_hadamard",
+                           {&py, &px, &rows, &D, &ps, &inverse}, grid),
+                    "");
+          for (size_t i = 0; i < y.size(); ++i)
+            ASSERT_TRUE(y[i] == want[i] ||
+                        (std::isnan(y[i]) && std::isnan(want[i])))
+                << y[i] << " vs " << want[i] << " D=" << D << " grid=" << grid << " inverse=" << inverse
+                << " in place=" << inPlace << " i=" << i;
+        }
 }
 
 //===----------------------------------------------------------------------===//

@@ -51,7 +51,11 @@ std::string generateHeader(const LoweredModel &lowered,
      << " *\n"
      << " * Open it with ingot_model_open(&model, &ingot_model_" << options.name
      << ", ...)\n"
-     << " * (ingot.h); link the library with -lm -lpthread. */\n\n"
+     << " * (ingot.h); link the library with -lm -lpthread -ldl."
+     << (options.gpu ? "\n * It runs on an NVIDIA GPU: the runtime opens the "
+                       "driver (libcuda.so.1)\n * when the model opens."
+                     : "")
+     << " */\n\n"
      << "#ifndef INGOT_MODEL_" << upper << "_H\n"
      << "#define INGOT_MODEL_" << upper << "_H\n\n"
      << "#include \"ingot.h\"\n\n"

@@ -45,6 +45,7 @@ const StringMap<GPUKernel> &gpuKernels() {
       {"ingot_uk_iota", {}},
       {"ingot_uk_copy", {}},
       {"ingot_uk_clamp", {}},
+      {"ingot_uk_hadamard", {}},
   };
   return kernels;
 }

@@ -1,4 +1,4 @@
-/*===- gk_ops.c - Norms, rope, elementwise, iota, copy, clamp on the GPU --===
+/*===- gk_ops.c - Norms, rope, elementwise, iota, copy, clamp, hadamard --===
  *
  * Norms: one block per row (rows go round the grid), threads over the
  * features, block sums through shared memory. The elementwise kernels:
@@ -204,6 +204,35 @@ GK_KERNEL ingot_gk_copy(void *dst, const void *src, int64_t bytes) {
   }
   for (int64_t i = done + gk_grid_first(); i < bytes; i += gk_grid_stride())
     d[i] = s[i];
+}
+
+/* One block per row: the signs (forward), then the butterflies of the
+ * fast Walsh-Hadamard transform in place in y, a barrier between stages
+ * (each thread its pairs of the stage), then the scale (and the signs of
+ * the inverse). Each element sees the CPU kernel's operations in the CPU
+ * kernel's order, so the results are the same bits. */
+GK_KERNEL ingot_gk_hadamard(float *y, const float *x, int64_t rows, int64_t D,
+                            const float *signs, int32_t inverse) {
+  GK_NO_CONTRACT
+  float norm = (float)(1.0 / __builtin_sqrt((double)D));
+  for (int64_t r = gk_block_id(); r < rows; r += gk_grid_dim()) {
+    const float *xr = x + r * D;
+    float *v = y + r * D;
+    for (int64_t i = gk_thread_id(); i < D; i += gk_block_dim())
+      v[i] = inverse ? xr[i] : xr[i] * signs[i];
+    gk_barrier();
+    for (int64_t h = 1; h < D; h *= 2) {
+      for (int64_t p = gk_thread_id(); p < D / 2; p += gk_block_dim()) {
+        int64_t j = (p / h) * 2 * h + p % h;
+        float a = v[j], b = v[j + h];
+        v[j] = a + b;
+        v[j + h] = a - b;
+      }
+      gk_barrier();
+    }
+    for (int64_t i = gk_thread_id(); i < D; i += gk_block_dim())
+      v[i] = inverse ? v[i] * norm * signs[i] : v[i] * norm;
+  }
 }
 
 GK_KERNEL ingot_gk_clamp(float *y, const float *x, int64_t count, float lo,
