@@ -111,12 +111,14 @@ if ptxas:
 
 # cuobjdump (NVIDIA's SASS disassembler, in the pip wheel
 # nvidia-cuda-cuobjdump that scripts/setup unpacks into Ingot's cache
-# under cuda-sass/), for the SASS checks: the cache, then the CUDA
-# directories above, then PATH; UNSUPPORTED without it.
+# under cuda-sass/; nvidia-tools/ is where a pip install --target of the
+# wheel lands), for the SASS checks: the cache, then the CUDA directories
+# above, then PATH; UNSUPPORTED without it.
 import glob
-cuobjdump = next(iter(sorted(glob.glob(
-    os.path.join(cache, "cuda-sass", "nvidia", "*", "bin", "cuobjdump")))),
-    None)
+cuobjdump = next(iter(sorted(
+    path for sub in ["cuda-sass", "nvidia-tools"]
+    for path in glob.glob(os.path.join(cache, sub, "nvidia", "*", "bin",
+                                       "cuobjdump")))), None)
 cuobjdump = cuobjdump or next(
     (os.path.join(d, "cuobjdump") for d in ptxas_dirs
      if os.access(os.path.join(d, "cuobjdump"), os.X_OK)), None)
