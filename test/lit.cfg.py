@@ -109,18 +109,20 @@ if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
-# cuobjdump (CUDA's SASS disassembler; not in the toolkit Debian's CUDA 13
-# ships, but on PyPI as nvidia-cuda-cuobjdump), for the checks of the
-# instructions ptxas selects: any executable cuobjdump below
-# $INGOT_CACHE/nvidia-tools (a wheel unpacked there: nvidia/cu13/bin), then
-# PATH; the tests that need it are UNSUPPORTED without it.
-def find_nvidia_tool(name):
-    root = os.path.join(cache, "nvidia-tools")
-    for d, _, files in sorted(os.walk(root)):
-        if name in files and os.access(os.path.join(d, name), os.X_OK):
-            return os.path.join(d, name)
-    return shutil.which(name)
-cuobjdump = find_nvidia_tool("cuobjdump")
-if cuobjdump:
+# cuobjdump (NVIDIA's SASS disassembler, in the pip wheel
+# nvidia-cuda-cuobjdump that scripts/setup unpacks into Ingot's cache
+# under cuda-sass/; nvidia-tools/ is where a pip install --target of the
+# wheel lands), for the SASS checks: the cache, then the CUDA directories
+# above, then PATH; UNSUPPORTED without it.
+import glob
+cuobjdump = next(iter(sorted(
+    path for sub in ["cuda-sass", "nvidia-tools"]
+    for path in glob.glob(os.path.join(cache, sub, "nvidia", "*", "bin",
+                                       "cuobjdump")))), None)
+cuobjdump = cuobjdump or next(
+    (os.path.join(d, "cuobjdump") for d in ptxas_dirs
+     if os.access(os.path.join(d, "cuobjdump"), os.X_OK)), None)
+cuobjdump = cuobjdump or shutil.which("cuobjdump")
+if cuobjdump and os.access(cuobjdump, os.X_OK):
     config.available_features.add("cuobjdump")
     config.substitutions.append(("%cuobjdump", cuobjdump))

@@ -14,6 +14,7 @@
 
 #include "compiler/ukernels/gpu/gk_host.h"
 #include "compiler/ukernels/gpu/gk_mma.h"
+#include "compiler/ukernels/gpu/gk_mmvq.h"
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -707,12 +708,27 @@ static void launch(int kernel, unsigned blocks, void **params) {
                         1, 0, current.stream, params, NULL);
 }
 
+/* Blocks for a matmul of `cols` columns: a warp per column; on the
+ * q8-activation path (compiler/ukernels/gpu/gk_mmvq.c), where every block
+ * first quantizes all M rows of x, four columns per warp, unless that
+ * leaves fewer than 128 blocks (then as many as the columns allow, up to
+ * 128, to keep the SMs busy). */
+static unsigned matmul_blocks(int64_t cols, int64_t M, int64_t K, int32_t fmt) {
+  unsigned one = blocks_for(cols, INGOT_CUDA_BLOCK / 32);
+  if (!ingot_gk_mmvq_applies(fmt, M, K))
+    return one;
+  unsigned four = blocks_for(cols, 4 * INGOT_CUDA_BLOCK / 32);
+  if (four >= 128)
+    return four;
+  return one < 128 ? one : 128;
+}
+
 /* Each launcher passes its arguments minus scratch, sync, ith and nth, in
  * order, as cuLaunchKernel takes them: params[i] points at argument i. The
- * grids follow how the kernels share out work (a warp per matmul column, or
- * from GK_MMA_MIN_M rows a block per 64 x 64 output tile; a block per norm
- * row or attention query head, a thread per element elsewhere); any grid
- * would be correct. */
+ * grids follow how the kernels share out work (a warp per matmul column or
+ * four: matmul_blocks, or from GK_MMA_MIN_M rows a block per 64 x 64 output
+ * tile; a block per norm row or attention query head, a thread per element
+ * elsewhere); any grid would be correct. */
 
 void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           const float *bias, int64_t M, int64_t N, int64_t K,
@@ -721,11 +737,10 @@ void ingot_cuda_uk_matmul(float *y, const float *x, const void *w,
                           int32_t nth) {
   (void)scratch, (void)sync, (void)ith, (void)nth;
   void *params[] = {&y, &x, &w, &bias, &M, &N, &K, &fmt, &group};
-  /* A warp per output column (all M rows of it), or a block per tile. */
-  if (M >= GK_MMA_MIN_M)
+  if (M >= GK_MMA_MIN_M) /* a block per output tile */
     launch(K_MATMUL, blocks_for(GK_MMA_TILES(M, N), 1), params);
   else
-    launch(K_MATMUL, blocks_for(N, INGOT_CUDA_BLOCK / 32), params);
+    launch(K_MATMUL, matmul_blocks(N, M, K, fmt), params);
 }
 
 void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
@@ -746,8 +761,7 @@ void ingot_cuda_uk_matmul_multi(float *y0, const void *w0, const float *b0,
                       1),
            params);
   else
-    launch(K_MATMUL_MULTI, blocks_for(N0 + N1 + N2, INGOT_CUDA_BLOCK / 32),
-           params);
+    launch(K_MATMUL_MULTI, matmul_blocks(N0 + N1 + N2, M, K, fmt), params);
 }
 
 void ingot_cuda_uk_embedding(float *y, const int32_t *ids, int64_t n,

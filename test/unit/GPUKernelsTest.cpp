@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/ukernels/gpu/gk_host.h"
+#include "compiler/ukernels/gpu/gk_mmvq.h"
 #include "compiler/ukernels/gpu/gpu.h"
 #include "compiler/ukernels/ukernels.h"
 
@@ -420,6 +421,345 @@ void expectMatmulClose(const std::vector<float> &got,
     }
 }
 
+//===----------------------------------------------------------------------===//
+// Matmul with q8 activations (gk_mmvq.c: few rows, Q8_0 / Q4_0 / Q4_1 /
+// Q5_0 / Q5_1 / Q4_K / Q5_K / Q6_K weights)
+//
+// The GPU quantizes the activations as the CPU's AVX2 path does
+// (uk_quantize_q8_rows): per 32 values, db = amax/127, q = round-to-even
+// (x·(127/amax)), d = db and ds = db·Σq rounded to f16. The reference below
+// quantizes the same way, independently written, and computes the product
+// Σ_b (Σ_j c_j·q_j)·d_w·d + c_b·ds in double from the weights' own codes
+// (w_j = d_w·c_j + c_b: c_j the signed code, u - 8 for Q4_0 and u - 16
+// for Q5_0, sc·(q - 32) for Q6_K; d_w = d·sc for Q4_K / Q5_K; c_b the
+// minimum of Q4_1 / Q5_1, -dmin·m of Q4_K / Q5_K, else 0). Tolerance,
+// first order: the GPU rounds d_w·d, the product with the integer sum
+// (exact), and adds each of a lane's 2·K/256 terms then a 5-level tree:
+// γ = (K/128 + 2 + 5 + 2)·u of Σ|terms| (+ the bias; d·sc of the k-quants
+// is exact in f32). Against the f32 product (the CPU's portable kernel), the
+// quantization adds per block at most
+//   0.57·db·Σ_j |d_w·c_j| + |c_b|·(33·2^-11·amax + 16.5·db)
+// (|x - d·q| <= db·(1/2 + 254u) + 2^-11·127·db; |ds - Σx| <= 2^-11·|ds|
+// + Σ|x - db·q|), on top of the f32 bound of the two summation orders.
+//===----------------------------------------------------------------------===//
+
+/// f rounded to f16 precision, ties to even (subnormal halves too).
+double roundToHalf(float f) {
+  double a = std::fabs((double)f);
+  if (a >= 65520.0)
+    return std::copysign(INFINITY, f);
+  int e;
+  std::frexp(a, &e);
+  double ulp = a >= std::ldexp(1.0, -14) ? std::ldexp(1.0, e - 11)
+                                         : std::ldexp(1.0, -24);
+  return std::copysign(std::nearbyint(a / ulp) * ulp, (double)f);
+}
+
+/// M rows of K activations quantized to q8 blocks (see above).
+struct Q8Rows {
+  std::vector<int32_t> q;
+  std::vector<double> d, ds, amax, db;
+};
+
+Q8Rows quantizeRows(const std::vector<float> &x, int64_t M, int64_t K) {
+  Q8Rows r;
+  int64_t units = M * (K / 32);
+  r.q.resize((size_t)(M * K));
+  for (int64_t u = 0; u < units; ++u) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j)
+      amax = std::max(amax, std::fabs(x[32 * u + j]));
+    float db = amax / 127.0f;
+    float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int32_t sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      float t = std::nearbyint(x[32 * u + j] * id);
+      int32_t q = (int32_t)std::max(-128.0f, std::min(127.0f, t));
+      r.q[32 * u + j] = q;
+      sum += q;
+    }
+    r.d.push_back(roundToHalf(db));
+    r.ds.push_back(roundToHalf(db * (float)sum));
+    r.amax.push_back(amax);
+    r.db.push_back(db);
+  }
+  return r;
+}
+
+double halfAt(const uint8_t *p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  uint32_t e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double v = e ? std::ldexp(1024.0 + m, (int)e - 25) : std::ldexp(m, -24);
+  return h & 0x8000 ? -v : v;
+}
+
+/// Block b of a weight row: w_j = dw·c[j] + cb.
+struct WeightBlock {
+  int32_t c[32];
+  double dw, cb;
+};
+
+/// Unit b (32 values) of a k-quant row: sub-block b % 8 of block b / 8
+/// (GGML's layouts, as uk_dequant_block reads them). Q6_K's two scales
+/// of a unit are folded into c (dw = d).
+WeightBlock kquantUnit(const uint8_t *row, int32_t fmt, int64_t b) {
+  WeightBlock wb;
+  int is = (int)(b % 8);
+  if (fmt == INGOT_W_Q6_K) {
+    const uint8_t *p = row + (b / 8) * 210;
+    int half = is / 4, quarter = is % 4;
+    wb.dw = halfAt(p + 208);
+    wb.cb = 0.0;
+    for (int j = 0; j < 32; ++j) {
+      uint8_t l = p[64 * half + 32 * (quarter & 1) + j];
+      int lo = quarter < 2 ? l & 0xf : l >> 4;
+      int hi = (p[128 + 32 * half + j] >> (2 * quarter)) & 3;
+      int scale = (int8_t)p[192 + 8 * half + j / 16 + 2 * quarter];
+      wb.c[j] = scale * ((lo | hi << 4) - 32);
+    }
+    return wb;
+  }
+  int five = fmt == INGOT_W_Q5_K;
+  const uint8_t *p = row + (b / 8) * (five ? 176 : 144), *s = p + 4;
+  int sc, mn;
+  if (is < 4) {
+    sc = s[is] & 63;
+    mn = s[is + 4] & 63;
+  } else {
+    sc = (s[is + 4] & 0xf) | ((s[is - 4] >> 6) << 4);
+    mn = (s[is + 4] >> 4) | ((s[is] >> 6) << 4);
+  }
+  wb.dw = halfAt(p) * sc;
+  wb.cb = -halfAt(p + 2) * mn;
+  for (int j = 0; j < 32; ++j) {
+    uint8_t q = p[(five ? 48 : 16) + 32 * (is / 2) + j];
+    wb.c[j] =
+        (is & 1 ? q >> 4 : q & 0xf) | (five ? ((p[16 + j] >> is) & 1) << 4 : 0);
+  }
+  return wb;
+}
+
+WeightBlock weightBlock(const uint8_t *row, int32_t fmt, int64_t b) {
+  if (fmt >= INGOT_W_Q4_K)
+    return kquantUnit(row, fmt, b);
+  WeightBlock wb;
+  int64_t bytes[] = {34, 18, 20, 22, 24};
+  const uint8_t *p = row + b * bytes[fmt - INGOT_W_Q8_0];
+  wb.dw = halfAt(p);
+  int one = fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q5_1;
+  wb.cb = one ? halfAt(p + 2) : 0.0;
+  int32_t offset = fmt == INGOT_W_Q4_0 ? 8 : fmt == INGOT_W_Q5_0 ? 16 : 0;
+  uint32_t qh = 0;
+  if (fmt == INGOT_W_Q5_0 || fmt == INGOT_W_Q5_1)
+    std::memcpy(&qh, p + (one ? 4 : 2), 4);
+  const uint8_t *qs = p + (fmt == INGOT_W_Q8_0   ? 2
+                           : fmt == INGOT_W_Q4_0 ? 2
+                           : fmt == INGOT_W_Q4_1 ? 4
+                           : fmt == INGOT_W_Q5_0 ? 6
+                                                 : 8);
+  for (int j = 0; j < 32; ++j) {
+    if (fmt == INGOT_W_Q8_0) {
+      wb.c[j] = (int8_t)qs[j];
+      continue;
+    }
+    int32_t nib = j < 16 ? qs[j] & 0xf : qs[j - 16] >> 4;
+    wb.c[j] = (nib | (int32_t)(((qh >> j) & 1u) << 4)) - offset;
+  }
+  return wb;
+}
+
+/// Checks GPU results y[M][N] (row stride N) against the quantized
+/// product; with `f32` (the CPU's f32 result) also against it within the
+/// quantization bound.
+void expectMmvqClose(const std::vector<float> &got, const std::vector<float> &x,
+                     const std::vector<uint8_t> &w, const float *bias,
+                     int64_t M, int64_t N, int64_t K, int32_t fmt,
+                     const char *what, const std::vector<float> *f32 = nullptr,
+                     const std::vector<float> *wf = nullptr) {
+  ASSERT_TRUE(ingot_gk_mmvq_applies(fmt, M, K)) << what;
+  Q8Rows a = quantizeRows(x, M, K);
+  int64_t nb = K / 32, rb = ingot_uk_row_bytes(fmt, 0, K);
+  ASSERT_GT(rb, 0) << what;
+  double gamma = ((double)K / 128 + 9) * kU;
+  double gamma32 =
+      ((double)K / 32 + 5 + 2 + (double)K / 8 + 3 + (double)K / 32 + 2) * kU;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m) {
+      double want = bias ? bias[n] : 0.0, mag = std::fabs(want), qerr = 0.0;
+      for (int64_t b = 0; b < nb; ++b) {
+        WeightBlock wb = weightBlock(w.data() + n * rb, fmt, b);
+        int64_t u = m * nb + b;
+        int64_t isum = 0, iabs = 0, cabs = 0;
+        for (int j = 0; j < 32; ++j) {
+          isum += (int64_t)wb.c[j] * a.q[32 * u + j];
+          iabs += std::abs((int64_t)wb.c[j] * a.q[32 * u + j]);
+          cabs += std::abs(wb.c[j]);
+        }
+        want += (double)isum * wb.dw * a.d[u] + wb.cb * a.ds[u];
+        mag += (double)iabs * std::fabs(wb.dw * a.d[u]) +
+               std::fabs(wb.cb * a.ds[u]);
+        qerr += 0.57 * a.db[u] * (double)cabs * std::fabs(wb.dw) +
+                std::fabs(wb.cb) * (33.0 / 2048.0 * a.amax[u] + 16.5 * a.db[u]);
+      }
+      float g = got[m * N + n];
+      ASSERT_LE(std::fabs((double)g - want), gamma * mag + 1e-30)
+          << what << " m=" << m << " n=" << n << " got " << g << " want "
+          << want;
+      if (!f32)
+        continue;
+      double mag32 = bias ? std::fabs(bias[n]) : 0.0;
+      for (int64_t k = 0; k < K; ++k)
+        mag32 += std::fabs((double)x[m * K + k] * (*wf)[n * K + k]);
+      float r = (*f32)[m * N + n];
+      ASSERT_LE(std::fabs((double)g - r),
+                qerr + gamma * mag + gamma32 * mag32 + 1e-30)
+          << what << " (f32) m=" << m << " n=" << n << " got " << g << " f32 "
+          << r;
+    }
+}
+
+/// ingot_gk_matmul on the executor.
+std::vector<float> gpuMatmul(const std::vector<float> &x,
+                             const std::vector<uint8_t> &w, const float *bias,
+                             int64_t M, int64_t N, int64_t K, int32_t fmt,
+                             unsigned grid, std::string *error) {
+  std::vector<float> y((size_t)(M * N), NAN);
+  float *py = y.data();
+  const float *px = x.data();
+  const void *pw = w.data();
+  int32_t group = 0;
+  *error = launch("ingot_gk_matmul",
+                  {&py, &px, &pw, &bias, &M, &N, &K, &fmt, &group}, grid);
+  return y;
+}
+
+// Every format (the k-quants too), 1..8 rows, K from one block to several
+// passes of the warp, grids of 1 to more blocks than columns; against the
+// quantized product tightly and against the f32 product within the
+// quantization.
+TEST(GPUMmvq, AgainstQuantizedProduct) {
+  std::mt19937 rng(31);
+  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q6_K; ++fmt)
+    for (int64_t M : {1, 2, 3, 4, 5, 8})
+      for (int64_t K0 : {32, 96, 288, 1024}) {
+        /* k-quants: rows of 256, 768, 2304, 8192 */
+        int64_t K = fmt >= INGOT_W_Q4_K ? K0 * 8 : K0;
+        if ((M > 3 && K0 > 288) || (fmt >= INGOT_W_Q4_K && M * K > 8192))
+          continue;
+        unsigned grid = (unsigned)(1 + (M + K / 32) % 5);
+        int64_t N = 5 + (M * 7 + K / 32) % 13;
+        std::string what =
+            std::string(formatName(fmt)) + " M=" + std::to_string(M) +
+            " K=" + std::to_string(K) + " grid=" + std::to_string(grid);
+        std::vector<uint8_t> w = randomWeights(rng, fmt, 0, N, K);
+        std::vector<float> wf = dequantized(w, fmt, 0, N, K);
+        /* Rows of different scales; one block of zeros (d = 0). */
+        std::vector<float> x = randomFloats(rng, (size_t)(M * K), -2.0f, 2.0f);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t k = 0; k < K; ++k)
+            x[m * K + k] *= (float)(m + 1) * (k < 32 && m == 1 ? 0.0f : 1.0f);
+        std::vector<float> bias = randomFloats(rng, (size_t)N);
+        const float *b = K % 64 ? bias.data() : nullptr;
+        std::string error;
+        std::vector<float> y = gpuMatmul(x, w, b, M, N, K, fmt, grid, &error);
+        ASSERT_EQ(error, "") << what;
+        std::vector<float> f32 = cpuMatmul(x, w, b, M, N, K, fmt, 0);
+        expectMmvqClose(y, x, w, b, M, N, K, fmt, what.c_str(), &f32, &wf);
+      }
+}
+
+// The largest K of one row in shared memory (16384 codes), and the shapes
+// past it, which take the f32 path (the portable kernel's result within
+// the f32 bound).
+TEST(GPUMmvq, SharedMemoryLimit) {
+  std::mt19937 rng(32);
+  int32_t fmt = INGOT_W_Q4_0;
+  struct Shape {
+    int64_t M, K;
+    bool mmvq;
+  } shapes[] = {{1, 16384, true},
+                {2, 8192, true},
+                {1, 16416, false},
+                {9, 64, false},
+                {1, 48, false}};
+  for (const Shape &s : shapes) {
+    int64_t N = 3, M = s.M, K = s.K;
+    std::string what = "M=" + std::to_string(M) + " K=" + std::to_string(K);
+    ASSERT_EQ(ingot_gk_mmvq_applies(fmt, M, K) != 0, s.mmvq) << what;
+    int32_t wfmt = K % 32 ? INGOT_W_F16 : fmt; /* K=48: not whole blocks */
+    if (K % 32)
+      continue;
+    std::vector<uint8_t> w = randomWeights(rng, wfmt, 0, N, K);
+    std::vector<float> wf = dequantized(w, wfmt, 0, N, K);
+    std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+    std::string error;
+    std::vector<float> y = gpuMatmul(x, w, nullptr, M, N, K, wfmt, 2, &error);
+    ASSERT_EQ(error, "") << what;
+    std::vector<float> f32 = cpuMatmul(x, w, nullptr, M, N, K, wfmt, 0);
+    if (s.mmvq)
+      expectMmvqClose(y, x, w, nullptr, M, N, K, wfmt, what.c_str(), &f32, &wf);
+    else
+      expectMatmulClose(y, f32, x, wf, nullptr, M, N, K, what.c_str());
+  }
+  EXPECT_TRUE(ingot_gk_mmvq_applies(INGOT_W_Q4_K, 1, 256));
+  EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_Q6_K, 1, 288));
+  EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_F16, 1, 256));
+  EXPECT_FALSE(ingot_gk_mmvq_applies(INGOT_W_Q8_0, 0, 256));
+}
+
+// matmul_multi: the three matrices' columns in one launch share the
+// block's quantized activations.
+TEST(GPUMmvq, Multi) {
+  std::mt19937 rng(33);
+  for (int32_t fmt = INGOT_W_Q8_0; fmt <= INGOT_W_Q6_K; ++fmt)
+    for (unsigned grid : {1u, 4u}) {
+      int64_t M = fmt == INGOT_W_Q4_1 ? 3 : 1, K = 256;
+      int64_t Ns[3] = {11, grid == 1 ? 0 : 6, 17};
+      std::string what =
+          std::string(formatName(fmt)) + " grid=" + std::to_string(grid);
+      std::vector<float> x = randomFloats(rng, (size_t)(M * K));
+      std::vector<uint8_t> w[3];
+      std::vector<float> bias[3], y[3];
+      float *py[3];
+      const void *pw[3];
+      const float *pb[3];
+      for (int i = 0; i < 3; ++i) {
+        w[i] = randomWeights(rng, fmt, 0, Ns[i] ? Ns[i] : 1, K);
+        bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
+        y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
+        py[i] = y[i].data();
+        pw[i] = w[i].data();
+        pb[i] = i == 2 ? nullptr : bias[i].data();
+      }
+      const float *px = x.data();
+      int32_t group = 0;
+      ASSERT_EQ(launch("ingot_gk_matmul_multi",
+                       {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
+                        &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K,
+                        &fmt, &group},
+                       grid),
+                "")
+          << what;
+      for (int i = 0; i < 3; ++i) {
+        if (!Ns[i]) {
+          EXPECT_TRUE(std::isnan(y[i][0])) << what << ": N=0 written";
+          continue;
+        }
+        y[i].resize((size_t)(M * Ns[i]));
+        expectMmvqClose(y[i], x, w[i], pb[i], M, Ns[i], K, fmt,
+                        (what + " matrix " + std::to_string(i)).c_str());
+      }
+    }
+}
+
+// dp4a on the host: signed bytes, accumulated.
+TEST(GPUMmvq, Dp4a) {
+  EXPECT_EQ(gk_dp4a(0x80ff7f01u, 0x80ff7f01u, 5),
+            5 + 1 + 127 * 127 + 1 + 16384);
+  EXPECT_EQ(gk_dp4a(0x0000ff00u, 0x00000200u, -1), -1 - 2);
+}
+
 TEST(GPUKernels, Matmul) {
   std::mt19937 rng(11);
   for (const WeightCase &c : weightCases())
@@ -444,7 +784,10 @@ TEST(GPUKernels, Matmul) {
                          {&py, &px, &pw, &b, &M, &N, &K, &fmt, &group}, grid),
                   "")
             << what;
-        expectMatmulClose(y, want, x, wf, b, M, N, K, what.c_str());
+        if (ingot_gk_mmvq_applies(c.fmt, M, K)) // q8 activations
+          expectMmvqClose(y, x, w, b, M, N, K, c.fmt, what.c_str(), &want, &wf);
+        else
+          expectMatmulClose(y, want, x, wf, b, M, N, K, what.c_str());
       }
 }
 
@@ -487,8 +830,13 @@ TEST(GPUKernels, MatmulMulti) {
           continue;
         }
         y[i].resize((size_t)(M * Ns[i]));
-        expectMatmulClose(y[i], want[i], x, wf[i], pb[i], M, Ns[i], K,
-                          (what + " matrix " + std::to_string(i)).c_str());
+        std::string wi = what + " matrix " + std::to_string(i);
+        if (ingot_gk_mmvq_applies(c.fmt, M, K)) // q8 activations
+          expectMmvqClose(y[i], x, w[i], pb[i], M, Ns[i], K, c.fmt, wi.c_str(),
+                          &want[i], &wf[i]);
+        else
+          expectMatmulClose(y[i], want[i], x, wf[i], pb[i], M, Ns[i], K,
+                            wi.c_str());
       }
     }
 }
@@ -945,7 +1293,10 @@ TEST(GPUKernels, OtherBlockSizes) {
     ASSERT_EQ(launch("ingot_gk_matmul",
                      {&py, &px, &pw, &nb, &M, &N, &K, &fmt, &group}, 2, block),
               "");
-    expectMatmulClose(y, want, x, wf, nullptr, M, N, K, "block");
+    if (ingot_gk_mmvq_applies(fmt, M, K)) // q8 activations
+      expectMmvqClose(y, x, w, nullptr, M, N, K, fmt, "block", &want, &wf);
+    else
+      expectMatmulClose(y, want, x, wf, nullptr, M, N, K, "block");
     std::vector<float> ny(nx.size(), NAN);
     float *pny = ny.data();
     const float *pnx = nx.data(), *pnw = nw.data();
@@ -1055,7 +1406,7 @@ TEST(GPUKernels, EmptyShapes) {
 
 /// gk_float_to_half's job, done with double arithmetic: the half nearest
 /// to f (ties to even), as a float.
-float roundToHalf(float f) {
+float nearestHalf(float f) {
   double a = std::fabs((double)f);
   if (a >= 65520.0)
     return std::copysign(INFINITY, f);
@@ -1159,9 +1510,9 @@ void expectMmaClose(const std::vector<float> &got,
                     int64_t N, int64_t K, const char *what) {
   std::vector<float> xh(x.size()), wh(wf.size());
   for (size_t i = 0; i < x.size(); ++i)
-    xh[i] = roundToHalf(x[i]);
+    xh[i] = nearestHalf(x[i]);
   for (size_t i = 0; i < wf.size(); ++i)
-    wh[i] = roundToHalf(wf[i]);
+    wh[i] = nearestHalf(wf[i]);
   double gammaGpu = ((double)K + 2) * 2 * kU;
   double gammaCpu = ((double)K / 8 + 3 + (double)K / 32 + 2) * kU;
   for (int64_t m = 0; m < M; ++m)

@@ -18,6 +18,7 @@
 #include "compiler/ukernels/gpu/gk_common.h"
 #include "compiler/ukernels/gpu/gk_kernels.h"
 #include "compiler/ukernels/gpu/gk_mma.h"
+#include "compiler/ukernels/gpu/gk_mmvq.h"
 
 /* Activation rows per pass over a weight row (their sums in registers). */
 #define GK_MATMUL_ROWS 4
@@ -166,9 +167,13 @@ GK_KERNEL ingot_gk_matmul(float *y, const float *x, const void *w,
     gk_matmul_unsupported(y, N, 0, 0, 0, 0, M);
     return;
   }
-  if (M >= GK_MMA_MIN_M) {
+  if (M >= GK_MMA_MIN_M) { /* prefill: tensor cores */
     ingot_gk_mma_matmul(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt,
                         group);
+    return;
+  }
+  if (ingot_gk_mmvq_applies(fmt, M, K)) { /* decode: q8 activations */
+    ingot_gk_mmvq(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt);
     return;
   }
   gk_matmul_any(y, w, bias, N, 0, 0, 0, 0, 0, 0, 0, 0, x, M, K, fmt, group);
@@ -187,6 +192,10 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
   if (M >= GK_MMA_MIN_M) {
     ingot_gk_mma_matmul(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M,
                         K, fmt, group);
+    return;
+  }
+  if (ingot_gk_mmvq_applies(fmt, M, K)) {
+    ingot_gk_mmvq(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt);
     return;
   }
   gk_matmul_any(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K, fmt,

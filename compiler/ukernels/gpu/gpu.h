@@ -73,6 +73,14 @@ GK_INLINE void gk_mma_m16n8k16(float d[4], const uint32_t a[4],
         "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
 }
 
+/* c + the dot product of the four signed bytes of a and of b (dp4a; clang
+ * 22 has no builtin for it). */
+GK_INLINE int32_t gk_dp4a(uint32_t a, uint32_t b, int32_t c) {
+  int32_t r;
+  __asm__("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+}
+
 #else /* the host, under the SIMT executor */
 
 #define GK_KERNEL void
@@ -116,6 +124,14 @@ GK_INLINE uint32_t gk_grid_dim(void) { return ingot_simt_grid_dim(); }
 #else
 #define GK_NO_CONTRACT /* GCC in ISO C mode does not contract */
 #endif
+/* dp4a on the host: the same sum, exactly (no overflow for the kernels'
+ * codes: |Σ| <= 4·128·128 + |c|). */
+GK_INLINE int32_t gk_dp4a(uint32_t a, uint32_t b, int32_t c) {
+  for (int i = 0; i < 32; i += 8)
+    c +=
+        (int32_t)(int8_t)(uint8_t)(a >> i) * (int32_t)(int8_t)(uint8_t)(b >> i);
+  return c;
+}
 
 #endif
 
