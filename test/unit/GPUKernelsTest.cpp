@@ -791,6 +791,49 @@ TEST(GPUKernels, Matmul) {
       }
 }
 
+/// A matmul_multi case: x[M][K] and three products of Ns[i] columns in
+/// c's format (random weights; product 1 without bias; Ns[i] may be 0),
+/// outputs poisoned with NaN one past their end, and the CPU kernel's
+/// results. Not copyable: the launch's pointers point into it.
+struct MultiCase {
+  std::vector<float> x;
+  std::vector<uint8_t> w[3];
+  std::vector<float> wf[3];
+  std::vector<float> y[3];
+  std::vector<float> want[3];
+  const float *pb[3];
+  std::vector<float> bias[3];
+  int64_t M, K, Ns[3];
+  int32_t fmt, group;
+  MultiCase(std::mt19937 &rng, const WeightCase &c, int64_t M, int64_t K,
+            const int64_t (&Ns)[3])
+      : x(randomFloats(rng, (size_t)(M * K))), M(M),
+        K(K), Ns{Ns[0], Ns[1], Ns[2]}, fmt(c.fmt), group(c.group) {
+    for (int i = 0; i < 3; ++i) {
+      w[i] = randomWeights(rng, c.fmt, c.group, Ns[i] ? Ns[i] : 1, K);
+      wf[i] = dequantized(w[i], c.fmt, c.group, Ns[i], K);
+      bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
+      y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
+      pb[i] = i == 1 ? nullptr : bias[i].data();
+      want[i] = Ns[i] ? cpuMatmul(x, w[i], pb[i], M, Ns[i], K, c.fmt, c.group)
+                      : std::vector<float>();
+    }
+  }
+  MultiCase(const MultiCase &) = delete;
+  MultiCase &operator=(const MultiCase &) = delete;
+  /// ingot_gk_matmul_multi on `grid` blocks; "" or the executor's error.
+  std::string launch(unsigned grid) {
+    float *py[3] = {y[0].data(), y[1].data(), y[2].data()};
+    const void *pw[3] = {w[0].data(), w[1].data(), w[2].data()};
+    const float *px = x.data();
+    return ::launch("ingot_gk_matmul_multi",
+                    {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
+                     &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K, &fmt,
+                     &group},
+                    grid);
+  }
+};
+
 TEST(GPUKernels, MatmulMulti) {
   std::mt19937 rng(12);
   for (const WeightCase &c : weightCases())
@@ -798,32 +841,14 @@ TEST(GPUKernels, MatmulMulti) {
       int64_t K = c.K, Ns[3] = {13, M == 1 ? 0 : 9, 21};
       std::string what = std::string(formatName(c.fmt)) +
                          " K=" + std::to_string(K) + " M=" + std::to_string(M);
-      std::vector<float> x = randomFloats(rng, (size_t)(M * K));
-      std::vector<uint8_t> w[3];
-      std::vector<float> wf[3], bias[3], y[3], want[3];
-      float *py[3];
-      const void *pw[3];
-      const float *pb[3];
-      for (int i = 0; i < 3; ++i) {
-        w[i] = randomWeights(rng, c.fmt, c.group, Ns[i] ? Ns[i] : 1, K);
-        wf[i] = dequantized(w[i], c.fmt, c.group, Ns[i], K);
-        bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
-        y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
-        py[i] = y[i].data();
-        pw[i] = w[i].data();
-        pb[i] = i == 1 ? nullptr : bias[i].data();
-        want[i] = Ns[i] ? cpuMatmul(x, w[i], pb[i], M, Ns[i], K, c.fmt, c.group)
-                        : std::vector<float>();
-      }
-      const float *px = x.data();
-      int32_t fmt = c.fmt, group = c.group;
-      ASSERT_EQ(launch("ingot_gk_matmul_multi",
-                       {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
-                        &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K,
-                        &fmt, &group},
-                       2),
-                "")
-          << what;
+      MultiCase m(rng, c, M, K, Ns);
+      const std::vector<float> &x = m.x;
+      const auto &w = m.w;
+      const auto &wf = m.wf;
+      auto &y = m.y;
+      const auto &want = m.want;
+      const auto &pb = m.pb;
+      ASSERT_EQ(m.launch(2), "") << what;
       for (int i = 0; i < 3; ++i) {
         if (!Ns[i]) {
           EXPECT_TRUE(std::isnan(y[i][0])) << what << ": N=0 written";
@@ -1132,8 +1157,9 @@ TEST(GPUKernels, Hadamard) {
           for (size_t i = 0; i < y.size(); ++i)
             ASSERT_TRUE(y[i] == want[i] ||
                         (std::isnan(y[i]) && std::isnan(want[i])))
-                << y[i] << " vs " << want[i] << " D=" << D << " grid=" << grid << " inverse=" << inverse
-                << " in place=" << inPlace << " i=" << i;
+                << y[i] << " vs " << want[i] << " D=" << D << " grid=" << grid
+                << " inverse=" << inverse << " in place=" << inPlace
+                << " i=" << i;
         }
 }
 
@@ -1578,33 +1604,15 @@ TEST(GPUKernels, MatmulMultiTensorCores) {
     int64_t M = 33, K = c.K, Ns[3] = {70, c.fmt % 2 ? 0 : 9, 21};
     std::string what = std::string(formatName(c.fmt)) +
                        " K=" + std::to_string(K) + " M=" + std::to_string(M);
-    std::vector<float> x = randomFloats(rng, (size_t)(M * K));
-    std::vector<uint8_t> w[3];
-    std::vector<float> wf[3], bias[3], y[3], want[3];
-    float *py[3];
-    const void *pw[3];
-    const float *pb[3];
-    for (int i = 0; i < 3; ++i) {
-      w[i] = randomWeights(rng, c.fmt, c.group, Ns[i] ? Ns[i] : 1, K);
-      wf[i] = dequantized(w[i], c.fmt, c.group, Ns[i], K);
-      bias[i] = randomFloats(rng, (size_t)Ns[i] + 1);
-      y[i].assign((size_t)(M * Ns[i]) + 1, NAN);
-      py[i] = y[i].data();
-      pw[i] = w[i].data();
-      pb[i] = i == 1 ? nullptr : bias[i].data();
-      want[i] = Ns[i] ? cpuMatmul(x, w[i], pb[i], M, Ns[i], K, c.fmt, c.group)
-                      : std::vector<float>();
-    }
-    const float *px = x.data();
-    int32_t fmt = c.fmt, group = c.group;
+    MultiCase m(rng, c, M, K, Ns);
+    const std::vector<float> &x = m.x;
+    const auto &w = m.w;
+    const auto &wf = m.wf;
+    auto &y = m.y;
+    const auto &want = m.want;
+    const auto &pb = m.pb;
     for (unsigned grid : {1u, 4u}) {
-      ASSERT_EQ(launch("ingot_gk_matmul_multi",
-                       {&py[0], &pw[0], &pb[0], &Ns[0], &py[1], &pw[1], &pb[1],
-                        &Ns[1], &py[2], &pw[2], &pb[2], &Ns[2], &px, &M, &K,
-                        &fmt, &group},
-                       grid),
-                "")
-          << what;
+      ASSERT_EQ(m.launch(grid), "") << what;
       for (int i = 0; i < 3; ++i) {
         EXPECT_TRUE(std::isnan(y[i][(size_t)(M * Ns[i])]))
             << what << ": past y" << i;

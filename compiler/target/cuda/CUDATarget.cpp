@@ -59,15 +59,15 @@ static void embedDeviceCode(Module &module, ArrayRef<DeviceImage> images,
   Type *i64 = Type::getInt64Ty(context);
   PointerType *ptr = PointerType::getUnqual(context);
   auto c64 = [&](uint64_t v) { return ConstantInt::get(i64, v); };
-  StructType *imageType = StructType::create(
-      context, {i64, i64, i64, ptr, i64}, "struct.ingot_gpu_image");
+  StructType *imageType = StructType::create(context, {i64, i64, i64, ptr, i64},
+                                             "struct.ingot_gpu_image");
   std::vector<Constant *> entries;
   for (auto [i, image] : enumerate(images)) {
     auto *data = ConstantDataArray::getRaw(image.bytes, image.bytes.size(),
                                            Type::getInt8Ty(context));
-    auto *global = new GlobalVariable(
-        module, data->getType(), true, GlobalValue::PrivateLinkage, data,
-        "ingot.gpu.image." + Twine(i));
+    auto *global = new GlobalVariable(module, data->getType(), true,
+                                      GlobalValue::PrivateLinkage, data,
+                                      "ingot.gpu.image." + Twine(i));
     global->setAlignment(Align(64));
     entries.push_back(ConstantStruct::get(
         imageType,
@@ -76,25 +76,24 @@ static void embedDeviceCode(Module &module, ArrayRef<DeviceImage> images,
          c64(image.bytes.size())}));
   }
   auto *arrayType = ArrayType::get(imageType, entries.size());
-  auto *table = new GlobalVariable(module, arrayType, true,
-                                   GlobalValue::PrivateLinkage,
-                                   ConstantArray::get(arrayType, entries),
-                                   "ingot.gpu.images");
+  auto *table = new GlobalVariable(
+      module, arrayType, true, GlobalValue::PrivateLinkage,
+      ConstantArray::get(arrayType, entries), "ingot.gpu.images");
   auto *targets = ConstantDataArray::getString(context, join(spec.archs, ","));
-  auto *targetsGlobal =
-      new GlobalVariable(module, targets->getType(), true,
-                         GlobalValue::PrivateLinkage, targets,
-                         "ingot.gpu.targets");
+  auto *targetsGlobal = new GlobalVariable(module, targets->getType(), true,
+                                           GlobalValue::PrivateLinkage, targets,
+                                           "ingot.gpu.targets");
   StructType *codeType = StructType::create(context, {i64, ptr, ptr, i64},
                                             "struct.ingot_gpu_code");
   auto *code = new GlobalVariable(
       module, codeType, true, GlobalValue::PrivateLinkage,
-      ConstantStruct::get(codeType, {c64(entries.size()), table,
-                                     targetsGlobal, c64(80)}),
+      ConstantStruct::get(codeType,
+                          {c64(entries.size()), table, targetsGlobal, c64(80)}),
       "ingot.gpu.code");
   code->setAlignment(Align(8));
   // The descriptor's `gpu` field (runtime/include/ingot_abi.h).
-  GlobalVariable *desc = module.getGlobalVariable(("ingot_model_" + modelName).str());
+  GlobalVariable *desc =
+      module.getGlobalVariable(("ingot_model_" + modelName).str());
   auto *init = cast<ConstantStruct>(desc->getInitializer());
   SmallVector<Constant *> fields;
   for (unsigned i = 0; i < init->getNumOperands(); ++i)

@@ -13,12 +13,12 @@
 #include "compiler/ukernels/gpu/GPUKernelPTX.h"
 
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/xxhash.h"
-#include "llvm/ADT/StringExtras.h"
 
 #include <cstdlib>
 #include <optional>
@@ -74,8 +74,7 @@ static Expected<std::string> runPtxas(StringRef ptxas, StringRef arch,
                                       StringRef ptx) {
   SmallString<128> in, out, log;
   if (std::error_code ec = sys::fs::createTemporaryFile("ingotc", "ptx", in))
-    return createStringError("cannot create a temporary file: " +
-                             ec.message());
+    return createStringError("cannot create a temporary file: " + ec.message());
   sys::fs::createTemporaryFile("ingotc", "cubin", out);
   sys::fs::createTemporaryFile("ingotc", "log", log);
   llvm::scope_exit cleanup([&] {
@@ -94,8 +93,8 @@ static Expected<std::string> runPtxas(StringRef ptxas, StringRef arch,
   StringRef args[] = {ptxas, archFlag, "-O3", in, "-o", out};
   std::optional<StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
   std::string message;
-  int rc = sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
-                               &message);
+  int rc =
+      sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0, &message);
   if (rc != 0) {
     std::string first = message;
     if (auto text = MemoryBuffer::getFile(log))
@@ -117,19 +116,19 @@ static Expected<std::string> cachedPtxas(StringRef ptxas, StringRef arch,
   sys::fs::file_status status;
   if (dir.empty() || sys::fs::status(ptxas, status))
     return runPtxas(ptxas, arch, ptx);
-  std::string key = (ptx + "\n" + arch + "\n" + ptxas + "\n" +
-                     Twine(status.getSize()) + "\n" +
-                     Twine(status.getLastModificationTime()
-                               .time_since_epoch()
-                               .count()))
-                        .str();
+  std::string key =
+      (ptx + "\n" + arch + "\n" + ptxas + "\n" + Twine(status.getSize()) +
+       "\n" +
+       Twine(status.getLastModificationTime().time_since_epoch().count()))
+          .str();
   SmallString<256> path(dir);
-  sys::path::append(path, (arch + "-" + utohexstr(xxh3_64bits(key)) +
-                           ".cubin").str());
+  sys::path::append(
+      path, (arch + "-" + utohexstr(xxh3_64bits(key)) + ".cubin").str());
   if (auto cached = MemoryBuffer::getFile(path, /*IsText=*/false,
                                           /*RequiresNullTerminator=*/false))
     if ((*cached)->getBufferSize() >= 4 &&
-        (*cached)->getBuffer().starts_with("\x7f""ELF"))
+        (*cached)->getBuffer().starts_with("\x7f"
+                                           "ELF"))
       return (*cached)->getBuffer().str();
   auto cubin = runPtxas(ptxas, arch, ptx);
   if (!cubin)
@@ -170,18 +169,16 @@ buildImages(const CUDASpec &spec, std::vector<std::string> &warnings) {
   };
   for (const std::string &arch : spec.archs)
     if (gpu::kernelPTX(arch).empty())
-      return createStringError("internal error: no GPU kernel PTX for " +
-                               arch);
+      return createStringError("internal error: no GPU kernel PTX for " + arch);
   if (!ptxas.empty()) {
     // One ptxas per architecture at once: each takes tens of seconds on
     // the kernels' PTX when the cache does not have its cubin.
-    std::vector<std::optional<Expected<std::string>>> cubins(
-        spec.archs.size());
+    std::vector<std::optional<Expected<std::string>>> cubins(spec.archs.size());
     std::vector<std::thread> runs;
     for (size_t i = 0; i < spec.archs.size(); ++i)
       runs.emplace_back([&, i] {
-        cubins[i].emplace(cachedPtxas(ptxas, spec.archs[i],
-                                      gpu::kernelPTX(spec.archs[i])));
+        cubins[i].emplace(
+            cachedPtxas(ptxas, spec.archs[i], gpu::kernelPTX(spec.archs[i])));
       });
     for (std::thread &run : runs)
       run.join();

@@ -25,10 +25,10 @@ namespace {
 
 /// A kernel the GPU has, and which of its arguments are formats.
 struct GPUKernel {
-  int formatArg = -1;       ///< INGOT_W_* weight format
-  int kFormatArg = -1;      ///< INGOT_KV_* of the keys
-  int vFormatArg = -1;      ///< INGOT_KV_* of the values
-  int numericsArg = -1;     ///< INGOT_NUMERICS_*
+  int formatArg = -1;   ///< INGOT_W_* weight format
+  int kFormatArg = -1;  ///< INGOT_KV_* of the keys
+  int vFormatArg = -1;  ///< INGOT_KV_* of the values
+  int numericsArg = -1; ///< INGOT_NUMERICS_*
 };
 
 const StringMap<GPUKernel> &gpuKernels() {
@@ -51,14 +51,15 @@ const StringMap<GPUKernel> &gpuKernels() {
 }
 
 const char *weightFormatName(int64_t f) {
-  static const char *names[] = {"f32",   "f16",   "bf16",    "q8_0",
-                                "q4_0",  "q4_1",  "q5_0",    "q5_1",
-                                "q4_k",  "q5_k",  "q6_k",    "g8_sym",
-                                "g8_asym", "g4_sym", "g4_asym"};
+  static const char *names[] = {
+      "f32",  "f16",  "bf16", "q8_0",   "q4_0",    "q4_1",   "q5_0",   "q5_1",
+      "q4_k", "q5_k", "q6_k", "g8_sym", "g8_asym", "g4_sym", "g4_asym"};
   return f >= 0 && f < int64_t(std::size(names)) ? names[f] : "packed";
 }
 
-bool gpuWeightFormat(int64_t f) { return f >= INGOT_W_F32 && f <= INGOT_W_G4_ASYM; }
+bool gpuWeightFormat(int64_t f) {
+  return f >= INGOT_W_F32 && f <= INGOT_W_G4_ASYM;
+}
 
 const char *kvFormatName(int64_t f) {
   static const char *names[] = {"f32", "f16", "bf16", "q8", "q4", "tq4", "tq3"};
@@ -99,8 +100,8 @@ Error rewriteKernelCalls(Module &module, const cpu::LoweredModel &lowered,
           Function *callee = call->getCalledFunction();
           if (callee && callee->getName().starts_with("ingot_uk_"))
             calls.push_back(call);
-        } else if (isa<LoadInst>(inst) && fn.getName().starts_with(
-                                              "ingot_forward_")) {
+        } else if (isa<LoadInst>(inst) &&
+                   fn.getName().starts_with("ingot_forward_")) {
           // Host code that reads computed values (MoE row counts) would
           // read device memory.
           return refuse("the step reads computed values on the host (a "

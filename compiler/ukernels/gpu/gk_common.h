@@ -289,6 +289,36 @@ GK_INLINE int gk_is_blocked(int32_t fmt) {
  * as f32, with the float operations of uk_dequant_block. A lane that
  * decodes a whole unit loads its scales once (the loads are the same in
  * every j). */
+/* The 6-bit scale and minimum of sub-block `is` (0..7) of a Q4_K / Q5_K
+ * block, from its 12 packed bytes `scales`. */
+GK_INLINE void gk_k_scale_min(const uint8_t *scales, int is, unsigned *sc,
+                              unsigned *mn) {
+  if (is < 4) {
+    *sc = scales[is] & 63;
+    *mn = scales[is + 4] & 63;
+  } else {
+    *sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
+    *mn = (unsigned)(scales[is + 4] >> 4) | ((unsigned)(scales[is] >> 6) << 4);
+  }
+}
+
+/* Which of matmul_multi's three products output column c (of N0 + N1 + N2)
+ * belongs to: its y, w, bias, column n within it and that product's N. */
+GK_INLINE void gk_multi_column(int64_t c, float *y0, const void *w0,
+                               const float *b0, int64_t N0, float *y1,
+                               const void *w1, const float *b1, int64_t N1,
+                               float *y2, const void *w2, const float *b2,
+                               int64_t N2, float **y, const void **w,
+                               const float **bias, int64_t *n, int64_t *N) {
+  if (c >= N0 + N1) {
+    *y = y2, *w = w2, *bias = b2, *n = c - N0 - N1, *N = N2;
+  } else if (c >= N0) {
+    *y = y1, *w = w1, *bias = b1, *n = c - N0, *N = N1;
+  } else {
+    *y = y0, *w = w0, *bias = b0, *n = c, *N = N0;
+  }
+}
+
 GK_INLINE float gk_weight_unit(int32_t fmt, const uint8_t *row, int64_t u,
                                int j) {
   GK_NO_CONTRACT
@@ -330,15 +360,8 @@ GK_INLINE float gk_weight_unit(int32_t fmt, const uint8_t *row, int64_t u,
     int five = fmt == INGOT_W_Q5_K;
     const uint8_t *b = row + (u / 8) * (five ? 176 : 144);
     int is = (int)(u % 8), c = is / 2, hi = is & 1;
-    const uint8_t *scales = b + 4;
     unsigned sc, mn;
-    if (is < 4) {
-      sc = scales[is] & 63;
-      mn = scales[is + 4] & 63;
-    } else {
-      sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
-      mn = (unsigned)(scales[is + 4] >> 4) | ((unsigned)(scales[is] >> 6) << 4);
-    }
+    gk_k_scale_min(b + 4, is, &sc, &mn);
     float ds = gk_half_to_float(gk_rd16(b)) * (float)sc;
     float ms = gk_half_to_float(gk_rd16(b + 2)) * (float)mn;
     uint8_t byte = b[(five ? 48 : 16) + 32 * c + j];

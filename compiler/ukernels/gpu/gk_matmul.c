@@ -96,15 +96,12 @@ gk_matmul_cols(float *y0, const void *w0, const float *b0, int64_t N0,
   int64_t total = N0 + N1 + N2;
   for (int64_t c = (int64_t)gk_block_id() * gk_warps() + gk_warp(); c < total;
        c += warps) {
-    float *y = y0;
-    const void *w = w0;
-    const float *bias = b0;
-    int64_t n = c, N = N0;
-    if (c >= N0 + N1) {
-      y = y2, w = w2, bias = b2, n = c - N0 - N1, N = N2;
-    } else if (c >= N0) {
-      y = y1, w = w1, bias = b1, n = c - N0, N = N1;
-    }
+    float *y;
+    const void *w;
+    const float *bias;
+    int64_t n, N;
+    gk_multi_column(c, y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, &y, &w,
+                    &bias, &n, &N);
     gk_matmul_column(y, N, x, (const uint8_t *)w + n * rb, bias, n, M, K, fmt,
                      group);
   }
@@ -190,8 +187,8 @@ GK_KERNEL ingot_gk_matmul_multi(float *y0, const void *w0, const float *b0,
     return;
   }
   if (M >= GK_MMA_MIN_M) {
-    ingot_gk_mma_matmul(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M,
-                        K, fmt, group);
+    ingot_gk_mma_matmul(y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, x, M, K,
+                        fmt, group);
     return;
   }
   if (ingot_gk_mmvq_applies(fmt, M, K)) {

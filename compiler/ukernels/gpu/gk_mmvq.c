@@ -193,16 +193,8 @@ gk_mmvq_column(float *y, int64_t ldy, const uint32_t *qa, const float *ad,
          * bytes 32·(is/2)..; x = (d·sc)·u - dmin·m; Q5_K: bit `is` of the
          * 32 high-bit bytes is the fifth bit. */
         int five = fmt == INGOT_W_Q5_K;
-        const uint8_t *scales = blk + 4;
         unsigned sc, mn;
-        if (is < 4) {
-          sc = scales[is] & 63;
-          mn = scales[is + 4] & 63;
-        } else {
-          sc = (scales[is + 4] & 0xfu) | ((unsigned)(scales[is - 4] >> 6) << 4);
-          mn = (unsigned)(scales[is + 4] >> 4) |
-               ((unsigned)(scales[is] >> 6) << 4);
-        }
+        gk_k_scale_min(blk + 4, (int)is, &sc, &mn);
         const uint8_t *qs = blk + (five ? 48 : 16) + 32 * (is / 2) + 8 * p;
         int shift = 4 * (is & 1);
         w0 = (gk_ld32_a4(qs) >> shift) & 0x0f0f0f0fu;
@@ -292,15 +284,12 @@ gk_mmvq_cols(float *y0, const void *w0, const float *b0, int64_t N0, float *y1,
   int64_t total = N0 + N1 + N2;
   for (int64_t c = (int64_t)gk_block_id() * gk_warps() + gk_warp(); c < total;
        c += warps) {
-    float *y = y0;
-    const void *w = w0;
-    const float *bias = b0;
-    int64_t n = c, N = N0;
-    if (c >= N0 + N1) {
-      y = y2, w = w2, bias = b2, n = c - N0 - N1, N = N2;
-    } else if (c >= N0) {
-      y = y1, w = w1, bias = b1, n = c - N0, N = N1;
-    }
+    float *y;
+    const void *w;
+    const float *bias;
+    int64_t n, N;
+    gk_multi_column(c, y0, w0, b0, N0, y1, w1, b1, N1, y2, w2, b2, N2, &y, &w,
+                    &bias, &n, &N);
     gk_mmvq_column(y, N, qa, ad, ads, (const uint8_t *)w + n * rb, bias, n, M,
                    K, fmt);
   }
