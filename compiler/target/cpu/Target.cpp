@@ -235,7 +235,18 @@ Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
     output = (*buffer)->getBuffer().trim().str();
   sys::fs::remove(log);
   if (rc != 0) {
-    std::replace(output.begin(), output.end(), '\n', ' ');
+    // One line: the linker's first lines (an undefined reference repeats
+    // for every call site: thousands of lines), and how many more it wrote.
+    constexpr size_t kShownLines = 3;
+    SmallVector<StringRef> lines;
+    StringRef(output).split(lines, '\n', -1, /*KeepEmpty=*/false);
+    std::string shown;
+    for (size_t i = 0; i < lines.size() && i < kShownLines; ++i)
+      shown += (i ? " " : "") + lines[i].trim().str();
+    if (lines.size() > kShownLines)
+      shown += " ... (" + std::to_string(lines.size() - kShownLines) +
+               " more lines)";
+    output = shown;
     std::string hint;
     if (foreign) {
       StringRef debian = target.getArch() == Triple::aarch64 ? "arm64"
