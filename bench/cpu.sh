@@ -17,7 +17,7 @@
 #                        quantized by `llama-quantize --pure`; these rows also
 #                        give Ingot compiled from the float file with
 #                        `ingotc --quantize=q8_0|q4_0` (same layout)
-#   smol-q4_k_m          random weights of SmolLM2-135M's shape
+#   smol-q4_k_m          the same float file, llama-quantize Q4_K_M
 #   l1b-q4_0 l1b-q8_0 l1b-q4_k_m   random weights, Llama-3.2-1B shape
 #   l8b-q4_k_m           random weights, Llama-3.1-8B shape (decode only:
 #                        PP is 0 for it, TG is TG8)
@@ -103,7 +103,7 @@ label_of() { # model -> "model | quant" table cells
     smol-q4_1) echo "SmolLM2-135M | Q4_1 (shipped)" ;;
     smol-q8_0) echo "SmolLM2-135M | Q8_0" ;;
     smol-q4_0) echo "SmolLM2-135M | Q4_0" ;;
-    smol-q4_k_m) echo "SmolLM2-135M shape | Q4_K_M" ;;
+    smol-q4_k_m) echo "SmolLM2-135M | Q4_K_M" ;;
     l1b-*) local q="${1#l1b-}"; echo "Llama-3.2-1B shape | ${q^^}" ;;
     l8b-q4_k_m) echo "Llama-3.1-8B shape | Q4_K_M" ;;
     moe-q4_0) echo "MoE 64e top-8 | Q4_0" ;;
@@ -136,7 +136,7 @@ make_model() { # model
   f="$(file_of "$m")"
   [[ -f "$f" ]] && return
   case "$m" in
-    smol-q8_0|smol-q4_0)
+    smol-q8_0|smol-q4_0|smol-q4_k_m)
       if [[ ! -f "$smol_float" ]]; then
         need_py
         echo "making $smol_float ..." >&2
@@ -144,7 +144,11 @@ make_model() { # model
         mv "$smol_float.tmp" "$smol_float"
       fi
       local q="${m#smol-}"
-      quantize "$smol_float" "$f" "${q^^}" --pure --token-embedding-type q8_0 ;;
+      if [[ "$q" == q4_k_m ]]; then
+        quantize "$smol_float" "$f" Q4_K_M
+      else
+        quantize "$smol_float" "$f" "${q^^}" --pure --token-embedding-type q8_0
+      fi ;;
     *)
       local prefix="${m%%-*}" q="${m#*-}" float
       q="${q%-topp}"

@@ -221,6 +221,76 @@ void decodeQ6_K(const uint8_t *block, float *out) {
   }
 }
 
+/// Q2_K: 256 elements in 84 bytes: 16 bytes of 4-bit scale (low) and min
+/// (high) per 16 elements, 64 bytes of 2-bit codes, f16 d, f16 dmin.
+/// Element 128h + 32s + l is bits 2s, 2s + 1 of code byte 32h + l;
+/// `(d * sc) * q - dmin * m`.
+void decodeQ2_K(const uint8_t *block, float *out) {
+  float d = readHalf(block + 80), dmin = readHalf(block + 82);
+  for (unsigned e = 0; e < 256; ++e) {
+    unsigned h = e / 128, s = (e / 32) % 4, l = e % 32;
+    unsigned q = (block[16 + 32 * h + l] >> (2 * s)) & 3;
+    uint8_t sc = block[e / 16];
+    out[e] = d * static_cast<float>(sc & 0xf) * static_cast<float>(q) -
+             dmin * static_cast<float>(sc >> 4);
+  }
+}
+
+/// Q3_K: 256 elements in 110 bytes: 32 bytes of high-bit masks, 64 bytes
+/// of 2-bit codes (laid out as Q2_K's), 12 bytes of sixteen 6-bit scales,
+/// f16 d. A code is lowered by 4 where bit (element / 32) of mask byte
+/// (element % 32) is clear. Scale j: its low 4 bits are nibble j / 8 of
+/// byte j % 8, its high 2 bits are bits 2(j / 4) of byte 8 + j % 4; it is
+/// stored plus 32. `(d * (sc - 32)) * q`.
+void decodeQ3_K(const uint8_t *block, float *out) {
+  float d = readHalf(block + 108);
+  const uint8_t *scales = block + 96;
+  for (unsigned e = 0; e < 256; ++e) {
+    unsigned h = e / 128, s = (e / 32) % 4, l = e % 32, j = e / 16;
+    int q = (block[32 + 32 * h + l] >> (2 * s)) & 3;
+    if (!((block[l] >> (e / 32)) & 1))
+      q -= 4;
+    int low = (scales[j % 8] >> (4 * (j / 8))) & 0xf;
+    int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+    out[e] = d * static_cast<float>((low | (high << 4)) - 32) *
+             static_cast<float>(q);
+  }
+}
+
+/// The 16 values of an IQ4_NL / IQ4_XS code (ggml's non-linear grid).
+constexpr int8_t kIQ4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                   1,    13,   25,  38,  53,  69,  89,  113};
+
+/// IQ4_NL: 32 elements in 18 bytes: f16 d, then 16 bytes of codes (element
+/// j in the low nibble of byte j, j + 16 in its high nibble); `d * v[q]`.
+void decodeIQ4_NL(const uint8_t *block, float *out) {
+  float d = readHalf(block);
+  for (unsigned j = 0; j < 16; ++j) {
+    out[j] = d * static_cast<float>(kIQ4Values[block[2 + j] & 0xf]);
+    out[j + 16] = d * static_cast<float>(kIQ4Values[block[2 + j] >> 4]);
+  }
+}
+
+/// IQ4_XS: 256 elements in 136 bytes: f16 d, a 16-bit word of high scale
+/// bits, 4 bytes of low scale bits, 128 bytes of codes; eight 32-element
+/// sub-blocks laid out as IQ4_NL blocks, sub-block i scaled by
+/// `d * (ls - 32)`, ls = nibble i of the low bytes | bits 2i, 2i + 1 of the
+/// word << 4.
+void decodeIQ4_XS(const uint8_t *block, float *out) {
+  float d = readHalf(block);
+  unsigned high = endian::read16le(block + 2);
+  for (unsigned i = 0; i < 8; ++i) {
+    int ls = ((block[4 + i / 2] >> (4 * (i % 2))) & 0xf) |
+             static_cast<int>(((high >> (2 * i)) & 3) << 4);
+    float dl = d * static_cast<float>(ls - 32);
+    const uint8_t *q = block + 8 + 16 * i;
+    for (unsigned j = 0; j < 16; ++j) {
+      out[32 * i + j] = dl * static_cast<float>(kIQ4Values[q[j] & 0xf]);
+      out[32 * i + j + 16] = dl * static_cast<float>(kIQ4Values[q[j] >> 4]);
+    }
+  }
+}
+
 } // namespace
 
 llvm::Expected<uint64_t> ingot::gguf::getByteSize(GGMLType type,
@@ -287,6 +357,18 @@ llvm::Error ingot::gguf::dequantize(GGMLType type, ArrayRef<uint8_t> src,
     break;
   case GGMLType::Q6_K:
     forEachBlock(type, src, dst, decodeQ6_K);
+    break;
+  case GGMLType::Q2_K:
+    forEachBlock(type, src, dst, decodeQ2_K);
+    break;
+  case GGMLType::Q3_K:
+    forEachBlock(type, src, dst, decodeQ3_K);
+    break;
+  case GGMLType::IQ4_NL:
+    forEachBlock(type, src, dst, decodeIQ4_NL);
+    break;
+  case GGMLType::IQ4_XS:
+    forEachBlock(type, src, dst, decodeIQ4_XS);
     break;
   }
   return llvm::Error::success();

@@ -36,7 +36,10 @@ llvm::Expected<uint64_t> getByteSize(GGMLType type, uint64_t numElements);
 /// as stored (little-endian); Q8_0 `q * d`; Q4_0 `d * (q - 8)`, Q5_0
 /// `d * (q - 16)`; Q4_1 and Q5_1 `d * q + m`; Q4_K and Q5_K
 /// `(d * sc) * q - dmin * m` per 32-element sub-block; Q6_K
-/// `(d * sc) * (q - 32)` per 16-element sub-block. Fails if
+/// `(d * sc) * (q - 32)` per 16-element sub-block; Q2_K
+/// `(d * sc) * q - dmin * m` and Q3_K `(d * (sc - 32)) * q` per 16-element
+/// sub-block; IQ4_NL `d * v[q]` and IQ4_XS `(d * (ls - 32)) * v[q]` with
+/// v the 16-value non-linear grid. Fails if
 /// `dst.size()` is not a whole number of blocks or `src` does not hold
 /// exactly that many blocks.
 llvm::Error dequantize(GGMLType type, llvm::ArrayRef<uint8_t> src,

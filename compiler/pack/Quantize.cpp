@@ -73,8 +73,13 @@ static std::optional<gguf::GGMLType> getGGMLType(BlockFormat format) {
   case BlockFormat::q6_k:
     return gguf::GGMLType::Q6_K;
   case BlockFormat::q2_k:
+    return gguf::GGMLType::Q2_K;
   case BlockFormat::q3_k:
-    return std::nullopt;
+    return gguf::GGMLType::Q3_K;
+  case BlockFormat::iq4_nl:
+    return gguf::GGMLType::IQ4_NL;
+  case BlockFormat::iq4_xs:
+    return gguf::GGMLType::IQ4_XS;
   }
   return std::nullopt;
 }

@@ -181,6 +181,9 @@ UK_INLINE int64_t uk_block_elems(int32_t fmt, int32_t group) {
   case INGOT_W_Q4_K:
   case INGOT_W_Q5_K:
   case INGOT_W_Q6_K:
+  case INGOT_W_Q2_K:
+  case INGOT_W_Q3_K:
+  case INGOT_W_IQ4_XS:
     return 256;
   case INGOT_W_G8_SYM:
   case INGOT_W_G8_ASYM:
@@ -219,6 +222,14 @@ UK_INLINE int64_t uk_block_bytes(int32_t fmt, int64_t n) {
     return 176;
   case INGOT_W_Q6_K:
     return 210;
+  case INGOT_W_Q2_K:
+    return 84;
+  case INGOT_W_Q3_K:
+    return 110;
+  case INGOT_W_IQ4_NL:
+    return 18;
+  case INGOT_W_IQ4_XS:
+    return 136;
   case INGOT_W_G8_SYM:
     return n + 2;
   case INGOT_W_G8_ASYM:
@@ -241,6 +252,12 @@ UK_INLINE void uk_scale_min_k4(const uint8_t *q, int j, uint8_t *d,
     *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
   }
 }
+
+/* The 16 values an IQ4_NL / IQ4_XS code stands for (GGML's non-linear
+ * 4-bit grid). */
+static const int8_t uk_iq4_values[16] = {-127, -104, -83, -65, -49, -35,
+                                         -22,  -10,  1,   13,  25,  38,
+                                         53,   69,   89,  113};
 
 /* Dequantizes one block of `n` elements (n < block only for the plain
  * formats' last block) into out[n], with the same float operations as
@@ -355,6 +372,62 @@ UK_INLINE void uk_dequant_block(int32_t fmt, const uint8_t *b, int64_t n,
         y[l + 32] = d * (float)sc[s + 2] * (float)q1;
         y[l + 64] = d * (float)sc[s + 4] * (float)q2;
         y[l + 96] = d * (float)sc[s + 6] * (float)q3;
+      }
+    }
+    return;
+  }
+  case INGOT_W_Q2_K: {
+    /* Element 128h + 32s + l: bits 2s..2s+1 of code byte 32h + l; scale
+     * byte (element / 16): low nibble the scale, high nibble the min. */
+    float d = uk_half_to_float(uk_rd16(b + 80));
+    float dmin = uk_half_to_float(uk_rd16(b + 82));
+    for (int e = 0; e < 256; ++e) {
+      int h = e / 128, s = (e / 32) % 4, l = e % 32;
+      unsigned q = (b[16 + 32 * h + l] >> (2 * s)) & 3u;
+      uint8_t sc = b[e / 16];
+      out[e] = d * (float)(sc & 0xf) * (float)q - dmin * (float)(sc >> 4);
+    }
+    return;
+  }
+  case INGOT_W_Q3_K: {
+    /* As Q2_K's codes, minus 4 where bit 4h + s of mask byte l is clear;
+     * 16 signed 6-bit scales (low 4 bits: nibble j % 8 of bytes 96.., high
+     * 2 bits: bits 2(j / 4) of byte 104 + j % 4), minus 32. */
+    float d = uk_half_to_float(uk_rd16(b + 108));
+    const uint8_t *sb = b + 96;
+    for (int e = 0; e < 256; ++e) {
+      int h = e / 128, s = (e / 32) % 4, l = e % 32, j = e / 16;
+      int q = (b[32 + 32 * h + l] >> (2 * s)) & 3;
+      if (!((b[l] >> (4 * h + s)) & 1))
+        q -= 4;
+      int lo = j < 8 ? sb[j] & 0xf : sb[j - 8] >> 4;
+      int hi = (sb[8 + j % 4] >> (2 * (j / 4))) & 3;
+      out[e] = d * (float)((lo | (hi << 4)) - 32) * (float)q;
+    }
+    return;
+  }
+  case INGOT_W_IQ4_NL: {
+    float d = uk_half_to_float(uk_rd16(b));
+    for (int j = 0; j < 16; ++j) {
+      out[j] = d * (float)uk_iq4_values[b[2 + j] & 0xf];
+      out[j + 16] = d * (float)uk_iq4_values[b[2 + j] >> 4];
+    }
+    return;
+  }
+  case INGOT_W_IQ4_XS: {
+    /* Eight 32-element sub-blocks, each as an IQ4_NL block whose scale is
+     * d·(ls − 32), ls 6 bits: its low 4 from nibble ib of bytes 4..7, its
+     * high 2 from bits 2ib of the 16-bit word at byte 2. */
+    float d = uk_half_to_float(uk_rd16(b));
+    unsigned high = uk_rd16(b + 2);
+    for (int ib = 0; ib < 8; ++ib) {
+      int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xf) |
+               (int)(((high >> (2 * ib)) & 3u) << 4);
+      float dl = d * (float)(ls - 32);
+      const uint8_t *qs = b + 8 + 16 * ib;
+      for (int j = 0; j < 16; ++j) {
+        out[32 * ib + j] = dl * (float)uk_iq4_values[qs[j] & 0xf];
+        out[32 * ib + j + 16] = dl * (float)uk_iq4_values[qs[j] >> 4];
       }
     }
     return;

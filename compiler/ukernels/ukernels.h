@@ -100,6 +100,20 @@ enum {
    * group and block, 160 bytes: the 8 scales d, the 8 minima m, then the
    * codes as in Q4_0X8 from byte 32. */
   INGOT_W_Q4_1X8 = 17,
+  /* 18-20: the K-quants' interleaved forms. */
+  /* More GGUF block formats, each in its GGUF layout byte for byte (no fast
+   * path yet: the portable kernels dequantize them block by block).
+   * Q2_K: 256 elements, 84 bytes: 16 scale/min bytes, 64 bytes of 2-bit
+   * codes, f16 d, f16 dmin. Q3_K: 256 elements, 110 bytes: 32 bytes of
+   * high-bit masks, 64 bytes of 2-bit codes, 12 bytes of 6-bit scales,
+   * f16 d. IQ4_NL: 32 elements, 18 bytes: f16 d, nibbles indexing a
+   * 16-value non-linear table. IQ4_XS: 256 elements, 136 bytes: f16 d,
+   * 16 high scale bits, 4 bytes of low scale bits, 128 bytes of nibbles
+   * into the same table. */
+  INGOT_W_Q2_K = 21,
+  INGOT_W_Q3_K = 22,
+  INGOT_W_IQ4_NL = 23,
+  INGOT_W_IQ4_XS = 24,
 };
 
 /* Scratch bytes ingot_uk_matmul / ingot_uk_grouped_matmul need for M rows

@@ -65,6 +65,10 @@ static BlockLayout getBlockLayout(BlockFormat format) {
     return {256, 176};
   case BlockFormat::q6_k:
     return {256, 210};
+  case BlockFormat::iq4_nl:
+    return {32, 18};
+  case BlockFormat::iq4_xs:
+    return {256, 136};
   }
   llvm_unreachable("unknown block format");
 }

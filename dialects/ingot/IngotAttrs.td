@@ -23,7 +23,8 @@ def Ingot_BlockFormat : I32EnumAttr<"BlockFormat",
       I32EnumAttrCase<"q5_0", 2>, I32EnumAttrCase<"q5_1", 3>,
       I32EnumAttrCase<"q8_0", 4>, I32EnumAttrCase<"q2_k", 5>,
       I32EnumAttrCase<"q3_k", 6>, I32EnumAttrCase<"q4_k", 7>,
-      I32EnumAttrCase<"q5_k", 8>, I32EnumAttrCase<"q6_k", 9>]> {
+      I32EnumAttrCase<"q5_k", 8>, I32EnumAttrCase<"q6_k", 9>,
+      I32EnumAttrCase<"iq4_nl", 10>, I32EnumAttrCase<"iq4_xs", 11>]> {
   let cppNamespace = "::mlir::ingot";
   let genSpecializedAttr = 0;
 }

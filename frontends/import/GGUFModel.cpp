@@ -328,6 +328,14 @@ static RankedTensorType getTensorType(MLIRContext &context,
     return block(BlockFormat::q5_k);
   case GGMLType::Q6_K:
     return block(BlockFormat::q6_k);
+  case GGMLType::Q2_K:
+    return block(BlockFormat::q2_k);
+  case GGMLType::Q3_K:
+    return block(BlockFormat::q3_k);
+  case GGMLType::IQ4_NL:
+    return block(BlockFormat::iq4_nl);
+  case GGMLType::IQ4_XS:
+    return block(BlockFormat::iq4_xs);
   }
   llvm_unreachable("unknown ggml type");
 }

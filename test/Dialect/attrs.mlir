@@ -28,19 +28,23 @@ ingot.weight_decl @q8_0 : tensor<256x32xf16, #ingot.block<q8_0>> {source = "toke
 
 // -----
 
-// #ingot.block<...>: the five 256-element k-quant formats, on 2-D and 3-D
-// (per-expert) weights and with f32, f16 and bf16 logical element types.
+// #ingot.block<...>: the five 256-element k-quant formats and IQ4_NL /
+// IQ4_XS, on 2-D and 3-D (per-expert) weights and with f32, f16 and bf16 logical element types.
 
 // CHECK: ingot.weight_decl @q2_k : tensor<4x256xf32, #ingot.block<q2_k>>
 // CHECK: ingot.weight_decl @q3_k : tensor<4x512xf16, #ingot.block<q3_k>>
 // CHECK: ingot.weight_decl @q4_k : tensor<8x64x256xf32, #ingot.block<q4_k>>
 // CHECK: ingot.weight_decl @q5_k : tensor<4x256xbf16, #ingot.block<q5_k>>
 // CHECK: ingot.weight_decl @q6_k : tensor<256xf32, #ingot.block<q6_k>>
+// CHECK: ingot.weight_decl @iq4_nl : tensor<2x64xf32, #ingot.block<iq4_nl>>
+// CHECK: ingot.weight_decl @iq4_xs : tensor<256xf32, #ingot.block<iq4_xs>>
 ingot.weight_decl @q2_k : tensor<4x256xf32, #ingot.block<q2_k>>
 ingot.weight_decl @q3_k : tensor<4x512xf16, #ingot.block<q3_k>>
 ingot.weight_decl @q4_k : tensor<8x64x256xf32, #ingot.block<q4_k>>
 ingot.weight_decl @q5_k : tensor<4x256xbf16, #ingot.block<q5_k>>
 ingot.weight_decl @q6_k : tensor<256xf32, #ingot.block<q6_k>>
+ingot.weight_decl @iq4_nl : tensor<2x64xf32, #ingot.block<iq4_nl>>
+ingot.weight_decl @iq4_xs : tensor<256xf32, #ingot.block<iq4_xs>>
 
 // -----
 

@@ -36,7 +36,7 @@ func.func private @block_rank_0(tensor<f32, #ingot.block<q8_0>>)
 // -----
 
 // A format that GGUF does not have.
-// expected-error @+2 {{expected ::mlir::ingot::BlockFormat to be one of: q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k}}
+// expected-error @+2 {{expected ::mlir::ingot::BlockFormat to be one of: q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs}}
 // expected-error @+1 {{failed to parse Ingot_BlockQuantAttr parameter 'format'}}
 func.func private @block_unknown_format(tensor<4x32xf32, #ingot.block<q9_0>>)
 

@@ -302,7 +302,9 @@ TEST(GGMLTypes, BlockFacts) {
       {GGMLType::Q8_0, 8, 32, 34},    {GGMLType::Q4_K, 12, 256, 144},
       {GGMLType::Q5_K, 13, 256, 176}, {GGMLType::Q6_K, 14, 256, 210},
       {GGMLType::F16, 1, 1, 2},       {GGMLType::BF16, 30, 1, 2},
-      {GGMLType::F32, 0, 1, 4},
+      {GGMLType::F32, 0, 1, 4},       {GGMLType::Q2_K, 10, 256, 84},
+      {GGMLType::Q3_K, 11, 256, 110}, {GGMLType::IQ4_NL, 20, 32, 18},
+      {GGMLType::IQ4_XS, 23, 256, 136},
   };
   EXPECT_EQ(getSupportedGGMLTypes().size(), std::size(facts));
   for (const Fact &fact : facts) {
@@ -311,8 +313,8 @@ TEST(GGMLTypes, BlockFacts) {
     EXPECT_EQ(getGGMLType(fact.id), fact.type);
     EXPECT_EQ(getGGMLTypeIdName(fact.id), getGGMLTypeName(fact.type));
   }
-  EXPECT_FALSE(getGGMLType(10).has_value()); // Q2_K: known, unsupported
-  EXPECT_EQ(getGGMLTypeIdName(10), "Q2_K");
+  EXPECT_FALSE(getGGMLType(16).has_value()); // IQ2_XXS: known, unsupported
+  EXPECT_EQ(getGGMLTypeIdName(16), "IQ2_XXS");
   EXPECT_FALSE(getGGMLType(4).has_value()); // retired
   EXPECT_EQ(getGGMLTypeIdName(4), "");
   EXPECT_EQ(getGGMLTypeIdName(123456), "");
@@ -608,12 +610,13 @@ TEST(GGUFMalformed, BadDims) {
 }
 
 TEST(GGUFMalformed, TensorTypes) {
-  Builder q2k;
-  q2k.header(1, 0).tensor("t", {256}, 10, 0).pad().zeros(256);
-  std::string message = parseError(q2k.bytes);
-  EXPECT_MESSAGE(message, "tensor 't': unsupported ggml type 10 (Q2_K)");
+  Builder iq2;
+  iq2.header(1, 0).tensor("t", {256}, 16, 0).pad().zeros(256);
+  std::string message = parseError(iq2.bytes);
+  EXPECT_MESSAGE(message, "tensor 't': unsupported ggml type 16 (IQ2_XXS)");
   EXPECT_MESSAGE(message, "supported types: F32, F16, BF16, Q8_0, Q4_0, "
-                          "Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
+                          "Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q2_K, Q3_K, "
+                          "IQ4_NL, IQ4_XS");
   Builder unknown;
   unknown.header(1, 0).tensor("u", {8}, 999, 0).pad().zeros(32);
   EXPECT_MESSAGE(parseError(unknown.bytes), "unsupported ggml type 999;");

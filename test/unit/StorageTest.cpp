@@ -2,7 +2,8 @@
 //
 // Block sizes are GGUF's (ggml's type traits): 32-element blocks of 18, 20,
 // 22, 24 and 34 bytes for q4_0, q4_1, q5_0, q5_1, q8_0; 256-element super
-// blocks of 84, 110, 144, 176 and 210 bytes for q2_k .. q6_k.
+// blocks of 84, 110, 144, 176 and 210 bytes for q2_k .. q6_k,
+// and 18, 136 for iq4_nl, iq4_xs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +64,8 @@ constexpr BlockCase kBlockCases[] = {
     {BlockFormat::q4_k, 256, 144, 9437184, 147456},
     {BlockFormat::q5_k, 256, 176, 11534336, 180224},
     {BlockFormat::q6_k, 256, 210, 13762560, 215040},
+    {BlockFormat::iq4_nl, 32, 18, 9437184, 147456},
+    {BlockFormat::iq4_xs, 256, 136, 8912896, 139264},
 };
 
 TEST_F(StorageTest, BlockLayouts) {

@@ -176,10 +176,14 @@ const Format kFormats[] = {
     {INGOT_W_Q6_K, 0, "q6_k"},      {INGOT_W_G8_SYM, 32, "g8_sym32"},
     {INGOT_W_G8_ASYM, 64, "g8_asym64"}, {INGOT_W_G4_SYM, 32, "g4_sym32"},
     {INGOT_W_G4_ASYM, 128, "g4_asym128"},
+    {INGOT_W_Q2_K, 0, "q2_k"},      {INGOT_W_Q3_K, 0, "q3_k"},
+    {INGOT_W_IQ4_NL, 0, "iq4_nl"},  {INGOT_W_IQ4_XS, 0, "iq4_xs"},
 };
 
+/// Formats of 256-element blocks.
 bool isKQuant(int32_t fmt) {
-  return fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q5_K || fmt == INGOT_W_Q6_K;
+  return fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q5_K || fmt == INGOT_W_Q6_K ||
+         fmt == INGOT_W_Q2_K || fmt == INGOT_W_Q3_K || fmt == INGOT_W_IQ4_XS;
 }
 
 uint16_t randomScale(std::mt19937 &rng, float lo, float hi) {
@@ -198,6 +202,10 @@ std::vector<uint8_t> randomBlocks(std::mt19937 &rng, int32_t fmt,
                   : fmt == INGOT_W_Q5_1 ? 24
                   : fmt == INGOT_W_Q4_K ? 144
                   : fmt == INGOT_W_Q5_K ? 176
+                  : fmt == INGOT_W_Q2_K ? 84
+                  : fmt == INGOT_W_Q3_K ? 110
+                  : fmt == INGOT_W_IQ4_NL ? 18
+                  : fmt == INGOT_W_IQ4_XS ? 136
                                         : 210;
   std::vector<uint8_t> data(blocks * bytes);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -221,6 +229,17 @@ std::vector<uint8_t> randomBlocks(std::mt19937 &rng, int32_t fmt,
       break;
     case INGOT_W_Q6_K:
       putHalf(blk + 208, randomScale(rng, -0.001f, 0.001f));
+      break;
+    case INGOT_W_Q2_K:
+      putHalf(blk + 80, randomScale(rng, 0.0001f, 0.004f));
+      putHalf(blk + 82, randomScale(rng, 0.0001f, 0.004f));
+      break;
+    case INGOT_W_Q3_K:
+      putHalf(blk + 108, randomScale(rng, -0.002f, 0.002f));
+      break;
+    case INGOT_W_IQ4_NL:
+    case INGOT_W_IQ4_XS:
+      putHalf(blk, randomScale(rng, -0.0005f, 0.0005f));
       break;
     }
   }
@@ -288,12 +307,20 @@ Weights makeWeights(std::mt19937 &rng, const Format &f, int64_t N,
   case INGOT_W_Q5_0:
   case INGOT_W_Q5_1:
   case INGOT_W_Q5_K:
-  case INGOT_W_Q6_K: {
-    type = f.fmt == INGOT_W_Q4_1   ? gguf::GGMLType::Q4_1
-           : f.fmt == INGOT_W_Q5_0 ? gguf::GGMLType::Q5_0
-           : f.fmt == INGOT_W_Q5_1 ? gguf::GGMLType::Q5_1
-           : f.fmt == INGOT_W_Q5_K ? gguf::GGMLType::Q5_K
-                                   : gguf::GGMLType::Q6_K;
+  case INGOT_W_Q6_K:
+  case INGOT_W_Q2_K:
+  case INGOT_W_Q3_K:
+  case INGOT_W_IQ4_NL:
+  case INGOT_W_IQ4_XS: {
+    type = f.fmt == INGOT_W_Q4_1     ? gguf::GGMLType::Q4_1
+           : f.fmt == INGOT_W_Q5_0   ? gguf::GGMLType::Q5_0
+           : f.fmt == INGOT_W_Q5_1   ? gguf::GGMLType::Q5_1
+           : f.fmt == INGOT_W_Q5_K   ? gguf::GGMLType::Q5_K
+           : f.fmt == INGOT_W_Q2_K   ? gguf::GGMLType::Q2_K
+           : f.fmt == INGOT_W_Q3_K   ? gguf::GGMLType::Q3_K
+           : f.fmt == INGOT_W_IQ4_NL ? gguf::GGMLType::IQ4_NL
+           : f.fmt == INGOT_W_IQ4_XS ? gguf::GGMLType::IQ4_XS
+                                     : gguf::GGMLType::Q6_K;
     w.bytes = randomBlocks(rng, f.fmt, N * K / (isKQuant(f.fmt) ? 256 : 32));
     break;
   }

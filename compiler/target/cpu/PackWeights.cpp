@@ -277,6 +277,10 @@ std::vector<std::string> WeightPacking::takeWarnings() {
     case INGOT_W_Q4_K: return "q4_k";
     case INGOT_W_Q5_K: return "q5_k";
     case INGOT_W_Q6_K: return "q6_k";
+    case INGOT_W_Q2_K: return "q2_k";
+    case INGOT_W_Q3_K: return "q3_k";
+    case INGOT_W_IQ4_NL: return "iq4_nl";
+    case INGOT_W_IQ4_XS: return "iq4_xs";
     default: return "group-quantized";
     }
   };

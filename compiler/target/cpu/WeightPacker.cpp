@@ -38,6 +38,14 @@ Expected<std::pair<int32_t, int32_t>> getKernelFormat(RankedTensorType type) {
       return std::make_pair(INGOT_W_Q5_K, 0);
     case BlockFormat::q6_k:
       return std::make_pair(INGOT_W_Q6_K, 0);
+    case BlockFormat::q2_k:
+      return std::make_pair(INGOT_W_Q2_K, 0);
+    case BlockFormat::q3_k:
+      return std::make_pair(INGOT_W_Q3_K, 0);
+    case BlockFormat::iq4_nl:
+      return std::make_pair(INGOT_W_IQ4_NL, 0);
+    case BlockFormat::iq4_xs:
+      return std::make_pair(INGOT_W_IQ4_XS, 0);
     default:
       return makeError("no CPU kernel reads weights stored as " +
                        stringifyBlockFormat(block.getFormat()) +

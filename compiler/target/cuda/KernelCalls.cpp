@@ -54,6 +54,12 @@ const char *weightFormatName(int64_t f) {
   static const char *names[] = {
       "f32",  "f16",  "bf16", "q8_0",   "q4_0",    "q4_1",   "q5_0",   "q5_1",
       "q4_k", "q5_k", "q6_k", "g8_sym", "g8_asym", "g4_sym", "g4_asym"};
+  switch (f) {
+  case INGOT_W_Q2_K: return "q2_k";
+  case INGOT_W_Q3_K: return "q3_k";
+  case INGOT_W_IQ4_NL: return "iq4_nl";
+  case INGOT_W_IQ4_XS: return "iq4_xs";
+  }
   return f >= 0 && f < int64_t(std::size(names)) ? names[f] : "packed";
 }
 
