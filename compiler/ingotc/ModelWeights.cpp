@@ -34,6 +34,11 @@ ModelWeightStorage::readStoredBytes(WeightDeclOp decl) {
   return *bytes;
 }
 
+void ModelWeightStorage::release(WeightDeclOp decl) {
+  if (model)
+    model->releaseWeight(decl.getSymName());
+}
+
 std::optional<cpu::GroupCodes>
 ModelWeightStorage::readGroupCodes(WeightDeclOp decl) {
   if (!storedAsDeclared(decl))

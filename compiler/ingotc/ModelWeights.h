@@ -34,6 +34,7 @@ public:
   readStoredBytes(mlir::ingot::WeightDeclOp decl) override;
   std::optional<cpu::GroupCodes>
   readGroupCodes(mlir::ingot::WeightDeclOp decl) override;
+  void release(mlir::ingot::WeightDeclOp decl) override;
 
 private:
   /// Whether the file stores the decl's weight in the decl's type.

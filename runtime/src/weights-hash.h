@@ -1,7 +1,8 @@
 /*===- weights-hash.h - The content hash of an external weights file ------===
  *
- * ingotc hashes the weights blob when it writes `OUTPUT.weights` and stores
- * the hash in the descriptor and in the file's header; the runtime hashes
+ * ingotc hashes the weights blob as it writes it (in parts: ingot_wh_init,
+ * ingot_wh_stripes, ingot_wh_finish) and stores the hash of an external
+ * blob in the descriptor and in `OUTPUT.weights`'s header; the runtime hashes
  * the mapped blob again when it opens the file and refuses it when the two
  * differ (a flipped byte, zeroed or truncated data, another compilation's
  * file). Shared by the compiler (C++) and the runtime (C), so both compute

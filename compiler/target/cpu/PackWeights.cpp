@@ -86,6 +86,7 @@ WeightPacking::packOnce(DeclPlaces &cache, WeightDeclOp decl,
   Expected<WeightPlace> place = pack();
   if (place)
     cache[decl] = *place;
+  packer.release(decl);
   return place;
 }
 

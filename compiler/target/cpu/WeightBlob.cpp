@@ -58,6 +58,9 @@ WeightBlob &WeightBlob::operator=(WeightBlob &&other) {
 WeightBlob::~WeightBlob() { discard(); }
 
 void WeightBlob::discard() {
+  // A write error was reported (or the blob is dropped): not a fatal one.
+  if (os)
+    os->clear_error();
   os.reset();
   if (!path.empty()) {
     sys::fs::remove(path);

@@ -99,6 +99,10 @@ public:
     return std::nullopt;
   }
 
+  /// A hint that the decl's weight was packed: the storage may give back
+  /// the memory its stored bytes occupy (a mapped file's pages).
+  virtual void release(mlir::ingot::WeightDeclOp decl) {}
+
   /// The file's codes of the decl's weight when it stores it with the
   /// decl's #ingot.group encoding (GPTQ/AWQ); std::nullopt otherwise.
   virtual std::optional<GroupCodes>
@@ -119,6 +123,13 @@ public:
 
   /// The decl's values as f32 (after its encoding's rounding).
   llvm::Expected<std::vector<float>> readValues(mlir::ingot::WeightDeclOp decl);
+
+  /// The decl's weight was written to the blob: its stored bytes may leave
+  /// memory (WeightStorage::release).
+  void release(mlir::ingot::WeightDeclOp decl) {
+    if (!decl.getValueAttr())
+      storage.release(decl);
+  }
 
 private:
   WeightStorage &storage;
