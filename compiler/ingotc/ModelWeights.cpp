@@ -21,7 +21,7 @@ bool ModelWeightStorage::storedAsDeclared(WeightDeclOp decl) const {
          info->second.type == decl.getType();
 }
 
-std::optional<std::vector<uint8_t>>
+std::optional<llvm::ArrayRef<uint8_t>>
 ModelWeightStorage::readStoredBytes(WeightDeclOp decl) {
   if (!storedAsDeclared(decl))
     return std::nullopt;
@@ -31,7 +31,12 @@ ModelWeightStorage::readStoredBytes(WeightDeclOp decl) {
       llvm::expectedToOptional(model->readStoredBytes(decl.getSymName()));
   if (!bytes)
     return std::nullopt;
-  return std::vector<uint8_t>(bytes->begin(), bytes->end());
+  return *bytes;
+}
+
+void ModelWeightStorage::release(WeightDeclOp decl) {
+  if (model)
+    model->releaseWeight(decl.getSymName());
 }
 
 std::optional<cpu::GroupCodes>

@@ -30,10 +30,11 @@ public:
 
   llvm::Expected<std::vector<float>>
   readValues(mlir::ingot::WeightDeclOp decl) override;
-  std::optional<std::vector<uint8_t>>
+  std::optional<llvm::ArrayRef<uint8_t>>
   readStoredBytes(mlir::ingot::WeightDeclOp decl) override;
   std::optional<cpu::GroupCodes>
   readGroupCodes(mlir::ingot::WeightDeclOp decl) override;
+  void release(mlir::ingot::WeightDeclOp decl) override;
 
 private:
   /// Whether the file stores the decl's weight in the decl's type.

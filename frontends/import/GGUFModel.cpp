@@ -23,6 +23,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 using namespace mlir;
 using namespace mlir::ingot;
@@ -46,6 +50,22 @@ ImportedModel::readStoredBytes(StringRef name) const {
 }
 
 namespace {
+
+/// Gives back the pages wholly inside `bytes`, part of a read-only file
+/// mapping: they leave the process's resident set, and a later read maps
+/// them from the file again.
+void releaseMappedPages(llvm::ArrayRef<uint8_t> bytes) {
+#if defined(__unix__) || defined(__APPLE__)
+  static const uintptr_t page = sysconf(_SC_PAGESIZE);
+  uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data());
+  uintptr_t start = (begin + page - 1) & ~(page - 1);
+  uintptr_t end = (begin + bytes.size()) & ~(page - 1);
+  if (end > start)
+    madvise(reinterpret_cast<void *>(start), end - start, MADV_DONTNEED);
+#else
+  (void)bytes;
+#endif
+}
 
 class GGUFModel : public ImportedModel {
 public:
@@ -81,6 +101,15 @@ public:
     if (!info)
       return info.takeError();
     return info->data;
+  }
+  void releaseWeight(StringRef name) const override {
+    llvm::Expected<const GGUFTensorInfo &> info = reader->getTensor(name);
+    if (!info) {
+      llvm::consumeError(info.takeError());
+      return;
+    }
+    if (reader->isMemoryMapped())
+      releaseMappedPages(info->data);
   }
 
 private:

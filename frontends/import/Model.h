@@ -80,6 +80,11 @@ public:
   virtual llvm::Expected<llvm::ArrayRef<uint8_t>>
   readStoredBytes(llvm::StringRef name) const;
 
+  /// A hint that weight `name`'s bytes are not needed again soon (the
+  /// packer wrote them): a mapped file gives their pages back, to be read
+  /// from the file again if they are. Nothing a reader sees changes.
+  virtual void releaseWeight(llvm::StringRef name) const {}
+
   /// The configuration fields the file sets (config.json keys, GGUF
   /// `<arch>.` metadata keys), as the audit in KnownFields.def classifies
   /// them: read and honoured, or without effect on the logits. Any other

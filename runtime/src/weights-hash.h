@@ -1,7 +1,8 @@
 /*===- weights-hash.h - The content hash of an external weights file ------===
  *
- * ingotc hashes the weights blob when it writes `OUTPUT.weights` and stores
- * the hash in the descriptor and in the file's header; the runtime hashes
+ * ingotc hashes the weights blob as it writes it (in parts: ingot_wh_init,
+ * ingot_wh_stripes, ingot_wh_finish) and stores the hash of an external
+ * blob in the descriptor and in `OUTPUT.weights`'s header; the runtime hashes
  * the mapped blob again when it opens the file and refuses it when the two
  * differ (a flipped byte, zeroed or truncated data, another compilation's
  * file). Shared by the compiler (C++) and the runtime (C), so both compute
@@ -58,18 +59,42 @@ static inline uint64_t ingot_wh_round(uint64_t lane, uint64_t word) {
   return ingot_wh_rotl(lane ^ (word * INGOT_WH_K2), 31) * INGOT_WH_K1;
 }
 
-/* The hash of `size` bytes at `data`; never 0. */
-static inline uint64_t ingot_weights_hash(const void *data, uint64_t size) {
-  const uint8_t *p = (const uint8_t *)data;
-  uint64_t a = INGOT_WH_K1, b = INGOT_WH_K2, c = INGOT_WH_K3,
-           d = INGOT_WH_K1 ^ INGOT_WH_K3;
-  uint64_t stripes = size / 32;
+/* The hash in parts, for a writer that streams the blob (ingotc): the
+ * lanes after whole 32-byte stripes, then the tail and the length.
+ * ingot_weights_hash is the three steps at once. */
+typedef struct ingot_wh_state {
+  uint64_t a, b, c, d;
+} ingot_wh_state;
+
+static inline void ingot_wh_init(ingot_wh_state *s) {
+  s->a = INGOT_WH_K1;
+  s->b = INGOT_WH_K2;
+  s->c = INGOT_WH_K3;
+  s->d = INGOT_WH_K1 ^ INGOT_WH_K3;
+}
+
+/* Feeds `stripes` 32-byte stripes at `p`. */
+static inline void ingot_wh_stripes(ingot_wh_state *s, const uint8_t *p,
+                                    uint64_t stripes) {
+  uint64_t a = s->a, b = s->b, c = s->c, d = s->d;
   for (uint64_t i = 0; i < stripes; ++i, p += 32) {
     a = ingot_wh_round(a, ingot_wh_load(p));
     b = ingot_wh_round(b, ingot_wh_load(p + 8));
     c = ingot_wh_round(c, ingot_wh_load(p + 16));
     d = ingot_wh_round(d, ingot_wh_load(p + 24));
   }
+  s->a = a;
+  s->b = b;
+  s->c = c;
+  s->d = d;
+}
+
+/* The hash of `size` bytes whose whole stripes `s` has seen and whose last
+ * `size % 32` bytes are at `tail`; never 0. */
+static inline uint64_t ingot_wh_finish(const ingot_wh_state *s,
+                                       const uint8_t *tail, uint64_t size) {
+  uint64_t a = s->a, b = s->b, c = s->c, d = s->d;
+  const uint8_t *p = tail;
   uint64_t rest = size % 32;
   for (; rest >= 8; rest -= 8, p += 8)
     a = ingot_wh_round(a, ingot_wh_load(p));
@@ -87,6 +112,15 @@ static inline uint64_t ingot_weights_hash(const void *data, uint64_t size) {
   h *= INGOT_WH_K3;
   h ^= h >> 32;
   return h ? h : 1;
+}
+
+/* The hash of `size` bytes at `data`; never 0. */
+static inline uint64_t ingot_weights_hash(const void *data, uint64_t size) {
+  const uint8_t *p = (const uint8_t *)data;
+  ingot_wh_state s;
+  ingot_wh_init(&s);
+  ingot_wh_stripes(&s, p, size / 32);
+  return ingot_wh_finish(&s, p + size / 32 * 32, size);
 }
 
 #ifdef __cplusplus

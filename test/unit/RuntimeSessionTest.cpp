@@ -437,6 +437,24 @@ TEST(RuntimeWeights, HashIsStable) {
   EXPECT_NE(ingot_weights_hash(zeros.data(), zeros.size()), good);
 }
 
+// The hash in parts (how ingotc hashes the blob as it writes it) equals
+// the hash at once, wherever the whole stripes end.
+TEST(RuntimeWeights, HashInPartsIsTheHash) {
+  std::vector<uint8_t> bytes(1000);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = uint8_t(i * 13 + 5);
+  for (uint64_t n : {0u, 7u, 31u, 32u, 33u, 100u, 999u, 1000u}) {
+    ingot_wh_state s;
+    ingot_wh_init(&s);
+    uint64_t stripes = n / 32, half = stripes / 2;
+    ingot_wh_stripes(&s, bytes.data(), half);
+    ingot_wh_stripes(&s, bytes.data() + half * 32, stripes - half);
+    EXPECT_EQ(ingot_wh_finish(&s, bytes.data() + stripes * 32, n),
+              ingot_weights_hash(bytes.data(), n))
+        << n;
+  }
+}
+
 // A weights file whose header is right but whose bytes changed is refused
 // with one line naming the file, unless the caller opts out.
 TEST(RuntimeWeights, ContentHashChecked) {

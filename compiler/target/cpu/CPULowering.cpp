@@ -75,16 +75,13 @@ Value CPULowering::floatArray(OpBuilder &b, Location loc,
   if (constantBlob) {
     // In the weights blob, 64-byte aligned, where a GPU reads it.
     // Equal arrays (each layer's rope frequencies) are stored once.
-    std::vector<uint8_t> &blob = *constantBlob;
     const auto *bytes = reinterpret_cast<const uint8_t *>(values.data());
     std::string key(reinterpret_cast<const char *>(bytes),
                     values.size() * sizeof(float));
     auto [it, inserted] = constantOffsets.try_emplace(key, 0);
-    if (inserted) {
-      blob.resize((blob.size() + 63) & ~size_t(63));
-      it->second = static_cast<int64_t>(blob.size());
-      blob.insert(blob.end(), bytes, bytes + key.size());
-    }
+    if (inserted)
+      it->second = constantBlob->add(llvm::ArrayRef<uint8_t>(
+          bytes, key.size()));
     return byteOffset(b, loc, weights, it->second);
   }
   auto tensor = RankedTensorType::get({static_cast<int64_t>(values.size())},

@@ -96,18 +96,18 @@ static Error writeFile(StringRef path, StringRef bytes) {
   return Error::success();
 }
 
-/// The external weights file: header + blob.
-static Error writeWeightsFile(StringRef path, const LoweredModel &lowered) {
+/// The external weights file: header + blob (the blob's own file, with
+/// the header written in front).
+static Error writeWeightsFile(StringRef path, LoweredModel &lowered) {
   ingot_weights_header header;
   std::memset(&header, 0, sizeof(header));
   std::memcpy(header.magic, INGOT_WEIGHTS_MAGIC, 8);
   header.weights_bytes = lowered.weights.size();
   header.model_id = lowered.modelId;
   header.weights_hash = lowered.weightsHash;
-  std::string bytes(reinterpret_cast<const char *>(&header), sizeof(header));
-  bytes.append(reinterpret_cast<const char *>(lowered.weights.data()),
-               lowered.weights.size());
-  return writeFile(path, bytes);
+  return lowered.weights.finishWeightsFile(
+      path, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(&header),
+                              sizeof(header)));
 }
 
 Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
@@ -136,6 +136,9 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
                        "a runtime built for this target");
   }
   codegen.defineMain = options.emit == EmitKind::Executable;
+  // What is linked takes embedded weights from their own object, written
+  // as they are packed; an object, assembly or IR output holds them.
+  codegen.weightsObject = linked && codegen.embedWeights;
   codegen.interleaveQ4_0 = !options.deviceCode &&
                            (options.target.variant == "x86_64-avx2" ||
                             options.target.variant == "x86_64-avx512");
@@ -196,6 +199,7 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
         return std::move(err);
   }
 
+  std::string weightsSymbol = "ingot_weights_" + codegen.name;
   stage("code generation");
   if (options.emit == EmitKind::LLVM) {
     std::string text;
@@ -221,7 +225,18 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
       break;
     case EmitKind::Library: {
       std::string member = codegen.name + ".o";
-      if (Error err = writeStaticLibrary(options.output, {{member, *code}}))
+      std::vector<std::pair<std::string, std::string>> files;
+      if (codegen.weightsObject) {
+        auto weights =
+            lowered->weights.finishObject(triple.str(), weightsSymbol);
+        if (!weights)
+          return weights.takeError();
+        files.push_back({codegen.name + ".weights.o", *weights});
+      }
+      Error err = writeStaticLibrary(options.output, {{member, *code}}, files);
+      if (codegen.weightsObject)
+        lowered->weights.discard();
+      if (err)
         return makeError("cannot write " + options.output + ": " +
                          toString(std::move(err)));
       result.files.push_back(options.output);
@@ -239,12 +254,25 @@ Expected<CompileResult> compileForCPU(mlir::ModuleOp graph,
       if (std::error_code ec =
               sys::fs::createTemporaryFile("ingotc", "o", object))
         return makeError("cannot create a temporary file: " + ec.message());
+      std::vector<std::string> objects = {object.str().str()};
       Error err = writeFile(object, *code);
+      if (!err && codegen.weightsObject) {
+        auto weights =
+            lowered->weights.finishObject(triple.str(), weightsSymbol);
+        if (weights)
+          objects.push_back(*weights);
+        else
+          err = weights.takeError();
+      }
+      code->clear();
+      code->shrink_to_fit();
       if (!err)
-        err = linkWithSystemCompiler(object, options.output,
+        err = linkWithSystemCompiler(objects, options.output,
                                      options.emit == EmitKind::Shared,
                                      options.target.triple);
       sys::fs::remove(object);
+      if (codegen.weightsObject)
+        lowered->weights.discard();
       if (err)
         return std::move(err);
       result.files.push_back(options.output);

@@ -2,7 +2,8 @@
 //
 // `ingot_model_<name>`: what the runtime reads to run the step function
 // (runtime/include/ingot_abi.h, struct ingot_model_desc): sizes, the
-// weights (embedded or the external file's name), the tokenizer, the chat
+// weights (embedded, declared for the weights object, or the external
+// file's name), the tokenizer, the chat
 // template and the step function.
 //
 //===----------------------------------------------------------------------===//
@@ -19,7 +20,8 @@ namespace ingot::cpu {
 
 void emitDescriptor(llvm::Module &module, llvm::Function *forward,
                     const LoweredModel &lowered, const CodegenOptions &options,
-                    llvm::StringRef architecture, llvm::Constant *gpuCode) {
+                    llvm::StringRef architecture,
+                    llvm::ArrayRef<uint8_t> blob, llvm::Constant *gpuCode) {
   llvm::LLVMContext &context = module.getContext();
   llvm::Type *i64Ty = llvm::Type::getInt64Ty(context);
   llvm::Type *i8Ty = llvm::Type::getInt8Ty(context);
@@ -32,9 +34,19 @@ void emitDescriptor(llvm::Module &module, llvm::Function *forward,
     global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
     return global;
   };
-  const std::vector<uint8_t> &blob = lowered.weights;
+  uint64_t blobBytes = lowered.weights.size();
   llvm::Constant *weights = llvm::ConstantPointerNull::get(ptrTy);
-  if (options.embedWeights) {
+  if (options.embedWeights && options.weightsObject) {
+    // Defined by the weights object linked beside this module's; hidden,
+    // so a shared library does not export it.
+    auto *global = new llvm::GlobalVariable(
+        module, llvm::ArrayType::get(i8Ty, blobBytes), true,
+        llvm::GlobalValue::ExternalLinkage, nullptr,
+        "ingot_weights_" + options.name);
+    global->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    global->setAlignment(llvm::Align(64));
+    weights = global;
+  } else if (options.embedWeights) {
     auto *init = llvm::ConstantDataArray::getRaw(
         llvm::StringRef(reinterpret_cast<const char *>(blob.data()),
                         blob.size()),
@@ -67,7 +79,7 @@ void emitDescriptor(llvm::Module &module, llvm::Function *forward,
       c64(options.maxBatch),
       c64(lowered.arenaBytes),
       c64(lowered.kvBytesPerToken),
-      c64(blob.size()),
+      c64(blobBytes),
       weights,
       options.embedWeights ? static_cast<llvm::Constant *>(
                                  llvm::ConstantPointerNull::get(ptrTy))

@@ -18,7 +18,6 @@
 #include "compiler/ukernels/UKernelABI.h"
 #include "compiler/ukernels/ukernels.h"
 #include "passes/lowering/Passes.h"
-#include "runtime/src/weights-hash.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
@@ -330,6 +329,10 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
       options.gpu ? 0 : scratchBytes(fn, options.maxBatch, state.maxCtx);
   lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
 
+  auto blob = WeightBlob::create();
+  if (!blob)
+    return blob.takeError();
+  lowered.weights = std::move(*blob);
   WeightPacking packing(packer, options, lowered.weights);
   if (llvm::Error err = packing.run(fn, state))
     return err;
@@ -352,15 +355,25 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
     llvm::raw_string_ostream os(ir);
     forward->print(os);
   }
-  lowered.modelId =
-      llvm::xxh3_64bits(lowered.weights) ^ (llvm::xxh3_64bits(ir) * 31);
+  uint64_t blobHash = lowered.weights.hash();
+  lowered.modelId = blobHash ^ (llvm::xxh3_64bits(ir) * 31);
   // External weights are checked at open against this hash of their bytes.
   if (!options.embedWeights)
-    lowered.weightsHash =
-        ingot_weights_hash(lowered.weights.data(), lowered.weights.size());
+    lowered.weightsHash = blobHash;
+  // A module that holds the weights reads them back from the blob's file.
+  std::unique_ptr<llvm::MemoryBuffer> held;
+  if (options.embedWeights && !options.weightsObject) {
+    auto read = lowered.weights.read();
+    if (!read)
+      return read.takeError();
+    held = std::move(*read);
+  }
   auto archAttr = graph->getAttrOfType<StringAttr>("ingot.architecture");
   emitDescriptor(**llvmModule, forward, lowered, options,
-                 archAttr ? archAttr.getValue() : "");
+                 archAttr ? archAttr.getValue() : "",
+                 held ? llvm::arrayRefFromStringRef(held->getBuffer())
+                      : llvm::ArrayRef<uint8_t>());
+  held.reset();
   std::string error;
   llvm::raw_string_ostream errorStream(error);
   if (llvm::verifyModule(**llvmModule, &errorStream))

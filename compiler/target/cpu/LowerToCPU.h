@@ -15,6 +15,7 @@
 #define INGOT_COMPILER_TARGET_CPU_LOWERTOCPU_H
 
 #include "compiler/target/cpu/Lowering.h"
+#include "compiler/target/cpu/WeightBlob.h"
 
 #include "dialects/ingot/IngotOps.h"
 
@@ -59,7 +60,7 @@ public:
   /// Rope divisors (freq_factors) read at compile time, by rope op.
   llvm::DenseMap<mlir::Operation *, std::vector<float>> ropeDivisors;
   /// Where constant arrays go when not in the module (a GPU target).
-  std::vector<uint8_t> *constantBlob = nullptr;
+  WeightBlob *constantBlob = nullptr;
   /// The first error of a pattern, "op: why" (one line).
   std::string error;
   /// Records `why` for `op` (the first error wins) and fails.
@@ -147,11 +148,13 @@ inline llvm::Error makeError(const llvm::Twine &message) {
 }
 
 /// Adds the model descriptor `ingot_model_<name>` (and `ingot_main_model`)
-/// to the translated module (runtime/include/ingot_abi.h); `gpuCode` is
-/// the `ingot_gpu_code` of a GPU model, null for a CPU one.
+/// to the translated module (runtime/include/ingot_abi.h). Embedded
+/// weights are `blob` in the module, or the declared `ingot_weights_<name>`
+/// (CodegenOptions::weightsObject). `gpuCode` is the `ingot_gpu_code` of a
+/// GPU model, null for a CPU one.
 void emitDescriptor(llvm::Module &module, llvm::Function *forward,
                     const LoweredModel &lowered, const CodegenOptions &options,
-                    llvm::StringRef architecture,
+                    llvm::StringRef architecture, llvm::ArrayRef<uint8_t> blob,
                     llvm::Constant *gpuCode = nullptr);
 
 /// The conversion patterns, one family per file.

@@ -12,6 +12,7 @@
 #ifndef INGOT_COMPILER_TARGET_CPU_LOWERING_H
 #define INGOT_COMPILER_TARGET_CPU_LOWERING_H
 
+#include "compiler/target/cpu/WeightBlob.h"
 #include "compiler/target/cpu/WeightPacker.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -41,8 +42,12 @@ struct CodegenOptions {
   /// codebooks, Hadamard signs) go into the weights blob, where the device
   /// reads them, and the arena has no CPU kernel scratch.
   bool gpu = false;
-  /// Embed the weights in the module; otherwise they go to `weightsFile`.
+  /// Embed the weights in the output; otherwise they go to `weightsFile`.
   bool embedWeights = true;
+  /// Embedded weights are linked from their own object
+  /// (WeightBlob::finishObject): the module declares them as
+  /// `ingot_weights_<name>` and does not hold them.
+  bool weightsObject = false;
   /// External weights: the file name the runtime looks for.
   std::string weightsFile;
   /// Also define `ingot_main_model`, the pointer the CLI main uses.
@@ -70,9 +75,9 @@ struct OpKernel {
 /// What lowering produced, beside the module.
 struct LoweredModel {
   std::unique_ptr<llvm::Module> module;
-  /// The weights blob: what the module embeds, or the external file's
-  /// payload.
-  std::vector<uint8_t> weights;
+  /// The weights blob (a temporary file until the output is written):
+  /// what the output embeds, or the external file's payload.
+  WeightBlob weights;
   uint64_t modelId = 0;
   /// ingot_weights_hash of `weights` when they are external, else 0.
   uint64_t weightsHash = 0;

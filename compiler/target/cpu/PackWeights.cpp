@@ -5,7 +5,9 @@
 // recorded by (op, operand): a matrix in its encoding (8-row interleaved
 // for the matmul kernels where the target has them), f32 for a vector.
 // One decl used two ways (a tied embedding and output head) is packed once
-// per way at most.
+// per way at most. The blob is written as it is packed (WeightBlob.h): a
+// weight's bytes live only until they are written, and bytes the model file
+// already stores in the kernel's layout are written from its mapping.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,8 +24,6 @@ using namespace mlir::ingot;
 using llvm::Expected;
 
 namespace ingot::cpu {
-
-static int64_t alignTo64(int64_t n) { return (n + 63) & ~int64_t(63); }
 
 /// Q4_0, Q4_1 or Q8_0 blocks (`bytes` each) of an [N][K] matrix (N % 8 ==
 /// 0) regrouped as Q4_0X8 / Q4_1X8 / Q8_0X8 (ukernels.h): per 8 rows and
@@ -51,10 +51,7 @@ static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
 }
 
 int64_t WeightPacking::add(llvm::ArrayRef<uint8_t> bytes) {
-  int64_t offset = alignTo64(static_cast<int64_t>(blob.size()));
-  blob.resize(offset);
-  blob.insert(blob.end(), bytes.begin(), bytes.end());
-  return offset;
+  return blob.add(bytes);
 }
 
 int64_t WeightPacking::addFloats(llvm::ArrayRef<float> values) {
@@ -89,6 +86,7 @@ WeightPacking::packOnce(DeclPlaces &cache, WeightDeclOp decl,
   Expected<WeightPlace> place = pack();
   if (place)
     cache[decl] = *place;
+  packer.release(decl);
   return place;
 }
 

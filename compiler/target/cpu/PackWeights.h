@@ -5,6 +5,7 @@
 
 #include "compiler/target/cpu/Lowering.h"
 #include "compiler/target/cpu/LowerToCPU.h"
+#include "compiler/target/cpu/WeightBlob.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseSet.h"
@@ -17,11 +18,13 @@ namespace ingot::cpu {
 using WeightPlaces =
     llvm::DenseMap<std::pair<mlir::Operation *, unsigned>, WeightPlace>;
 
-/// Packs the weight operands of `@forward`'s ops into `blob`.
+/// Packs the weight operands of `@forward`'s ops into `blob`, one at a
+/// time: each weight's bytes go to the blob's file as soon as they are
+/// packed.
 class WeightPacking {
 public:
   WeightPacking(WeightPacker &packer, const CodegenOptions &options,
-                std::vector<uint8_t> &blob)
+                WeightBlob &blob)
       : packer(packer), options(options), blob(blob) {}
 
   /// Packs every weight operand and records its place by (op, operand).
@@ -51,7 +54,7 @@ private:
 
   WeightPacker &packer;
   const CodegenOptions &options;
-  std::vector<uint8_t> &blob;
+  WeightBlob &blob;
   DeclPlaces packedDecls, interleavedDecls, transposedDecls, vectorDecls;
   llvm::DenseSet<mlir::Operation *> embeddingTables;
   std::map<int32_t, std::string> inexactFormats;

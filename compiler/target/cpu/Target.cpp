@@ -180,10 +180,24 @@ Expected<std::string> emitCode(Module &module, TargetMachine &machine,
 }
 
 Error writeStaticLibrary(StringRef path,
-                         ArrayRef<std::pair<std::string, std::string>> objects) {
+                         ArrayRef<std::pair<std::string, std::string>> objects,
+                         ArrayRef<std::pair<std::string, std::string>> files) {
   std::vector<NewArchiveMember> members;
   for (const auto &[name, bytes] : objects) {
     NewArchiveMember member(MemoryBufferRef(bytes, name));
+    member.MemberName = name;
+    members.push_back(std::move(member));
+  }
+  std::vector<std::unique_ptr<MemoryBuffer>> mapped;
+  for (const auto &[name, file] : files) {
+    auto buffer = MemoryBuffer::getFile(file, /*IsText=*/false,
+                                        /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return makeError("cannot read " + file + ": " +
+                       buffer.getError().message());
+    mapped.push_back(std::move(*buffer));
+    NewArchiveMember member(
+        MemoryBufferRef(mapped.back()->getBuffer(), name));
     member.MemberName = name;
     members.push_back(std::move(member));
   }
@@ -192,8 +206,9 @@ Error writeStaticLibrary(StringRef path,
                       /*Thin=*/false);
 }
 
-Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
-                             bool shared, StringRef triple) {
+Error linkWithSystemCompiler(ArrayRef<std::string> objectPaths,
+                             StringRef outputPath, bool shared,
+                             StringRef triple) {
   // Another architecture: clang and lld, which link for any target given
   // its C library (Debian: libc6-dev-<arch>-cross, libgcc-12-dev-<arch>-cross).
   Triple target(triple);
@@ -221,8 +236,9 @@ Error linkWithSystemCompiler(StringRef objectPath, StringRef outputPath,
     args.push_back("-fuse-ld=lld");
   if (shared)
     args.push_back("-shared");
-  args.insert(args.end(), {"-o", outputPath.str(), objectPath.str(), "-lm",
-                           "-lpthread", "-ldl"});
+  args.insert(args.end(), {"-o", outputPath.str()});
+  args.insert(args.end(), objectPaths.begin(), objectPaths.end());
+  args.insert(args.end(), {"-lm", "-lpthread", "-ldl"});
   std::vector<StringRef> refs(args.begin(), args.end());
   std::string message;
   SmallString<128> log;

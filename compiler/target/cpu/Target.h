@@ -55,15 +55,18 @@ llvm::Expected<std::string> emitCode(llvm::Module &module,
                                      llvm::TargetMachine &machine,
                                      FileKind kind);
 
-/// A static archive (`ar`, GNU format, deterministic) of `objects`.
-llvm::Error writeStaticLibrary(llvm::StringRef path,
-                               llvm::ArrayRef<std::pair<std::string,
-                                                        std::string>> objects);
+/// A static archive (`ar`, GNU format, deterministic) of `objects` (name,
+/// bytes) and of the object files `files` (name, path), which are mapped,
+/// not read into memory.
+llvm::Error writeStaticLibrary(
+    llvm::StringRef path,
+    llvm::ArrayRef<std::pair<std::string, std::string>> objects,
+    llvm::ArrayRef<std::pair<std::string, std::string>> files = {});
 
-/// Links the object file at `objectPath` into an executable or shared
+/// Links the object files at `objectPaths` into an executable or shared
 /// library at `outputPath` with the system C compiler driver (cc, or
 /// clang-22), adding libm, libpthread and libdl.
-llvm::Error linkWithSystemCompiler(llvm::StringRef objectPath,
+llvm::Error linkWithSystemCompiler(llvm::ArrayRef<std::string> objectPaths,
                                    llvm::StringRef outputPath, bool shared,
                                    llvm::StringRef triple);
 

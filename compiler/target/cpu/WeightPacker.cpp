@@ -96,17 +96,19 @@ Expected<PackedWeight> packValues(llvm::ArrayRef<float> values,
     return packed;
   }
   if (packed.format == INGOT_W_F32) {
-    packed.bytes.resize(values.size() * 4);
-    std::memcpy(packed.bytes.data(), values.data(), packed.bytes.size());
+    std::vector<uint8_t> bytes(values.size() * 4);
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    packed.bytes = std::move(bytes);
     return packed;
   }
-  packed.bytes.resize(values.size() * 2);
+  std::vector<uint8_t> bytes(values.size() * 2);
   for (size_t i = 0; i < values.size(); ++i) {
     uint16_t bits = packed.format == INGOT_W_F16
                         ? ::ingot::pack::floatToHalf(values[i])
                         : floatToBF16(values[i]);
-    std::memcpy(&packed.bytes[2 * i], &bits, 2);
+    std::memcpy(&bytes[2 * i], &bits, 2);
   }
+  packed.bytes = std::move(bytes);
   return packed;
 }
 
@@ -114,6 +116,7 @@ Expected<PackedWeight> packValues(llvm::ArrayRef<float> values,
 static Expected<PackedWeight> packGroupRecords(const GroupCodes &data,
                                               GroupQuantAttr group) {
   PackedWeight packed;
+  std::vector<uint8_t> bytes;
   packed.format = group.getBits() == 8
                       ? (group.getSymmetric() ? INGOT_W_G8_SYM : INGOT_W_G8_ASYM)
                       : (group.getSymmetric() ? INGOT_W_G4_SYM
@@ -125,8 +128,8 @@ static Expected<PackedWeight> packGroupRecords(const GroupCodes &data,
   for (int64_t r = 0; r < data.rows; ++r) {
     for (int64_t j = 0; j < groupsPerRow; ++j) {
       auto put16 = [&](uint16_t bits) {
-        packed.bytes.push_back(bits & 0xff);
-        packed.bytes.push_back(bits >> 8);
+        bytes.push_back(bits & 0xff);
+        bytes.push_back(bits >> 8);
       };
       put16(::ingot::pack::floatToHalf(data.scales[r * groupsPerRow + j]));
       if (!group.getSymmetric())
@@ -134,13 +137,14 @@ static Expected<PackedWeight> packGroupRecords(const GroupCodes &data,
             static_cast<float>(data.zeros[r * groupsPerRow + j])));
       const uint8_t *codes = &data.codes[r * data.cols + j * g];
       if (group.getBits() == 8) {
-        packed.bytes.insert(packed.bytes.end(), codes, codes + g);
+        bytes.insert(bytes.end(), codes, codes + g);
       } else {
         for (int64_t i = 0; i < g; i += 2)
-          packed.bytes.push_back((codes[i] & 15) | ((codes[i + 1] & 15) << 4));
+          bytes.push_back((codes[i] & 15) | ((codes[i + 1] & 15) << 4));
       }
     }
   }
+  packed.bytes = std::move(bytes);
   return packed;
 }
 
@@ -165,7 +169,7 @@ Expected<PackedWeight> WeightPacker::packMatrix(WeightDeclOp decl) {
   if (auto group = dyn_cast_or_null<GroupQuantAttr>(type.getEncoding())) {
     if (std::optional<GroupCodes> codes = storage.readGroupCodes(decl))
       return packGroupRecords(*codes, group);
-  } else if (std::optional<std::vector<uint8_t>> bytes =
+  } else if (std::optional<llvm::ArrayRef<uint8_t>> bytes =
                  storage.readStoredBytes(decl)) {
     auto expected = getStorageBytes(type);
     if (succeeded(expected) &&
@@ -173,7 +177,7 @@ Expected<PackedWeight> WeightPacker::packMatrix(WeightDeclOp decl) {
       PackedWeight packed;
       packed.format = format->first;
       packed.group = format->second;
-      packed.bytes = std::move(*bytes);
+      packed.bytes = WeightBytes::view(*bytes);
       return packed;
     }
   }

@@ -26,9 +26,44 @@
 
 namespace ingot::cpu {
 
+/// The bytes of a packed weight: its own, or a view of the model file's
+/// (mapped) when the file already stores them as the kernel reads them, so
+/// they are copied once, into the blob. Reads as an ArrayRef; assigning a
+/// vector (a repacked layout) makes them its own.
+class WeightBytes {
+public:
+  WeightBytes() = default;
+  WeightBytes(std::vector<uint8_t> bytes) : owned(std::move(bytes)) {}
+  /// `bytes`, not copied: they must outlive this.
+  static WeightBytes view(llvm::ArrayRef<uint8_t> bytes) {
+    WeightBytes w;
+    w.borrowed = bytes;
+    w.isView = true;
+    return w;
+  }
+  WeightBytes &operator=(std::vector<uint8_t> bytes) {
+    owned = std::move(bytes);
+    isView = false;
+    return *this;
+  }
+  llvm::ArrayRef<uint8_t> get() const {
+    return isView ? borrowed : llvm::ArrayRef<uint8_t>(owned);
+  }
+  operator llvm::ArrayRef<uint8_t>() const { return get(); }
+  size_t size() const { return get().size(); }
+  const uint8_t *data() const { return get().data(); }
+  const uint8_t *begin() const { return get().begin(); }
+  const uint8_t *end() const { return get().end(); }
+
+private:
+  std::vector<uint8_t> owned;
+  llvm::ArrayRef<uint8_t> borrowed;
+  bool isView = false;
+};
+
 /// A weight as a kernel reads it.
 struct PackedWeight {
-  std::vector<uint8_t> bytes;
+  WeightBytes bytes;
   int32_t format = 0; ///< INGOT_W_* of compiler/ukernels/ukernels.h
   int32_t group = 0;  ///< group size of the INGOT_W_G* formats
 };
@@ -56,12 +91,17 @@ struct GroupCodes {
 class WeightStorage : public mlir::ingot::WeightSource {
 public:
   /// The file's bytes of the decl's weight when it stores it in the decl's
-  /// type (GGUF blocks, the kernels' layout); std::nullopt when it does not
-  /// or cannot be read (then the values are packed).
-  virtual std::optional<std::vector<uint8_t>>
+  /// type (GGUF blocks, the kernels' layout), valid while the storage
+  /// lives (a view of the mapped file, not a copy); std::nullopt when it
+  /// does not or cannot be read (then the values are packed).
+  virtual std::optional<llvm::ArrayRef<uint8_t>>
   readStoredBytes(mlir::ingot::WeightDeclOp decl) {
     return std::nullopt;
   }
+
+  /// A hint that the decl's weight was packed: the storage may give back
+  /// the memory its stored bytes occupy (a mapped file's pages).
+  virtual void release(mlir::ingot::WeightDeclOp decl) {}
 
   /// The file's codes of the decl's weight when it stores it with the
   /// decl's #ingot.group encoding (GPTQ/AWQ); std::nullopt otherwise.
@@ -83,6 +123,13 @@ public:
 
   /// The decl's values as f32 (after its encoding's rounding).
   llvm::Expected<std::vector<float>> readValues(mlir::ingot::WeightDeclOp decl);
+
+  /// The decl's weight was written to the blob: its stored bytes may leave
+  /// memory (WeightStorage::release).
+  void release(mlir::ingot::WeightDeclOp decl) {
+    if (!decl.getValueAttr())
+      storage.release(decl);
+  }
 
 private:
   WeightStorage &storage;
