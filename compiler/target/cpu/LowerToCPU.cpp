@@ -84,14 +84,15 @@ int64_t maxRowsOf(Value v, int64_t maxBatch) {
 int64_t scratchBytes(func::FuncOp fn, int64_t maxBatch, int64_t maxCtx) {
   int64_t scratch = 0;
   auto type = [](Value v) { return cast<ShapedType>(v.getType()); };
-  auto matmulScratch = [&](Value a) {
+  auto matmulScratch = [&](Value a, bool grouped = false) {
     auto t = type(a);
     int64_t k = t.getDimSize(t.getRank() - 1);
     int64_t inner = 1;
     for (int64_t d : t.getShape().drop_front().drop_back())
       inner *= d;
     int64_t m = maxRowsOf(a, maxBatch) * (t.getRank() > 1 ? inner : 1);
-    return INGOT_UK_MATMUL_SCRATCH(m, k);
+    return grouped ? INGOT_UK_GROUPED_MATMUL_SCRATCH(m, k)
+                   : INGOT_UK_MATMUL_SCRATCH(m, k);
   };
   for (Operation &op : fn.getBody().front()) {
     if (auto matmul = dyn_cast<MatmulOp>(op)) {
@@ -99,7 +100,7 @@ int64_t scratchBytes(func::FuncOp fn, int64_t maxBatch, int64_t maxCtx) {
     } else if (auto multi = dyn_cast<MultiMatmulOp>(op)) {
       scratch = std::max(scratch, matmulScratch(multi.getX()));
     } else if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
-      scratch = std::max(scratch, matmulScratch(grouped.getX()));
+      scratch = std::max(scratch, matmulScratch(grouped.getX(), true));
     } else if (auto attention = dyn_cast<AttentionOp>(op)) {
       auto q = type(attention.getQuery());
       int64_t floats = INGOT_UK_ATTENTION_SCRATCH_FLOATS(
