@@ -11,6 +11,10 @@
  *   - AVX2, F32 / F16: FMA over UK_MT activation rows per weight row.
  *   - everything else (the portable path): one weight block at a time
  *     dequantized to f32 and dotted with up to UK_MT activation rows.
+ * The grouped (expert) matmul runs the same paths on each expert's rows;
+ * its threads take contiguous runs of the active experts' (expert, column
+ * group) pairs, and with few rows (one token's experts) each thread
+ * quantizes the rows it needs itself, with no barrier.
  *
  *===----------------------------------------------------------------------===*/
 

@@ -110,7 +110,7 @@ enum {
  * experts) quantizes them in each thread, each into its own part of
  * scratch, instead of sharing the work behind a barrier; its scratch,
  * INGOT_UK_GROUPED_MATMUL_SCRATCH, has room for that. */
-#define INGOT_UK_GROUPED_OWN_ROWS 16
+#define INGOT_UK_GROUPED_OWN_ROWS 32
 #define INGOT_UK_GROUPED_MATMUL_SCRATCH(M, K)                                  \
   INGOT_UK_MATMUL_SCRATCH(                                                     \
       (int64_t)(M) > INGOT_UK_MAX_THREADS * INGOT_UK_GROUPED_OWN_ROWS          \
