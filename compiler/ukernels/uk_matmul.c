@@ -11,6 +11,10 @@
  *   - AVX2, F32 / F16: FMA over UK_MT activation rows per weight row.
  *   - everything else (the portable path): one weight block at a time
  *     dequantized to f32 and dotted with up to UK_MT activation rows.
+ * The grouped (expert) matmul runs the same paths on each expert's rows;
+ * its threads take contiguous runs of the active experts' (expert, column
+ * group) pairs, and with few rows (one token's experts) each thread
+ * quantizes the rows it needs itself, with no barrier.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -816,24 +820,91 @@ void ingot_uk_matmul_multi(float *y0, const void *w0, const float *b0,
   }
 }
 
+/* How ingot_uk_grouped_matmul splits its work: each active expert's
+ * N / unit column units (groups of 8 columns in the interleaved formats)
+ * cost rows + UK_GROUPED_UNIT_COST each (the weights streamed once, then
+ * each row's products); the threads split the total cost evenly, each
+ * taking a contiguous run of units in expert order, so that at one token
+ * each thread streams its own contiguous share of the selected experts'
+ * bytes, and in a prefill the experts with more rows weigh more. */
+#define UK_GROUPED_UNIT_COST 2
+
+/* Thread ith's cost range [*lo, *hi) of all the units. */
+static void uk_grouped_range(const int32_t *expert_offsets, int64_t E,
+                             int64_t units, int32_t ith, int32_t nth,
+                             int64_t *lo, int64_t *hi) {
+  int64_t total = 0;
+  for (int64_t e = 0; e < E; ++e) {
+    int64_t rows = expert_offsets[e + 1] - expert_offsets[e];
+    total += rows > 0 ? (rows + UK_GROUPED_UNIT_COST) * units : 0;
+  }
+  uk_split(total, ith, nth, lo, hi);
+}
+
+/* Of an expert whose `units` units of cost c each start at cost `base`,
+ * those [*u0, *u1) starting in [lo, hi) (each unit belongs to the thread
+ * whose range holds its start). */
+static inline void uk_grouped_units(int64_t lo, int64_t hi, int64_t base,
+                                    int64_t c, int64_t units, int64_t *u0,
+                                    int64_t *u1) {
+  int64_t span = c * units;
+  *u0 = lo <= base ? 0 : lo - base >= span ? units : (lo - base + c - 1) / c;
+  *u1 = hi <= base ? 0 : hi - base >= span ? units : (hi - base + c - 1) / c;
+}
+
 void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
                              const int32_t *expert_offsets, int64_t E,
                              int64_t N, int64_t K, int32_t fmt, int32_t group,
                              void *scratch, ingot_uk_sync *sync, int32_t ith,
                              int32_t nth) {
-  uk_prepare_activations(x, expert_offsets[E], K, fmt, scratch, sync, ith,
-                         nth);
-  int64_t n0, n1;
-  uk_split(N, ith, nth, &n0, &n1);
+  int64_t M = expert_offsets[E];
+  int64_t unit = uk_is_x8(fmt) ? 8 : 1, units = N / unit;
   int64_t mat = N * ingot_uk_row_bytes(fmt, group, K);
   int64_t qstride = uk_q8_row_stride(K);
-  for (int64_t e = 0; e < E; ++e) {
+  int64_t lo, hi, base = 0, u0, u1;
+  const uint8_t *qa = (const uint8_t *)scratch;
+  if (M > INGOT_UK_GROUPED_OWN_ROWS) {
+    uk_prepare_activations(x, M, K, fmt, scratch, sync, ith, nth);
+    uk_grouped_range(expert_offsets, E, units, ith, nth, &lo, &hi);
+  } else {
+    /* Few rows (one token's experts): each thread quantizes the rows of
+     * its own experts into its own part of scratch, with no barrier. */
+    uk_grouped_range(expert_offsets, E, units, ith, nth, &lo, &hi);
+    if (lo >= hi)
+      return;
+    if (uk_uses_q8act(fmt, K)) {
+      int64_t ra = M, rb = 0;
+      for (int64_t e = 0; e < E && base < hi; ++e) {
+        int64_t r0 = expert_offsets[e], r1 = expert_offsets[e + 1];
+        if (r1 <= r0)
+          continue;
+        uk_grouped_units(lo, hi, base, r1 - r0 + UK_GROUPED_UNIT_COST,
+                         units, &u0, &u1);
+        if (u0 < u1) {
+          ra = ra < r0 ? ra : r0;
+          rb = r1;
+        }
+        base += (r1 - r0 + UK_GROUPED_UNIT_COST) * units;
+      }
+      uint8_t *own = (uint8_t *)scratch + (int64_t)ith * M * qstride;
+#if UK_AVX2 || UK_DOTPROD
+      if (ra < rb)
+        uk_quantize_q8_rows(own, x, K, ra, rb);
+#endif
+      qa = own;
+      base = 0;
+    }
+  }
+  for (int64_t e = 0; e < E && base < hi; ++e) {
     int64_t r0 = expert_offsets[e], r1 = expert_offsets[e + 1];
     if (r1 <= r0)
       continue;
-    uk_matmul_cols(y + r0 * N, x + r0 * K,
-                   (const uint8_t *)scratch + r0 * qstride,
-                   (const uint8_t *)w + e * mat, NULL, r1 - r0, K, fmt, group,
-                   N, n0, n1);
+    int64_t c = r1 - r0 + UK_GROUPED_UNIT_COST;
+    uk_grouped_units(lo, hi, base, c, units, &u0, &u1);
+    if (u0 < u1)
+      uk_matmul_cols(y + r0 * N, x + r0 * K, qa + r0 * qstride,
+                     (const uint8_t *)w + e * mat, NULL, r1 - r0, K, fmt,
+                     group, N, u0 * unit, u1 * unit);
+    base += c * units;
   }
 }

@@ -120,6 +120,18 @@ enum {
  * of K inputs (the activations in the kernel's own format). */
 #define INGOT_UK_MATMUL_SCRATCH(M, K) ((int64_t)(M) * ((int64_t)(K) * 2 + 64) + 256)
 
+/* ingot_uk_grouped_matmul with at most this many rows in all (one token's
+ * experts) quantizes them in each thread, each into its own part of
+ * scratch, instead of sharing the work behind a barrier; its scratch,
+ * INGOT_UK_GROUPED_MATMUL_SCRATCH, has room for that. */
+#define INGOT_UK_GROUPED_OWN_ROWS 32
+#define INGOT_UK_GROUPED_MATMUL_SCRATCH(M, K)                                  \
+  INGOT_UK_MATMUL_SCRATCH(                                                     \
+      (int64_t)(M) > INGOT_UK_MAX_THREADS * INGOT_UK_GROUPED_OWN_ROWS          \
+          ? (int64_t)(M)                                                       \
+          : INGOT_UK_MAX_THREADS * INGOT_UK_GROUPED_OWN_ROWS,                  \
+      K)
+
 /*===----------------------------------------------------------------------===
  * Argument constants
  *

@@ -1,8 +1,9 @@
 // The CPU lowering of routed experts (the sparse form of
-// --ingot-route-moe): the route kernel, a barrier, then the number of
-// (token, expert) pairs read back from offsets[n]; the counting sort, the
-// gather, the grouped products over each expert's segment, and the
-// weighted scatter into the tokens' rows.
+// --ingot-route-moe): the route kernel and the counting sort (both on
+// thread 0) with one barrier after them, then the number of (token,
+// expert) pairs read back from offsets[n]; the gather, the grouped
+// products over each expert's segment, and the weighted scatter into the
+// tokens' rows.
 // RUN: ingotc %s --random-weights=1 --emit=llvm --kernel-calls-only -o - | FileCheck %s
 
 module {
@@ -36,16 +37,18 @@ module {
 // route(offsets, experts, weights, logits, tokens, experts, rule, k, value,
 //       max, scoring, renormalize): top-p (1) 0.6, at most 3, sigmoid (1).
 // CHECK:      call void @ingot_uk_route(ptr [[OFF:%[0-9]+]], ptr [[EX:%[0-9]+]], ptr [[W:%[0-9]+]], ptr [[R]], i64 %n, i64 4, i32 1, i32 0, float 0x3FE3333340000000, i32 3, i32 1, i32 1,
-// CHECK-NEXT: call void @ingot_uk_barrier
-// CHECK-NEXT: [[N:%[0-9]+]] = add i64 %n, 1
-// CHECK-NEXT: [[AT:%[0-9]+]] = getelementptr inbounds i32, ptr [[OFF]], i64 %n
-// CHECK-NEXT: [[P32:%[0-9]+]] = load i32, ptr [[AT]]
-// CHECK-NEXT: [[PAIRS:%[0-9]+]] = sext i32 [[P32]] to i64
-// No second barrier after the route.
+// No barrier between the route and the sort.
 // CHECK-NOT:  call void @ingot_uk_barrier
+// CHECK:      [[N:%[0-9]+]] = add i64 %n, 1
 // moe_sort(expert_offsets, pairs, tokens, offsets, experts, n, experts)
 // CHECK:      [[N2:%[0-9]+]] = sub i64 [[N]], 1
 // CHECK-NEXT: call void @ingot_uk_moe_sort(ptr [[EOFF:%[0-9]+]], ptr [[PI:%[0-9]+]], ptr [[TOK:%[0-9]+]], ptr [[OFF]], ptr [[EX]], i64 [[N2]], i64 4,
+// CHECK-NEXT: call void @ingot_uk_barrier
+// CHECK-NEXT: [[AT:%[0-9]+]] = getelementptr inbounds i32, ptr [[OFF]], i64 [[N2]]
+// CHECK-NEXT: [[P32:%[0-9]+]] = load i32, ptr [[AT]]
+// CHECK-NEXT: [[PAIRS:%[0-9]+]] = sext i32 [[P32]] to i64
+// No second barrier after the sort.
+// CHECK-NOT:  call void @ingot_uk_barrier
 // gather_rows(out, x, indices, count, row elements)
 // CHECK:      call void @ingot_uk_gather_rows(ptr [[XS:%[0-9]+]], ptr [[X]], ptr [[TOK]], i64 [[PAIRS]], i64 8,
 // CHECK:      call void @ingot_uk_gather_rows(ptr [[WS:%[0-9]+]], ptr [[W]], ptr [[PI]], i64 [[PAIRS]], i64 1,

@@ -604,7 +604,8 @@ TEST_F(UKernels, GroupedMatmul) {
     std::vector<float> x = randomFloats(rng, count * K);
     std::vector<float> first;
     for (int nth : kThreadCounts) {
-      Aligned y(count * N * 4), scratch(INGOT_UK_MATMUL_SCRATCH(count, K));
+      Aligned y(count * N * 4),
+          scratch(INGOT_UK_GROUPED_MATMUL_SCRATCH(count, K));
       Sync s;
       runThreads(nth, [&](int ith) {
         ingot_uk_grouped_matmul(y.as<float>(), x.data(), w.bytes.data(),
@@ -630,6 +631,117 @@ TEST_F(UKernels, GroupedMatmul) {
         for (int64_t i = 0; i < rows * N; ++i)
           ASSERT_NEAR(got[r0 * N + i], want[i], tol[i])
               << f.name << " expert " << e;
+      }
+    }
+  }
+}
+
+/// Runs ingot_uk_grouped_matmul on nth threads.
+std::vector<float> runGroupedMatmul(const std::vector<float> &x,
+                                    const Weights &w,
+                                    const std::vector<int32_t> &offsets,
+                                    int64_t N, int64_t K, const Format &f,
+                                    int nth) {
+  int64_t E = offsets.size() - 1, count = offsets.back();
+  Aligned y(count * N * 4), scratch(INGOT_UK_GROUPED_MATMUL_SCRATCH(count, K));
+  Sync s;
+  runThreads(nth, [&](int ith) {
+    ingot_uk_grouped_matmul(y.as<float>(), x.data(), w.bytes.data(),
+                            offsets.data(), E, N, K, f.fmt, f.group,
+                            scratch.data, &s.sync, ith, nth);
+  });
+  return std::vector<float>(y.as<float>(), y.as<float>() + count * N);
+}
+
+TEST_F(UKernels, GroupedMatmulInterleaved) {
+  // Expert weights repacked by 8 rows, each expert's matrix on its own (as
+  // the compiler packs them), for one token's experts (rows quantized by
+  // each thread) and a prefill's (shared, behind the barrier), with empty
+  // experts, whose poisoned weights must not be read: each expert's rows
+  // are bit for bit what ingot_uk_matmul gives with that expert's
+  // interleaved matrix, within the q8 tolerance of the reference and of
+  // the plain-format grouped product, and the same on 1-3 threads.
+  struct Case {
+    Format rows, x8;
+    int bytes;
+  };
+  const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
+                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
+                        {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20}};
+  ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_0);
+  ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q8_0);
+  ASSERT_EQ(cases[2].rows.fmt, INGOT_W_Q4_1);
+  const int64_t E = 6, N = 24, K = 256;
+  // Rows per expert: one token's top-3; uneven small counts up to the
+  // per-thread limit; a prefill's uneven segments (tails of 1-3 rows past
+  // the 4-row tiles).
+  const std::vector<std::vector<int32_t>> counts = {
+      {0, 1, 0, 0, 1, 1},
+      {6, 0, 13, 0, 5, 8},
+      {17, 0, 14, 3, 0, 7}};
+  ASSERT_EQ(counts[1][0] + counts[1][2] + counts[1][4] + counts[1][5],
+            INGOT_UK_GROUPED_OWN_ROWS);
+  for (const Case &c : cases) {
+    Weights plain = makeWeights(rng, c.rows, E * N, K);
+    int64_t mat = N * ingot_uk_row_bytes(c.rows.fmt, 0, K);
+    Weights w = plain;
+    std::vector<Weights> experts(E);
+    for (int64_t e = 0; e < E; ++e) {
+      Weights one;
+      one.bytes.assign(plain.bytes.begin() + e * mat,
+                       plain.bytes.begin() + (e + 1) * mat);
+      one.values.assign(plain.values.begin() + e * N * K,
+                        plain.values.begin() + (e + 1) * N * K);
+      experts[e] = interleaveRows(one, N, K, c.bytes);
+      std::copy(experts[e].bytes.begin(), experts[e].bytes.end(),
+                w.bytes.begin() + e * mat);
+    }
+    for (const std::vector<int32_t> &rows : counts) {
+      std::vector<int32_t> offsets = {0};
+      for (int32_t r : rows)
+        offsets.push_back(offsets.back() + r);
+      int64_t count = offsets.back();
+      Weights wp = w, pp = plain;
+      for (int64_t e = 0; e < E; ++e)
+        if (!rows[e]) {
+          std::memset(wp.bytes.data() + e * mat, 0xff, mat);
+          std::memset(pp.bytes.data() + e * mat, 0xff, mat);
+        }
+      std::vector<float> x = randomFloats(rng, count * K, -2, 2);
+      std::vector<float> base =
+          runGroupedMatmul(x, pp, offsets, N, K, c.rows, 1);
+      std::vector<float> first;
+      for (int nth : kThreadCounts) {
+        std::vector<float> got = runGroupedMatmul(x, wp, offsets, N, K, c.x8,
+                                                  nth);
+        if (nth > 1) {
+          ASSERT_EQ(got, first) << c.x8.name << " rows " << count
+                                << " nth=" << nth;
+          continue;
+        }
+        first = got;
+        for (int64_t e = 0; e < E; ++e) {
+          int64_t r0 = offsets[e];
+          if (!rows[e])
+            continue;
+          std::vector<float> xe(x.begin() + r0 * K,
+                                x.begin() + (r0 + rows[e]) * K);
+          std::vector<float> alone =
+              runMatmul(xe, experts[e], nullptr, rows[e], N, K, c.x8, 1);
+          std::vector<double> want, tol;
+          referenceMatmul(xe, experts[e].values, nullptr, rows[e], N, K,
+                          isAVX2Build(), want, tol);
+          for (int64_t i = 0; i < rows[e] * N; ++i) {
+            float v = got[r0 * N + i];
+            ASSERT_EQ(v, alone[i]) << c.x8.name << " expert " << e
+                                   << " element " << i << " rows " << count;
+            ASSERT_NEAR(v, want[i], tol[i])
+                << c.x8.name << " expert " << e << " element " << i;
+            ASSERT_NEAR(v, base[r0 * N + i], 2 * tol[i])
+                << c.x8.name << " against " << c.rows.name << " expert " << e
+                << " element " << i;
+          }
+        }
       }
     }
   }

@@ -140,7 +140,9 @@ struct MultiMatmulLowering : CPUPattern<MultiMatmulOp> {
   }
 };
 
-/// Each expert's segment of rows by its own weights.
+/// Each expert's segment of rows by its own weights. Of two in a row on
+/// the same rows and experts (groupedPartner: gate and up), the first ends
+/// with no barrier and the second uses the scratch past the first's.
 struct GroupedMatmulLowering : CPUPattern<GroupedMatmulOp> {
   using CPUPattern::CPUPattern;
   LogicalResult lower(GroupedMatmulOp op, OpAdaptor adaptor,
@@ -149,6 +151,11 @@ struct GroupedMatmulLowering : CPUPattern<GroupedMatmulOp> {
     Location loc = op.getLoc();
     const WeightPlace &w = state.weightPlace(op, 1);
     auto wt = cast<ShapedType>(op.getW().getType());
+    Value scratch = state.scratch;
+    if (state.groupedSeconds.contains(op))
+      scratch = state.byteOffset(
+          rewriter, loc, scratch,
+          groupedScratchBytes(op, state.options.maxBatch));
     state.call(rewriter, loc, "ingot_uk_grouped_matmul",
                {out[0], adaptor.getX(), state.weightPtr(rewriter, loc, op, 1),
                 adaptor.getExpertOffsets(),
@@ -156,8 +163,12 @@ struct GroupedMatmulLowering : CPUPattern<GroupedMatmulOp> {
                 state.i64(rewriter, loc, wt.getDimSize(1)),
                 state.i64(rewriter, loc, wt.getDimSize(2)),
                 state.i32(rewriter, loc, w.format),
-                state.i32(rewriter, loc, w.group), state.scratch, state.sync,
+                state.i32(rewriter, loc, w.group), scratch, state.sync,
                 state.ith, state.nth});
+    if (state.groupedFirsts.contains(op)) {
+      rewriter.replaceOp(op, out);
+      return success();
+    }
     return state.finish(rewriter, op, out);
   }
 };

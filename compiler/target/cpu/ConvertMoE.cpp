@@ -3,7 +3,9 @@
 // ingot.route -> ingot_uk_route, then the number of (token, expert) pairs
 // read back from the offsets (the row count of what follows); moe_sort,
 // gather_rows and scatter_add -> their ukernels. The grouped products are
-// in ConvertMatmul.cpp.
+// in ConvertMatmul.cpp. A route followed by the moe_sort of its experts
+// shares the sort's barrier: both kernels run on thread 0 alone, and the
+// pairs are read back after the sort.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,14 +16,50 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
+#include <memory>
+
 using namespace mlir;
 using namespace mlir::ingot;
 
 namespace ingot::cpu {
 namespace {
 
+/// The moe_sort right after `route` (weight reads aside) that sorts its
+/// experts, else null.
+MoeSortOp sortAfter(RouteOp route) {
+  Operation *after = route->getNextNode();
+  while (isa_and_nonnull<WeightOp>(after))
+    after = after->getNextNode();
+  auto sort = dyn_cast_or_null<MoeSortOp>(after);
+  if (!sort || sort.getOffsets() != route.getOffsets() ||
+      sort.getExperts() != route.getExperts())
+    return nullptr;
+  return sort;
+}
+
+/// Each moe_sort that shares its route's barrier: that route's experts
+/// and weights, whose rows the sort sets once it has read the pairs.
+using FusedRoutes = llvm::DenseMap<Operation *, std::pair<Value, Value>>;
+
+/// Rows of the route's experts and weights once `offsets[n]`, the pair
+/// count, is visible to every thread (after a barrier).
+Value readPairs(CPULowering &state, OpBuilder &b, Location loc,
+                Value experts, Value weights, Value offsets, Value n) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Value at = LLVM::GEPOp::create(b, loc, ptr, b.getI32Type(), offsets,
+                                 ValueRange{n}, LLVM::GEPNoWrapFlags::inbounds);
+  Value pairs = arith::ExtSIOp::create(
+      b, loc, b.getI64Type(), LLVM::LoadOp::create(b, loc, b.getI32Type(), at));
+  state.rows[experts] = pairs;
+  state.rows[weights] = pairs;
+  return pairs;
+}
+
 struct RouteLowering : CPUPattern<RouteOp> {
-  using CPUPattern::CPUPattern;
+  RouteLowering(TypeConverter &converter, MLIRContext *context,
+                CPULowering &state, std::shared_ptr<FusedRoutes> fused)
+      : CPUPattern(converter, context, state), fused(std::move(fused)) {}
+  std::shared_ptr<FusedRoutes> fused;
   LogicalResult lower(RouteOp op, OpAdaptor adaptor,
                       ConversionPatternRewriter &rewriter,
                       ArrayRef<Value> out) const override {
@@ -40,26 +78,27 @@ struct RouteLowering : CPUPattern<RouteOp> {
                 i32(rule.getMaxExperts()),
                 i32(getUKernelScoring(op.getScoring())),
                 i32(op.getRenormalize() ? 1 : 0), state.ith, state.nth});
-    state.barrier(rewriter, loc);
-    // The pairs: offsets[n], once every thread sees the offsets.
     state.rows[op.getOffsets()] = arith::AddIOp::create(
         rewriter, loc, n, state.i64(rewriter, loc, 1));
-    auto ptr = LLVM::LLVMPointerType::get(rewriter.getContext());
-    Value at = LLVM::GEPOp::create(rewriter, loc, ptr, rewriter.getI32Type(),
-                                   out[0], ValueRange{n},
-                                   LLVM::GEPNoWrapFlags::inbounds);
-    Value pairs = arith::ExtSIOp::create(
-        rewriter, loc, rewriter.getI64Type(),
-        LLVM::LoadOp::create(rewriter, loc, rewriter.getI32Type(), at));
-    state.rows[op.getExperts()] = pairs;
-    state.rows[op.getWeights()] = pairs;
+    // The pairs: offsets[n], once every thread sees the offsets (after the
+    // sort's barrier when the sort follows).
+    if (MoeSortOp sort = sortAfter(op)) {
+      (*fused)[sort] = {op.getExperts(), op.getWeights()};
+    } else {
+      state.barrier(rewriter, loc);
+      readPairs(state, rewriter, loc, op.getExperts(), op.getWeights(),
+                out[0], n);
+    }
     rewriter.replaceOp(op, out);
     return success();
   }
 };
 
 struct MoeSortLowering : CPUPattern<MoeSortOp> {
-  using CPUPattern::CPUPattern;
+  MoeSortLowering(TypeConverter &converter, MLIRContext *context,
+                  CPULowering &state, std::shared_ptr<FusedRoutes> fused)
+      : CPUPattern(converter, context, state), fused(std::move(fused)) {}
+  std::shared_ptr<FusedRoutes> fused;
   LogicalResult lower(MoeSortOp op, OpAdaptor adaptor,
                       ConversionPatternRewriter &rewriter,
                       ArrayRef<Value> out) const override {
@@ -72,10 +111,21 @@ struct MoeSortLowering : CPUPattern<MoeSortOp> {
                 adaptor.getExperts(), tokens,
                 state.i64(rewriter, loc, op.getNumExperts()), state.ith,
                 state.nth});
-    Value pairs = state.rowsOf(rewriter, loc, op.getExperts());
+    auto route = fused->find(op);
+    if (route == fused->end()) {
+      Value pairs = state.rowsOf(rewriter, loc, op.getExperts());
+      state.rows[op.getPairs()] = pairs;
+      state.rows[op.getTokens()] = pairs;
+      return state.finish(rewriter, op, out);
+    }
+    state.barrier(rewriter, loc);
+    Value pairs = readPairs(state, rewriter, loc, route->second.first,
+                            route->second.second, adaptor.getOffsets(),
+                            tokens);
     state.rows[op.getPairs()] = pairs;
     state.rows[op.getTokens()] = pairs;
-    return state.finish(rewriter, op, out);
+    rewriter.replaceOp(op, out);
+    return success();
   }
 };
 
@@ -127,8 +177,11 @@ struct ScatterAddLowering : CPUPattern<ScatterAddOp> {
 
 void populateMoEPatterns(TypeConverter &converter,
                          RewritePatternSet &patterns, CPULowering &state) {
-  patterns.add<RouteLowering, MoeSortLowering, GatherRowsLowering,
-               ScatterAddLowering>(converter, patterns.getContext(), state);
+  auto fused = std::make_shared<FusedRoutes>();
+  patterns.add<RouteLowering, MoeSortLowering>(
+      converter, patterns.getContext(), state, fused);
+  patterns.add<GatherRowsLowering, ScatterAddLowering>(
+      converter, patterns.getContext(), state);
 }
 
 } // namespace ingot::cpu

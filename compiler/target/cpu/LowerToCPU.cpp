@@ -79,6 +79,26 @@ int64_t maxRowsOf(Value v, int64_t maxBatch) {
   return t.getRank() && !t.isDynamicDim(0) ? t.getDimSize(0) : maxBatch;
 }
 
+} // namespace
+
+GroupedMatmulOp groupedPartner(GroupedMatmulOp op) {
+  Operation *after = op->getNextNode();
+  while (isa_and_nonnull<WeightOp>(after))
+    after = after->getNextNode();
+  auto next = dyn_cast_or_null<GroupedMatmulOp>(after);
+  if (!next || next.getX() != op.getX() ||
+      next.getExpertOffsets() != op.getExpertOffsets())
+    return nullptr;
+  return next;
+}
+
+int64_t groupedScratchBytes(GroupedMatmulOp op, int64_t maxBatch) {
+  return alignTo64(INGOT_UK_GROUPED_MATMUL_SCRATCH(
+      maxRowsOf(op.getX(), maxBatch), lastDim(op.getX())));
+}
+
+namespace {
+
 /// The scratch one op at a time may use (the kernels' own sizes).
 int64_t scratchBytes(func::FuncOp fn, int64_t maxBatch, int64_t maxCtx) {
   int64_t scratch = 0;
@@ -98,7 +118,9 @@ int64_t scratchBytes(func::FuncOp fn, int64_t maxBatch, int64_t maxCtx) {
     } else if (auto multi = dyn_cast<MultiMatmulOp>(op)) {
       scratch = std::max(scratch, matmulScratch(multi.getX()));
     } else if (auto grouped = dyn_cast<GroupedMatmulOp>(op)) {
-      scratch = std::max(scratch, matmulScratch(grouped.getX()));
+      // Two in a row (groupedPartner) use two areas.
+      scratch = std::max(scratch, groupedScratchBytes(grouped, maxBatch) *
+                                      (groupedPartner(grouped) ? 2 : 1));
     } else if (auto attention = dyn_cast<AttentionOp>(op)) {
       auto q = type(attention.getQuery());
       int64_t floats = INGOT_UK_ATTENTION_SCRATCH_FLOATS(
@@ -327,6 +349,12 @@ Expected<LoweredModel> lowerToLLVM(ModuleOp graph, WeightPacker &packer,
   lowered.maxCtx = state.maxCtx;
   lowered.scratchBytes =
       options.gpu ? 0 : scratchBytes(fn, options.maxBatch, state.maxCtx);
+  for (Operation &op : fn.getBody().front())
+    if (auto grouped = dyn_cast<GroupedMatmulOp>(op))
+      if (GroupedMatmulOp next = groupedPartner(grouped)) {
+        state.groupedFirsts.insert(grouped);
+        state.groupedSeconds.insert(next);
+      }
   lowered.arenaBytes = lowered.activationBytes + lowered.scratchBytes;
 
   auto blob = WeightBlob::create();

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 #include <string>
@@ -120,6 +121,9 @@ public:
   mlir::LogicalResult finish(mlir::ConversionPatternRewriter &rewriter,
                              mlir::Operation *op, mlir::ValueRange results);
 
+  /// The grouped_matmul pairs (groupedPartner) of the graph: the first
+  /// ends with no barrier, the second's scratch starts past the first's.
+  llvm::DenseSet<mlir::Operation *> groupedFirsts, groupedSeconds;
   /// Each computing op's index in program order (the report's numbering).
   llvm::DenseMap<mlir::Operation *, int64_t> indexOf;
   mlir::Operation *currentOp = nullptr;
@@ -130,6 +134,16 @@ private:
   unsigned arrays = 0;
   std::map<std::string, int64_t> constantOffsets;
 };
+
+/// The grouped_matmul right after `op` when both multiply the same rows by
+/// the same experts (an FFN's gate and up): the two run with no barrier
+/// between them, the second quantizing its rows into the scratch past the
+/// first's (groupedScratchBytes), so neither waits for the other. Null
+/// otherwise.
+mlir::ingot::GroupedMatmulOp groupedPartner(mlir::ingot::GroupedMatmulOp op);
+/// The scratch bytes of one ingot_uk_grouped_matmul of `op` (64-aligned).
+int64_t groupedScratchBytes(mlir::ingot::GroupedMatmulOp op,
+                            int64_t maxBatch);
 
 /// The size of `v`'s last dimension.
 inline int64_t lastDim(mlir::Value v) {

@@ -3,7 +3,8 @@
 // Before the conversion, each weight operand of an op that computes is
 // packed into the blob in the layout its kernel reads, and its place is
 // recorded by (op, operand): a matrix in its encoding (8-row interleaved
-// for the matmul kernels where the target has them), f32 for a vector.
+// for the matmul kernels where the target has them, expert weights too,
+// each expert's matrix on its own), f32 for a vector.
 // One decl used two ways (a tied embedding and output head) is packed once
 // per way at most. The blob is written as it is packed (WeightBlob.h): a
 // weight's bytes live only until they are written, and bytes the model file
@@ -135,9 +136,16 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
                      ((format->first == INGOT_W_Q8_0 ||
                        format->first == INGOT_W_Q4_1) &&
                       !options.ggmlNumerics));
+  // [N][K], or [E][N][K] expert weights: each expert's matrix is
+  // interleaved on its own (groups of 8 rows never straddle two experts
+  // when N % 8 == 0), so the rows are regrouped as E·N rows.
+  int64_t rank = type.getRank();
+  int64_t cols = type.getDimSize(rank - 1);
+  int64_t rows = type.getNumElements() / std::max<int64_t>(cols, 1);
   interleave = interleave && repackable && !embeddingTables.contains(*decl) &&
-               type.getRank() == 2 && type.getDimSize(0) % 8 == 0 &&
-               type.getDimSize(1) % 32 == 0 && type.getDimSize(1) / 32 <= 1024;
+               (rank == 2 || rank == 3) &&
+               type.getDimSize(rank - 2) % 8 == 0 && cols % 32 == 0 &&
+               cols / 32 <= 1024;
   auto &cache = interleave ? interleavedDecls : packedDecls;
   return packOnce(cache, *decl, [&]() -> Expected<WeightPlace> {
     auto packed = packer.packMatrix(*decl);
@@ -146,7 +154,7 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
     if (interleave) {
       int32_t f = packed->format;
       packed->bytes =
-          interleaveRows(packed->bytes, type.getDimSize(0), type.getDimSize(1),
+          interleaveRows(packed->bytes, rows, cols,
                          f == INGOT_W_Q8_0   ? 34
                          : f == INGOT_W_Q4_1 ? 20
                                              : 18);
@@ -238,7 +246,7 @@ llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {
       if (!isConstantRead(grouped.getW()))
         return makeError("ingot.grouped_matmul: ingot.grouped_matmul needs "
                          "constant expert weights");
-      err = setMatrix(op, 1, true, false, true);
+      err = setMatrix(op, 1, true, options.interleaveQ4_0, true);
     } else if (auto rope = dyn_cast<RopeOp>(op)) {
       if (Value factors = rope.getFreqFactors()) {
         auto weight = factors.getDefiningOp<WeightOp>();
