@@ -591,6 +591,21 @@ Weights interleaveKRows(const Weights &w, int64_t N, int64_t K, bool five) {
   return out;
 }
 
+/// Random Q4_K / Q5_K blocks (every 6-bit scale and minimum equally
+/// likely, unlike a quantizer's on uniform data, whose sub-block scales are
+/// all alike) and their dequantized values.
+Weights randomKWeights(std::mt19937 &rng, int32_t fmt, int64_t N, int64_t K) {
+  Weights w;
+  w.bytes = randomBlocks(rng, fmt, N * K / 256);
+  w.values.resize(N * K);
+  if (llvm::Error err = gguf::dequantize(fmt == INGOT_W_Q4_K
+                                             ? gguf::GGMLType::Q4_K
+                                             : gguf::GGMLType::Q5_K,
+                                         w.bytes, w.values))
+    ADD_FAILURE() << llvm::toString(std::move(err));
+  return w;
+}
+
 TEST_F(UKernels, MatmulInterleavedK) {
   // The Q4_K / Q5_K layouts the compiler emits for AVX2 targets, as
   // MatmulInterleaved checks the others: against the reference (with the
@@ -608,7 +623,7 @@ TEST_F(UKernels, MatmulInterleavedK) {
   for (const Case &c : cases) {
     bool five = c.x8.fmt == INGOT_W_Q5_KX8;
     for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 768}, {16, 256}}) {
-      Weights plain = makeWeights(rng, c.rows, N, K);
+      Weights plain = randomKWeights(rng, c.rows.fmt, N, K);
       Weights w = interleaveKRows(plain, N, K, five);
       ASSERT_EQ(static_cast<int64_t>(w.bytes.size()),
                 N * ingot_uk_row_bytes(c.x8.fmt, 0, K));
@@ -641,8 +656,8 @@ TEST_F(UKernels, MatmulInterleavedK) {
     int64_t K = 512, ns[2] = {16, 24};
     Weights w[2];
     for (int i = 0; i < 2; ++i)
-      w[i] = interleaveKRows(makeWeights(rng, c.rows, ns[i], K), ns[i], K,
-                             five);
+      w[i] = interleaveKRows(randomKWeights(rng, c.rows.fmt, ns[i], K),
+                             ns[i], K, five);
     for (int64_t M : {1, 6}) {
       std::vector<float> x = randomFloats(rng, M * K, -2, 2);
       for (int nth : kThreadCounts) {
@@ -1696,14 +1711,25 @@ TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
 
 TEST_F(UKernels, MatmulThroughput) {
   // SmolLM2-135M's 576x1536 FFN shape (N = 1536 rows of K = 576) in Q4_1,
-  // Q8_0 and Q4_0 (and 1536x768 Q4_K), one thread. "hot": the same matrix every call (it stays
-  // in L2); "cold": a different copy each call from 64 MiB of copies, as in
-  // decode, where the whole model streams from memory once per token.
+  // Q8_0 and Q4_0 (and 1536x768 Q4_K and Q5_K, in rows and repacked), one
+  // thread. "hot": the same matrix every call (it stays in L2); "cold": a
+  // different copy each call from 64 MiB of copies, as in decode, where the
+  // whole model streams from memory once per token.
   int64_t N = 1536, K = 576;
-  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4], kFormats[8]}) {
-    if (isKQuant(f.fmt))
+  const Format q4kx8 = {INGOT_W_Q4_KX8, 0, "q4_kx8"};
+  const Format q5kx8 = {INGOT_W_Q5_KX8, 0, "q5_kx8"};
+  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4], kFormats[8],
+                          q4kx8, kFormats[9], q5kx8}) {
+    bool x8 = f.fmt == INGOT_W_Q4_KX8 || f.fmt == INGOT_W_Q5_KX8;
+    if (isKQuant(f.fmt) || x8)
       K = 768; // a whole number of 256-element blocks
-    Weights w = makeWeights(rng, f, N, K);
+    Weights w = x8 ? interleaveKRows(
+                         makeWeights(rng,
+                                     f.fmt == INGOT_W_Q5_KX8 ? kFormats[9]
+                                                             : kFormats[8],
+                                     N, K),
+                         N, K, f.fmt == INGOT_W_Q5_KX8)
+                   : makeWeights(rng, f, N, K);
     size_t bytes = w.bytes.size();
     size_t copies = (64u << 20) / bytes + 1;
     std::vector<uint8_t> many(copies * bytes);
@@ -1732,7 +1758,7 @@ TEST_F(UKernels, MatmulThroughput) {
                          std::chrono::steady_clock::now() - t0)
                          .count() /
                      reps;
-        printf("[ perf ] %-5s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
+        printf("[ perf ] %-6s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
                "%6.2f GB/s of weights\n",
                f.name, isAVX2Build() ? "avx2" : "portable",
                static_cast<long long>(M), cold ? "cold" : "hot", sec * 1e6,
