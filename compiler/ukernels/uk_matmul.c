@@ -572,14 +572,20 @@ UK_INLINE void uk_q4k_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* 8 unsigned bytes as 8 f32 lanes. */
+static inline __m256 uk_bytes8_ps(const uint8_t *p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+      _mm_loadl_epi64((const __m128i *)(const void *)p)));
+}
+
 /* As uk_q40x8_tile for Q4_K / Q5_K weights interleaved by 8 rows (Q4_KX8
  * / Q5_KX8): columns [n0, n1), multiples of 8. Per 32-element sub-block j
  * the exact integer Σ u·q of every row ends in its own lane (4-byte runs
  * of codes against the activation's matching 4 bytes broadcast), and the
  * row scales d·sc_j and dmin·m_j, unpacked to bytes by the compiler, are
  * one f32 vector each, shared by the `mt` activation rows:
- * y += (d·sc_j)·d_a·Σ u·q − (dmin·m_j)·(d·Σq)_a. Nothing per sub-block
- * is scalar. */
+ * y += (d·sc_j)·d_a·Σ u·q − (dmin·m_j)·(d·Σq)_a. Nothing per
+ * sub-block is scalar. */
 UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
                             const float *bias, int64_t K, int32_t fmt,
                             int64_t ldy, int64_t n0, int64_t n1,
@@ -599,7 +605,8 @@ UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
       acc[mm] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < nsb; ++sb) {
       const uint8_t *blk = wg + sb * sbb;
-      __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      __m256 d =
+          _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
       __m256 dmin = _mm256_cvtph_ps(
           _mm_loadu_si128((const __m128i *)(const void *)(blk + 16)));
       for (int c = 0; c < 4; ++c) {
@@ -614,7 +621,8 @@ UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
           i0[mm] = i1[mm] = _mm256_setzero_si256();
         }
         for (int L = 0; L < 8; ++L) {
-          __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * L));
+          __m256i x =
+              _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * L));
           __m256i lo = _mm256_and_si256(x, low);
           __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
           if (five) {
@@ -645,17 +653,15 @@ UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
               s0[mm] = s1[mm] = _mm256_setzero_si256();
             }
         }
-        __m256 sc0 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                         _mm_loadl_epi64((const __m128i *)(const void *)(blk + 32 + 16 * c)))));
-        __m256 sc1 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                         _mm_loadl_epi64((const __m128i *)(const void *)(blk + 40 + 16 * c)))));
-        __m256 mn0 = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                            _mm_loadl_epi64((const __m128i *)(const void *)(blk + 96 + 16 * c)))));
-        __m256 mn1 = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                            _mm_loadl_epi64((const __m128i *)(const void *)(blk + 104 + 16 * c)))));
+        __m256 sc0 = _mm256_mul_ps(d, uk_bytes8_ps(blk + 32 + 16 * c));
+        __m256 sc1 = _mm256_mul_ps(d, uk_bytes8_ps(blk + 40 + 16 * c));
+        __m256 mn0 = _mm256_mul_ps(dmin, uk_bytes8_ps(blk + 96 + 16 * c));
+        __m256 mn1 = _mm256_mul_ps(dmin, uk_bytes8_ps(blk + 104 + 16 * c));
         for (int mm = 0; mm < mt; ++mm) {
-          __m256i t0 = _mm256_add_epi32(i0[mm], _mm256_madd_epi16(s0[mm], ones16));
-          __m256i t1 = _mm256_add_epi32(i1[mm], _mm256_madd_epi16(s1[mm], ones16));
+          __m256i t0 =
+              _mm256_add_epi32(i0[mm], _mm256_madd_epi16(s0[mm], ones16));
+          __m256i t1 =
+              _mm256_add_epi32(i1[mm], _mm256_madd_epi16(s1[mm], ones16));
           acc[mm] = _mm256_fmadd_ps(
               _mm256_cvtepi32_ps(t0),
               _mm256_mul_ps(sc0, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);

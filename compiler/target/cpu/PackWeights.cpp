@@ -73,8 +73,10 @@ static std::vector<uint8_t> interleaveKRows(llvm::ArrayRef<uint8_t> rows,
         // with their top 2 bits in the top bits of bytes 0-7.
         const uint8_t *q = src + 4;
         for (int j = 0; j < 8; ++j) {
-          uint8_t sc = j < 4 ? q[j] & 63 : (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
-          uint8_t m = j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+          uint8_t sc =
+              j < 4 ? q[j] & 63 : (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+          uint8_t m =
+              j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
           dst[32 + 8 * j + r] = sc;
           dst[96 + 8 * j + r] = m;
         }
