@@ -184,6 +184,8 @@ UK_INLINE int64_t uk_block_elems(int32_t fmt, int32_t group) {
   case INGOT_W_Q2_K:
   case INGOT_W_Q3_K:
   case INGOT_W_IQ4_XS:
+  case INGOT_W_Q4_KX8:
+  case INGOT_W_Q5_KX8:
     return 256;
   case INGOT_W_G8_SYM:
   case INGOT_W_G8_ASYM:
@@ -220,6 +222,10 @@ UK_INLINE int64_t uk_block_bytes(int32_t fmt, int64_t n) {
     return 144;
   case INGOT_W_Q5_K:
     return 176;
+  case INGOT_W_Q4_KX8: /* per row and superblock, on average */
+    return 148;
+  case INGOT_W_Q5_KX8: /* per row and superblock, on average */
+    return 180;
   case INGOT_W_Q6_K:
     return 210;
   case INGOT_W_Q2_K:

@@ -3,8 +3,9 @@
  * y = x · wᵀ with w in any weight format. Threads split the output columns
  * (weight rows). Paths:
  *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K and their 8-row interleaved
- *     forms (Q4_0X8 / Q4_1X8 / Q8_0X8, repacked by the compiler: each
- *     row's integer block sum in its own lane); NEON dotprod, Q8_0 / Q4_0 /
+ *     forms (Q4_0X8 / Q4_1X8 / Q8_0X8 / Q4_KX8, and Q5_KX8, repacked by
+ *     the compiler: each row's integer block sum in its own lane); NEON
+ *     dotprod, Q8_0 / Q4_0 /
  *     Q4_1: the activation rows are first quantized into scratch as q8
  *     blocks (each thread its share of rows, then a barrier), then weight
  *     blocks are dotted with them in integers, UK_MT rows per weight pass.
@@ -65,10 +66,37 @@ static inline void uk_dequant_group_part(int32_t fmt, const uint8_t *rec,
   }
 }
 
-/* Row r's block out of one interleaved Q4_0X8 / Q8_0X8 block of 8 rows,
- * as f32. */
+/* Row r's superblock out of one Q4_KX8 / Q5_KX8 superblock of 8 rows, as
+ * f32, with uk_dequant_block's operations for Q4_K / Q5_K. */
+static inline void uk_dequant_kx8(int32_t fmt, const uint8_t *blk8, int r,
+                                  float *out) {
+  UK_NO_CONTRACT
+  int five = fmt == INGOT_W_Q5_KX8;
+  float d = uk_half_to_float(uk_rd16(blk8 + 2 * r));
+  float dmin = uk_half_to_float(uk_rd16(blk8 + 16 + 2 * r));
+  const uint8_t *qh = blk8 + 160, *qs = blk8 + (five ? 416 : 160);
+  for (int j = 0; j < 8; ++j) {
+    float dj = d * (float)blk8[32 + 8 * j + r];
+    float mj = dmin * (float)blk8[96 + 8 * j + r];
+    const uint8_t *chunk = qs + 256 * (j / 2);
+    for (int l = 0; l < 32; ++l) {
+      int off = 32 * (l / 4) + 4 * r + l % 4;
+      unsigned u = (j & 1) ? chunk[off] >> 4 : chunk[off] & 0x0fu;
+      if (five)
+        u |= ((qh[off] >> j) & 1u) << 4;
+      out[32 * j + l] = dj * (float)u - mj;
+    }
+  }
+}
+
+/* Row r's block out of one interleaved block of 8 rows (Q4_0X8 / Q8_0X8 /
+ * Q4_1X8: 32 elements; Q4_KX8 / Q5_KX8: 256), as f32. */
 static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
                                  float *out) {
+  if (fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8) {
+    uk_dequant_kx8(fmt, blk8, r, out);
+    return;
+  }
   int q8 = fmt == INGOT_W_Q8_0X8, q41 = fmt == INGOT_W_Q4_1X8;
   int head = q41 ? 4 : 2; /* d, and m for Q4_1 */
   uint8_t b[34];
@@ -84,7 +112,8 @@ static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
 /* Whether `fmt` interleaves its rows by 8 (columns then go in groups). */
 static inline int uk_is_x8(int32_t fmt) {
   return fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8 ||
-         fmt == INGOT_W_Q4_1X8;
+         fmt == INGOT_W_Q4_1X8 || fmt == INGOT_W_Q4_KX8 ||
+         fmt == INGOT_W_Q5_KX8;
 }
 
 /* Portable path: columns [n0, n1) of y[M][ldy] from rows of x[M][K]. */
@@ -120,7 +149,7 @@ static void uk_matmul_generic(float *y, const float *x, const uint8_t *w,
           for (int64_t mm = 0; mm < mt; ++mm)
             acc[mm] += uk_dot_f32(src, x + (m0 + mm) * K + k + p, pc);
         }
-        row += uk_is_x8(fmt) ? 8 * uk_block_bytes(fmt, 32)
+        row += uk_is_x8(fmt) ? 8 * uk_block_bytes(fmt, be)
                              : uk_block_bytes(fmt, cnt);
       }
       for (int64_t mm = 0; mm < mt; ++mm)
@@ -547,6 +576,114 @@ UK_INLINE void uk_q4k_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* 8 unsigned bytes as 8 f32 lanes. */
+static inline __m256 uk_bytes8_ps(const uint8_t *p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+      _mm_loadl_epi64((const __m128i *)(const void *)p)));
+}
+
+/* As uk_q40x8_tile for Q4_K / Q5_K weights interleaved by 8 rows (Q4_KX8
+ * / Q5_KX8): columns [n0, n1), multiples of 8. Per 32-element sub-block j
+ * the exact integer Σ u·q of every row ends in its own lane (4-byte runs
+ * of codes against the activation's matching 4 bytes broadcast), and the
+ * row scales d·sc_j and dmin·m_j, unpacked to bytes by the compiler, are
+ * one f32 vector each, shared by the `mt` activation rows:
+ * y += (d·sc_j)·d_a·Σ u·q − (dmin·m_j)·(d·Σq)_a. Nothing per
+ * sub-block is scalar. */
+UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                            const float *bias, int64_t K, int32_t fmt,
+                            int64_t ldy, int64_t n0, int64_t n1,
+                            const int mt) {
+  const int five = fmt == INGOT_W_Q5_KX8;
+  const int64_t sbb = five ? 1440 : 1184, codes = five ? 416 : 160;
+  int64_t nb = K / 32, nsb = K / 256, stride = uk_q8_row_stride(K);
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
+  const __m256i low = _mm256_set1_epi8(0x0f), bit4 = _mm256_set1_epi8(0x10);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
+    const uint8_t *wg = w + g * nsb * sbb;
+    __m256 acc[UK_MT];
+    for (int mm = 0; mm < mt; ++mm)
+      acc[mm] = _mm256_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t *blk = wg + sb * sbb;
+      __m256 d =
+          _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      __m256 dmin = _mm256_cvtph_ps(
+          _mm_loadu_si128((const __m128i *)(const void *)(blk + 16)));
+      for (int c = 0; c < 4; ++c) {
+        const uint8_t *qs = blk + codes + 256 * c;
+        int64_t b = sb * 8 + 2 * c;
+        /* s0: sub-block 2c (low nibbles), s1: 2c + 1 (high ones). Each
+         * maddubs pair sum is at most 2·15·127 (Q5: 2·31·127), so eight
+         * (Q5: four) of them fit in int16 before widening. */
+        __m256i s0[UK_MT], s1[UK_MT], i0[UK_MT], i1[UK_MT];
+        for (int mm = 0; mm < mt; ++mm) {
+          s0[mm] = s1[mm] = _mm256_setzero_si256();
+          i0[mm] = i1[mm] = _mm256_setzero_si256();
+        }
+        for (int L = 0; L < 8; ++L) {
+          __m256i x =
+              _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * L));
+          __m256i lo = _mm256_and_si256(x, low);
+          __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+          if (five) {
+            /* Bits 2c and 2c + 1 of each qh byte moved to bit 4 (16-bit
+             * shifts by at most 4 keep each byte's bits in the byte). */
+            __m256i h = _mm256_loadu_si256(
+                (const __m256i *)(const void *)(blk + 160 + 32 * L));
+            __m256i h0 = c < 2 ? _mm256_slli_epi16(h, 4 - 2 * c)
+                               : _mm256_srli_epi16(h, 2 * c - 4);
+            __m256i h1 = c < 2 ? _mm256_slli_epi16(h, 3 - 2 * c)
+                               : _mm256_srli_epi16(h, 2 * c - 3);
+            lo = _mm256_or_si256(lo, _mm256_and_si256(h0, bit4));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(h1, bit4));
+          }
+          for (int mm = 0; mm < mt; ++mm) {
+            int32_t q0, q1;
+            __builtin_memcpy(&q0, aq[mm] + 32 * b + 4 * L, 4);
+            __builtin_memcpy(&q1, aq[mm] + 32 * b + 32 + 4 * L, 4);
+            s0[mm] = _mm256_add_epi16(
+                s0[mm], _mm256_maddubs_epi16(lo, _mm256_set1_epi32(q0)));
+            s1[mm] = _mm256_add_epi16(
+                s1[mm], _mm256_maddubs_epi16(hi, _mm256_set1_epi32(q1)));
+          }
+          if (five && L == 3)
+            for (int mm = 0; mm < mt; ++mm) {
+              i0[mm] = _mm256_madd_epi16(s0[mm], ones16);
+              i1[mm] = _mm256_madd_epi16(s1[mm], ones16);
+              s0[mm] = s1[mm] = _mm256_setzero_si256();
+            }
+        }
+        __m256 sc0 = _mm256_mul_ps(d, uk_bytes8_ps(blk + 32 + 16 * c));
+        __m256 sc1 = _mm256_mul_ps(d, uk_bytes8_ps(blk + 40 + 16 * c));
+        __m256 mn0 = _mm256_mul_ps(dmin, uk_bytes8_ps(blk + 96 + 16 * c));
+        __m256 mn1 = _mm256_mul_ps(dmin, uk_bytes8_ps(blk + 104 + 16 * c));
+        for (int mm = 0; mm < mt; ++mm) {
+          __m256i t0 =
+              _mm256_add_epi32(i0[mm], _mm256_madd_epi16(s0[mm], ones16));
+          __m256i t1 =
+              _mm256_add_epi32(i1[mm], _mm256_madd_epi16(s1[mm], ones16));
+          acc[mm] = _mm256_fmadd_ps(
+              _mm256_cvtepi32_ps(t0),
+              _mm256_mul_ps(sc0, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+          acc[mm] = _mm256_fnmadd_ps(mn0, _mm256_broadcast_ss(ads[mm] + b),
+                                     acc[mm]);
+          acc[mm] = _mm256_fmadd_ps(
+              _mm256_cvtepi32_ps(t1),
+              _mm256_mul_ps(sc1, _mm256_broadcast_ss(ad[mm] + b + 1)),
+              acc[mm]);
+          acc[mm] = _mm256_fnmadd_ps(mn1, _mm256_broadcast_ss(ads[mm] + b + 1),
+                                     acc[mm]);
+        }
+      }
+    }
+    uk_store_x8(y, acc, bias, g, ldy, mt);
+  }
+}
+
 /* Columns [n0, n1) of y[M][ldy] for Q8_0 / Q4_0 / Q4_1 weights and
  * activations quantized in `qa`. */
 static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
@@ -560,6 +697,15 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                   UK_MT);
     for (; m0 < M; ++m0)
       uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
+    return;
+  }
+  if (fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_qkx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
+                   n1, UK_MT);
+    for (; m0 < M; ++m0)
+      uk_qkx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
+                   n1, 1);
     return;
   }
   if (fmt == INGOT_W_Q8_0X8) {
@@ -717,7 +863,7 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
 /* Whether the activations are quantized to q8 blocks for `fmt`. */
 static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
 #if UK_AVX2
-  if (fmt == INGOT_W_Q4_K)
+  if (fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8)
     return K % 256 == 0;
   if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8 ||
        fmt == INGOT_W_Q4_1X8) &&

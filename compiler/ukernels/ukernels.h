@@ -100,7 +100,27 @@ enum {
    * group and block, 160 bytes: the 8 scales d, the 8 minima m, then the
    * codes as in Q4_0X8 from byte 32. */
   INGOT_W_Q4_1X8 = 17,
-  /* 18-20: the K-quants' interleaved forms. */
+  /* Q4_K rows interleaved by 8 (the compiler repacks Q4_K matrices with
+   * N % 8 == 0 and K % 256 == 0 for the AVX2 kernels): for each group of 8
+   * rows and each 256-element superblock, 1184 bytes (148 per row):
+   *   bytes    0..15: the 8 rows' f16 d;
+   *   bytes   16..31: the 8 rows' f16 dmin;
+   *   bytes   32..95: sc[j][r] at 32 + 8j + r, the 6-bit scale of row r's
+   *                   sub-block j (elements 32j .. 32j + 31), one a byte;
+   *   bytes  96..159: m[j][r] at 96 + 8j + r, its 6-bit minimum likewise;
+   *   bytes 160..1183: the codes, for each of the 4 chunks c of 32 code
+   *                   bytes of the Q4_K block, 256 bytes where byte
+   *                   160 + 256c + 32L + 4r + i is byte 4L + i of row r's
+   *                   chunk c (its low nibble element 64c + 4L + i, the
+   *                   high one element 64c + 32 + 4L + i).
+   * Element = d·sc_j·u − dmin·m_j, as Q4_K. */
+  INGOT_W_Q4_KX8 = 18,
+  /* Q5_K rows interleaved by 8 likewise: per group and superblock, 1440
+   * bytes (180 per row): bytes 0..159 as in Q4_KX8, then the 5th bits:
+   * byte 160 + 32L + 4r + i is qh byte 4L + i of row r (bit 2c: the 5th
+   * bit of the low nibble of chunk c's byte 4L + i, bit 2c + 1: of the
+   * high one), then from byte 416 the codes as in Q4_KX8 from 160. */
+  INGOT_W_Q5_KX8 = 19,
   /* More GGUF block formats, each in its GGUF layout byte for byte (no fast
    * path yet: the portable kernels dequantize them block by block).
    * Q2_K: 256 elements, 84 bytes: 16 scale/min bytes, 64 bytes of 2-bit

@@ -20,10 +20,11 @@
 //
 // Tolerances. An f32 sum of K products, however ordered, is within
 // K·2^-24·Σ|x_k·w_k| of the exact one (the standard bound, first order).
-// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1, Q4_K weights) also round each 32-element
-// block of activations to int8 with step s = amax/127, each element within
-// s/2, so an output moves by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the
-// test adds that bound (computed from the data) for those formats.
+// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1, Q4_K weights and the 8-row
+// interleaved forms) also round each 32-element block of activations to
+// int8 with step s = amax/127, each element within s/2, so an output moves
+// by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the test adds that bound
+// (computed from the data) for those formats.
 //
 //===----------------------------------------------------------------------===//
 
@@ -564,6 +565,141 @@ TEST_F(UKernels, MatmulInterleaved) {
         });
         float *ys[3] = {y0.as<float>(), y1.as<float>(), y2.as<float>()};
         for (int i = 0; i < 3; ++i)
+          ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]),
+                    runMatmul(x, w[i], nullptr, M, ns[i], K, c.x8, 1))
+              << c.x8.name << " multi M=" << M << " matrix " << i
+              << " nth=" << nth;
+      }
+    }
+  }
+}
+
+/// Q4_K or Q5_K superblocks of w ([N][K], N % 8 == 0, K % 256 == 0)
+/// regrouped as INGOT_W_Q4_KX8 / Q5_KX8, written element by element from
+/// ukernels.h's description: per 8 rows and superblock, d[8], dmin[8],
+/// sc[j][r] at 32 + 8j + r, m[j][r] at 96 + 8j + r, (Q5: qh byte 4L + i
+/// of row r at 160 + 32L + 4r + i), then element e = 64c + 32h + 4L + i of
+/// row r in nibble h of byte C + 256c + 32L + 4r + i.
+Weights interleaveKRows(const Weights &w, int64_t N, int64_t K, bool five) {
+  int64_t nsb = K / 256, bytes = five ? 176 : 144, out8 = five ? 1440 : 1184;
+  int64_t codes = five ? 416 : 160, srcCodes = five ? 48 : 16;
+  Weights out = w;
+  out.bytes.assign(N / 8 * nsb * out8, 0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t *src = w.bytes.data() + (n * nsb + sb) * bytes;
+      uint8_t *dst = out.bytes.data() + ((n / 8) * nsb + sb) * out8;
+      int64_t r = n % 8;
+      std::memcpy(dst + 2 * r, src, 2);
+      std::memcpy(dst + 16 + 2 * r, src + 2, 2);
+      // GGML's get_scale_min_k4: 6-bit values, 12 bytes for 8 pairs.
+      const uint8_t *sc = src + 4;
+      for (int j = 0; j < 8; ++j) {
+        int scale, min;
+        if (j < 4) {
+          scale = sc[j] & 0x3f;
+          min = sc[j + 4] & 0x3f;
+        } else {
+          scale = (sc[j + 4] & 0x0f) | ((sc[j - 4] & 0xc0) >> 2);
+          min = (sc[j + 4] >> 4) | ((sc[j] & 0xc0) >> 2);
+        }
+        dst[32 + 8 * j + r] = static_cast<uint8_t>(scale);
+        dst[96 + 8 * j + r] = static_cast<uint8_t>(min);
+      }
+      for (int e = 0; e < 256; ++e) {
+        int c = e / 64, h = (e / 32) % 2, l = e % 32;
+        int nib = (src[srcCodes + 32 * c + l] >> (4 * h)) & 0xf;
+        uint8_t &b = dst[codes + 256 * c + 32 * (l / 4) + 4 * r + l % 4];
+        b = static_cast<uint8_t>(b | (nib << (4 * h)));
+        if (five && e < 32)
+          dst[160 + 32 * (e / 4) + 4 * r + e % 4] = src[16 + e];
+      }
+    }
+  return out;
+}
+
+/// Random Q4_K / Q5_K blocks (every 6-bit scale and minimum equally
+/// likely, unlike a quantizer's on uniform data, whose sub-block scales are
+/// all alike) and their dequantized values.
+Weights randomKWeights(std::mt19937 &rng, int32_t fmt, int64_t N, int64_t K) {
+  Weights w;
+  w.bytes = randomBlocks(rng, fmt, N * K / 256);
+  w.values.resize(N * K);
+  if (llvm::Error err = gguf::dequantize(fmt == INGOT_W_Q4_K
+                                             ? gguf::GGMLType::Q4_K
+                                             : gguf::GGMLType::Q5_K,
+                                         w.bytes, w.values))
+    ADD_FAILURE() << llvm::toString(std::move(err));
+  return w;
+}
+
+TEST_F(UKernels, MatmulInterleavedK) {
+  // The Q4_K / Q5_K layouts the compiler emits for AVX2 targets, as
+  // MatmulInterleaved checks the others: against the reference (with the
+  // q8-activation tolerance in AVX2 builds), bit for bit the row layout in
+  // the portable builds, bit for bit the same on 1-3 threads and through
+  // ingot_uk_matmul_multi; M = 1 (decode) and M > UK_MT (prefill tiles
+  // and their tail).
+  struct Case {
+    Format rows, x8;
+  };
+  const Case cases[] = {{kFormats[8], {INGOT_W_Q4_KX8, 0, "q4_kx8"}},
+                        {kFormats[9], {INGOT_W_Q5_KX8, 0, "q5_kx8"}}};
+  ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_K);
+  ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q5_K);
+  for (const Case &c : cases) {
+    bool five = c.x8.fmt == INGOT_W_Q5_KX8;
+    for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 768}, {16, 256}}) {
+      Weights plain = randomKWeights(rng, c.rows.fmt, N, K);
+      Weights w = interleaveKRows(plain, N, K, five);
+      ASSERT_EQ(static_cast<int64_t>(w.bytes.size()),
+                N * ingot_uk_row_bytes(c.x8.fmt, 0, K));
+      std::vector<float> bias = randomFloats(rng, N);
+      for (int64_t M : {1, 3, 4, 9}) {
+        std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+        const float *b = M == 3 ? bias.data() : nullptr;
+        std::vector<double> want, tol;
+        referenceMatmul(x, plain.values, b, M, N, K, isAVX2Build(), want, tol);
+        std::vector<float> first;
+        for (int nth : kThreadCounts) {
+          std::vector<float> got = runMatmul(x, w, b, M, N, K, c.x8, nth);
+          if (nth == 1) {
+            first = got;
+            for (int64_t i = 0; i < M * N; ++i) {
+              ASSERT_NEAR(got[i], want[i], tol[i])
+                  << c.x8.name << " N=" << N << " K=" << K << " M=" << M
+                  << " element " << i;
+            }
+            if (!isAVX2Build()) {
+              ASSERT_EQ(got, runMatmul(x, plain, b, M, N, K, c.rows, 1));
+            }
+          } else {
+            ASSERT_EQ(got, first) << c.x8.name << " M=" << M << " nth=" << nth;
+          }
+        }
+      }
+    }
+    // Two matrices of one input, as the gate and up projections.
+    int64_t K = 512, ns[2] = {16, 24};
+    Weights w[2];
+    for (int i = 0; i < 2; ++i)
+      w[i] = interleaveKRows(randomKWeights(rng, c.rows.fmt, ns[i], K),
+                             ns[i], K, five);
+    for (int64_t M : {1, 6}) {
+      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+      for (int nth : kThreadCounts) {
+        Aligned y0(M * ns[0] * 4), y1(M * ns[1] * 4);
+        Aligned scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+        Sync s;
+        runThreads(nth, [&](int ith) {
+          ingot_uk_matmul_multi(y0.as<float>(), w[0].bytes.data(), nullptr,
+                                ns[0], y1.as<float>(), w[1].bytes.data(),
+                                nullptr, ns[1], nullptr, nullptr, nullptr, 0,
+                                x.data(), M, K, c.x8.fmt, 0, scratch.data,
+                                &s.sync, ith, nth);
+        });
+        float *ys[2] = {y0.as<float>(), y1.as<float>()};
+        for (int i = 0; i < 2; ++i)
           ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]),
                     runMatmul(x, w[i], nullptr, M, ns[i], K, c.x8, 1))
               << c.x8.name << " multi M=" << M << " matrix " << i
@@ -1714,14 +1850,25 @@ TEST_F(UKernels, EmbeddedBitcodeParsesPerVariant) {
 
 TEST_F(UKernels, MatmulThroughput) {
   // SmolLM2-135M's 576x1536 FFN shape (N = 1536 rows of K = 576) in Q4_1,
-  // Q8_0 and Q4_0 (and 1536x768 Q4_K), one thread. "hot": the same matrix every call (it stays
-  // in L2); "cold": a different copy each call from 64 MiB of copies, as in
-  // decode, where the whole model streams from memory once per token.
+  // Q8_0 and Q4_0 (and 1536x768 Q4_K and Q5_K, in rows and repacked), one
+  // thread. "hot": the same matrix every call (it stays in L2); "cold": a
+  // different copy each call from 64 MiB of copies, as in decode, where the
+  // whole model streams from memory once per token.
   int64_t N = 1536, K = 576;
-  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4], kFormats[8]}) {
-    if (isKQuant(f.fmt))
+  const Format q4kx8 = {INGOT_W_Q4_KX8, 0, "q4_kx8"};
+  const Format q5kx8 = {INGOT_W_Q5_KX8, 0, "q5_kx8"};
+  for (const Format &f : {kFormats[5], kFormats[3], kFormats[4], kFormats[8],
+                          q4kx8, kFormats[9], q5kx8}) {
+    bool x8 = f.fmt == INGOT_W_Q4_KX8 || f.fmt == INGOT_W_Q5_KX8;
+    if (isKQuant(f.fmt) || x8)
       K = 768; // a whole number of 256-element blocks
-    Weights w = makeWeights(rng, f, N, K);
+    Weights w = x8 ? interleaveKRows(
+                         makeWeights(rng,
+                                     f.fmt == INGOT_W_Q5_KX8 ? kFormats[9]
+                                                             : kFormats[8],
+                                     N, K),
+                         N, K, f.fmt == INGOT_W_Q5_KX8)
+                   : makeWeights(rng, f, N, K);
     size_t bytes = w.bytes.size();
     size_t copies = (64u << 20) / bytes + 1;
     std::vector<uint8_t> many(copies * bytes);
@@ -1750,7 +1897,7 @@ TEST_F(UKernels, MatmulThroughput) {
                          std::chrono::steady_clock::now() - t0)
                          .count() /
                      reps;
-        printf("[ perf ] %-5s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
+        printf("[ perf ] %-6s %-8s M=%-3lld %-4s %8.1f us %7.2f GFLOP/s "
                "%6.2f GB/s of weights\n",
                f.name, isAVX2Build() ? "avx2" : "portable",
                static_cast<long long>(M), cold ? "cold" : "hot", sec * 1e6,

@@ -51,6 +51,47 @@ static std::vector<uint8_t> interleaveRows(llvm::ArrayRef<uint8_t> rows,
   return out;
 }
 
+/// Q4_K or Q5_K superblocks (144 / 176 bytes) of an [N][K] matrix (N % 8
+/// == 0, K % 256 == 0) regrouped as Q4_KX8 / Q5_KX8 (ukernels.h): per 8
+/// rows and superblock, the 8 d, the 8 dmin, the 6-bit scales and minima
+/// unpacked to a byte each (sc[j][r], m[j][r]), Q5_K's 5th-bit bytes in
+/// 4-byte runs of the 8 rows, then the codes chunk by chunk in 4-byte runs.
+static std::vector<uint8_t> interleaveKRows(llvm::ArrayRef<uint8_t> rows,
+                                            int64_t n, int64_t k, bool five) {
+  int64_t nsb = k / 256, bytes = five ? 176 : 144;
+  int64_t groupBytes = five ? 1440 : 1184, codes = five ? 416 : 160;
+  int64_t srcCodes = five ? 48 : 16;
+  std::vector<uint8_t> out(n / 8 * nsb * groupBytes);
+  for (int64_t g = 0; g < n / 8; ++g)
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      uint8_t *dst = out.data() + (g * nsb + sb) * groupBytes;
+      for (int64_t r = 0; r < 8; ++r) {
+        const uint8_t *src = rows.data() + ((g * 8 + r) * nsb + sb) * bytes;
+        std::memcpy(dst + 2 * r, src, 2);
+        std::memcpy(dst + 16 + 2 * r, src + 2, 2);
+        // The 12 scale bytes: sub-blocks 0-3 in the low 6 bits of bytes
+        // 0-3 (scales) and 4-7 (minima); 4-7 in the nibbles of bytes 8-11
+        // with their top 2 bits in the top bits of bytes 0-7.
+        const uint8_t *q = src + 4;
+        for (int j = 0; j < 8; ++j) {
+          uint8_t sc =
+              j < 4 ? q[j] & 63 : (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+          uint8_t m =
+              j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+          dst[32 + 8 * j + r] = sc;
+          dst[96 + 8 * j + r] = m;
+        }
+        for (int64_t l = 0; l < 8 && five; ++l)
+          std::memcpy(dst + 160 + 32 * l + 4 * r, src + 16 + 4 * l, 4);
+        for (int64_t c = 0; c < 4; ++c)
+          for (int64_t l = 0; l < 8; ++l)
+            std::memcpy(dst + codes + 256 * c + 32 * l + 4 * r,
+                        src + srcCodes + 32 * c + 4 * l, 4);
+      }
+    }
+  return out;
+}
+
 int64_t WeightPacking::add(llvm::ArrayRef<uint8_t> bytes) {
   return blob.add(bytes);
 }
@@ -136,22 +177,31 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
                      ((format->first == INGOT_W_Q8_0 ||
                        format->first == INGOT_W_Q4_1) &&
                       !options.ggmlNumerics));
+  // Q4_K and Q5_K are repacked under either numerics: their kernels round
+  // as llama.cpp's do in neither layout.
+  bool kQuant = !decl->getValueAttr() && (format->first == INGOT_W_Q4_K ||
+                                          format->first == INGOT_W_Q5_K);
   // [N][K], or [E][N][K] expert weights: each expert's matrix is
   // interleaved on its own (groups of 8 rows never straddle two experts
   // when N % 8 == 0), so the rows are regrouped as E·N rows.
   int64_t rank = type.getRank();
   int64_t cols = type.getDimSize(rank - 1);
   int64_t rows = type.getNumElements() / std::max<int64_t>(cols, 1);
-  interleave = interleave && repackable && !embeddingTables.contains(*decl) &&
-               (rank == 2 || rank == 3) &&
-               type.getDimSize(rank - 2) % 8 == 0 && cols % 32 == 0 &&
-               cols / 32 <= 1024;
+  bool shaped = (rank == 2 || rank == 3) &&
+                type.getDimSize(rank - 2) % 8 == 0 &&
+                (kQuant ? cols % 256 == 0 : cols % 32 == 0 && cols / 32 <= 1024);
+  interleave = interleave && (repackable || kQuant) &&
+               !embeddingTables.contains(*decl) && shaped;
   auto &cache = interleave ? interleavedDecls : packedDecls;
   return packOnce(cache, *decl, [&]() -> Expected<WeightPlace> {
     auto packed = packer.packMatrix(*decl);
     if (!packed)
       return packed.takeError();
-    if (interleave) {
+    if (interleave && kQuant) {
+      bool five = packed->format == INGOT_W_Q5_K;
+      packed->bytes = interleaveKRows(packed->bytes, rows, cols, five);
+      packed->format = five ? INGOT_W_Q5_KX8 : INGOT_W_Q4_KX8;
+    } else if (interleave) {
       int32_t f = packed->format;
       packed->bytes =
           interleaveRows(packed->bytes, rows, cols,
@@ -280,8 +330,8 @@ std::vector<std::string> WeightPacking::takeWarnings() {
     case INGOT_W_Q4_0: return "q4_0";
     case INGOT_W_Q5_0: return "q5_0";
     case INGOT_W_Q5_1: return "q5_1";
-    case INGOT_W_Q4_K: return "q4_k";
-    case INGOT_W_Q5_K: return "q5_k";
+    case INGOT_W_Q4_K: case INGOT_W_Q4_KX8: return "q4_k";
+    case INGOT_W_Q5_K: case INGOT_W_Q5_KX8: return "q5_k";
     case INGOT_W_Q6_K: return "q6_k";
     case INGOT_W_Q2_K: return "q2_k";
     case INGOT_W_Q3_K: return "q3_k";
