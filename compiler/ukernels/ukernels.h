@@ -100,6 +100,18 @@ enum {
    * group and block, 160 bytes: the 8 scales d, the 8 minima m, then the
    * codes as in Q4_0X8 from byte 32. */
   INGOT_W_Q4_1X8 = 17,
+  /* Q6_K rows interleaved by 8 (N % 8 == 0, K % 256 == 0; any numerics):
+   * per group of 8 rows and 256-element block, 1680 bytes (Q6_K's 210 per
+   * row), for row r's element e = d_r · sc_r[e/16] · (u_r[e] − 32), u the
+   * 6-bit code:
+   *   [0, 16)     the 8 rows' f16 d;
+   *   [16, 144)   the int8 scales: byte 16 + 16c + 8h + 4s + i is the scale
+   *               of elements 32c + 16s ... + 15 of row 4h + i;
+   *   144 + 192c  for each 32 elements c < 8, 6 × 32 bytes: bits 0-5 of
+   *               byte 32(3s + L) + 4r + i (s < 2, L < 3, i < 4) hold
+   *               u_r[32c + 16s + 4L + i], its bits 6-7 bits 2L, 2L + 1 of
+   *               u_r[32c + 16s + 12 + i]. */
+  INGOT_W_Q6_KX8 = 20,
 };
 
 /* Scratch bytes ingot_uk_matmul / ingot_uk_grouped_matmul need for M rows

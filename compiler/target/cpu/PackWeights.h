@@ -7,7 +7,7 @@
 #include "compiler/target/cpu/LowerToCPU.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
@@ -53,7 +53,6 @@ private:
   const CodegenOptions &options;
   std::vector<uint8_t> &blob;
   DeclPlaces packedDecls, interleavedDecls, transposedDecls, vectorDecls;
-  llvm::DenseSet<mlir::Operation *> embeddingTables;
   std::map<int32_t, std::string> inexactFormats;
 };
 
