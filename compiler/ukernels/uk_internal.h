@@ -186,6 +186,7 @@ UK_INLINE int64_t uk_block_elems(int32_t fmt, int32_t group) {
   case INGOT_W_IQ4_XS:
   case INGOT_W_Q4_KX8:
   case INGOT_W_Q5_KX8:
+  case INGOT_W_Q6_KX8:
     return 256;
   case INGOT_W_G8_SYM:
   case INGOT_W_G8_ASYM:
@@ -227,6 +228,7 @@ UK_INLINE int64_t uk_block_bytes(int32_t fmt, int64_t n) {
   case INGOT_W_Q5_KX8: /* per row and superblock, on average */
     return 180;
   case INGOT_W_Q6_K:
+  case INGOT_W_Q6_KX8: /* per row and block, on average */
     return 210;
   case INGOT_W_Q2_K:
     return 84;
@@ -467,5 +469,11 @@ UK_INLINE void uk_dequant_row(int32_t fmt, int32_t group, const uint8_t *row,
     row += uk_block_bytes(fmt, n);
   }
 }
+
+/* Row `id` of a table [V][K] in `fmt` as f32 into out[K], also out of a
+ * format that interleaves rows by 8 (uk_matmul.c; the embedding's lookup
+ * of a table shared with the matmul of the output head). */
+void uk_dequant_table_row(int32_t fmt, int32_t group, const uint8_t *table,
+                          int64_t id, int64_t K, float *out);
 
 #endif /* INGOT_UKERNELS_UK_INTERNAL_H */

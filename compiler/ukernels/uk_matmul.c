@@ -2,13 +2,13 @@
  *
  * y = x · wᵀ with w in any weight format. Threads split the output columns
  * (weight rows). Paths:
- *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q4_K and their 8-row interleaved
- *     forms (Q4_0X8 / Q4_1X8 / Q8_0X8 / Q4_KX8, and Q5_KX8, repacked by
- *     the compiler: each row's integer block sum in its own lane); NEON
- *     dotprod, Q8_0 / Q4_0 /
- *     Q4_1: the activation rows are first quantized into scratch as q8
- *     blocks (each thread its share of rows, then a barrier), then weight
- *     blocks are dotted with them in integers, UK_MT rows per weight pass.
+ *   - AVX2+FMA+F16C, Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K and the
+ *     8-row interleaved forms (Q4_0X8 / Q4_1X8 / Q8_0X8 / Q4_KX8 /
+ *     Q5_KX8 / Q6_KX8, repacked by the compiler: each row's integer block
+ *     sum in its own lane); NEON dotprod, Q8_0 / Q4_0 / Q4_1: the
+ *     activation rows are first quantized into scratch as q8 blocks (each
+ *     thread its share of rows, then a barrier), then weight blocks are
+ *     dotted with them in integers, UK_MT rows per weight pass.
  *   - AVX2, F32 / F16: FMA over UK_MT activation rows per weight row.
  *   - everything else (the portable path): one weight block at a time
  *     dequantized to f32 and dotted with up to UK_MT activation rows.
@@ -89,12 +89,34 @@ static inline void uk_dequant_kx8(int32_t fmt, const uint8_t *blk8, int r,
   }
 }
 
+/* Row r's 256 elements out of one Q6_KX8 block of 8 rows, as f32, with
+ * uk_dequant_block's operations for Q6_K. */
+static inline void uk_dequant_q6kx8(const uint8_t *blk8, int r, float *out) {
+  UK_NO_CONTRACT
+  float d = uk_half_to_float(uk_rd16(blk8 + 2 * r));
+  for (int c = 0; c < 8; ++c) {
+    for (int e = 0; e < 32; ++e) {
+      int s = e / 16, L = (e % 16) / 4, i = e % 4;
+      const uint8_t *codes = blk8 + 144 + 192 * c + 96 * s + 4 * r + i;
+      int u = L < 3 ? codes[32 * L] & 63
+                    : (codes[0] >> 6) | (codes[32] >> 6) << 2 |
+                          (codes[64] >> 6) << 4;
+      int8_t sc = (int8_t)blk8[16 + 16 * c + 8 * (r / 4) + 4 * s + r % 4];
+      out[32 * c + e] = d * (float)sc * (float)(u - 32);
+    }
+  }
+}
+
 /* Row r's block out of one interleaved block of 8 rows (Q4_0X8 / Q8_0X8 /
- * Q4_1X8: 32 elements; Q4_KX8 / Q5_KX8: 256), as f32. */
+ * Q4_1X8: 32 elements; Q4_KX8 / Q5_KX8 / Q6_KX8: 256), as f32. */
 static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
                                  float *out) {
   if (fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8) {
     uk_dequant_kx8(fmt, blk8, r, out);
+    return;
+  }
+  if (fmt == INGOT_W_Q6_KX8) {
+    uk_dequant_q6kx8(blk8, r, out);
     return;
   }
   int q8 = fmt == INGOT_W_Q8_0X8, q41 = fmt == INGOT_W_Q4_1X8;
@@ -113,7 +135,20 @@ static inline void uk_dequant_x8(int32_t fmt, const uint8_t *blk8, int r,
 static inline int uk_is_x8(int32_t fmt) {
   return fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q8_0X8 ||
          fmt == INGOT_W_Q4_1X8 || fmt == INGOT_W_Q4_KX8 ||
-         fmt == INGOT_W_Q5_KX8;
+         fmt == INGOT_W_Q5_KX8 || fmt == INGOT_W_Q6_KX8;
+}
+
+void uk_dequant_table_row(int32_t fmt, int32_t group, const uint8_t *table,
+                          int64_t id, int64_t K, float *out) {
+  int64_t rb = ingot_uk_row_bytes(fmt, group, K);
+  if (!uk_is_x8(fmt)) {
+    uk_dequant_row(fmt, group, table + id * rb, K, out);
+    return;
+  }
+  int64_t be = uk_block_elems(fmt, group);
+  const uint8_t *blk8 = table + (id / 8) * 8 * rb;
+  for (int64_t k = 0; k < K; k += be, blk8 += 8 * uk_block_bytes(fmt, be))
+    uk_dequant_x8(fmt, blk8, (int)(id % 8), out + k);
 }
 
 /* Portable path: columns [n0, n1) of y[M][ldy] from rows of x[M][K]. */
@@ -247,6 +282,18 @@ static inline __m256i uk_nibbles32(const uint8_t *qs) {
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
 }
 
+/* 0x10 in byte e where bit e of `bits` is set: the fifth bits of a Q5_0 /
+ * Q5_1 block's codes, in element order. */
+static inline __m256i uk_fifth_bits(uint32_t bits) {
+  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1,
+                                          1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2,
+                                          3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201ULL);
+  __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int32_t)bits), spread);
+  v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
 /* Σ u·q over 32 unsigned (u <= 127) × signed bytes, as 8 int32 lanes. */
 static inline __m256i uk_dot_u8i8(__m256i u, __m256i q) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
@@ -300,16 +347,24 @@ UK_INLINE void uk_q8act_tile(float *y, const uint8_t *row0, const uint8_t *w,
         }
       }
     } else {
-      /* x = d·(u - 8): unsigned codes against the activations, and -8·d
-       * times the block's d·Σq. (Signed codes with the sign trick, as for
-       * Q8_0, measured slower in compiled models: 207 -> 167 tok/s prefill
-       * of SmolLM2 Q4_0 with clang, though faster with gcc.) */
+      /* Q4_0, x = d·(u - 8): unsigned codes against the activations, and
+       * -8·d times the block's d·Σq. (Signed codes with the sign trick, as
+       * for Q8_0, measured slower in compiled models: 207 -> 167 tok/s
+       * prefill of SmolLM2 Q4_0 with clang, though faster with gcc.) Q5_0,
+       * x = d·(u - 16), and Q5_1, x = d·u + m, likewise, with each code's
+       * fifth bit from the block's 32-bit word. */
+      const int five = fmt == INGOT_W_Q5_0 || fmt == INGOT_W_Q5_1;
+      const int64_t codes = fmt == INGOT_W_Q5_1 ? 8 : five ? 6 : 2;
       for (int64_t b = 0; b < nb; ++b) {
         const uint8_t *blk = wr + b * bb;
         float dws = _cvtsh_ss(uk_rd16(blk));
         __m256 dw = _mm256_set1_ps(dws);
-        __m256i u = uk_nibbles32(blk + 2);
-        float cw = -8.0f * dws;
+        __m256i u = uk_nibbles32(blk + codes);
+        if (five)
+          u = _mm256_or_si256(u, uk_fifth_bits(uk_rd32(blk + codes - 4)));
+        float cw = fmt == INGOT_W_Q5_1   ? _cvtsh_ss(uk_rd16(blk + 2))
+                   : fmt == INGOT_W_Q5_0 ? -16.0f * dws
+                                         : -8.0f * dws;
         for (int mm = 0; mm < mt; ++mm) {
           __m256i q = _mm256_loadu_si256(
               (const __m256i *)(const void *)(aq[mm] + 32 * b));
@@ -519,6 +574,98 @@ UK_INLINE void uk_q80x8_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
+/* As uk_q40x8_tile for Q6_K weights interleaved by 8 rows (Q6_KX8): per
+ * 32-element activation block, each row's 6-bit codes u come in 4-byte
+ * runs (three of every four masked out of their bytes, the fourth put
+ * together from the bytes' top bit pairs) and are multiplied against the
+ * activation's matching 4 bytes broadcast, so the int16 pairs of each lane
+ * hold one row's sums of u·q. Subtracting 32·Σq over the same activation
+ * codes (one pair per sub-block, shared by all rows) leaves Σ(u − 32)·q,
+ * which fits int16; one madd with the rows' int8 scales sums a sub-block
+ * into int32, and each block adds fma(Σ, d_w·d_a, acc). */
+UK_INLINE void uk_q6kx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
+                             const float *bias, int64_t K, int64_t ldy,
+                             int64_t n0, int64_t n1, const int mt) {
+  int64_t nb = K / 32, nsb = K / 256, stride = uk_q8_row_stride(K);
+  const float *ad[UK_MT], *ads[UK_MT];
+  const int8_t *aq[UK_MT];
+  uk_act_rows(row0, stride, nb, mt, ad, ads, aq);
+  /* corr[mm][2b + s]: for sub-block s of activation block b, 32·Σq over
+   * the codes each int16 half of a lane multiplies (codes 4L, 4L + 1 and
+   * 4L + 2, 4L + 3 over L < 4), as one int16 pair. */
+  int32_t corr[UK_MT][2 * UK_MAX_BLOCKS_PER_ROW];
+  const __m256i k32 = _mm256_set1_epi8(32);
+  for (int mm = 0; mm < mt; ++mm)
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i t = _mm256_maddubs_epi16(
+          k32, _mm256_loadu_si256((const __m256i *)(const void *)(aq[mm] +
+                                                                  32 * b)));
+      t = _mm256_add_epi16(t, _mm256_shuffle_epi32(t, 0x4e));
+      t = _mm256_add_epi16(t, _mm256_shuffle_epi32(t, 0xb1));
+      corr[mm][2 * b] = _mm256_extract_epi32(t, 0);
+      corr[mm][2 * b + 1] = _mm256_extract_epi32(t, 4);
+    }
+  const __m256i six = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03),
+                m0c = _mm256_set1_epi8(0x0c), m30 = _mm256_set1_epi8(0x30);
+  for (int64_t g = n0 / 8; g < n1 / 8; ++g) {
+    const uint8_t *wg = w + g * nsb * 1680;
+    __m256 acc[UK_MT];
+    for (int mm = 0; mm < mt; ++mm)
+      acc[mm] = _mm256_setzero_ps();
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t *blk = wg + sb * 1680;
+      __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)blk));
+      for (int c = 0; c < 8; ++c) {
+        int64_t b = sb * 8 + c;
+        /* Lane r: row r's scale of each sub-block, in both int16 halves. */
+        __m256i sc = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128((const __m128i *)(const void *)(blk + 16 + 16 * c)));
+        __m256i sc0 = _mm256_unpacklo_epi16(sc, sc);
+        __m256i sc1 = _mm256_unpackhi_epi16(sc, sc);
+        /* u[s][L]: codes 16s + 4L + i of each row r in byte 4r + i. */
+        __m256i u[2][4];
+        for (int s = 0; s < 2; ++s) {
+          const uint8_t *codes = blk + 144 + 192 * c + 96 * s;
+          __m256i x[3];
+          for (int L = 0; L < 3; ++L) {
+            x[L] = _mm256_loadu_si256(
+                (const __m256i *)(const void *)(codes + 32 * L));
+            u[s][L] = _mm256_and_si256(x[L], six);
+          }
+          u[s][3] = _mm256_or_si256(
+              _mm256_or_si256(
+                  _mm256_and_si256(_mm256_srli_epi16(x[0], 6), m03),
+                  _mm256_and_si256(_mm256_srli_epi16(x[1], 4), m0c)),
+              _mm256_and_si256(_mm256_srli_epi16(x[2], 2), m30));
+        }
+        for (int mm = 0; mm < mt; ++mm) {
+          int32_t q4[8];
+          __builtin_memcpy(q4, aq[mm] + 32 * b, 32);
+          /* Each maddubs pair is at most 2·63·127; the int16 sums wrap
+           * but end within int16 once the 32·Σq are taken off. */
+          __m256i s0 = _mm256_maddubs_epi16(u[0][0], _mm256_set1_epi32(q4[0]));
+          __m256i s1 = _mm256_maddubs_epi16(u[1][0], _mm256_set1_epi32(q4[4]));
+          for (int L = 1; L < 4; ++L) {
+            s0 = _mm256_add_epi16(
+                s0, _mm256_maddubs_epi16(u[0][L], _mm256_set1_epi32(q4[L])));
+            s1 = _mm256_add_epi16(
+                s1, _mm256_maddubs_epi16(u[1][L], _mm256_set1_epi32(q4[L + 4])));
+          }
+          s0 = _mm256_sub_epi16(s0, _mm256_set1_epi32(corr[mm][2 * b]));
+          s1 = _mm256_sub_epi16(s1, _mm256_set1_epi32(corr[mm][2 * b + 1]));
+          __m256i isum = _mm256_add_epi32(_mm256_madd_epi16(s0, sc0),
+                                          _mm256_madd_epi16(s1, sc1));
+          acc[mm] = _mm256_fmadd_ps(
+              _mm256_cvtepi32_ps(isum),
+              _mm256_mul_ps(dw, _mm256_broadcast_ss(ad[mm] + b)), acc[mm]);
+        }
+      }
+    }
+    uk_store_x8(y, acc, bias, g, ldy, mt);
+  }
+}
+
 /* As uk_q8act_tile for Q4_K weights: each 256-element block holds eight
  * 32-element sub-blocks x = (d·sc_j)·u − dmin·m_j, each lined up with one
  * activation block. */
@@ -684,7 +831,8 @@ UK_INLINE void uk_qkx8_tile(float *y, const uint8_t *row0, const uint8_t *w,
   }
 }
 
-/* Columns [n0, n1) of y[M][ldy] for Q8_0 / Q4_0 / Q4_1 weights and
+/* Columns [n0, n1) of y[M][ldy] for Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 (and
+ * the repacked) weights and
  * activations quantized in `qa`. */
 static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                             const float *bias, int64_t M, int64_t K,
@@ -706,6 +854,15 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
     for (; m0 < M; ++m0)
       uk_qkx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
                    n1, 1);
+    return;
+  }
+  if (fmt == INGOT_W_Q6_KX8) {
+    for (; m0 + UK_MT <= M; m0 += UK_MT)
+      uk_q6kx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    UK_MT);
+    for (; m0 < M; ++m0)
+      uk_q6kx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
+                    1);
     return;
   }
   if (fmt == INGOT_W_Q8_0X8) {
@@ -866,10 +1023,10 @@ static inline int uk_uses_q8act(int32_t fmt, int64_t K) {
   if (fmt == INGOT_W_Q4_K || fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8)
     return K % 256 == 0;
   if ((fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_0X8 ||
-       fmt == INGOT_W_Q4_1X8) &&
+       fmt == INGOT_W_Q4_1X8 || fmt == INGOT_W_Q6_KX8) &&
       K / 32 > UK_MAX_BLOCKS_PER_ROW)
     return 0;
-  if (uk_is_x8(fmt))
+  if (uk_is_x8(fmt) || fmt == INGOT_W_Q5_0 || fmt == INGOT_W_Q5_1)
     return K % 32 == 0;
 #endif
 #if UK_AVX2 || UK_DOTPROD

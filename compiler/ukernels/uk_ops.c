@@ -13,14 +13,13 @@ void ingot_uk_embedding(float *y, const int32_t *ids, int64_t n,
                         int32_t group, int32_t ith, int32_t nth) {
   int64_t i0, i1;
   uk_split(n, ith, nth, &i0, &i1);
-  int64_t rb = ingot_uk_row_bytes(fmt, group, D);
   for (int64_t i = i0; i < i1; ++i) {
     int64_t id = ids[i];
     if (id < 0 || id >= V) {
       __builtin_memset(y + i * D, 0, (size_t)D * sizeof(float));
       continue;
     }
-    uk_dequant_row(fmt, group, (const uint8_t *)table + id * rb, D, y + i * D);
+    uk_dequant_table_row(fmt, group, (const uint8_t *)table, id, D, y + i * D);
   }
 }
 

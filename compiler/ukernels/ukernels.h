@@ -121,6 +121,18 @@ enum {
    * bit of the low nibble of chunk c's byte 4L + i, bit 2c + 1: of the
    * high one), then from byte 416 the codes as in Q4_KX8 from 160. */
   INGOT_W_Q5_KX8 = 19,
+  /* Q6_K rows interleaved by 8 (N % 8 == 0, K % 256 == 0; any numerics):
+   * per group of 8 rows and 256-element block, 1680 bytes (Q6_K's 210 per
+   * row), for row r's element e = d_r · sc_r[e/16] · (u_r[e] − 32), u the
+   * 6-bit code:
+   *   [0, 16)     the 8 rows' f16 d;
+   *   [16, 144)   the int8 scales: byte 16 + 16c + 8h + 4s + i is the scale
+   *               of elements 32c + 16s ... + 15 of row 4h + i;
+   *   144 + 192c  for each 32 elements c < 8, 6 × 32 bytes: bits 0-5 of
+   *               byte 32(3s + L) + 4r + i (s < 2, L < 3, i < 4) hold
+   *               u_r[32c + 16s + 4L + i], its bits 6-7 bits 2L, 2L + 1 of
+   *               u_r[32c + 16s + 12 + i]. */
+  INGOT_W_Q6_KX8 = 20,
   /* More GGUF block formats, each in its GGUF layout byte for byte (no fast
    * path yet: the portable kernels dequantize them block by block).
    * Q2_K: 256 elements, 84 bytes: 16 scale/min bytes, 64 bytes of 2-bit

@@ -20,10 +20,10 @@
 //
 // Tolerances. An f32 sum of K products, however ordered, is within
 // K·2^-24·Σ|x_k·w_k| of the exact one (the standard bound, first order).
-// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1, Q4_K weights and the 8-row
-// interleaved forms) also round each 32-element block of activations to
-// int8 with step s = amax/127, each element within s/2, so an output moves
-// by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the test adds that bound
+// The AVX2 q8 paths (Q8_0, Q4_0, Q4_1, Q4_K weights and the interleaved
+// forms, Q6_KX8 among them) also round each 32-element block of activations
+// to int8 with step s = amax/127, each element within s/2, so an output
+// moves by at most Σ_blocks s_b/2 · Σ_{k∈b}|w_k|; the test adds that bound
 // (computed from the data) for those formats.
 //
 //===----------------------------------------------------------------------===//
@@ -341,7 +341,8 @@ Weights makeWeights(std::mt19937 &rng, const Format &f, int64_t N,
 
 bool usesQ8Activations(int32_t fmt) {
   return isAVX2Build() && (fmt == INGOT_W_Q8_0 || fmt == INGOT_W_Q4_0 ||
-                           fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_K);
+                           fmt == INGOT_W_Q4_1 || fmt == INGOT_W_Q4_K ||
+                           fmt == INGOT_W_Q5_0 || fmt == INGOT_W_Q5_1);
 }
 
 /// y = x·wᵀ (+ bias) in double, and the tolerance of each element.
@@ -618,6 +619,52 @@ Weights interleaveKRows(const Weights &w, int64_t N, int64_t K, bool five) {
   return out;
 }
 
+/// The 6-bit code of element e of a Q6_K block (ggml's block_q6_K: per
+/// 128 elements, ql[64] then qh[32]; element 32j + l of a half takes the
+/// low or high nibble (j / 2) of ql[l + 32(j % 2)] and bits 2j, 2j + 1 of
+/// qh[l]).
+int q6kCode(const uint8_t *blk, int64_t e) {
+  int64_t half = e / 128, j = e % 128 / 32, l = e % 32;
+  const uint8_t *ql = blk + 64 * half, *qh = blk + 128 + 32 * half;
+  int nib = ql[l + 32 * (j % 2)];
+  nib = j >= 2 ? nib >> 4 : nib & 0xf;
+  return nib | ((qh[l] >> (2 * j)) & 3) << 4;
+}
+
+/// Q6_K blocks of w ([N][K], N % 8 == 0, K % 256 == 0) regrouped as
+/// INGOT_W_Q6_KX8, byte for byte as ukernels.h documents the layout.
+Weights interleaveQ6K(const Weights &w, int64_t N, int64_t K) {
+  Weights out = w;
+  int64_t nb = K / 256;
+  for (int64_t g = 0; g < N / 8; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t *dst = out.bytes.data() + (g * nb + b) * 1680;
+      auto src = [&](int64_t r) {
+        return w.bytes.data() + ((g * 8 + r) * nb + b) * 210;
+      };
+      for (int64_t r = 0; r < 8; ++r)
+        std::memcpy(dst + 2 * r, src(r) + 208, 2);
+      for (int64_t c = 0; c < 8; ++c)
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t s = 0; s < 2; ++s)
+            for (int64_t i = 0; i < 4; ++i)
+              dst[16 + 16 * c + 8 * h + 4 * s + i] =
+                  src(4 * h + i)[192 + 2 * c + s];
+      for (int64_t c = 0; c < 8; ++c)
+        for (int64_t r = 0; r < 8; ++r)
+          for (int64_t s = 0; s < 2; ++s)
+            for (int64_t i = 0; i < 4; ++i) {
+              int64_t e = 32 * c + 16 * s + i;
+              int fourth = q6kCode(src(r), e + 12);
+              for (int64_t L = 0; L < 3; ++L)
+                dst[144 + 192 * c + 32 * (3 * s + L) + 4 * r + i] =
+                    static_cast<uint8_t>(q6kCode(src(r), e + 4 * L) |
+                                         (fourth >> (2 * L) & 3) << 6);
+            }
+    }
+  return out;
+}
+
 /// Random Q4_K / Q5_K blocks (every 6-bit scale and minimum equally
 /// likely, unlike a quantizer's on uniform data, whose sub-block scales are
 /// all alike) and their dequantized values.
@@ -705,6 +752,79 @@ TEST_F(UKernels, MatmulInterleavedK) {
               << c.x8.name << " multi M=" << M << " matrix " << i
               << " nth=" << nth;
       }
+    }
+  }
+}
+
+TEST_F(UKernels, MatmulInterleavedQ6K) {
+  // The repacked Q6_K layout the compiler emits for AVX2 targets, on random
+  // codes and scales (the int8 scales span -128..127): against the
+  // reference (AVX2: with the q8-activation tolerance), bit for bit what
+  // the row layout gives in the portable builds, the same on 1-3 threads
+  // and in ingot_uk_matmul_multi. K = 33024 (more blocks than the AVX2
+  // tile keeps sums for) takes the portable path in every build.
+  const Format rows = kFormats[10], x8 = {INGOT_W_Q6_KX8, 0, "q6_kx8"};
+  ASSERT_EQ(rows.fmt, INGOT_W_Q6_K);
+  for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 512}, {16, 256},
+                      {8, 33024}}) {
+    Weights plain = makeWeights(rng, rows, N, K);
+    Weights w = interleaveQ6K(plain, N, K);
+    ASSERT_NE(w.bytes, plain.bytes);
+    ASSERT_EQ(ingot_uk_row_bytes(x8.fmt, 0, K) * N,
+              static_cast<int64_t>(w.bytes.size()));
+    bool q8 = isAVX2Build() && K <= 32768;
+    std::vector<float> bias = randomFloats(rng, N);
+    std::vector<int64_t> ms = {1, 3, 4, 9};
+    if (K > 32768)
+      ms = {1, 5};
+    for (int64_t M : ms) {
+      std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+      const float *b = M == 3 ? bias.data() : nullptr;
+      std::vector<double> want, tol;
+      referenceMatmul(x, plain.values, b, M, N, K, q8, want, tol);
+      std::vector<float> first;
+      for (int nth : kThreadCounts) {
+        std::vector<float> got = runMatmul(x, w, b, M, N, K, x8, nth);
+        if (nth == 1) {
+          first = got;
+          for (int64_t i = 0; i < M * N; ++i)
+            ASSERT_NEAR(got[i], want[i], tol[i])
+                << "q6_kx8 N=" << N << " K=" << K << " M=" << M
+                << " element " << i;
+          if (!q8) {
+            ASSERT_EQ(got, runMatmul(x, plain, b, M, N, K, rows, 1))
+                << "q6_kx8 K=" << K << " M=" << M;
+          }
+        } else {
+          ASSERT_EQ(got, first) << "q6_kx8 K=" << K << " M=" << M
+                                << " nth=" << nth;
+        }
+      }
+    }
+  }
+  // Three matrices of one input, as the q, k, v projections.
+  int64_t K = 256, ns[3] = {16, 8, 24};
+  Weights w[3];
+  for (int i = 0; i < 3; ++i)
+    w[i] = interleaveQ6K(makeWeights(rng, rows, ns[i], K), ns[i], K);
+  for (int64_t M : {1, 6}) {
+    std::vector<float> x = randomFloats(rng, M * K, -2, 2);
+    for (int nth : kThreadCounts) {
+      Aligned y0(M * ns[0] * 4), y1(M * ns[1] * 4), y2(M * ns[2] * 4);
+      Aligned scratch(INGOT_UK_MATMUL_SCRATCH(M, K));
+      Sync s;
+      runThreads(nth, [&](int ith) {
+        ingot_uk_matmul_multi(y0.as<float>(), w[0].bytes.data(), nullptr,
+                              ns[0], y1.as<float>(), w[1].bytes.data(),
+                              nullptr, ns[1], y2.as<float>(),
+                              w[2].bytes.data(), nullptr, ns[2], x.data(), M,
+                              K, x8.fmt, 0, scratch.data, &s.sync, ith, nth);
+      });
+      float *ys[3] = {y0.as<float>(), y1.as<float>(), y2.as<float>()};
+      for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(std::vector<float>(ys[i], ys[i] + M * ns[i]),
+                  runMatmul(x, w[i], nullptr, M, ns[i], K, x8, 1))
+            << "q6_kx8 multi M=" << M << " matrix " << i << " nth=" << nth;
     }
   }
 }
@@ -902,6 +1022,48 @@ TEST_F(UKernels, EmbeddingEveryFormat) {
           float want = ids[i] < 0 || ids[i] >= V ? 0.0f
                                                  : w.values[ids[i] * D + d];
           ASSERT_EQ(y[i * D + d], want) << f.name << " row " << i;
+        }
+    }
+  }
+}
+
+TEST_F(UKernels, EmbeddingInterleaved) {
+  // A table repacked for the matmul (a tied output head) read by the
+  // embedding: row id out of its group of 8, bit for bit the row layout's
+  // dequantized values.
+  struct Case {
+    Format rows, x8;
+    int bytes; // per 32-element block; 0: Q6_K, 1: Q4_K, 2: Q5_K
+  };
+  const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
+                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
+                        {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20},
+                        {kFormats[10], {INGOT_W_Q6_KX8, 0, "q6_kx8"}, 0},
+                        {kFormats[8], {INGOT_W_Q4_KX8, 0, "q4_kx8"}, 1},
+                        {kFormats[9], {INGOT_W_Q5_KX8, 0, "q5_kx8"}, 2}};
+  for (const Case &c : cases) {
+    int64_t V = 24, D = 512;
+    Weights plain = c.bytes == 1 || c.bytes == 2
+                        ? randomKWeights(rng, c.rows.fmt, V, D)
+                        : makeWeights(rng, c.rows, V, D);
+    Weights w = c.bytes > 2    ? interleaveRows(plain, V, D, c.bytes)
+                : c.bytes == 0 ? interleaveQ6K(plain, V, D)
+                               : interleaveKRows(plain, V, D, c.bytes == 2);
+    std::vector<int32_t> ids = {3, 0, 23, -1, 24, 9, 14, 16, 7};
+    int64_t n = ids.size();
+    for (int nth : kThreadCounts) {
+      std::vector<float> y(n * D, 42.0f);
+      runThreads(nth, [&](int ith) {
+        ingot_uk_embedding(y.data(), ids.data(), n, w.bytes.data(), V, D,
+                           c.x8.fmt, 0, ith, nth);
+      });
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t d = 0; d < D; ++d) {
+          float want = ids[i] < 0 || ids[i] >= V
+                           ? 0.0f
+                           : plain.values[ids[i] * D + d];
+          ASSERT_EQ(y[i * D + d], want)
+              << c.x8.name << " row " << i << " element " << d;
         }
     }
   }

@@ -35,9 +35,9 @@ struct CodegenOptions {
   /// Round norms, rope, SiLU and f16-cache attention as GGML's CPU backend
   /// does (INGOT_NUMERICS_GGML, docs/numerics.md).
   bool ggmlNumerics = false;
-  /// Repack Q4_0 (Q4_1, Q8_0, Q4_K, Q5_K) matmul weights 8 rows
-  /// interleaved as Q4_0X8 (...) (the target's kernels read them: the x86
-  /// AVX2 and AVX-512 variants).
+  /// Repack Q4_0 (and Q4_1, Q8_0, Q4_K, Q5_K, Q6_K) matmul weights and
+  /// embedding tables into the 8-row interleaved formats (Q4_0X8, ...; the
+  /// target's kernels read them: the x86 AVX2 and AVX-512 variants).
   bool interleaveQ4_0 = false;
   /// The kernels run on a GPU: constant arrays (rope frequencies,
   /// codebooks, Hadamard signs) go into the weights blob, where the device

@@ -4,11 +4,13 @@
 // packed into the blob in the layout its kernel reads, and its place is
 // recorded by (op, operand): a matrix in its encoding (8-row interleaved
 // for the matmul kernels where the target has them, expert weights too,
-// each expert's matrix on its own), f32 for a vector.
-// One decl used two ways (a tied embedding and output head) is packed once
-// per way at most. The blob is written as it is packed (WeightBlob.h): a
-// weight's bytes live only until they are written, and bytes the model file
-// already stores in the kernel's layout are written from its mapping.
+// each expert's matrix on its own, and embedding tables, from which the
+// embedding kernel reads a row out of its group), f32 for a vector. One
+// decl used two ways (a tied embedding and output head) is packed once
+// when both read one layout. The blob is written as it is packed
+// (WeightBlob.h): a weight's bytes live only until they are written, and
+// bytes the model file already stores in the kernel's layout are written
+// from its mapping.
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,6 +89,49 @@ static std::vector<uint8_t> interleaveKRows(llvm::ArrayRef<uint8_t> rows,
           for (int64_t l = 0; l < 8; ++l)
             std::memcpy(dst + codes + 256 * c + 32 * l + 4 * r,
                         src + srcCodes + 32 * c + 4 * l, 4);
+        }
+      }
+    return out;
+}
+
+/// Q6_K blocks of an [N][K] matrix (N % 8 == 0, K % 256 == 0) regrouped as
+/// Q6_KX8 (ukernels.h): per 8 rows and block, the 8 d, the scales by pairs
+/// of sub-blocks, then per 32 elements each row's 6-bit codes in 4-byte
+/// runs per row.
+static std::vector<uint8_t> interleaveQ6KRows(llvm::ArrayRef<uint8_t> rows,
+                                              int64_t n, int64_t k) {
+  int64_t nb = k / 256;
+  std::vector<uint8_t> out(rows.size());
+  uint8_t u[256];
+  for (int64_t g = 0; g < n / 8; ++g)
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t *dst = out.data() + (g * nb + b) * 8 * 210;
+      for (int64_t r = 0; r < 8; ++r) {
+        const uint8_t *src = rows.data() + ((g * 8 + r) * nb + b) * 210;
+        // Q6_K: per 128 elements, 64 bytes of low nibbles and 32 of high
+        // bit pairs; element 32j + l takes ql[l + 32(j % 2)]'s nibble
+        // j / 2 and bits 2j, 2j + 1 of qh[l].
+        for (int64_t e = 0; e < 256; ++e) {
+          int64_t half = e / 128, j = e % 128 / 32, l = e % 32;
+          uint8_t ql = src[64 * half + 32 * (j % 2) + l];
+          uint8_t qh = src[128 + 32 * half + l];
+          u[e] = ((ql >> (4 * (j / 2))) & 0xf) | ((qh >> (2 * j)) & 3) << 4;
+        }
+        std::memcpy(dst + 2 * r, src + 208, 2);
+        for (int64_t c = 0; c < 8; ++c)
+          for (int64_t s = 0; s < 2; ++s)
+            dst[16 + 16 * c + 8 * (r / 4) + 4 * s + r % 4] =
+                src[192 + 2 * c + s];
+        // Per 16 codes, three runs of 4 whole codes, the fourth run's bit
+        // pairs in their bytes' top bits.
+        for (int64_t c = 0; c < 8; ++c)
+          for (int64_t s = 0; s < 2; ++s)
+            for (int64_t l = 0; l < 3; ++l)
+              for (int64_t i = 0; i < 4; ++i) {
+                const uint8_t *run = u + 32 * c + 16 * s + i;
+                dst[144 + 192 * c + 32 * (3 * s + l) + 4 * r + i] =
+                    run[4 * l] | ((run[12] >> (2 * l)) & 3) << 6;
+              }
       }
     }
   return out;
@@ -171,9 +216,13 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
     return format.takeError();
   // Q8_0 and Q4_1 stay in rows under GGML numerics: llama.cpp does not
   // repack them on x86, and its row kernels are what those reproduce.
-  // A folded weight (inline values) is packed as f32.
+  // (Q6_K's products round otherwise than llama.cpp's either way.)
+  // A folded weight (inline values) is packed as f32. An embedding table
+  // is interleaved too (ingot_uk_embedding reads a row out of its group),
+  // so a table shared with the output head is packed once.
+  bool q6k = format->first == INGOT_W_Q6_K;
   bool repackable = !decl->getValueAttr() &&
-                    (format->first == INGOT_W_Q4_0 ||
+                    (format->first == INGOT_W_Q4_0 || q6k ||
                      ((format->first == INGOT_W_Q8_0 ||
                        format->first == INGOT_W_Q4_1) &&
                       !options.ggmlNumerics));
@@ -189,9 +238,9 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
   int64_t rows = type.getNumElements() / std::max<int64_t>(cols, 1);
   bool shaped = (rank == 2 || rank == 3) &&
                 type.getDimSize(rank - 2) % 8 == 0 &&
-                (kQuant ? cols % 256 == 0 : cols % 32 == 0 && cols / 32 <= 1024);
-  interleave = interleave && (repackable || kQuant) &&
-               !embeddingTables.contains(*decl) && shaped;
+                ((kQuant || q6k) ? cols % 256 == 0
+                                 : cols % 32 == 0 && cols / 32 <= 1024);
+  interleave = interleave && (repackable || kQuant) && shaped;
   auto &cache = interleave ? interleavedDecls : packedDecls;
   return packOnce(cache, *decl, [&]() -> Expected<WeightPlace> {
     auto packed = packer.packMatrix(*decl);
@@ -201,6 +250,9 @@ Expected<WeightPlace> WeightPacking::matrix(Value value, bool transposed,
       bool five = packed->format == INGOT_W_Q5_K;
       packed->bytes = interleaveKRows(packed->bytes, rows, cols, five);
       packed->format = five ? INGOT_W_Q5_KX8 : INGOT_W_Q4_KX8;
+    } else if (interleave && packed->format == INGOT_W_Q6_K) {
+      packed->bytes = interleaveQ6KRows(packed->bytes, rows, cols);
+      packed->format = INGOT_W_Q6_KX8;
     } else if (interleave) {
       int32_t f = packed->format;
       packed->bytes =
@@ -240,14 +292,6 @@ Expected<WeightPlace> WeightPacking::vector(Value value) {
 llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {
   WeightPlaces &places = state.weightPlaces;
   Block &block = fn.getBody().front();
-  for (Operation &op : block)
-    if (auto embedding = dyn_cast<EmbeddingOp>(op))
-      if (auto weight = embedding.getTable().getDefiningOp<WeightOp>())
-        if (auto decl = declOf(weight))
-          embeddingTables.insert(*decl);
-        else
-          return decl.takeError();
-
   auto setMatrix = [&](Operation *op, unsigned index, bool transposed,
                        bool interleave, bool note) -> llvm::Error {
     Value v = op->getOperand(index);
@@ -274,7 +318,7 @@ llvm::Error WeightPacking::run(func::FuncOp fn, CPULowering &state) {
     Operation *op = &o;
     llvm::Error err = llvm::Error::success();
     if (auto embedding = dyn_cast<EmbeddingOp>(op)) {
-      err = setMatrix(op, 0, true, false, false);
+      err = setMatrix(op, 0, true, options.interleaveQ4_0, false);
     } else if (auto matmul = dyn_cast<MatmulOp>(op)) {
       if (matmul.getTransposeA() ||
           isa_and_nonnull<KVCacheType>(matmul.getB().getType()))
@@ -332,7 +376,7 @@ std::vector<std::string> WeightPacking::takeWarnings() {
     case INGOT_W_Q5_1: return "q5_1";
     case INGOT_W_Q4_K: case INGOT_W_Q4_KX8: return "q4_k";
     case INGOT_W_Q5_K: case INGOT_W_Q5_KX8: return "q5_k";
-    case INGOT_W_Q6_K: return "q6_k";
+    case INGOT_W_Q6_K: case INGOT_W_Q6_KX8: return "q6_k";
     case INGOT_W_Q2_K: return "q2_k";
     case INGOT_W_Q3_K: return "q3_k";
     case INGOT_W_IQ4_NL: return "iq4_nl";

@@ -8,7 +8,7 @@
 #include "compiler/target/cpu/WeightBlob.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
@@ -56,7 +56,6 @@ private:
   const CodegenOptions &options;
   WeightBlob &blob;
   DeclPlaces packedDecls, interleavedDecls, transposedDecls, vectorDecls;
-  llvm::DenseSet<mlir::Operation *> embeddingTables;
   std::map<int32_t, std::string> inexactFormats;
 };
 
