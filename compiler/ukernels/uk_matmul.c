@@ -839,64 +839,31 @@ static void uk_matmul_q8act(float *y, const uint8_t *qa, const uint8_t *w,
                             int32_t fmt, int64_t ldy, int64_t n0, int64_t n1) {
   int64_t stride = uk_q8_row_stride(K);
   int64_t m0 = 0;
-  if (fmt == INGOT_W_Q4_K) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                  UK_MT);
-    for (; m0 < M; ++m0)
-      uk_q4k_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
-    return;
-  }
-  if (fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_qkx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
-                   n1, UK_MT);
-    for (; m0 < M; ++m0)
-      uk_qkx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
-                   n1, 1);
-    return;
-  }
-  if (fmt == INGOT_W_Q6_KX8) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q6kx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    UK_MT);
-    for (; m0 < M; ++m0)
-      uk_q6kx8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    1);
-    return;
-  }
-  if (fmt == INGOT_W_Q8_0X8) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q80x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    UK_MT);
-    for (; m0 < M; ++m0)
-      uk_q80x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                    1);
-    return;
-  }
-  if (fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q4_1X8) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
-                    n1, UK_MT);
-    for (; m0 < M; ++m0)
-      uk_q40x8_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0,
-                    n1, 1);
-    return;
-  }
-  if (fmt == INGOT_W_Q4_1) {
-    for (; m0 + UK_MT <= M; m0 += UK_MT)
-      uk_q41_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1,
-                  UK_MT);
-    for (; m0 < M; ++m0)
-      uk_q41_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, ldy, n0, n1, 1);
-    return;
-  }
-  for (; m0 + UK_MT <= M; m0 += UK_MT)
-    uk_q8act_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0, n1,
-                  UK_MT);
-  for (; m0 < M; ++m0)
-    uk_q8act_tile(y + m0 * ldy, qa + m0 * stride, w, bias, K, fmt, ldy, n0, n1,
-                  1);
+/* TILE over all M rows: UK_MT at a time, then the rest one by one (each
+ * call inlined with a constant row count); its arguments after K are
+ * ARGS, then the row count. */
+#define UK_TILE_ROWS(TILE, ...)                                                \
+  do {                                                                         \
+    for (; m0 + UK_MT <= M; m0 += UK_MT)                                       \
+      TILE(y + m0 * ldy, qa + m0 * stride, w, bias, K, __VA_ARGS__, UK_MT);    \
+    for (; m0 < M; ++m0)                                                       \
+      TILE(y + m0 * ldy, qa + m0 * stride, w, bias, K, __VA_ARGS__, 1);        \
+  } while (0)
+  if (fmt == INGOT_W_Q4_K)
+    UK_TILE_ROWS(uk_q4k_tile, ldy, n0, n1);
+  else if (fmt == INGOT_W_Q4_KX8 || fmt == INGOT_W_Q5_KX8)
+    UK_TILE_ROWS(uk_qkx8_tile, fmt, ldy, n0, n1);
+  else if (fmt == INGOT_W_Q6_KX8)
+    UK_TILE_ROWS(uk_q6kx8_tile, ldy, n0, n1);
+  else if (fmt == INGOT_W_Q8_0X8)
+    UK_TILE_ROWS(uk_q80x8_tile, ldy, n0, n1);
+  else if (fmt == INGOT_W_Q4_0X8 || fmt == INGOT_W_Q4_1X8)
+    UK_TILE_ROWS(uk_q40x8_tile, fmt, ldy, n0, n1);
+  else if (fmt == INGOT_W_Q4_1)
+    UK_TILE_ROWS(uk_q41_tile, ldy, n0, n1);
+  else
+    UK_TILE_ROWS(uk_q8act_tile, fmt, ldy, n0, n1);
+#undef UK_TILE_ROWS
 }
 
 /* Columns [n0, n1) of y[M][ldy] for F32 / F16 weights (FMA). */
@@ -1193,6 +1160,9 @@ void ingot_uk_grouped_matmul(float *y, const float *x, const void *w,
 #if UK_AVX2 || UK_DOTPROD
       if (ra < rb)
         uk_quantize_q8_rows(own, x, K, ra, rb);
+#else
+      (void)ra; /* no q8 path: uk_uses_q8act is 0 */
+      (void)rb;
 #endif
       qa = own;
       base = 0;
