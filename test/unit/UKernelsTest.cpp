@@ -496,6 +496,17 @@ Weights interleaveRows(const Weights &w, int64_t N, int64_t K, int bytes) {
   return out;
 }
 
+/// The 32-element formats and their 8-row interleaved forms, with the
+/// bytes of one plain block.
+struct InterleavedCase {
+  Format rows, x8;
+  int bytes;
+};
+const InterleavedCase kInterleavedCases[] = {
+    {kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
+    {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
+    {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20}};
+
 TEST_F(UKernels, MatmulInterleaved) {
   // The repacked Q4_0 / Q8_0 / Q4_1 layouts the compiler emits for AVX2
   // targets:
@@ -504,17 +515,11 @@ TEST_F(UKernels, MatmulInterleaved) {
   // what the row layout gives in the portable builds (the same dequantized
   // values, the same order), the same on 1-3 threads, and in
   // ingot_uk_matmul_multi.
-  struct Case {
-    Format rows, x8;
-    int bytes;
-  };
-  const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
-                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
-                        {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20}};
+  const auto &cases = kInterleavedCases;
   ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_0);
   ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q8_0);
   ASSERT_EQ(cases[2].rows.fmt, INGOT_W_Q4_1);
-  for (const Case &c : cases) {
+  for (const InterleavedCase &c : cases) {
     for (auto [N, K] : {std::pair<int64_t, int64_t>{24, 256}, {16, 64}}) {
       Weights plain = makeWeights(rng, c.rows, N, K);
       Weights w = interleaveRows(plain, N, K, c.bytes);
@@ -917,13 +922,7 @@ TEST_F(UKernels, GroupedMatmulInterleaved) {
   // are bit for bit what ingot_uk_matmul gives with that expert's
   // interleaved matrix, within the q8 tolerance of the reference and of
   // the plain-format grouped product, and the same on 1-3 threads.
-  struct Case {
-    Format rows, x8;
-    int bytes;
-  };
-  const Case cases[] = {{kFormats[4], {INGOT_W_Q4_0X8, 0, "q4_0x8"}, 18},
-                        {kFormats[3], {INGOT_W_Q8_0X8, 0, "q8_0x8"}, 34},
-                        {kFormats[5], {INGOT_W_Q4_1X8, 0, "q4_1x8"}, 20}};
+  const auto &cases = kInterleavedCases;
   ASSERT_EQ(cases[0].rows.fmt, INGOT_W_Q4_0);
   ASSERT_EQ(cases[1].rows.fmt, INGOT_W_Q8_0);
   ASSERT_EQ(cases[2].rows.fmt, INGOT_W_Q4_1);
@@ -937,7 +936,7 @@ TEST_F(UKernels, GroupedMatmulInterleaved) {
       {17, 0, 14, 3, 0, 7}};
   ASSERT_EQ(counts[1][0] + counts[1][2] + counts[1][4] + counts[1][5],
             INGOT_UK_GROUPED_OWN_ROWS);
-  for (const Case &c : cases) {
+  for (const InterleavedCase &c : cases) {
     Weights plain = makeWeights(rng, c.rows, E * N, K);
     int64_t mat = N * ingot_uk_row_bytes(c.rows.fmt, 0, K);
     Weights w = plain;
