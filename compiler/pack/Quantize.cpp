@@ -7,8 +7,8 @@
 #include "numerics/Dequantize.h"
 
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/ErrorHandling.h"
 
-#include <optional>
 
 using namespace llvm;
 using mlir::Attribute;
@@ -54,7 +54,7 @@ Expected<std::vector<uint8_t>> quantize(ArrayRef<float> values,
 }
 
 /// The ggml type of a block format.
-static std::optional<gguf::GGMLType> getGGMLType(BlockFormat format) {
+static gguf::GGMLType getGGMLType(BlockFormat format) {
   switch (format) {
   case BlockFormat::q4_0:
     return gguf::GGMLType::Q4_0;
@@ -81,7 +81,7 @@ static std::optional<gguf::GGMLType> getGGMLType(BlockFormat format) {
   case BlockFormat::iq4_xs:
     return gguf::GGMLType::IQ4_XS;
   }
-  return std::nullopt;
+  llvm_unreachable("unknown block format");
 }
 
 Expected<std::vector<float>> dequantize(ArrayRef<uint8_t> bytes,
@@ -102,11 +102,8 @@ Expected<std::vector<float>> dequantize(ArrayRef<uint8_t> bytes,
   auto block = dyn_cast<BlockQuantAttr>(encoding);
   if (!block)
     return createStringError("not a weight encoding: " + describeWeightEncoding(encoding));
-  std::optional<gguf::GGMLType> type = getGGMLType(block.getFormat());
-  if (!type)
-    return createStringError("dequantizing " + describeWeightEncoding(encoding) +
-                             " is not supported");
-  if (Error err = gguf::dequantize(*type, bytes, values))
+  if (Error err = gguf::dequantize(getGGMLType(block.getFormat()), bytes,
+                                   values))
     return err;
   return values;
 }
